@@ -1,0 +1,126 @@
+package serverctl
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+
+	"github.com/socketbar/socketbar/serverctl/apacheconf"
+)
+
+// Config is a parsed Apache config file, kept byte for byte.
+type Config struct {
+	// Path is where the file was read from, on this machine.
+	Path string
+	Src  []byte
+	File *apacheconf.File
+}
+
+// ReadConfig reads and parses the config at path.
+func ReadConfig(path string) (*Config, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("serverctl: read config: %w", err)
+	}
+	return ParseConfig(path, src)
+}
+
+// ParseConfig parses src, which was read from path.
+func ParseConfig(path string, src []byte) (*Config, error) {
+	f, err := apacheconf.Parse(src)
+	if err != nil {
+		return nil, fmt.Errorf("serverctl: %s: %w", path, err)
+	}
+	return &Config{Path: path, Src: src, File: f}, nil
+}
+
+// VHost is a <VirtualHost> section that Apache will serve. Sections inside
+// <Macro> definitions are templates, not hosts, and are never VHosts.
+type VHost struct {
+	Node *apacheconf.Node
+	// Addrs are the section's addresses ("*:443").
+	Addrs []string
+}
+
+// Label names the host the way its section does ("*:443").
+func (v VHost) Label() string { return strings.Join(v.Addrs, " ") }
+
+// HasPort reports whether one of the host's addresses is on port.
+func (v VHost) HasPort(port string) bool {
+	for _, a := range v.Addrs {
+		if i := strings.LastIndexByte(a, ':'); i >= 0 && a[i+1:] == port {
+			return true
+		}
+	}
+	return false
+}
+
+// VirtualHosts returns the file's virtual hosts in file order, including
+// those inside <IfModule>/<IfDefine>, excluding macro templates.
+func (c *Config) VirtualHosts() []VHost {
+	var hosts []VHost
+	c.File.Walk(func(n *apacheconf.Node) bool {
+		switch {
+		case n.Is("Macro"):
+			return false
+		case n.Is("VirtualHost") && n.Kind == apacheconf.Section:
+			hosts = append(hosts, VHost{Node: n, Addrs: n.Args})
+			return false
+		}
+		return true
+	})
+	return hosts
+}
+
+// LoadedModules returns the module identifiers of every LoadModule line
+// outside macros ("proxy_wstunnel_module" → line).
+func (c *Config) LoadedModules() map[string]int {
+	mods := map[string]int{}
+	c.File.Walk(func(n *apacheconf.Node) bool {
+		if n.Is("Macro") {
+			return false
+		}
+		if n.Kind == apacheconf.Directive && n.Is("LoadModule") && len(n.Args) >= 1 {
+			if _, seen := mods[n.Args[0]]; !seen {
+				mods[n.Args[0]] = n.Line
+			}
+		}
+		return true
+	})
+	return mods
+}
+
+// Vars returns the variables in force for ${NAME} expansion: base (the
+// launchd environment) with the config's top-level Define directives on top,
+// as Apache resolves Define before the environment.
+func (c *Config) Vars(base map[string]string) map[string]string {
+	vars := map[string]string{}
+	for k, v := range base {
+		vars[k] = v
+	}
+	for _, n := range c.File.Nodes {
+		if n.Is("Define") && n.Kind == apacheconf.Directive && len(n.Args) >= 1 {
+			val := ""
+			if len(n.Args) >= 2 {
+				val = n.Args[1]
+			}
+			vars[n.Args[0]] = val
+		}
+	}
+	return vars
+}
+
+var varRef = regexp.MustCompile(`\$\{([A-Za-z0-9_]+)\}`)
+
+// ExpandVars replaces each ${NAME} with its value, as Apache does when it
+// reads a directive. Unknown names are left as written, as Apache does
+// (with a warning).
+func ExpandVars(s string, vars map[string]string) string {
+	return varRef.ReplaceAllStringFunc(s, func(ref string) string {
+		if v, ok := vars[ref[2:len(ref)-1]]; ok {
+			return v
+		}
+		return ref
+	})
+}

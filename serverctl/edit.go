@@ -1,0 +1,393 @@
+package serverctl
+
+import (
+	"bytes"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/socketbar/socketbar/serverctl/apacheconf"
+)
+
+// Strategy is how a WebSocket route is written.
+type Strategy string
+
+const (
+	// StrategyAuto picks Upgrade when the Apache version is known to have
+	// it and Tunnel otherwise.
+	StrategyAuto Strategy = "auto"
+	// StrategyTunnel hands Upgrade requests to mod_proxy_wstunnel through
+	// mod_rewrite ([P] to ws:// or wss://) and plain requests to ProxyPass.
+	// It works from Apache 2.4.5 on.
+	StrategyTunnel Strategy = "tunnel"
+	// StrategyUpgrade uses one ProxyPass with upgrade=websocket, which
+	// mod_proxy_http understands from Apache 2.4.47 on.
+	StrategyUpgrade Strategy = "upgrade"
+)
+
+// ResolveStrategy turns auto into a concrete strategy for apache and says
+// why; it refuses upgrade where Apache cannot run it.
+func ResolveStrategy(s Strategy, apache Version) (Strategy, string, error) {
+	switch s {
+	case StrategyAuto, "":
+		if apache.HasUpgradeParam() {
+			return StrategyUpgrade, fmt.Sprintf("Apache %s supports upgrade=websocket (2.4.47 or later)", apache), nil
+		}
+		if !apache.Known() {
+			return StrategyTunnel, "the Apache version is unknown, and mod_proxy_wstunnel works on every Apache from 2.4.5", nil
+		}
+		return StrategyTunnel, fmt.Sprintf("Apache %s predates upgrade=websocket (2.4.47), so mod_proxy_wstunnel carries the upgrade", apache), nil
+	case StrategyTunnel:
+		return StrategyTunnel, "chosen with --strategy tunnel", nil
+	case StrategyUpgrade:
+		if !apache.Known() {
+			return "", "", &InputError{"--strategy", "upgrade needs Apache 2.4.47 or later and the Apache version is unknown; pass --apache-version X.Y.Z or use --strategy tunnel"}
+		}
+		if !apache.HasUpgradeParam() {
+			return "", "", &InputError{"--strategy", fmt.Sprintf("upgrade needs Apache 2.4.47 or later, this is %s (its config test would fail with \"ProxyPass unknown Worker parameter\"); use --strategy tunnel", apache)}
+		}
+		return StrategyUpgrade, "chosen with --strategy upgrade", nil
+	}
+	return "", "", &InputError{"--strategy", fmt.Sprintf("%q is not one of auto, tunnel, upgrade", s)}
+}
+
+// AddRequest asks for a WebSocket route.
+type AddRequest struct {
+	Path    string
+	Backend string
+	// Ports selects the virtual hosts by port; empty means 443 and 80.
+	Ports    []string
+	Strategy Strategy
+	// Replace allows changing an existing Socketbar route for Path.
+	Replace bool
+	// Apache is the installed Apache version (zero when unknown).
+	Apache Version
+}
+
+// Edit is a change to a config, computed in memory.
+type Edit struct {
+	Old, New []byte
+	// Notes say, one line per virtual host, what the edit does or why it
+	// leaves something alone.
+	Notes []string
+	// Strategy and Why are set by AddRoute.
+	Strategy Strategy
+	Why      string
+}
+
+// Changed reports whether the edit changes the file.
+func (e *Edit) Changed() bool { return !bytes.Equal(e.Old, e.New) }
+
+// AddRoute returns the config with a managed WebSocket route block for
+// req.Path in each selected virtual host, placed right before the host's
+// catch-all "ProxyPass /" (rules after it would never match), or at the end
+// of the host when it has none. Every other byte stays as it was.
+func (c *Config) AddRoute(req AddRequest) (*Edit, error) {
+	backend, err := normalizeRoute(req.Path, req.Backend)
+	if err != nil {
+		return nil, err
+	}
+	strategy, why, err := ResolveStrategy(req.Strategy, req.Apache)
+	if err != nil {
+		return nil, err
+	}
+	edit := &Edit{Old: c.Src, Strategy: strategy, Why: why}
+	work, err := apacheconf.Parse(c.Src)
+	if err != nil {
+		return nil, err
+	}
+	wc := &Config{Path: c.Path, Src: c.Src, File: work}
+	hosts, err := wc.selectHosts(req.Ports, "")
+	if err != nil {
+		return nil, err
+	}
+	blocks, err := wc.Blocks()
+	if err != nil {
+		return nil, err
+	}
+	eol := work.EOL()
+	for _, vh := range hosts {
+		anchor, indent, lineEOL := insertionPoint(vh)
+		if lineEOL == "" {
+			lineEOL = eol
+		}
+		text := renderBlock(req.Path, backend, strategy, indent, lineEOL, needsSSLProxy(vh, backend))
+		if old := findBlock(blocks, vh, req.Path); old != nil {
+			if blockText(old) == text {
+				edit.Notes = append(edit.Notes, fmt.Sprintf("%s: %s → %s is already there; nothing to change", vh.Label(), req.Path, backend))
+				continue
+			}
+			if !req.Replace {
+				return nil, &InputError{"PATH", fmt.Sprintf("%s already has a Socketbar route for %s (to %s, %s, line %d); pass --replace to change it", vh.Label(), req.Path, old.Backend, old.Strategy, old.Begin.Line)}
+			}
+			if err := work.RemoveRun(old.Begin, old.End); err != nil {
+				return nil, err
+			}
+			edit.Notes = append(edit.Notes, fmt.Sprintf("%s: replacing the route for %s (was %s, %s)", vh.Label(), req.Path, old.Backend, old.Strategy))
+			anchor, _, _ = insertionPoint(vh)
+		}
+		nodes, err := apacheconf.Lines(text)
+		if err != nil {
+			return nil, fmt.Errorf("serverctl: rendered block does not parse: %w", err)
+		}
+		if anchor != nil {
+			err = work.InsertBefore(anchor, nodes)
+		} else {
+			err = work.Append(vh.Node, nodes)
+		}
+		if err != nil {
+			return nil, err
+		}
+		where := "at the end of the host (it has no catch-all)"
+		if anchor != nil {
+			where = "before the catch-all ProxyPass /"
+		}
+		edit.Notes = append(edit.Notes, fmt.Sprintf("%s: adding %s → %s (%s) %s", vh.Label(), req.Path, backend, strategy, where))
+	}
+	edit.New = work.Bytes()
+	edit.Notes = append(edit.Notes, shadowNotes(c.Path, edit.New, req.Path)...)
+	return edit, nil
+}
+
+// RemoveRoute returns the config without Socketbar's blocks for path in the
+// selected hosts (all hosts when ports is empty). Rules Socketbar did not
+// write are never removed.
+func (c *Config) RemoveRoute(path string, ports []string) (*Edit, error) {
+	if err := ValidatePath(path); err != nil {
+		return nil, err
+	}
+	work, err := apacheconf.Parse(c.Src)
+	if err != nil {
+		return nil, err
+	}
+	wc := &Config{Path: c.Path, Src: c.Src, File: work}
+	hosts, err := wc.selectHosts(ports, path)
+	if err != nil {
+		return nil, err
+	}
+	blocks, err := wc.Blocks()
+	if err != nil {
+		return nil, err
+	}
+	edit := &Edit{Old: c.Src}
+	for _, vh := range hosts {
+		if b := findBlock(blocks, vh, path); b != nil {
+			if err := work.RemoveRun(b.Begin, b.End); err != nil {
+				return nil, err
+			}
+			edit.Notes = append(edit.Notes, fmt.Sprintf("%s: removing %s → %s (lines %d–%d)", vh.Label(), path, b.Backend, b.Begin.Line, b.End.Line))
+		}
+	}
+	edit.New = work.Bytes()
+	if !edit.Changed() {
+		msg := fmt.Sprintf("Socketbar has no route for %s", path)
+		for _, r := range c.Routes() {
+			if r.Path == path && !r.Managed {
+				msg += fmt.Sprintf("; the rule on line %d (%s) was not written by Socketbar, so edit it by hand", r.Line, r.Directive)
+				break
+			}
+		}
+		return nil, &NotManagedError{msg}
+	}
+	return edit, nil
+}
+
+// NotManagedError says there is nothing of Socketbar's to remove.
+type NotManagedError struct{ Msg string }
+
+func (e *NotManagedError) Error() string { return e.Msg }
+
+// selectHosts picks the virtual hosts on ports. With no ports: for an add
+// (path == ""), the hosts on 443 and 80 (one of them is enough); for a
+// remove, every host.
+func (c *Config) selectHosts(ports []string, removing string) ([]VHost, error) {
+	all := c.VirtualHosts()
+	if len(ports) == 0 && removing != "" {
+		return all, nil
+	}
+	explicit := len(ports) > 0
+	if !explicit {
+		ports = []string{"443", "80"}
+	}
+	var hosts []VHost
+	for _, p := range ports {
+		if _, err := fmt.Sscanf(p, "%d", new(int)); err != nil || strings.Trim(p, "0123456789") != "" {
+			return nil, &InputError{"--vhost", fmt.Sprintf("%q is not a port number such as 443", p)}
+		}
+		found := false
+		for _, vh := range all {
+			if vh.HasPort(p) && !containsHost(hosts, vh) {
+				hosts = append(hosts, vh)
+				found = true
+			}
+		}
+		if !found && explicit {
+			return nil, &InputError{"--vhost", fmt.Sprintf("%s has no <VirtualHost> on port %s; its hosts are %s", c.Path, p, hostLabels(all))}
+		}
+	}
+	if len(hosts) == 0 {
+		return nil, &InputError{"--vhost", fmt.Sprintf("%s has no <VirtualHost> on port 443 or 80; its hosts are %s; name one with --vhost PORT", c.Path, hostLabels(all))}
+	}
+	return hosts, nil
+}
+
+func containsHost(hosts []VHost, vh VHost) bool {
+	for _, h := range hosts {
+		if h.Node == vh.Node {
+			return true
+		}
+	}
+	return false
+}
+
+func hostLabels(hosts []VHost) string {
+	if len(hosts) == 0 {
+		return "none"
+	}
+	var l []string
+	for _, h := range hosts {
+		l = append(l, h.Label())
+	}
+	return strings.Join(l, ", ")
+}
+
+// insertionPoint finds where a new block goes in vh: before the catch-all
+// ProxyPass / (and before the comment lines right above it, which describe
+// it), or nil for the end of the host. It returns the indentation and line
+// ending to use.
+func insertionPoint(vh VHost) (anchor *apacheconf.Node, indent, eol string) {
+	var catchAll, lastDirective *apacheconf.Node
+	var find func([]*apacheconf.Node)
+	find = func(nodes []*apacheconf.Node) {
+		for _, n := range nodes {
+			if catchAll != nil {
+				return
+			}
+			switch {
+			case n.Kind == apacheconf.Section && !n.Is("Location") && !n.Is("LocationMatch") && !n.Is("Macro"):
+				find(n.Children)
+			case n.Kind == apacheconf.Directive && n.Is("ProxyPass") && len(n.Args) >= 2 && n.Args[0] == "/" && n.Args[1] != "!":
+				catchAll = n
+			}
+		}
+	}
+	find(vh.Node.Children)
+	for _, n := range vh.Node.Children {
+		if n.Kind == apacheconf.Directive {
+			lastDirective = n
+		}
+	}
+	if catchAll == nil {
+		indent = "\t"
+		if lastDirective != nil {
+			indent, eol = lastDirective.Indent(), lastDirective.EOL()
+		}
+		return nil, indent, eol
+	}
+	anchor = catchAll
+	siblings := vh.Node.Children
+	if catchAll.Parent != nil {
+		siblings = catchAll.Parent.Children
+	}
+	for i := indexOf(siblings, catchAll) - 1; i >= 0 && siblings[i].Kind == apacheconf.Comment && !parseMarker(siblings[i]).end; i-- {
+		anchor = siblings[i]
+	}
+	return anchor, catchAll.Indent(), catchAll.EOL()
+}
+
+func indexOf(nodes []*apacheconf.Node, n *apacheconf.Node) int {
+	for i, c := range nodes {
+		if c == n {
+			return i
+		}
+	}
+	return -1
+}
+
+// needsSSLProxy reports whether a TLS backend needs "SSLProxyEngine On"
+// in vh because the host does not switch it on already.
+func needsSSLProxy(vh VHost, backend string) bool {
+	u, _ := url.Parse(backend)
+	if u.Scheme != "https" && u.Scheme != "wss" {
+		return false
+	}
+	on := false
+	var find func([]*apacheconf.Node)
+	find = func(nodes []*apacheconf.Node) {
+		for _, n := range nodes {
+			if n.Kind == apacheconf.Section {
+				find(n.Children)
+			} else if n.Is("SSLProxyEngine") && len(n.Args) == 1 && strings.EqualFold(n.Args[0], "on") {
+				on = true
+			}
+		}
+	}
+	find(vh.Node.Children)
+	return !on
+}
+
+// renderBlock writes the lines of one managed route block.
+func renderBlock(path, backend string, s Strategy, indent, eol string, sslProxy bool) string {
+	u, _ := url.Parse(backend)
+	secure := u.Scheme == "https" || u.Scheme == "wss"
+	httpURL, wsURL := *u, *u
+	httpURL.Scheme, wsURL.Scheme = "http", "ws"
+	if secure {
+		httpURL.Scheme, wsURL.Scheme = "https", "wss"
+	}
+	var lines []string
+	lines = append(lines, fmt.Sprintf("# %s %s -> %s (%s). Managed by Socketbar: change it with `socketbar add/remove`.", markerBegin, path, httpURL.String(), s))
+	if sslProxy {
+		lines = append(lines, "SSLProxyEngine On")
+	}
+	switch s {
+	case StrategyUpgrade:
+		lines = append(lines,
+			fmt.Sprintf("ProxyPass %s %s upgrade=websocket", path, httpURL.String()),
+			fmt.Sprintf("ProxyPassReverse %s %s", path, httpURL.String()))
+	default:
+		pattern, suffix := rewritePattern(path)
+		lines = append(lines,
+			"RewriteEngine On",
+			"RewriteCond %{HTTP:Upgrade} websocket [NC]",
+			"RewriteCond %{HTTP:Connection} upgrade [NC]",
+			fmt.Sprintf("RewriteRule %s %s%s [P,L]", pattern, wsURL.String(), suffix),
+			fmt.Sprintf("ProxyPass %s %s", path, httpURL.String()),
+			fmt.Sprintf("ProxyPassReverse %s %s", path, httpURL.String()))
+	}
+	lines = append(lines, fmt.Sprintf("# %s %s", markerEnd, path))
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(indent + l + eol)
+	}
+	return b.String()
+}
+
+// rewritePattern returns a RewriteRule pattern that answers exactly the
+// paths ProxyPass PATH answers (mod_proxy's alias_match: /ws covers /ws and
+// /ws/…, not /wsx), with every regex metacharacter of path escaped, and the
+// back-reference to append to the target.
+func rewritePattern(path string) (pattern, suffix string) {
+	quoted := regexp.QuoteMeta(path)
+	if strings.HasSuffix(path, "/") {
+		return "^" + quoted + "(.*)$", "$1"
+	}
+	return "^" + quoted + "(/.*)?$", "$1"
+}
+
+// shadowNotes warns when a managed route for path ends up behind a rule
+// that answers first.
+func shadowNotes(name string, src []byte, path string) []string {
+	c, err := ParseConfig(name, src)
+	if err != nil {
+		return nil
+	}
+	var notes []string
+	for _, r := range c.Routes() {
+		if r.Managed && r.Path == path && r.Shadowed {
+			notes = append(notes, fmt.Sprintf("warning: %s: the new %s on line %d is shadowed by the rule on line %d, which answers the same requests first; move or remove that rule", r.VHost, r.Directive, r.Line, r.ShadowedBy))
+		}
+	}
+	return notes
+}

@@ -1,0 +1,200 @@
+package serverctl
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/socketbar/socketbar/serverctl/apacheconf"
+)
+
+// Route is one proxy rule of a virtual host.
+type Route struct {
+	VHost   string `json:"vhost"`
+	Path    string `json:"path"`
+	Backend string `json:"backend"`
+	Line    int    `json:"line"`
+	// WebSocket says whether the rule can carry a WebSocket upgrade: a ws://
+	// or wss:// target (mod_proxy_wstunnel), or an http(s) worker with
+	// upgrade=websocket (mod_proxy_http, Apache 2.4.47+).
+	WebSocket bool `json:"websocket"`
+	// Shadowed says that an earlier rule of the host matches every request
+	// this one would, so this one never runs. ShadowedBy is that rule's line.
+	Shadowed   bool `json:"shadowed"`
+	ShadowedBy int  `json:"shadowed_by,omitempty"`
+	// Managed says Socketbar wrote the rule (it lies inside a marked block).
+	Managed bool `json:"managed"`
+	// Directive is ProxyPass, ProxyPassMatch or RewriteRule.
+	Directive string `json:"directive"`
+	// Pattern is the regular expression of a RewriteRule or ProxyPassMatch.
+	Pattern string `json:"pattern,omitempty"`
+	// Conditions are the RewriteCond lines guarding a RewriteRule.
+	Conditions []string `json:"conditions,omitempty"`
+
+	match   matcher
+	upgrade bool // http(s) worker with upgrade=websocket
+	node    *apacheconf.Node
+}
+
+// Node returns the directive the route was read from.
+func (r Route) Node() *apacheconf.Node { return r.node }
+
+// Routes lists the proxy routes of every virtual host in the order Apache
+// tries them: mod_rewrite's [P] rules first (its translate hook runs before
+// mod_proxy's), then ProxyPass and ProxyPassMatch in file order.
+func (c *Config) Routes() []Route {
+	var all []Route
+	for _, vh := range c.VirtualHosts() {
+		all = append(all, hostRoutes(vh)...)
+	}
+	return all
+}
+
+// hostRoutes collects and orders the routes of one virtual host and marks
+// the shadowed ones.
+func hostRoutes(vh VHost) []Route {
+	var rewrites, passes []Route
+	var conds []string
+	var walk func(nodes []*apacheconf.Node, location string)
+	walk = func(nodes []*apacheconf.Node, location string) {
+		managed := false
+		for _, n := range nodes {
+			if n.Kind == apacheconf.Comment {
+				switch m := parseMarker(n); {
+				case m.begin:
+					managed = true
+				case m.end:
+					managed = false
+				}
+				continue
+			}
+			if n.Kind == apacheconf.Section {
+				loc := location
+				if n.Is("Location") && len(n.Args) == 1 {
+					loc = n.Args[0]
+				}
+				if !n.Is("Macro") && !n.Is("LocationMatch") {
+					walk(n.Children, loc)
+				}
+				continue
+			}
+			switch {
+			case n.Is("RewriteCond"):
+				conds = append(conds, strings.Join(n.Args, " "))
+			case n.Is("RewriteRule"):
+				if r, ok := rewriteRoute(n, conds); ok {
+					r.Managed = managed
+					rewrites = append(rewrites, r)
+				}
+				conds = nil
+			case n.Is("ProxyPass"), n.Is("ProxyPassMatch"):
+				if r, ok := passRoute(n, location); ok {
+					r.Managed = managed
+					passes = append(passes, r)
+				}
+			}
+		}
+	}
+	walk(vh.Node.Children, "")
+
+	routes := append(rewrites, passes...)
+	for i := range routes {
+		routes[i].VHost = vh.Label()
+		if !routes[i].WebSocket && routes[i].Directive == "RewriteRule" {
+			routes[i].WebSocket = upgradeWorkerFor(routes[i].Backend, passes)
+		}
+		for j := 0; j < i; j++ {
+			if routes[j].match.covers(routes[i].match) {
+				routes[i].Shadowed, routes[i].ShadowedBy = true, routes[j].Line
+				break
+			}
+		}
+	}
+	return routes
+}
+
+// passRoute reads "ProxyPass PATH URL [key=value…]", its one-argument form
+// inside <Location PATH>, and ProxyPassMatch. Exclusions ("!") are not routes.
+func passRoute(n *apacheconf.Node, location string) (Route, bool) {
+	args := n.Args
+	if location != "" {
+		args = append([]string{location}, args...)
+	}
+	if len(args) < 2 || args[1] == "!" {
+		return Route{}, false
+	}
+	r := Route{Path: args[0], Backend: args[1], Line: n.Line, node: n}
+	if n.Is("ProxyPassMatch") {
+		r.Directive, r.Pattern = "ProxyPassMatch", args[0]
+		r.match = regexMatcher(args[0], false)
+		if r.match.kind != matchComplex {
+			r.Path = r.match.prefix
+		}
+	} else {
+		r.Directive = "ProxyPass"
+		r.match = aliasMatcher(args[0])
+	}
+	for _, p := range args[2:] {
+		k, v, _ := strings.Cut(p, "=")
+		if strings.EqualFold(k, "upgrade") {
+			for _, proto := range strings.Split(v, ",") {
+				if strings.EqualFold(proto, "websocket") || strings.EqualFold(proto, "ANY") {
+					r.upgrade = true
+				}
+			}
+		}
+	}
+	r.WebSocket = isWebSocketURL(r.Backend) || r.upgrade
+	return r, true
+}
+
+// rewriteRoute reads "RewriteRule PATTERN TARGET [flags]" when it proxies ([P]).
+func rewriteRoute(n *apacheconf.Node, conds []string) (Route, bool) {
+	if len(n.Args) < 3 || !hasProxyFlag(n.Args[2]) || strings.HasPrefix(n.Args[0], "!") {
+		return Route{}, false
+	}
+	r := Route{
+		Directive:  "RewriteRule",
+		Pattern:    n.Args[0],
+		Backend:    n.Args[1],
+		Line:       n.Line,
+		Conditions: conds,
+		node:       n,
+		match:      regexMatcher(n.Args[0], len(conds) > 0),
+	}
+	r.Path = r.Pattern
+	if r.match.kind != matchComplex {
+		r.Path = r.match.prefix
+	}
+	r.WebSocket = isWebSocketURL(r.Backend)
+	return r, true
+}
+
+func hasProxyFlag(flags string) bool {
+	if !strings.HasPrefix(flags, "[") || !strings.HasSuffix(flags, "]") {
+		return false
+	}
+	for _, f := range strings.Split(flags[1:len(flags)-1], ",") {
+		f = strings.TrimSpace(f)
+		if strings.EqualFold(f, "P") || strings.EqualFold(f, "proxy") {
+			return true
+		}
+	}
+	return false
+}
+
+func isWebSocketURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (strings.EqualFold(u.Scheme, "ws") || strings.EqualFold(u.Scheme, "wss"))
+}
+
+// upgradeWorkerFor reports whether an http(s) RewriteRule target is served
+// by a worker declared with upgrade=websocket: mod_proxy reuses the worker
+// whose URL is a prefix of the target, and with it the worker's parameters.
+func upgradeWorkerFor(target string, passes []Route) bool {
+	for _, p := range passes {
+		if p.upgrade && strings.HasPrefix(target, p.Backend) {
+			return true
+		}
+	}
+	return false
+}
