@@ -1,0 +1,30 @@
+// Command socketbar is the Socketbar menu-bar app and CLI.
+//
+// With no arguments it opens the app; with a command it runs the CLI
+// (socketbar help lists the commands).
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"github.com/socketbar/socketbar/app"
+	_ "github.com/socketbar/socketbar/app/posixlocale" // before Fyne's lang init
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		a := fyneapp.NewWithID(app.ID)
+		app.Run(a, app.Options{Root: os.Getenv("SOCKETBAR_ROOT")})
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	c := &cli{ctx: ctx, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	code := c.run(os.Args[1:])
+	stop()
+	os.Exit(code)
+}
