@@ -303,7 +303,9 @@ func SplitArgs(s string) []string {
 	}
 }
 
-func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v' }
+func isBlank(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'
+}
 
 func trimEOL(s string) string {
 	s = strings.TrimSuffix(s, "\n")
