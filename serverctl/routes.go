@@ -41,17 +41,41 @@ func (r Route) Node() *apacheconf.Node { return r.node }
 // Routes lists the proxy routes of every virtual host in the order Apache
 // tries them: mod_rewrite's [P] rules first (its translate hook runs before
 // mod_proxy's), then ProxyPass and ProxyPassMatch in file order.
+//
+// Rules outside every <VirtualHost> belong to the main server; Apache
+// merges its ProxyPass rules into each host, so they are listed first,
+// under MainServer.
 func (c *Config) Routes() []Route {
-	var all []Route
+	var top []*apacheconf.Node
+	for _, n := range c.File.Nodes {
+		if !n.Is("VirtualHost") && !n.Is("Macro") && !containsVirtualHost(n) {
+			top = append(top, n)
+		}
+	}
+	all := hostRoutes(MainServer, top)
 	for _, vh := range c.VirtualHosts() {
-		all = append(all, hostRoutes(vh)...)
+		all = append(all, hostRoutes(vh.Label(), vh.Node.Children)...)
 	}
 	return all
 }
 
-// hostRoutes collects and orders the routes of one virtual host and marks
-// the shadowed ones.
-func hostRoutes(vh VHost) []Route {
+// MainServer labels routes declared outside every <VirtualHost>.
+const MainServer = "main server"
+
+// containsVirtualHost reports whether a section such as <IfModule> wraps a
+// virtual host; such sections are walked host by host instead.
+func containsVirtualHost(n *apacheconf.Node) bool {
+	for _, c := range n.Children {
+		if c.Is("VirtualHost") || (c.Kind == apacheconf.Section && containsVirtualHost(c)) {
+			return true
+		}
+	}
+	return false
+}
+
+// hostRoutes collects and orders the routes of one virtual host (or the
+// main server) and marks the shadowed ones.
+func hostRoutes(label string, nodes []*apacheconf.Node) []Route {
 	var rewrites, passes []Route
 	var conds []string
 	var walk func(nodes []*apacheconf.Node, location string)
@@ -94,11 +118,11 @@ func hostRoutes(vh VHost) []Route {
 			}
 		}
 	}
-	walk(vh.Node.Children, "")
+	walk(nodes, "")
 
 	routes := append(rewrites, passes...)
 	for i := range routes {
-		routes[i].VHost = vh.Label()
+		routes[i].VHost = label
 		if !routes[i].WebSocket && routes[i].Directive == "RewriteRule" {
 			routes[i].WebSocket = upgradeWorkerFor(routes[i].Backend, passes)
 		}
