@@ -312,13 +312,21 @@ func needsSSLProxy(vh VHost, backend string) bool {
 	if u.Scheme != "https" && u.Scheme != "wss" {
 		return false
 	}
+	// Lines inside Socketbar's blocks do not count: each block must still
+	// work when the others are removed.
 	on := false
 	var find func([]*apacheconf.Node)
 	find = func(nodes []*apacheconf.Node) {
+		managed := false
 		for _, n := range nodes {
-			if n.Kind == apacheconf.Section {
+			switch m := parseMarker(n); {
+			case m.begin:
+				managed = true
+			case m.end:
+				managed = false
+			case n.Kind == apacheconf.Section:
 				find(n.Children)
-			} else if n.Is("SSLProxyEngine") && len(n.Args) == 1 && strings.EqualFold(n.Args[0], "on") {
+			case !managed && n.Is("SSLProxyEngine") && len(n.Args) == 1 && strings.EqualFold(n.Args[0], "on"):
 				on = true
 			}
 		}

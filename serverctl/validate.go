@@ -53,8 +53,15 @@ func ValidateBackend(s string) (*url.URL, error) {
 		return nil, &InputError{field, "is empty; give the app's URL, such as http://127.0.0.1:8000/ws/"}
 	}
 	for _, r := range s {
-		if r <= ' ' || r == 0x7f || r > 0x7e {
+		switch {
+		case r <= ' ' || r == 0x7f || r > 0x7e:
 			return nil, &InputError{field, fmt.Sprintf("%q contains whitespace, a control or a non-ASCII character; use a plain URL", s)}
+		case r == '#':
+			return nil, &InputError{field, fmt.Sprintf("%q has a fragment (#…); leave it out", s)}
+		case r == '?':
+			return nil, &InputError{field, fmt.Sprintf("%q has a query (?…); a route forwards the client's own query, so leave it out", s)}
+		case !strings.ContainsRune(pathChars+"[]", r):
+			return nil, badChar(field, s, r)
 		}
 	}
 	u, err := url.Parse(s)
@@ -71,16 +78,9 @@ func ValidateBackend(s string) (*url.URL, error) {
 		return nil, &InputError{field, fmt.Sprintf("%q has no host; write it like %s://127.0.0.1:8000/ws/", s, u.Scheme)}
 	case u.User != nil:
 		return nil, &InputError{field, fmt.Sprintf("%q contains user info (user@); Apache would send it in the clear, so leave it out", s)}
-	case u.RawQuery != "" || u.ForceQuery:
-		return nil, &InputError{field, fmt.Sprintf("%q has a query (?…); a route forwards the client's own query, so leave it out", s)}
-	case u.Fragment != "" || strings.Contains(s, "#"):
-		return nil, &InputError{field, fmt.Sprintf("%q has a fragment (#…); leave it out", s)}
 	}
 	if p := u.Port(); p == "" && strings.HasSuffix(u.Host, ":") {
 		return nil, &InputError{field, fmt.Sprintf("%q has an empty port; write host:port", s)}
-	}
-	if err := checkChars(field, u.EscapedPath()); err != nil {
-		return nil, err
 	}
 	for _, c := range u.Host {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-.:[]_", c)) {
@@ -93,19 +93,24 @@ func ValidateBackend(s string) (*url.URL, error) {
 func checkChars(field, s string) error {
 	for _, r := range s {
 		if !strings.ContainsRune(pathChars, r) {
-			what := fmt.Sprintf("%q", r)
-			switch {
-			case r == '%':
-				what = "percent-encoding (%)"
-			case r < ' ' || r == 0x7f:
-				what = "a control character"
-			case r == ' ' || r == '\t':
-				what = "whitespace"
-			}
-			return &InputError{field, fmt.Sprintf("%q contains %s; a path may use letters, digits and -._~!&()*+,;=:@/", s, what)}
+			return badChar(field, s, r)
 		}
 	}
 	return nil
+}
+
+// badChar says which character of value is not allowed, and what is.
+func badChar(field, value string, r rune) error {
+	what := fmt.Sprintf("%q", r)
+	switch {
+	case r == '%':
+		what = "percent-encoding (%)"
+	case r < ' ' || r == 0x7f:
+		what = "a control character"
+	case r == ' ' || r == '\t':
+		what = "whitespace"
+	}
+	return &InputError{field, fmt.Sprintf("%q contains %s; a path may use letters, digits and -._~!&()*+,;=:@/", value, what)}
 }
 
 // normalizeRoute checks path and backend and returns the backend URL the
