@@ -92,14 +92,14 @@ ProxyPass /ws ws://127.0.0.1:1/ws
 			want: []string{"error L8 RewriteRule without `RewriteEngine On`"},
 		},
 		{
-			name: "WebSocket rule only in the Websites tier",
-			conf: lintModules + "<VirtualHost *:80>\nProxyPass / http://127.0.0.1:34580/\n</VirtualHost>\n",
+			name:  "WebSocket rule only in the Websites tier",
+			conf:  lintModules + "<VirtualHost *:80>\nProxyPass / http://127.0.0.1:34580/\n</VirtualHost>\n",
 			sites: map[string]string{"sites/site.conf": "<VirtualHost 127.0.0.1:34580>\nRewriteEngine On\nRewriteCond %{HTTP:Upgrade} websocket [NC]\nRewriteRule ^/chat/(.*)$ ws://127.0.0.1:8001/chat/$1 [P,L]\n</VirtualHost>\n"},
 			want:  []string{"error L4 WebSocket rule for /chat/ is in the Websites tier"},
 		},
 		{
-			name: "Websites-tier rule also routed in the Service Proxy",
-			conf: lintModules + "<VirtualHost *:80>\nProxyPass /chat/ ws://127.0.0.1:8001/chat/\nProxyPass / http://127.0.0.1:34580/\n</VirtualHost>\n",
+			name:  "Websites-tier rule also routed in the Service Proxy",
+			conf:  lintModules + "<VirtualHost *:80>\nProxyPass /chat/ ws://127.0.0.1:8001/chat/\nProxyPass / http://127.0.0.1:34580/\n</VirtualHost>\n",
 			sites: map[string]string{"sites/site.conf": "<VirtualHost 127.0.0.1:34580>\nRewriteEngine On\nRewriteCond %{HTTP:Upgrade} websocket [NC]\nRewriteRule ^/chat/(.*)$ ws://127.0.0.1:8001/chat/$1 [P,L]\n</VirtualHost>\n"},
 		},
 		{
