@@ -1,0 +1,321 @@
+// Package apachetest runs a real Apache httpd on loopback for tests.
+//
+// Localize turns a Service Proxy config written for a Mac into one the
+// httpd on this machine can load, without touching the route lines under
+// test (they are re-emitted word for word): module paths resolve through a folder of symbolic links to the local
+// modules (the launchd job's MODULE_INSTALL_PATH_PREFIX, or ServerRoot for
+// relative paths), Mac folders move under a temporary root, certificates
+// are generated, and every Listen port is swapped for a free loopback port.
+//
+// Tests call Require first: without httpd they skip, but under CI (the CI
+// environment variable set) a missing httpd fails the test.
+package apachetest
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/socketbar/socketbar/serverctl/apacheconf"
+)
+
+// HTTPD is an Apache httpd binary on this machine and its modules folder.
+type HTTPD struct {
+	Path       string
+	ModulesDir string
+	// BuiltIn are the modules compiled into the binary ("mod_log_config.c").
+	BuiltIn map[string]bool
+}
+
+// Require finds httpd (Debian's apache2 or a plain httpd), or skips the test
+// when there is none; under CI it fails instead, since CI installs apache2.
+func Require(t testing.TB) HTTPD {
+	t.Helper()
+	for _, c := range []struct{ bin, mods string }{
+		{"/usr/sbin/apache2", "/usr/lib/apache2/modules"},
+		{"/usr/sbin/httpd", "/usr/lib/httpd/modules"},
+		{"/usr/local/sbin/httpd", "/usr/local/apache2/modules"},
+	} {
+		if _, err := os.Stat(c.bin); err != nil {
+			continue
+		}
+		if _, err := os.Stat(c.mods); err != nil {
+			continue
+		}
+		out, err := exec.Command(c.bin, "-l").Output()
+		if err != nil {
+			t.Fatalf("apachetest: %s -l: %v", c.bin, err)
+		}
+		h := HTTPD{Path: c.bin, ModulesDir: c.mods, BuiltIn: map[string]bool{}}
+		for _, f := range strings.Fields(string(out)) {
+			if strings.HasSuffix(f, ".c") {
+				h.BuiltIn[f] = true
+			}
+		}
+		return h
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("apache2 is not installed; CI must install it (apt-get install apache2)")
+	}
+	t.Skip("apache2 is not installed (apt-get install apache2)")
+	return HTTPD{}
+}
+
+// Site is a config made runnable on this machine.
+type Site struct {
+	// Root stands for the Mac's "/": every Mac folder the config names lives below it.
+	Root string
+	// ConfigPath is the localized config.
+	ConfigPath string
+	// Env is what the launchd job would set, with MODULE_INSTALL_PATH_PREFIX
+	// pointing at the module links.
+	Env []string
+	// Ports maps each port the original config listened on to the loopback port used instead.
+	Ports map[int]int
+	// CertFile and KeyFile are the generated certificate for "localhost" and 127.0.0.1.
+	CertFile, KeyFile string
+	// ErrorLog is where httpd logs.
+	ErrorLog string
+}
+
+// macFolders are the Mac folders a Service Proxy config names; they move
+// under the site's root.
+var macFolders = regexp.MustCompile(`(^|[^A-Za-z0-9_.\-/])(/Library|/private|/var/run|/etc/certificates|/Applications)/`)
+
+// Localize writes a runnable copy of conf below a new temporary root.
+// vars are the launchd job's environment variables.
+func Localize(t testing.TB, h HTTPD, conf []byte, vars map[string]string) *Site {
+	t.Helper()
+	root := t.TempDir()
+	s := &Site{Root: root, Ports: map[int]int{}, ErrorLog: filepath.Join(root, "private/var/log/apache2/service_proxy_error.log")}
+	for _, d := range []string{"private/var/log/apache2", "private/var/run", "var/run", "etc/certificates",
+		"Library/Server/Web/Data/Sites/Default", "Library/Server/Web/Config/Proxy", "usr/logs", "prefix"} {
+		must(t, os.MkdirAll(filepath.Join(root, d), 0o755))
+	}
+	s.CertFile, s.KeyFile = filepath.Join(root, "etc/certificates/test.cert.pem"), filepath.Join(root, "etc/certificates/test.key.pem")
+	writeCert(t, s.CertFile, s.KeyFile)
+
+	prefix := filepath.Join(root, "prefix")
+	env := map[string]string{}
+	for k, v := range vars {
+		env[k] = v
+	}
+	env["MODULE_INSTALL_PATH_PREFIX"] = prefix
+	serverRoot := filepath.Join(root, "usr")
+
+	f, err := apacheconf.Parse(conf)
+	if err != nil {
+		t.Fatalf("apachetest: %v", err)
+	}
+	runUser, runGroup := runAs()
+	var out strings.Builder
+	out.WriteString("DefaultRuntimeDir " + filepath.Join(root, "private/var/run") + "\n")
+	var emit func(nodes []*apacheconf.Node)
+	emit = func(nodes []*apacheconf.Node) {
+		for _, n := range nodes {
+			switch {
+			case n.Kind == apacheconf.Section:
+				args := n.Args
+				if n.Is("VirtualHost") {
+					args = s.mapAddrs(t, n.Args)
+				}
+				out.WriteString("<" + n.Name + " " + quoteAll(args) + ">\n")
+				emit(n.Children)
+				out.WriteString("</" + n.Name + ">\n")
+				continue
+			case n.Kind != apacheconf.Directive:
+				out.Write(n.Raw)
+				if n.EOL() == "" {
+					out.WriteString("\n")
+				}
+				continue
+			}
+			args := append([]string(nil), n.Args...)
+			for i, a := range args {
+				args[i] = macFolders.ReplaceAllString(a, "${1}"+root+"${2}/")
+			}
+			switch {
+			case n.Is("ServerRoot"):
+				args = []string{serverRoot}
+			case n.Is("Listen"):
+				args = []string{s.mapListen(t, args[0])}
+			case n.Is("User"):
+				args = []string{runUser}
+			case n.Is("Group"):
+				args = []string{runGroup}
+			case n.Is("SSLCertificateFile"), n.Is("SSLCertificateChainFile"):
+				args = []string{s.CertFile}
+			case n.Is("SSLCertificateKeyFile"):
+				args = []string{s.KeyFile}
+			case n.Is("LoadModule") && len(args) == 2:
+				if !linkModule(t, h, args[1], env, serverRoot) {
+					out.WriteString("# built into this httpd: ")
+				}
+			}
+			out.WriteString(n.Name + " " + quoteAll(args) + "\n")
+		}
+	}
+	emit(f.Nodes)
+	s.ConfigPath = filepath.Join(root, "Library/Server/Web/Config/Proxy/apache_serviceproxy.conf")
+	must(t, os.WriteFile(s.ConfigPath, []byte(out.String()), 0o644))
+	for k, v := range env {
+		s.Env = append(s.Env, k+"="+v)
+	}
+	return s
+}
+
+// ConfigTest runs httpd -t on the site, as serviceproxyctl configtest does.
+func (s *Site) ConfigTest(h HTTPD, defines ...string) (string, error) {
+	args := []string{"-t", "-f", s.ConfigPath}
+	for _, d := range defines {
+		args = append(args, "-D", d)
+	}
+	cmd := exec.Command(h.Path, args...)
+	cmd.Env = append(os.Environ(), s.Env...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// mapListen swaps "80", "*:80" or "1.2.3.4:80" for 127.0.0.1:FREE.
+func (s *Site) mapListen(t testing.TB, addr string) string {
+	port := addr
+	if i := strings.LastIndexByte(addr, ':'); i >= 0 {
+		port = addr[i+1:]
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatalf("apachetest: Listen %s: %v", addr, err)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", s.port(t, n))
+}
+
+func (s *Site) mapAddrs(t testing.TB, addrs []string) []string {
+	var out []string
+	for _, a := range addrs {
+		i := strings.LastIndexByte(a, ':')
+		n, err := strconv.Atoi(a[i+1:])
+		if i < 0 || err != nil {
+			out = append(out, a)
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s:%d", a[:i], s.port(t, n)))
+	}
+	return out
+}
+
+func (s *Site) port(t testing.TB, orig int) int {
+	if p, ok := s.Ports[orig]; ok {
+		return p
+	}
+	p := FreePort(t)
+	s.Ports[orig] = p
+	return p
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("apachetest: find a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+var varRef = regexp.MustCompile(`\$\{([A-Za-z0-9_]+)\}`)
+
+// linkModule makes the module path the config names resolve to the local
+// module of the same file name. It returns false for a module compiled into
+// the local httpd, which refuses to load it again ("is built-in and can't
+// be loaded"); Apple's httpd builds those as shared modules.
+func linkModule(t testing.TB, h HTTPD, path string, env map[string]string, serverRoot string) bool {
+	resolved := varRef.ReplaceAllStringFunc(path, func(ref string) string { return env[ref[2:len(ref)-1]] })
+	if !filepath.IsAbs(resolved) {
+		resolved = filepath.Join(serverRoot, resolved)
+	}
+	if h.BuiltIn[strings.TrimSuffix(filepath.Base(resolved), ".so")+".c"] {
+		return false
+	}
+	target := filepath.Join(h.ModulesDir, filepath.Base(resolved))
+	if _, err := os.Stat(target); err != nil {
+		t.Fatalf("apachetest: the config loads %s, which this machine's Apache does not have (%v)", filepath.Base(resolved), err)
+	}
+	must(t, os.MkdirAll(filepath.Dir(resolved), 0o755))
+	if err := os.Symlink(target, resolved); err != nil && !os.IsExist(err) {
+		t.Fatalf("apachetest: link module: %v", err)
+	}
+	return true
+}
+
+// runAs returns a user and group httpd may switch to: nobody/nogroup when
+// running as root (httpd refuses to serve as root), else the current ones.
+func runAs() (string, string) {
+	if os.Geteuid() == 0 {
+		return "nobody", "nogroup"
+	}
+	u, err := user.Current()
+	if err != nil {
+		return "nobody", "nogroup"
+	}
+	g, err := user.LookupGroupId(u.Gid)
+	if err != nil {
+		return u.Username, "nogroup"
+	}
+	return u.Username, g.Name
+}
+
+func quoteAll(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t\"'") {
+			q[i] = `"` + strings.ReplaceAll(strings.ReplaceAll(a, `\`, `\\`), `"`, `\"`) + `"`
+		} else {
+			q[i] = a
+		}
+	}
+	return strings.Join(q, " ")
+}
+
+func writeCert(t testing.TB, certFile, keyFile string) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	must(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "localhost"},
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	must(t, err)
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	must(t, err)
+	must(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644))
+	must(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600))
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("apachetest: %v", err)
+	}
+}
