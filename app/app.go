@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/socketbar/socketbar/assets"
 	"github.com/socketbar/socketbar/serverctl"
 )
 
@@ -28,6 +29,7 @@ type Options struct {
 
 // Run shows the main window and runs the app until it quits.
 func Run(a fyne.App, opts Options) {
+	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	w := NewMainWindow(a, opts)
 	w.ShowAndRun()
 }

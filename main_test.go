@@ -1,0 +1,323 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// binary is the socketbar binary built once for the CLI tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "socketbar-cli-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "socketbar")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build socketbar: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// run runs the built binary with args and extra environment.
+func run(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), "SOCKETBAR_ROOT=", "LANG=C.UTF-8", "LANGUAGE=")
+	cmd.Env = append(cmd.Env, env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, stdout.String(), stderr.String()}
+}
+
+// serverCopy copies a fixture tree to a temporary root the test may change.
+func serverCopy(t *testing.T, version string) (root, conf string) {
+	t.Helper()
+	root = t.TempDir()
+	if err := os.CopyFS(root, os.DirFS(filepath.Join("serverctl", "testdata", "servers", version))); err != nil {
+		t.Fatal(err)
+	}
+	return root, filepath.Join(root, "Library/Server/Web/Config/Proxy/apache_serviceproxy.conf")
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestHelp(t *testing.T) {
+	r := run(t, nil, "help")
+	if r.code != 0 {
+		t.Fatalf("help exit %d", r.code)
+	}
+	for _, name := range []string{"status", "routes", "add", "remove", "lint"} {
+		if !strings.Contains(r.stdout, "\n  "+name+" ") {
+			t.Errorf("help does not list %s", name)
+		}
+		h := run(t, nil, name, "-h")
+		if h.code != 0 || !strings.Contains(h.stderr, "Usage: socketbar "+name) || !strings.Contains(h.stderr, "-root") {
+			t.Errorf("%s -h: exit %d\n%s", name, h.code, h.stderr)
+		}
+	}
+	if h := run(t, nil, "help", "add"); h.code != 0 || !strings.Contains(h.stdout, "-strategy") {
+		t.Errorf("help add: exit %d\n%s", h.code, h.stdout)
+	}
+	if r := run(t, nil, "frobnicate"); r.code != 2 || !strings.Contains(r.stderr, `unknown command "frobnicate"`) {
+		t.Errorf("unknown command: exit %d, %q", r.code, r.stderr)
+	}
+	if r := run(t, nil, "status", "--bogus"); r.code != 2 || !strings.Contains(r.stderr, "bogus") {
+		t.Errorf("unknown flag: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+func TestCLIOutputIsFreeOfToolkitNoise(t *testing.T) {
+	r := run(t, []string{"LANG=C.UTF-8"}, "version")
+	if r.code != 0 || r.stderr != "" || !strings.HasPrefix(r.stdout, "socketbar ") {
+		t.Errorf("version: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestStatus(t *testing.T) {
+	root, _ := serverCopy(t, "5.3.1")
+	r := run(t, nil, "status", "--json", "--root", root, "--apache-version", "2.4.23")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var s struct {
+		ServerVersion string   `json:"server_version"`
+		ApacheVersion string   `json:"apache_version"`
+		Config        string   `json:"config"`
+		ErrorLog      string   `json:"error_log"`
+		Defines       []string `json:"defines"`
+		Unreadable    []struct{ Path, Reason string }
+		Routes        *int `json:"routes"`
+		Managed       *int `json:"managed_routes"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if s.ServerVersion != "5.3.1" || s.ApacheVersion != "2.4.23" || s.Routes == nil || *s.Routes != 18 || s.Managed == nil || *s.Managed != 0 {
+		t.Errorf("status = %+v", s)
+	}
+	if s.Config != filepath.Join(root, "Library/Server/Web/Config/Proxy/apache_serviceproxy.conf") || !strings.HasSuffix(s.ErrorLog, "service_proxy_error.log") {
+		t.Errorf("paths = %s, %s", s.Config, s.ErrorLog)
+	}
+	if len(s.Unreadable) != 1 || !strings.HasSuffix(s.Unreadable[0].Path, "truncated.plist") || s.Unreadable[0].Reason == "" {
+		t.Errorf("unreadable = %+v", s.Unreadable)
+	}
+	text := run(t, []string{"SOCKETBAR_ROOT=" + root}, "status")
+	if text.code != 0 || !strings.Contains(text.stdout, "macOS Server 5.3.1") || !strings.Contains(text.stdout, "truncated.plist") {
+		t.Errorf("text status from SOCKETBAR_ROOT: exit %d\n%s%s", text.code, text.stdout, text.stderr)
+	}
+}
+
+func TestNoServer(t *testing.T) {
+	root := t.TempDir()
+	for _, cmd := range []string{"status", "routes", "lint"} {
+		r := run(t, nil, cmd, "--root", root)
+		if r.code != 1 || !strings.Contains(r.stderr, filepath.Join(root, "Library/Server/Web/Config/Proxy/apache_serviceproxy.conf")) ||
+			!strings.Contains(r.stderr, "com.apple.serviceproxy.plist") {
+			t.Errorf("%s on an empty root: exit %d\n%s", cmd, r.code, r.stderr)
+		}
+	}
+}
+
+type routesJSON struct {
+	Config string `json:"config"`
+	Routes []struct {
+		VHost     *string `json:"vhost"`
+		Path      *string `json:"path"`
+		Backend   *string `json:"backend"`
+		Line      *int    `json:"line"`
+		WebSocket *bool   `json:"websocket"`
+		Shadowed  *bool   `json:"shadowed"`
+		Managed   *bool   `json:"managed"`
+	} `json:"routes"`
+}
+
+func routesOf(t *testing.T, root string) routesJSON {
+	t.Helper()
+	r := run(t, nil, "routes", "--json", "--root", root)
+	if r.code != 0 {
+		t.Fatalf("routes: exit %d: %s", r.code, r.stderr)
+	}
+	var out routesJSON
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	return out
+}
+
+func TestRoutesJSONShape(t *testing.T) {
+	root, conf := serverCopy(t, "5.3.1")
+	out := routesOf(t, root)
+	if out.Config != conf || len(out.Routes) != 18 {
+		t.Fatalf("config %s, %d routes", out.Config, len(out.Routes))
+	}
+	lines := strings.Split(readFile(t, conf), "\n")
+	for _, r := range out.Routes {
+		if r.VHost == nil || r.Path == nil || r.Backend == nil || r.Line == nil || r.WebSocket == nil || r.Shadowed == nil || r.Managed == nil {
+			t.Fatalf("route misses a field: %+v", r)
+		}
+		if line := lines[*r.Line-1]; !strings.Contains(line, *r.Backend) {
+			t.Errorf("line %d is %q, not the route to %s", *r.Line, line, *r.Backend)
+		}
+	}
+}
+
+func TestAddThenRemove(t *testing.T) {
+	root, conf := serverCopy(t, "5.3.1")
+	original := readFile(t, conf)
+
+	dry := run(t, nil, "add", "/ws/", "http://127.0.0.1:8000/ws/", "--root", root, "--dry-run")
+	if dry.code != 0 || !strings.Contains(dry.stdout, "+\tRewriteRule ^/ws/(.*)$ ws://127.0.0.1:8000/ws/$1 [P,L]") {
+		t.Fatalf("dry run: exit %d\n%s%s", dry.code, dry.stdout, dry.stderr)
+	}
+	if readFile(t, conf) != original {
+		t.Fatal("dry run wrote the file")
+	}
+
+	add := run(t, nil, "add", "--root", root, "/ws/", "http://127.0.0.1:8000/ws/", "--no-restart")
+	if add.code != 0 {
+		t.Fatalf("add: exit %d\n%s", add.code, add.stderr)
+	}
+	backups, _ := filepath.Glob(filepath.Join(filepath.Dir(conf), "socketbar-backups", "*.bak"))
+	if len(backups) != 1 || readFile(t, backups[0]) != original {
+		t.Fatalf("backups = %v", backups)
+	}
+	managed := 0
+	for _, r := range routesOf(t, root).Routes {
+		if *r.Managed {
+			managed++
+			if *r.Path != "/ws/" || *r.Shadowed {
+				t.Errorf("managed route %s shadowed=%v", *r.Path, *r.Shadowed)
+			}
+		}
+	}
+	if managed != 4 { // RewriteRule + ProxyPass in *:80 and *:443
+		t.Errorf("%d managed routes, want 4", managed)
+	}
+	added := readFile(t, conf)
+
+	again := run(t, nil, "add", "/ws/", "http://127.0.0.1:8000/ws/", "--root", root)
+	if again.code != 0 || !strings.Contains(again.stdout, "nothing to change") || readFile(t, conf) != added {
+		t.Errorf("second add: exit %d\n%s", again.code, again.stdout)
+	}
+	conflict := run(t, nil, "add", "/ws/", "http://127.0.0.1:9000/ws/", "--root", root)
+	if conflict.code != 2 || !strings.Contains(conflict.stderr, "--replace") || readFile(t, conf) != added {
+		t.Errorf("conflicting add: exit %d\n%s", conflict.code, conflict.stderr)
+	}
+
+	rm := run(t, nil, "remove", "/ws/", "--root", root)
+	if rm.code != 0 {
+		t.Fatalf("remove: exit %d\n%s", rm.code, rm.stderr)
+	}
+	if readFile(t, conf) != original {
+		t.Error("add then remove did not give back the original file")
+	}
+	notOurs := run(t, nil, "remove", "/wiki", "--root", root)
+	if notOurs.code != 1 || !strings.Contains(notOurs.stderr, "not written by Socketbar") || readFile(t, conf) != original {
+		t.Errorf("remove of Apple's route: exit %d\n%s", notOurs.code, notOurs.stderr)
+	}
+}
+
+func TestBadInputLeavesFileAlone(t *testing.T) {
+	root, conf := serverCopy(t, "5.3.1")
+	original := readFile(t, conf)
+	tests := []struct {
+		args  []string
+		field string
+	}{
+		{[]string{"add", "/ws\nProxyPass / http://evil/", "http://127.0.0.1:1/ws"}, "PATH"},
+		{[]string{"add", "/ws#x", "http://127.0.0.1:1/ws"}, "PATH"},
+		{[]string{"add", `/w"s`, "http://127.0.0.1:1/ws"}, "PATH"},
+		{[]string{"add", "/../etc", "http://127.0.0.1:1/etc"}, "PATH"},
+		{[]string{"add", "ws", "http://127.0.0.1:1/ws"}, "PATH"},
+		{[]string{"add", "/ws", "http://127.0.0.1:1/ws\"\n</VirtualHost>"}, "BACKEND"},
+		{[]string{"add", "/ws", "javascript:alert(1)"}, "BACKEND"},
+		{[]string{"add", "/ws", "http://u:p@127.0.0.1/ws"}, "BACKEND"},
+		{[]string{"add", "/ws", "http://127.0.0.1/ws", "--strategy", "upgrade", "--apache-version", "2.4.23"}, "--strategy"},
+		{[]string{"add", "/ws", "http://127.0.0.1/ws", "--strategy", "upgrade"}, "--strategy"},
+		{[]string{"add", "/ws", "http://127.0.0.1/ws", "--vhost", "8080"}, "--vhost"},
+		{[]string{"remove", "/ws$"}, "PATH"},
+	}
+	for _, tt := range tests {
+		r := run(t, nil, append(tt.args, "--root", root)...)
+		if r.code != 2 || !strings.Contains(r.stderr, tt.field) || !strings.Contains(r.stderr, "Nothing was changed") {
+			t.Errorf("%q: exit %d, stderr %q; want exit 2 naming %s", tt.args, r.code, r.stderr, tt.field)
+		}
+	}
+	if r := run(t, nil, "add", "/ws", "--root", root); r.code != 2 || !strings.Contains(r.stderr, "expected 2 argument") {
+		t.Errorf("missing BACKEND: exit %d, %q", r.code, r.stderr)
+	}
+	if r := run(t, nil, "status", "--root", root, "--apache-version", "2.4"); r.code != 2 {
+		t.Errorf("bad --apache-version: exit %d, %q", r.code, r.stderr)
+	}
+	if readFile(t, conf) != original {
+		t.Fatal("a refused command changed the config")
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(conf), "socketbar-backups")); err == nil {
+		t.Error("a refused command made a backup")
+	}
+}
+
+func TestLint(t *testing.T) {
+	root, conf := serverCopy(t, "5.3.1")
+	r := run(t, nil, "lint", "--json", "--root", root)
+	var out struct {
+		Errors   int
+		Findings []struct {
+			Severity, File, Message, Fix string
+			Line                         int
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if r.code != 1 || out.Errors != 1 || !strings.Contains(out.Findings[0].Fix, "socketbar add /chat/ http://127.0.0.1:8001/chat/") {
+		t.Fatalf("lint: exit %d %+v", r.code, out)
+	}
+	if add := run(t, nil, "add", "/chat/", "http://127.0.0.1:8001/chat/", "--root", root); add.code != 0 {
+		t.Fatalf("add: %s", add.stderr)
+	}
+	if r := run(t, nil, "lint", "--root", root); r.code != 0 || !strings.Contains(r.stdout, "0 error(s), 0 warning(s)") {
+		t.Errorf("lint after the fix: exit %d\n%s", r.code, r.stdout)
+	}
+	file := filepath.Join(t.TempDir(), "x.conf")
+	if err := os.WriteFile(file, []byte(readFile(t, conf)+"<VirtualHost *:81>\nProxyPass / http://a/\nProxyPass /ws ws://b/ws\n</VirtualHost>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(t, nil, "lint", "--file", file); r.code != 1 || !strings.Contains(r.stdout, "never runs") {
+		t.Errorf("lint --file: exit %d\n%s", r.code, r.stdout)
+	}
+}
