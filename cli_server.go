@@ -26,6 +26,9 @@ type statusReport struct {
 	Unreadable      []serverctl.FileProblem `json:"unreadable"`
 	Warnings        []serverctl.FileProblem `json:"warnings"`
 	ConfigError     string                  `json:"config_error,omitempty"`
+	Modules         int                     `json:"modules"`
+	MissingModules  []serverctl.Module      `json:"missing_modules"`
+	ModulesChecked  bool                    `json:"modules_checked"`
 	Routes          int                     `json:"routes"`
 	ManagedRoutes   int                     `json:"managed_routes"`
 	WebSocketRoutes int                     `json:"websocket_routes"`
@@ -52,6 +55,7 @@ func (c *cli) status(args []string) int {
 	if cfg, err := serverctl.ReadConfig(r.Config); err != nil {
 		r.ConfigError = err.Error()
 	} else {
+		r.Modules, r.MissingModules, r.ModulesChecked = checkModules(srv, cfg)
 		for _, rt := range cfg.Routes() {
 			r.Routes++
 			if rt.Managed {
@@ -96,6 +100,17 @@ func (c *cli) status(args []string) int {
 	} else {
 		fmt.Fprintf(w, "Routes:\t%d (%d WebSocket, %d managed by Socketbar)\n", r.Routes, r.WebSocketRoutes, r.ManagedRoutes)
 	}
+	switch {
+	case r.ConfigError != "":
+	case !r.ModulesChecked:
+		fmt.Fprintf(w, "Modules:\t%d loaded; their files are not under this root, so not checked\n", r.Modules)
+	case len(r.MissingModules) == 0:
+		fmt.Fprintf(w, "Modules:\t%d loaded, all files present\n", r.Modules)
+	default:
+		for _, m := range r.MissingModules {
+			fmt.Fprintf(w, "Missing module:\t%s (line %d): %s does not exist; the Service Proxy will not start\n", m.Name, m.Line, srv.HostPath(m.Path))
+		}
+	}
 	for _, p := range r.Unreadable {
 		fmt.Fprintf(w, "Unreadable:\t%s: %s\n", p.Path, p.Reason)
 	}
@@ -107,6 +122,27 @@ func (c *cli) status(args []string) int {
 		return exitFailure
 	}
 	return exitOK
+}
+
+// checkModules resolves the config's module files under the root and lists
+// the missing ones. A tree with none of the modules' folders (a copy of a
+// Server's config files, without its binaries) cannot be checked.
+func checkModules(srv *serverctl.Server, cfg *serverctl.Config) (count int, missing []serverctl.Module, checked bool) {
+	mods := cfg.Modules(cfg.Vars(srv.Vars()))
+	for _, m := range mods {
+		if _, err := os.Stat(filepath.Dir(srv.HostPath(m.Path))); err == nil {
+			checked = true
+		}
+	}
+	if !checked {
+		return len(mods), nil, false
+	}
+	for _, m := range mods {
+		if _, err := os.Stat(srv.HostPath(m.Path)); err != nil {
+			missing = append(missing, m)
+		}
+	}
+	return len(mods), missing, true
 }
 
 func orUnknown(s string) string {

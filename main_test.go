@@ -321,3 +321,33 @@ func TestLint(t *testing.T) {
 		t.Errorf("lint --file: exit %d\n%s", r.code, r.stdout)
 	}
 }
+
+func TestStatusReportsMissingModuleFiles(t *testing.T) {
+	root, conf := serverCopy(t, "5.7.1")
+	dir := filepath.Join(root, "usr", "libexec", "apache2")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(readFile(t, conf), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 3 && f[0] == "LoadModule" && f[1] != "proxy_wstunnel_module" {
+			if err := os.WriteFile(filepath.Join(root, "usr", f[2]), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	r := run(t, nil, "status", "--json", "--root", root)
+	var s struct {
+		Checked bool `json:"modules_checked"`
+		Missing []struct {
+			Name string `json:"name"`
+			Path string `json:"path"`
+		} `json:"missing_modules"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if !s.Checked || len(s.Missing) != 1 || s.Missing[0].Name != "proxy_wstunnel_module" || s.Missing[0].Path != "/usr/libexec/apache2/mod_proxy_wstunnel.so" {
+		t.Errorf("modules: %+v", s)
+	}
+}

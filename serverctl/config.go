@@ -124,3 +124,39 @@ func ExpandVars(s string, vars map[string]string) string {
 		return ref
 	})
 }
+
+// Module is a LoadModule line with its file resolved as Apache would.
+type Module struct {
+	Name string `json:"name"`
+	// File is the path as written; Path is File with ${NAME} expanded and,
+	// when relative, joined to ServerRoot (a Mac path).
+	File string `json:"file"`
+	Path string `json:"path"`
+	Line int    `json:"line"`
+}
+
+// Modules lists the LoadModule lines outside macros with their files
+// resolved from vars (see Vars) and the config's ServerRoot.
+func (c *Config) Modules(vars map[string]string) []Module {
+	serverRoot := ""
+	for _, n := range c.File.Nodes {
+		if n.Kind == apacheconf.Directive && n.Is("ServerRoot") && len(n.Args) == 1 {
+			serverRoot = ExpandVars(n.Args[0], vars)
+		}
+	}
+	var mods []Module
+	c.File.Walk(func(n *apacheconf.Node) bool {
+		if n.Is("Macro") {
+			return false
+		}
+		if n.Kind == apacheconf.Directive && n.Is("LoadModule") && len(n.Args) == 2 {
+			p := ExpandVars(n.Args[1], vars)
+			if !strings.HasPrefix(p, "/") && serverRoot != "" {
+				p = strings.TrimSuffix(serverRoot, "/") + "/" + p
+			}
+			mods = append(mods, Module{Name: n.Args[0], File: n.Args[1], Path: p, Line: n.Line})
+		}
+		return true
+	})
+	return mods
+}

@@ -225,3 +225,25 @@ func TestFixtureRoutes(t *testing.T) {
 		})
 	}
 }
+
+func TestModulesResolveVariablesAndServerRoot(t *testing.T) {
+	c := mustParse(t, `ServerRoot "${PREFIX}/usr"
+Define MODS /opt/mods
+LoadModule a_module ${MODULE_INSTALL_PATH_PREFIX}/usr/libexec/apache2/mod_a.so
+LoadModule b_module libexec/apache2/mod_b.so
+LoadModule c_module ${MODS}/mod_c.so
+LoadModule d_module ${UNSET}/mod_d.so
+<Macro M $x>
+LoadModule e_module $x
+</Macro>
+`)
+	vars := c.Vars(map[string]string{"MODULE_INSTALL_PATH_PREFIX": "", "PREFIX": "/p", "MODS": "/env/loses"})
+	var got []string
+	for _, m := range c.Modules(vars) {
+		got = append(got, fmt.Sprintf("%s=%s@%d", m.Name, m.Path, m.Line))
+	}
+	want := "a_module=/usr/libexec/apache2/mod_a.so@3 b_module=/p/usr/libexec/apache2/mod_b.so@4 c_module=/opt/mods/mod_c.so@5 d_module=/p/usr/${UNSET}/mod_d.so@6" // unexpanded means relative, as in Apache
+	if strings.Join(got, " ") != want {
+		t.Errorf("modules:\n%s\nwant\n%s", strings.Join(got, " "), want)
+	}
+}
