@@ -38,7 +38,9 @@ func Run(a fyne.App, opts Options) {
 // Socketbar found, or of why it found none.
 func NewMainWindow(a fyne.App, opts Options) fyne.Window {
 	w := a.NewWindow("Socketbar")
-	w.SetContent(container.NewPadded(widget.NewLabel(Summary(context.Background(), opts.Root))))
+	summary := widget.NewLabel(Summary(context.Background(), opts.Root))
+	summary.Wrapping = fyne.TextWrapBreak // config paths have no spaces to wrap at
+	w.SetContent(container.NewPadded(summary))
 	w.Resize(fyne.NewSize(520, 240))
 	return w
 }
