@@ -38,17 +38,23 @@ type command struct {
 	args    string
 	summary string
 	run     func(c *cli, args []string) int
+	hidden  bool // not listed by help: used by socketbar itself
 }
 
 func commands() []command {
 	return []command{
-		{"status", "[--json]", "Show the Server, its Apache and the Service Proxy config.", (*cli).status},
-		{"routes", "[--json]", "List the Service Proxy's proxy routes in the order Apache matches them.", (*cli).routes},
-		{"add", "PATH BACKEND [--vhost PORT]… [--strategy auto|tunnel|upgrade] [--dry-run]", "Add a WebSocket route to the Service Proxy.", (*cli).add},
-		{"remove", "PATH [--vhost PORT]… [--dry-run]", "Remove a route that Socketbar added.", (*cli).remove},
-		{"lint", "[--file CONF] [--json]", "Find mistakes that stop WebSockets in the Service Proxy config.", (*cli).lint},
-		{"version", "", "Print Socketbar's version.", (*cli).printVersion},
-		{"help", "[COMMAND]", "Explain a command.", (*cli).help},
+		{"status", "[--json]", "Show the Server, its Apache and the Service Proxy config.", (*cli).status, false},
+		{"routes", "[--json]", "List the Service Proxy's proxy routes in the order Apache matches them.", (*cli).routes, false},
+		{"add", "PATH BACKEND [--vhost PORT]… [--strategy auto|tunnel|upgrade] [--dry-run]", "Add a WebSocket route to the Service Proxy.", (*cli).add, false},
+		{"remove", "PATH [--vhost PORT]… [--dry-run]", "Remove a route that Socketbar added.", (*cli).remove, false},
+		{"undo", "[--to ID]", "Put back the config as it was before Socketbar's last change.", (*cli).undo, false},
+		{"history", "[--json]", "List Socketbar's changes and their backups.", (*cli).history, false},
+		{"restart", "", "Restart the Service Proxy and check that it came back.", (*cli).restart, false},
+		{"reapply", "", "Put back Socketbar routes that vanished from the config.", (*cli).reapply, false},
+		{"lint", "[--file CONF] [--json]", "Find mistakes that stop WebSockets in the Service Proxy config.", (*cli).lint, false},
+		{"version", "", "Print Socketbar's version.", (*cli).printVersion, false},
+		{"help", "[COMMAND]", "Explain a command.", (*cli).help, false},
+		{"apply-plan", "PLAN", "", (*cli).applyPlan, true},
 	}
 }
 
@@ -80,7 +86,9 @@ Usage:
 Commands:
 `)
 	for _, cmd := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", cmd.name, cmd.summary)
+		if !cmd.hidden {
+			fmt.Fprintf(w, "  %-8s %s\n", cmd.name, cmd.summary)
+		}
 	}
 	fmt.Fprint(w, "\nRun 'socketbar help COMMAND' or 'socketbar COMMAND -h' for its flags.\n")
 }

@@ -32,6 +32,9 @@ type statusReport struct {
 	Routes          int                     `json:"routes"`
 	ManagedRoutes   int                     `json:"managed_routes"`
 	WebSocketRoutes int                     `json:"websocket_routes"`
+	// Drift lists Socketbar routes recorded by the last change that the
+	// config no longer has (Server.app rewrote it).
+	Drift *serverctl.Drift `json:"drift,omitempty"`
 }
 
 func (c *cli) status(args []string) int {
@@ -56,6 +59,7 @@ func (c *cli) status(args []string) int {
 		r.ConfigError = err.Error()
 	} else {
 		r.Modules, r.MissingModules, r.ModulesChecked = checkModules(srv, cfg)
+		r.Drift, _ = serverctl.FindDrift(cfg, serverctl.BackupStoreFor(cfg.Path))
 		for _, rt := range cfg.Routes() {
 			r.Routes++
 			if rt.Managed {
@@ -110,6 +114,14 @@ func (c *cli) status(args []string) int {
 		for _, m := range r.MissingModules {
 			fmt.Fprintf(w, "Missing module:\t%s (line %d): %s does not exist; the Service Proxy will not start\n", m.Name, m.Line, srv.HostPath(m.Path))
 		}
+	}
+	if d := r.Drift; d != nil {
+		var lost []string
+		for _, m := range d.Missing {
+			lost = append(lost, m.Path+" in "+m.VHost)
+		}
+		fmt.Fprintf(w, "Drift:\t%d Socketbar route(s) missing since the config was rewritten at %s: %s. Run socketbar reapply.\n",
+			len(d.Missing), d.Changed.Local().Format("2006-01-02 15:04:05"), strings.Join(lost, ", "))
 	}
 	for _, p := range r.Unreadable {
 		fmt.Fprintf(w, "Unreadable:\t%s: %s\n", p.Path, p.Reason)

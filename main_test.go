@@ -56,12 +56,35 @@ func run(t *testing.T, env []string, args ...string) result {
 	return result{code, stdout.String(), stderr.String()}
 }
 
-// serverCopy copies a fixture tree to a temporary root the test may change.
+// fakeHTTPD stands in for Apple's httpd wrapper in CLI tests that check
+// Socketbar's own behaviour: -v names Apache 2.4.23; -t passes, unless the
+// config contains fail-config-test. The real httpd runs in the apply tests.
+const fakeHTTPD = `#!/bin/sh
+case " $* " in
+*" -v "*) echo "Server version: Apache/2.4.23 (Unix)"; exit 0;;
+*" -t "*)
+  while [ $# -gt 0 ]; do [ "$1" = -f ] && conf=$2; shift; done
+  if grep -q fail-config-test "$conf"; then echo "AH00526: Syntax error on line 7 of $conf:"; echo "Invalid command 'FAIL-CONFIG-TEST'"; exit 1; fi
+  echo "Syntax OK"; exit 0;;
+esac
+echo "fake httpd: unexpected arguments: $*" >&2; exit 2
+`
+
+// serverCopy copies a fixture tree to a temporary root the test may change,
+// with the fake httpd at the launchd job's program path.
 func serverCopy(t *testing.T, version string) (root, conf string) {
 	t.Helper()
 	root = t.TempDir()
 	if err := os.CopyFS(root, os.DirFS(filepath.Join("serverctl", "testdata", "servers", version))); err != nil {
 		t.Fatal(err)
+	}
+	for _, p := range []string{"Applications/Server.app/Contents/ServerRoot/usr/sbin/httpd-server-wrapper", "usr/sbin/httpd"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, p), []byte(fakeHTTPD), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return root, filepath.Join(root, "Library/Server/Web/Config/Proxy/apache_serviceproxy.conf")
 }
@@ -229,7 +252,7 @@ func TestAddThenRemove(t *testing.T) {
 	}
 	added := readFile(t, conf)
 
-	again := run(t, nil, "add", "/ws/", "http://127.0.0.1:8000/ws/", "--root", root)
+	again := run(t, nil, "add", "/ws/", "http://127.0.0.1:8000/ws/", "--root", root, "--no-restart")
 	if again.code != 0 || !strings.Contains(again.stdout, "nothing to change") || readFile(t, conf) != added {
 		t.Errorf("second add: exit %d\n%s", again.code, again.stdout)
 	}
@@ -238,7 +261,7 @@ func TestAddThenRemove(t *testing.T) {
 		t.Errorf("conflicting add: exit %d\n%s", conflict.code, conflict.stderr)
 	}
 
-	rm := run(t, nil, "remove", "/ws/", "--root", root)
+	rm := run(t, nil, "remove", "/ws/", "--root", root, "--no-restart")
 	if rm.code != 0 {
 		t.Fatalf("remove: exit %d\n%s", rm.code, rm.stderr)
 	}
@@ -307,7 +330,7 @@ func TestLint(t *testing.T) {
 	if r.code != 1 || out.Errors != 1 || !strings.Contains(out.Findings[0].Fix, "socketbar add /chat/ http://127.0.0.1:8001/chat/") {
 		t.Fatalf("lint: exit %d %+v", r.code, out)
 	}
-	if add := run(t, nil, "add", "/chat/", "http://127.0.0.1:8001/chat/", "--root", root); add.code != 0 {
+	if add := run(t, nil, "add", "/chat/", "http://127.0.0.1:8001/chat/", "--root", root, "--no-restart"); add.code != 0 {
 		t.Fatalf("add: %s", add.stderr)
 	}
 	if r := run(t, nil, "lint", "--root", root); r.code != 0 || !strings.Contains(r.stdout, "0 error(s), 0 warning(s)") {
@@ -349,5 +372,101 @@ func TestStatusReportsMissingModuleFiles(t *testing.T) {
 	}
 	if !s.Checked || len(s.Missing) != 1 || s.Missing[0].Name != "proxy_wstunnel_module" || s.Missing[0].Path != "/usr/libexec/apache2/mod_proxy_wstunnel.so" {
 		t.Errorf("modules: %+v", s)
+	}
+}
+
+func TestConfigTestFailureLeavesFileAlone(t *testing.T) {
+	root, conf := serverCopy(t, "5.3.1")
+	original := readFile(t, conf)
+	r := run(t, nil, "add", "/fail-config-test/", "http://127.0.0.1:1/fail-config-test/", "--root", root, "--no-restart")
+	if r.code != 1 || !strings.Contains(r.stderr, "config test failed") || !strings.Contains(r.stderr, "Invalid command") {
+		t.Errorf("exit %d\n%s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, ".socketbar-test-") || !strings.Contains(r.stderr, conf) {
+		t.Errorf("the error names the temporary file instead of the config:\n%s", r.stderr)
+	}
+	if readFile(t, conf) != original {
+		t.Error("a config that failed the test was written")
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(conf), ".socketbar-test-*"))
+	if len(leftovers) != 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+}
+
+func TestHistoryAndUndo(t *testing.T) {
+	root, conf := serverCopy(t, "5.3.1")
+	v0 := readFile(t, conf)
+	if r := run(t, nil, "undo", "--root", root); r.code != 1 || !strings.Contains(r.stderr, "nothing to undo") {
+		t.Errorf("undo with no history: exit %d %s", r.code, r.stderr)
+	}
+	for _, p := range []string{"/a/", "/b/"} {
+		if r := run(t, nil, "add", p, "http://127.0.0.1:1"+p, "--root", root, "--no-restart"); r.code != 0 {
+			t.Fatalf("add %s: %s", p, r.stderr)
+		}
+	}
+	v2 := readFile(t, conf)
+	h := run(t, nil, "history", "--root", root, "--json")
+	var hist struct {
+		Entries []struct {
+			ID, Description string
+			Routes          []struct{ Path string }
+		}
+	}
+	if err := json.Unmarshal([]byte(h.stdout), &hist); err != nil || len(hist.Entries) != 2 {
+		t.Fatalf("history: %v %s", err, h.stdout)
+	}
+	if !strings.HasPrefix(hist.Entries[0].Description, "add /b/") || len(hist.Entries[0].Routes) != 4 || len(hist.Entries[1].Routes) != 2 {
+		t.Errorf("history entries = %+v", hist.Entries)
+	}
+
+	if r := run(t, nil, "undo", "--root", root, "--no-restart"); r.code != 0 || !strings.Contains(r.stdout, "add /b/") {
+		t.Fatalf("undo: exit %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if got := readFile(t, conf); strings.Contains(got, "/b/") || !strings.Contains(got, "socketbar:begin /a/") {
+		t.Error("first undo did not take back exactly the second change")
+	}
+	if r := run(t, nil, "undo", "--root", root, "--no-restart"); r.code != 0 || readFile(t, conf) != v0 {
+		t.Fatalf("second undo: exit %d %s; config is the original: %v", r.code, r.stderr, readFile(t, conf) == v0)
+	}
+	if r := run(t, nil, "undo", "--to", hist.Entries[0].ID, "--root", root, "--no-restart"); r.code != 0 {
+		t.Fatalf("undo --to: %s", r.stderr)
+	}
+	if got := readFile(t, conf); got == v2 || !strings.Contains(got, "/a/") || strings.Contains(got, "/b/") {
+		t.Error("undo --to did not restore the config from before that change")
+	}
+	if r := run(t, nil, "undo", "--to", "../../etc/passwd", "--root", root); r.code != 1 || !strings.Contains(r.stderr, "not a backup ID") {
+		t.Errorf("undo --to a path: exit %d %s", r.code, r.stderr)
+	}
+	text := run(t, nil, "history", "--root", root)
+	if !strings.Contains(text.stdout, "(undone)") {
+		t.Errorf("history does not mark undone changes:\n%s", text.stdout)
+	}
+}
+
+func TestDriftAndReapply(t *testing.T) {
+	root, conf := serverCopy(t, "5.3.1")
+	original := readFile(t, conf)
+	if r := run(t, nil, "add", "/ws/", "http://127.0.0.1:8000/ws/", "--root", root, "--no-restart"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	added := readFile(t, conf)
+	if s := run(t, nil, "status", "--root", root); strings.Contains(s.stdout, "Drift:") {
+		t.Errorf("drift reported right after the change:\n%s", s.stdout)
+	}
+	// Server.app rewrites the file from its own template.
+	if err := os.WriteFile(conf, []byte(original), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := run(t, nil, "status", "--root", root)
+	if !strings.Contains(s.stdout, "Drift:") || !strings.Contains(s.stdout, "/ws/ in *:443") || !strings.Contains(s.stdout, "reapply") {
+		t.Errorf("status after the rewrite:\n%s", s.stdout)
+	}
+	r := run(t, nil, "reapply", "--root", root, "--no-restart")
+	if r.code != 0 || readFile(t, conf) != added {
+		t.Errorf("reapply: exit %d %s%s; restored the routes: %v", r.code, r.stdout, r.stderr, readFile(t, conf) == added)
+	}
+	if again := run(t, nil, "reapply", "--root", root); again.code != 0 || !strings.Contains(again.stdout, "nothing to put back") {
+		t.Errorf("second reapply: %s", again.stdout)
 	}
 }

@@ -1,0 +1,345 @@
+package serverctl
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Step names a stage of a transaction; Applier.Progress hears each as it starts.
+type Step string
+
+// The stages, in order. Rollback runs only when restart or verify failed.
+const (
+	StepTest     Step = "test"
+	StepBackup   Step = "backup"
+	StepWrite    Step = "write"
+	StepRestart  Step = "restart"
+	StepVerify   Step = "verify"
+	StepRollback Step = "rollback"
+)
+
+// Label is the step's name for people ("testing config").
+func (s Step) Label() string {
+	switch s {
+	case StepTest:
+		return "testing config"
+	case StepBackup:
+		return "backing up"
+	case StepWrite:
+		return "writing"
+	case StepRestart:
+		return "restarting"
+	case StepVerify:
+		return "verifying"
+	case StepRollback:
+		return "rolling back"
+	}
+	return string(s)
+}
+
+// ConfigTester runs Apache's config test on a file.
+type ConfigTester interface {
+	Test(ctx context.Context, path string) (output string, err error)
+}
+
+// HTTPDTester runs `httpd -t` the way the Service Proxy would read the file:
+// the launchd job's program (on a Mac, Apple's wrapper, which sets CERT_ID
+// and the PROXY_* defines), its -D defines and its environment.
+type HTTPDTester struct {
+	Binary  string
+	Defines []string
+	Env     []string
+	Runner  Runner
+}
+
+// Command is the command line that tests path.
+func (t HTTPDTester) Command(path string) Command {
+	args := []string{"-t", "-f", path}
+	for _, d := range t.Defines {
+		args = append(args, "-D", d)
+	}
+	return Command{Path: t.Binary, Args: args, Env: t.Env}
+}
+
+// Test implements ConfigTester.
+func (t HTTPDTester) Test(ctx context.Context, path string) (string, error) {
+	r := t.Runner
+	if r == nil {
+		r = ExecRunner{}
+	}
+	out, err := r.Run(ctx, t.Command(path))
+	return strings.TrimSpace(string(out)), err
+}
+
+// Change is a new config text to put in place of Old.
+type Change struct {
+	Old, New    []byte
+	Description string
+	// UndoOf names the history entry this change undoes.
+	UndoOf string
+}
+
+// Result says what a transaction did.
+type Result struct {
+	Backup    BackupEntry
+	Restarted bool
+	PID       int
+	Took      time.Duration
+}
+
+// ConfigTestError is a new config that Apache refused; nothing was written.
+type ConfigTestError struct{ Output string }
+
+func (e *ConfigTestError) Error() string {
+	return "Apache's config test failed for the new config (nothing was written):\n" + e.Output
+}
+
+// RestartError is a change that was written but did not come up, and what
+// the rollback achieved.
+type RestartError struct {
+	Cause error
+	// LogTail is the end of the Service Proxy's error log after the failure.
+	LogTail string
+	// Backup is the entry the old config was restored from.
+	Backup BackupEntry
+	// RollbackErr is nil when the old config is back and serving.
+	RollbackErr error
+}
+
+func (e *RestartError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the Service Proxy did not come back with the new config: %v", e.Cause)
+	if e.LogTail != "" {
+		fmt.Fprintf(&b, "\nLast lines of its error log:\n%s", e.LogTail)
+	}
+	if e.RollbackErr == nil {
+		fmt.Fprintf(&b, "\nRolled back: the previous config (backup %s) is in place and the Service Proxy serves again.", e.Backup.ID)
+	} else {
+		fmt.Fprintf(&b, "\nRollback FAILED: %v\nThe previous config is saved as backup %s; restore it with `socketbar undo --to %s`.", e.RollbackErr, e.Backup.ID, e.Backup.ID)
+	}
+	return b.String()
+}
+
+func (e *RestartError) Unwrap() error { return e.Cause }
+
+// errLocked means another Socketbar holds the config's lock.
+var errLocked = errors.New("another Socketbar is applying a change to this config; try again when it is done")
+
+// Applier puts config changes in place as one transaction: test, back up,
+// replace atomically, restart, verify, and roll back when the service does
+// not come back. The CLI and the GUI both go through it.
+type Applier struct {
+	// ConfigPath is the config on this machine.
+	ConfigPath string
+	Tester     ConfigTester
+	// Service restarts the Service Proxy; nil writes without restarting.
+	Service Service
+	// Endpoints must answer HTTP after a restart.
+	Endpoints []Endpoint
+	// VerifyTimeout bounds restart plus verification (default 15 s).
+	VerifyTimeout time.Duration
+	// ErrorLog is the Service Proxy's error log, quoted on failure.
+	ErrorLog string
+	Backups  BackupStore
+	// Progress, if set, hears each step as it starts.
+	Progress func(Step)
+	// Now returns the time (default time.Now).
+	Now func() time.Time
+	// AfterStep, if set, runs after each step completes; tests use it to
+	// kill the process between steps.
+	AfterStep func(Step)
+}
+
+func (a *Applier) step(s Step) {
+	if a.Progress != nil {
+		a.Progress(s)
+	}
+}
+
+func (a *Applier) done(s Step) {
+	if a.AfterStep != nil {
+		a.AfterStep(s)
+	}
+}
+
+// Apply runs the transaction for ch. On any error before the write the
+// config is untouched; after it, the old config is restored.
+func (a *Applier) Apply(ctx context.Context, ch Change) (*Result, error) {
+	now := time.Now
+	if a.Now != nil {
+		now = a.Now
+	}
+	start := now()
+	if a.Tester == nil {
+		return nil, errors.New("serverctl: no config tester; Socketbar never writes a config Apache has not accepted")
+	}
+	if err := os.MkdirAll(a.Backups.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("serverctl: create backup folder: %w", err)
+	}
+	lock, err := lockFile(filepath.Join(a.Backups.Dir, ".lock"))
+	if err != nil {
+		return nil, fmt.Errorf("serverctl: lock %s: %w", a.Backups.Dir, err)
+	}
+	defer lock.Close()
+
+	cur, err := os.ReadFile(a.ConfigPath)
+	if err != nil {
+		return nil, fmt.Errorf("serverctl: read %s: %w", a.ConfigPath, err)
+	}
+	if !bytes.Equal(cur, ch.Old) {
+		return nil, fmt.Errorf("serverctl: %s: %w; run the command again", a.ConfigPath, ErrChangedOnDisk)
+	}
+	fi, err := os.Stat(a.ConfigPath)
+	if err != nil {
+		return nil, fmt.Errorf("serverctl: stat %s: %w", a.ConfigPath, err)
+	}
+
+	a.step(StepTest)
+	if err := a.test(ctx, ch.New, fi); err != nil {
+		return nil, err
+	}
+	a.done(StepTest)
+
+	a.step(StepBackup)
+	var routes []ManagedRoute
+	if nc, err := ParseConfig(a.ConfigPath, ch.New); err == nil {
+		routes = nc.ManagedRoutes()
+	}
+	entry, err := a.Backups.Save(cur, BackupEntry{Time: now(), Description: ch.Description, UndoOf: ch.UndoOf, Routes: routes}, fi.Mode().Perm())
+	if err != nil {
+		return nil, err
+	}
+	a.done(StepBackup)
+
+	a.step(StepWrite)
+	if err := replaceFile(a.ConfigPath, ch.New, fi, func() { a.done(StepWrite) }); err != nil {
+		return nil, err
+	}
+	res := &Result{Backup: entry}
+	if a.Service == nil {
+		res.Took = now().Sub(start)
+		return res, nil
+	}
+
+	pid, err := a.restartAndVerify(ctx)
+	if err == nil {
+		res.Restarted, res.PID, res.Took = true, pid, now().Sub(start)
+		return res, nil
+	}
+	rerr := &RestartError{Cause: err, LogTail: tailFile(a.ErrorLog, 15), Backup: entry}
+	a.step(StepRollback)
+	if werr := replaceFile(a.ConfigPath, cur, fi, nil); werr != nil {
+		rerr.RollbackErr = werr
+	} else if _, verr := a.restartAndVerify(ctx); verr != nil {
+		rerr.RollbackErr = fmt.Errorf("the previous config is back in place, but the Service Proxy did not come back with it either: %w", verr)
+	}
+	return nil, rerr
+}
+
+// test writes text beside the config (so relative paths and permissions
+// are the same) and runs the config test on it.
+func (a *Applier) test(ctx context.Context, text []byte, fi os.FileInfo) error {
+	tmp, err := os.CreateTemp(filepath.Dir(a.ConfigPath), ".socketbar-test-*.conf")
+	if err != nil {
+		return fmt.Errorf("serverctl: write the config to test: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, werr := tmp.Write(text)
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return fmt.Errorf("serverctl: write %s: %w", tmp.Name(), werr)
+	}
+	_ = os.Chmod(tmp.Name(), fi.Mode().Perm())
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	out, err := a.Tester.Test(tctx, tmp.Name())
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
+			return fmt.Errorf("serverctl: cannot run the config test: %w", err)
+		}
+		return &ConfigTestError{Output: strings.ReplaceAll(out, tmp.Name(), a.ConfigPath)}
+	}
+	return nil
+}
+
+// Restart restarts the service and verifies it came back, without changing
+// the config.
+func (a *Applier) Restart(ctx context.Context) (int, error) {
+	if a.Service == nil {
+		return 0, errors.New("serverctl: no service to restart")
+	}
+	return a.restartAndVerify(ctx)
+}
+
+// ErrorLogTail returns the last lines of the Service Proxy's error log.
+func (a *Applier) ErrorLogTail() string { return tailFile(a.ErrorLog, 15) }
+
+// restartAndVerify restarts the service and waits until it runs with a new
+// pid and every endpoint answers HTTP.
+func (a *Applier) restartAndVerify(ctx context.Context) (int, error) {
+	timeout := a.VerifyTimeout
+	if timeout <= 0 {
+		timeout = 15 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	before, err := a.Service.State(ctx)
+	if err != nil {
+		return 0, err
+	}
+	a.step(StepRestart)
+	if err := a.Service.Restart(ctx); err != nil {
+		return 0, err
+	}
+	a.done(StepRestart)
+	a.step(StepVerify)
+	pid, err := Verify(ctx, a.Service, before, a.Endpoints)
+	if err != nil {
+		return 0, err
+	}
+	a.done(StepVerify)
+	return pid, nil
+}
+
+// Verify waits until svc runs with a pid other than before's and every
+// endpoint answers HTTP, or ctx ends; the error then says what was missing.
+func Verify(ctx context.Context, svc Service, before ServiceState, endpoints []Endpoint) (int, error) {
+	var last error
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		st, err := svc.State(ctx)
+		switch {
+		case err != nil:
+			last = err
+		case !st.Running:
+			last = fmt.Errorf("the %s service is not running", svc.Name())
+		case before.Running && st.PID == before.PID:
+			last = fmt.Errorf("the %s service still runs the old process (pid %d)", svc.Name(), st.PID)
+		default:
+			last = nil
+			for _, e := range endpoints {
+				if err := e.Check(ctx); err != nil {
+					last = fmt.Errorf("%s does not answer: %w", e, err)
+					break
+				}
+			}
+			if last == nil {
+				return st.PID, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("%w (gave up: %v)", last, ctx.Err())
+		case <-t.C:
+		}
+	}
+}

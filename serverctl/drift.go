@@ -1,0 +1,88 @@
+package serverctl
+
+import (
+	"os"
+	"time"
+)
+
+// Drift is what went missing from the config since Socketbar last changed it.
+type Drift struct {
+	// Entry is the newest history entry, whose routes the config should hold.
+	Entry BackupEntry `json:"entry"`
+	// Missing are the recorded routes the live config no longer has.
+	Missing []ManagedRoute `json:"missing"`
+	// Changed is when the config file was last written.
+	Changed time.Time `json:"changed"`
+}
+
+// FindDrift compares the routes recorded by the newest change in store with
+// the config's own. Apple's tools rewrite the Service Proxy config (on a
+// certificate change, on promotion), silently dropping Socketbar's blocks;
+// this is how that is noticed. It returns nil when nothing is missing or
+// there is no history.
+func FindDrift(cfg *Config, store BackupStore) (*Drift, error) {
+	entries, err := store.List()
+	if err != nil || len(entries) == 0 {
+		return nil, err
+	}
+	have := map[ManagedRoute]bool{}
+	for _, r := range cfg.ManagedRoutes() {
+		have[r] = true
+	}
+	d := &Drift{Entry: entries[0]}
+	for _, r := range entries[0].Routes {
+		if !have[r] {
+			d.Missing = append(d.Missing, r)
+		}
+	}
+	if len(d.Missing) == 0 {
+		return nil, nil
+	}
+	if fi, err := os.Stat(cfg.Path); err == nil {
+		d.Changed = fi.ModTime()
+	}
+	return d, nil
+}
+
+// Reapply returns the config with the drifted routes added back, each to
+// the VirtualHost it was recorded in.
+func (c *Config) Reapply(d *Drift, apache Version) (*Edit, error) {
+	cur := c
+	edit := &Edit{Old: c.Src, New: c.Src}
+	for _, r := range d.Missing {
+		var ports []string
+		for _, vh := range cur.VirtualHosts() {
+			if vh.Label() == r.VHost {
+				for _, a := range vh.Addrs {
+					if i := lastColon(a); i >= 0 {
+						ports = append(ports, a[i+1:])
+					}
+				}
+				break
+			}
+		}
+		if len(ports) == 0 {
+			edit.Notes = append(edit.Notes, "warning: "+r.VHost+" is gone from the config; "+r.Path+" cannot go back there")
+			continue
+		}
+		e, err := cur.AddRoute(AddRequest{Path: r.Path, Backend: r.Backend, Ports: ports[:1], Strategy: r.Strategy, Replace: true, Apache: apache})
+		if err != nil {
+			return nil, err
+		}
+		edit.Notes = append(edit.Notes, e.Notes...)
+		if cur, err = ParseConfig(c.Path, e.New); err != nil {
+			return nil, err
+		}
+		edit.New = e.New
+	}
+	return edit, nil
+}
+
+func lastColon(s string) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == ':' {
+			return i
+		}
+	}
+	return -1
+}

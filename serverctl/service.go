@@ -1,0 +1,256 @@
+package serverctl
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ServiceState is what a Service reports about the Service Proxy process.
+type ServiceState struct {
+	Running bool
+	PID     int
+}
+
+// Service starts and inspects the Service Proxy. Two drivers exist: launchd
+// on a Mac, and httpd, which runs the httpd binary itself (Linux, the demo,
+// the tests).
+type Service interface {
+	// Name says which driver this is, for messages.
+	Name() string
+	// State reports whether the service runs, and its pid.
+	State(ctx context.Context) (ServiceState, error)
+	// Restart stops the service if it runs and starts it again.
+	Restart(ctx context.Context) error
+}
+
+// LaunchdService drives com.apple.serviceproxy through launchctl.
+//
+// kickstart -k kills and restarts the job in one call and, unlike the
+// unload -w/load -w recipe, reports failure and leaves no Disabled override
+// behind if the second half never runs.
+type LaunchdService struct {
+	Label  string
+	Runner Runner
+}
+
+// Name implements Service.
+func (s LaunchdService) Name() string { return "launchd" }
+
+func (s LaunchdService) target() string { return "system/" + s.Label }
+
+// RestartCommand is the command line Restart runs.
+func (s LaunchdService) RestartCommand() Command {
+	return Command{Path: "/bin/launchctl", Args: []string{"kickstart", "-kp", s.target()}}
+}
+
+// StateCommand is the command line State runs (readable without root).
+func (s LaunchdService) StateCommand() Command {
+	return Command{Path: "/bin/launchctl", Args: []string{"print", s.target()}}
+}
+
+// Restart implements Service.
+func (s LaunchdService) Restart(ctx context.Context) error {
+	out, err := s.Runner.Run(ctx, s.RestartCommand())
+	if err != nil {
+		return fmt.Errorf("serverctl: %s: %w: %s", s.RestartCommand(), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// State implements Service.
+func (s LaunchdService) State(ctx context.Context) (ServiceState, error) {
+	out, err := s.Runner.Run(ctx, s.StateCommand())
+	if err != nil {
+		if bytes.Contains(out, []byte("Could not find service")) {
+			return ServiceState{}, nil
+		}
+		return ServiceState{}, fmt.Errorf("serverctl: %s: %w: %s", s.StateCommand(), err, strings.TrimSpace(string(out)))
+	}
+	return parseLaunchctlPrint(out), nil
+}
+
+var (
+	launchctlState = regexp.MustCompile(`(?m)^\s*state = (\S+)`)
+	launchctlPID   = regexp.MustCompile(`(?m)^\s*pid = (\d+)`)
+)
+
+// parseLaunchctlPrint reads "state = running" and "pid = N" from the
+// service's top level in `launchctl print` output.
+func parseLaunchctlPrint(out []byte) ServiceState {
+	var st ServiceState
+	if m := launchctlState.FindSubmatch(out); m != nil {
+		st.Running = string(m[1]) == "running"
+	}
+	if m := launchctlPID.FindSubmatch(out); m != nil {
+		st.PID, _ = strconv.Atoi(string(m[1]))
+	}
+	if !st.Running {
+		st.PID = 0
+	}
+	return st
+}
+
+// HTTPDService runs the Service Proxy's httpd directly, with the launchd
+// job's arguments and environment, as `httpd -k start|stop`.
+type HTTPDService struct {
+	// Binary is the httpd to run.
+	Binary string
+	// ConfigFile and ErrorLog are passed as -f and -E.
+	ConfigFile, ErrorLog string
+	// Defines are passed as -D; FOREGROUND is dropped, since -k start
+	// must return once httpd has detached.
+	Defines []string
+	// Env is added to httpd's environment ("NAME=value").
+	Env []string
+	// PidFile is where httpd writes its pid (the config's PidFile).
+	PidFile string
+	Runner  Runner
+}
+
+// Name implements Service.
+func (s HTTPDService) Name() string { return "httpd" }
+
+// Command returns the command line for httpd -k action.
+func (s HTTPDService) Command(action string) Command {
+	args := []string{"-f", s.ConfigFile}
+	if s.ErrorLog != "" {
+		args = append(args, "-E", s.ErrorLog)
+	}
+	for _, d := range s.Defines {
+		if d != "FOREGROUND" {
+			args = append(args, "-D", d)
+		}
+	}
+	return Command{Path: s.Binary, Args: append(args, "-k", action), Env: s.Env}
+}
+
+// State implements Service: running when the pid file names a live process.
+func (s HTTPDService) State(context.Context) (ServiceState, error) {
+	data, err := os.ReadFile(s.PidFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return ServiceState{}, nil
+	}
+	if err != nil {
+		return ServiceState{}, fmt.Errorf("serverctl: read pid file: %w", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 0 {
+		return ServiceState{}, nil
+	}
+	if !processAlive(pid) {
+		return ServiceState{}, nil
+	}
+	return ServiceState{Running: true, PID: pid}, nil
+}
+
+// Start starts httpd; it returns once httpd has detached or failed.
+func (s HTTPDService) Start(ctx context.Context) error {
+	if out, err := s.Runner.Run(ctx, s.Command("start")); err != nil {
+		return fmt.Errorf("serverctl: start httpd: %w: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// Stop stops httpd and waits until its process has gone.
+func (s HTTPDService) Stop(ctx context.Context) error {
+	st, err := s.State(ctx)
+	if err != nil || !st.Running {
+		return err
+	}
+	if out, err := s.Runner.Run(ctx, s.Command("stop")); err != nil {
+		return fmt.Errorf("serverctl: stop httpd: %w: %s", err, strings.TrimSpace(string(out)))
+	}
+	return waitFor(ctx, func() bool { return !processAlive(st.PID) }, "httpd (pid %d) to exit", st.PID)
+}
+
+// Restart implements Service: a full stop and start, so the new process
+// has a new pid and rereads every file, like launchctl kickstart -k.
+func (s HTTPDService) Restart(ctx context.Context) error {
+	if err := s.Stop(ctx); err != nil {
+		return err
+	}
+	return s.Start(ctx)
+}
+
+// waitFor polls cond every 50 ms until it holds or ctx ends.
+func waitFor(ctx context.Context, cond func() bool, what string, args ...any) error {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("serverctl: gave up waiting for "+what+": %w", append(args, ctx.Err())...)
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// Endpoint is an address where the Service Proxy must answer HTTP once it
+// runs: a Listen of the config, with TLS when a VirtualHost on it uses it.
+type Endpoint struct {
+	Addr string
+	TLS  bool
+}
+
+func (e Endpoint) String() string {
+	if e.TLS {
+		return "https://" + e.Addr
+	}
+	return "http://" + e.Addr
+}
+
+// Check connects to the endpoint and reads an HTTP response to GET /; any
+// status counts, since it only proves httpd serves on the port.
+func (e Endpoint) Check(ctx context.Context) error {
+	tr := &http.Transport{
+		TLSClientConfig:   &tls.Config{InsecureSkipVerify: true}, // the Server's own certificate, reached by IP
+		DisableKeepAlives: true,
+		DialContext:       (&net.Dialer{Timeout: 2 * time.Second}).DialContext,
+	}
+	defer tr.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.String()+"/", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := (&http.Client{Transport: tr, Timeout: 3 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	return nil
+}
+
+// tailFile returns the last n lines of the file at path.
+func tailFile(path string, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > 256<<10 {
+		f.Seek(fi.Size()-256<<10, 0)
+	}
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if len(lines) > n {
+			lines = lines[1:]
+		}
+	}
+	return strings.Join(lines, "\n")
+}
