@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	fyne.io/fyne/v2 v2.7.1
+	github.com/gorilla/websocket v1.5.3
 	howett.net/plist v1.0.1
 )
 

@@ -187,6 +187,7 @@ func (a *Applier) Apply(ctx context.Context, ch Change) (*Result, error) {
 		return nil, fmt.Errorf("serverctl: lock %s: %w", a.Backups.Dir, err)
 	}
 	defer lock.Close()
+	a.removeStaleTemps()
 
 	cur, err := os.ReadFile(a.ConfigPath)
 	if err != nil {
@@ -240,6 +241,18 @@ func (a *Applier) Apply(ctx context.Context, ch Change) (*Result, error) {
 		rerr.RollbackErr = fmt.Errorf("the previous config is back in place, but the Service Proxy did not come back with it either: %w", verr)
 	}
 	return nil, rerr
+}
+
+// removeStaleTemps deletes temporary files a killed transaction left beside
+// the config. Only the lock holder may, so none of them is in use.
+func (a *Applier) removeStaleTemps() {
+	dir, base := filepath.Dir(a.ConfigPath), filepath.Base(a.ConfigPath)
+	for _, pattern := range []string{".socketbar-test-*.conf", "." + base + ".socketbar-*"} {
+		stale, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, f := range stale {
+			os.Remove(f)
+		}
+	}
 }
 
 // test writes text beside the config (so relative paths and permissions

@@ -87,6 +87,9 @@ type Site struct {
 	Env []string
 	// Ports maps each port the original config listened on to the loopback port used instead.
 	Ports map[int]int
+	// Backends maps each loopback port the original config proxied to
+	// (127.0.0.1:34580 for the Websites tier) to the port used instead.
+	Backends map[int]int
 	// CertFile and KeyFile are the generated certificate for "localhost" and 127.0.0.1.
 	CertFile, KeyFile string
 	// ErrorLog is where httpd logs.
@@ -102,10 +105,16 @@ var macFolders = regexp.MustCompile(`(^|[^A-Za-z0-9_.\-/])(/Library|/private|/va
 func Localize(t testing.TB, h HTTPD, conf []byte, vars map[string]string) *Site {
 	t.Helper()
 	root := t.TempDir()
-	s := &Site{Root: root, Ports: map[int]int{}, ErrorLog: filepath.Join(root, "private/var/log/apache2/service_proxy_error.log")}
+	s := &Site{Root: root, Ports: map[int]int{}, Backends: map[int]int{}, ErrorLog: filepath.Join(root, "private/var/log/apache2/service_proxy_error.log")}
 	for _, d := range []string{"private/var/log/apache2", "private/var/run", "var/run", "etc/certificates",
 		"Library/Server/Web/Data/Sites/Default", "Library/Server/Web/Config/Proxy", "usr/logs", "prefix"} {
 		must(t, os.MkdirAll(filepath.Join(root, d), 0o755))
+	}
+	// mod_mime opens ServerRoot/mime.types (Apple's and Debian's builds
+	// differ in the default); an empty table is enough for a proxy.
+	for _, f := range []string{"usr/mime.types", "usr/conf/mime.types"} {
+		must(t, os.MkdirAll(filepath.Dir(filepath.Join(root, f)), 0o755))
+		must(t, os.WriteFile(filepath.Join(root, f), nil, 0o644))
 	}
 	s.CertFile, s.KeyFile = filepath.Join(root, "etc/certificates/test.cert.pem"), filepath.Join(root, "etc/certificates/test.key.pem")
 	writeCert(t, s.CertFile, s.KeyFile)
@@ -148,6 +157,12 @@ func Localize(t testing.TB, h HTTPD, conf []byte, vars map[string]string) *Site 
 			args := append([]string(nil), n.Args...)
 			for i, a := range args {
 				args[i] = macFolders.ReplaceAllString(a, "${1}"+root+"${2}/")
+				if n.Is("ProxyPass") || n.Is("ProxyPassReverse") || n.Is("ProxyPassMatch") || n.Is("RewriteRule") {
+					args[i] = loopbackURL.ReplaceAllStringFunc(args[i], func(m string) string {
+						orig, _ := strconv.Atoi(m[len("127.0.0.1:"):])
+						return fmt.Sprintf("127.0.0.1:%d", s.backend(t, orig))
+					})
+				}
 			}
 			switch {
 			case n.Is("ServerRoot"):
@@ -224,6 +239,17 @@ func (s *Site) port(t testing.TB, orig int) int {
 	}
 	p := FreePort(t)
 	s.Ports[orig] = p
+	return p
+}
+
+var loopbackURL = regexp.MustCompile(`127\.0\.0\.1:[0-9]+`)
+
+func (s *Site) backend(t testing.TB, orig int) int {
+	if p, ok := s.Backends[orig]; ok {
+		return p
+	}
+	p := FreePort(t)
+	s.Backends[orig] = p
 	return p
 }
 
