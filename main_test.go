@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -468,5 +470,30 @@ func TestDriftAndReapply(t *testing.T) {
 	}
 	if again := run(t, nil, "reapply", "--root", root); again.code != 0 || !strings.Contains(again.stdout, "nothing to put back") {
 		t.Errorf("second reapply: %s", again.stdout)
+	}
+}
+
+func TestUserWhoMayNotWriteIsToldToUseSudo(t *testing.T) {
+	if os.Geteuid() != 0 || runtime.GOOS != "linux" {
+		t.Skip("needs root to run the binary as another user")
+	}
+	root, conf := serverCopy(t, "5.3.1")
+	original := readFile(t, conf)
+	// Let "nobody" read the tree and run the binary, but not write.
+	for _, dir := range []string{filepath.Dir(binary), root, filepath.Dir(root)} {
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command(binary, "add", "/ws/", "http://127.0.0.1:8000/ws/", "--root", root)
+	cmd.Env = []string{"LANG=C.UTF-8", "PATH=/usr/bin:/bin"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "Run the command again with sudo") {
+		t.Errorf("as nobody: %v\n%s", err, out)
+	}
+	if readFile(t, conf) != original {
+		t.Error("the config changed")
 	}
 }
