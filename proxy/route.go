@@ -1,0 +1,115 @@
+// Package proxy is Socketbar's embedded reverse proxy for trying WebSocket
+// routes without touching the Server, and (in wstest) the connection tester.
+//
+// The proxy answers only the routes it is given, longest path first, with
+// Apache's ProxyPass path rules, so a route that works here is written the
+// same way in the Service Proxy. Plain HTTP goes through
+// net/http/httputil.ReverseProxy; WebSocket upgrades are relayed frame by
+// frame, so that shutdown can send each client a 1001 "going away" close
+// frame at a frame boundary and the log can count what went each way.
+package proxy
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// Route forwards requests under Path to Backend.
+type Route struct {
+	// Path is the public path prefix ("/ws/"). As with Apache's ProxyPass,
+	// "/ws" answers /ws and /ws/…, not /wsx.
+	Path string
+	// Backend is an http, https, ws or wss URL; the rest of the request path
+	// after Path is appended to its path.
+	Backend *url.URL
+}
+
+func (r Route) String() string { return r.Path + " → " + r.Backend.String() }
+
+// ParseRoute reads "PATH=BACKEND", as given to socketbar serve --route.
+func ParseRoute(s string) (Route, error) {
+	path, backend, ok := strings.Cut(s, "=")
+	if !ok || !strings.HasPrefix(path, "/") {
+		return Route{}, fmt.Errorf("proxy: route %q: write it as PATH=BACKEND, for example /ws/=http://127.0.0.1:8000/ws/", s)
+	}
+	return NewRoute(path, backend)
+}
+
+// NewRoute checks a route's backend URL.
+func NewRoute(path, backend string) (Route, error) {
+	u, err := url.Parse(backend)
+	if err != nil {
+		return Route{}, fmt.Errorf("proxy: route %s: backend %q: %w", path, backend, err)
+	}
+	switch u.Scheme {
+	case "http", "https", "ws", "wss":
+	default:
+		return Route{}, fmt.Errorf("proxy: route %s: backend %q must be an http, https, ws or wss URL", path, backend)
+	}
+	if u.Host == "" {
+		return Route{}, fmt.Errorf("proxy: route %s: backend %q has no host", path, backend)
+	}
+	if !strings.HasPrefix(path, "/") {
+		return Route{}, fmt.Errorf("proxy: route path %q must start with /", path)
+	}
+	return Route{Path: path, Backend: u}, nil
+}
+
+// routeTable finds the route for a request path: the longest route path
+// that matches it.
+type routeTable []Route
+
+func newRouteTable(routes []Route) routeTable {
+	t := append(routeTable(nil), routes...)
+	sort.SliceStable(t, func(i, j int) bool { return len(t[i].Path) > len(t[j].Path) })
+	return t
+}
+
+// match returns the route for path and the rest of path after the route's.
+func (t routeTable) match(path string) (Route, string, bool) {
+	for _, r := range t {
+		if rest, ok := matchPrefix(r.Path, path); ok {
+			return r, rest, true
+		}
+	}
+	return Route{}, "", false
+}
+
+// matchPrefix is Apache's alias_match without its slash folding: prefix
+// matches path when path starts with it and, unless prefix ends in "/",
+// the match ends at a path segment boundary.
+func matchPrefix(prefix, path string) (string, bool) {
+	if !strings.HasPrefix(path, prefix) {
+		return "", false
+	}
+	rest := path[len(prefix):]
+	if !strings.HasSuffix(prefix, "/") && rest != "" && rest[0] != '/' {
+		return "", false
+	}
+	return rest, true
+}
+
+// target is the backend URL for a request: the route's backend path with
+// the rest of the request path appended, and the client's query.
+func (r Route) target(rest, rawQuery string) *url.URL {
+	u := *r.Backend
+	u.Path = u.Path + rest
+	if u.RawPath != "" {
+		u.RawPath = u.RawPath + rest
+	}
+	u.RawQuery = rawQuery
+	return &u
+}
+
+// httpScheme maps ws/wss backends to the scheme the connection uses.
+func httpScheme(s string) string {
+	switch s {
+	case "ws":
+		return "http"
+	case "wss":
+		return "https"
+	}
+	return s
+}

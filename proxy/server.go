@@ -1,0 +1,277 @@
+package proxy
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Server is the embedded test proxy. Set the fields, then Listen and Serve
+// (or Start). The zero IdleTimeout keeps idle WebSockets open.
+type Server struct {
+	// Addr is where to listen, "127.0.0.1:8443" by default.
+	Addr   string
+	Routes []Route
+	// TLSConfig serves HTTPS when set (it needs a certificate); nil serves
+	// plain HTTP.
+	TLSConfig *tls.Config
+	// IdleTimeout closes a WebSocket after this long without a frame either way.
+	IdleTimeout time.Duration
+	// Log receives one line per request and per WebSocket session
+	// (default: discarded).
+	Log *log.Logger
+	// BackendTLS configures TLS to https and wss backends (default: verify).
+	BackendTLS *tls.Config
+
+	table    routeTable
+	ln       net.Listener
+	http     *http.Server
+	rp       *httputil.ReverseProxy
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+	closing  bool
+}
+
+// AddrInUseError says the address is taken, which on a live Server 5 is
+// usually the Service Proxy itself (it listens on 8443 for Calendar).
+type AddrInUseError struct {
+	Addr string
+	Err  error
+}
+
+func (e *AddrInUseError) Error() string {
+	return fmt.Sprintf("proxy: %s is already in use; on a macOS Server the Service Proxy itself listens on 8443 for Calendar and Contacts. Pick another port with --addr 127.0.0.1:18443", e.Addr)
+}
+
+func (e *AddrInUseError) Unwrap() error { return e.Err }
+
+// Listen binds the address. It fails with *AddrInUseError when it is taken.
+func (s *Server) Listen() error {
+	addr := s.Addr
+	if addr == "" {
+		addr = "127.0.0.1:8443"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return &AddrInUseError{Addr: addr, Err: err}
+		}
+		return fmt.Errorf("proxy: listen on %s: %w", addr, err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// ListenAddr returns the address the server listens on (useful with port 0).
+func (s *Server) ListenAddr() net.Addr {
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// URL returns the base URL of the proxy: https://… or http://….
+func (s *Server) URL() string {
+	scheme := "http"
+	if s.TLSConfig != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + s.ListenAddr().String()
+}
+
+// Sessions returns the number of live WebSocket sessions.
+func (s *Server) Sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sessions)
+}
+
+// Serve answers requests until ctx ends, then shuts down: it stops
+// accepting, closes every WebSocket with 1001 and waits for requests in
+// flight (up to 5 s). It returns nil after a shutdown through ctx.
+func (s *Server) Serve(ctx context.Context) error {
+	if s.ln == nil {
+		if err := s.Listen(); err != nil {
+			return err
+		}
+	}
+	s.table = newRouteTable(s.Routes)
+	s.sessions = map[*session]struct{}{}
+	s.rp = &httputil.ReverseProxy{
+		Rewrite:      s.rewrite,
+		Transport:    &http.Transport{TLSClientConfig: s.BackendTLS, Proxy: nil, DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: false},
+		ErrorHandler: s.backendError,
+		ErrorLog:     log.New(discard{}, "", 0),
+	}
+	s.http = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          log.New(discard{}, "", 0),
+		// HTTP/2 off: WebSockets need HTTP/1.1's Upgrade (browsers fall back).
+		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+	}
+	ln := s.ln
+	if s.TLSConfig != nil {
+		cfg := s.TLSConfig.Clone()
+		cfg.NextProtos = []string{"http/1.1"}
+		ln = tls.NewListener(ln, cfg)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return s.shutdown(sctx)
+}
+
+func (s *Server) shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	live := make([]*session, 0, len(s.sessions))
+	for ss := range s.sessions {
+		live = append(live, ss)
+	}
+	s.mu.Unlock()
+	err := s.http.Shutdown(ctx)
+	var wg sync.WaitGroup
+	for _, ss := range live {
+		wg.Add(1)
+		go func() { defer wg.Done(); ss.goAway() }()
+	}
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+func (s *Server) logf(format string, args ...any) {
+	if s.Log != nil {
+		s.Log.Printf(format, args...)
+	}
+}
+
+type routeKey struct{}
+
+type routed struct {
+	route Route
+	rest  string
+}
+
+// ServeHTTP routes a request: 404 for paths without a route, the WebSocket
+// relay for upgrades, the reverse proxy for the rest. It is not an open
+// proxy: CONNECT and absolute-form request targets are refused.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	route, rest, ok := s.table.match(r.URL.Path)
+	label := "-"
+	switch {
+	case r.Method == http.MethodConnect:
+		http.Error(rec, "socketbar serve is not an open proxy: CONNECT is not supported.", http.StatusMethodNotAllowed)
+	case !strings.HasPrefix(r.RequestURI, "/"):
+		http.Error(rec, "socketbar serve is not an open proxy: send requests for its own routes, with a path such as /ws/.", http.StatusBadRequest)
+	case !ok:
+		http.Error(rec, fmt.Sprintf("socketbar serve has no route for %s. Its routes: %s.", r.URL.Path, s.routeList()), http.StatusNotFound)
+	case isUpgrade(r):
+		s.serveUpgrade(rec, r, route, rest, start)
+		return
+	default:
+		label = route.Path
+		s.rp.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), routeKey{}, routed{route, rest})))
+	}
+	s.logf("http %s %s %s route=%s status=%d bytes_out=%d %s", r.RemoteAddr, r.Method, r.URL.Path, label, rec.status, rec.bytes, time.Since(start).Round(time.Microsecond))
+}
+
+func (s *Server) routeList() string {
+	if len(s.Routes) == 0 {
+		return "none"
+	}
+	var l []string
+	for _, r := range s.Routes {
+		l = append(l, r.String())
+	}
+	return strings.Join(l, ", ")
+}
+
+// rewrite points the outgoing request at the route's backend, keeps the
+// client's Host (like ProxyPreserveHost On) and adds X-Forwarded-*.
+func (s *Server) rewrite(pr *httputil.ProxyRequest) {
+	rt := pr.In.Context().Value(routeKey{}).(routed)
+	u := rt.route.target(rt.rest, pr.In.URL.RawQuery)
+	u.Scheme = httpScheme(u.Scheme)
+	pr.Out.URL = u
+	pr.Out.Host = pr.In.Host
+	pr.SetXForwarded()
+}
+
+func (s *Server) backendError(w http.ResponseWriter, r *http.Request, err error) {
+	rt, _ := r.Context().Value(routeKey{}).(routed)
+	http.Error(w, fmt.Sprintf("socketbar serve: the backend %s for %s failed: %v", rt.route.Backend, rt.route.Path, err), http.StatusBadGateway)
+}
+
+// isUpgrade reports a WebSocket upgrade request: Upgrade: websocket and an
+// "upgrade" token in Connection (RFC 6455 section 4.2.1).
+func isUpgrade(r *http.Request) bool {
+	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		return false
+	}
+	for _, v := range r.Header.Values("Connection") {
+		for _, tok := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(tok), "upgrade") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// recorder remembers the status and size of a response.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (r *recorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += int64(n)
+	return n, err
+}
+
+func (r *recorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// hijack takes over the client connection.
+func (r *recorder) hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(r.ResponseWriter).Hijack()
+}

@@ -1,0 +1,178 @@
+package proxy
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// hopHeaders are dropped between client and backend (RFC 9110 section
+// 7.6.1); Connection and Upgrade are set again for the upgrade itself.
+var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+// serveUpgrade relays a WebSocket: it sends the upgrade request to the
+// backend with the client's headers, hands back a non-101 answer as it is,
+// and on 101 takes over both connections and relays frames until either
+// side closes.
+func (s *Server) serveUpgrade(w *recorder, r *http.Request, route Route, rest string, start time.Time) {
+	target := route.target(rest, r.URL.RawQuery)
+	target.Scheme = httpScheme(target.Scheme)
+
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	backend, err := s.dialBackend(ctx, target.Scheme, target.Host)
+	if err != nil {
+		http.Error(w, fmt.Sprintf("socketbar serve: the backend %s for %s failed: %v", route.Backend, route.Path, err), http.StatusBadGateway)
+		s.logf("ws %s %s route=%s status=502 error=%q", r.RemoteAddr, r.URL.Path, route.Path, err)
+		return
+	}
+	closeBackend := true
+	defer func() {
+		if closeBackend {
+			backend.Close()
+		}
+	}()
+
+	out := r.Clone(ctx)
+	out.URL = target
+	out.RequestURI = ""
+	out.Host = r.Host
+	for _, h := range hopHeaders {
+		out.Header.Del(h)
+	}
+	out.Header.Set("Connection", "Upgrade")
+	out.Header.Set("Upgrade", r.Header.Get("Upgrade"))
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		if prior := out.Header.Get("X-Forwarded-For"); prior != "" {
+			host = prior + ", " + host
+		}
+		out.Header.Set("X-Forwarded-For", host)
+	}
+	proto := "http"
+	if r.TLS != nil {
+		proto = "https"
+	}
+	out.Header.Set("X-Forwarded-Proto", proto)
+	out.Header.Set("X-Forwarded-Host", r.Host)
+	if out.Header.Get("User-Agent") == "" {
+		out.Header.Set("User-Agent", "") // Request.Write would add Go's own
+	}
+
+	backend.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := out.Write(backend); err != nil {
+		http.Error(w, fmt.Sprintf("socketbar serve: sending the upgrade to %s failed: %v", route.Backend, err), http.StatusBadGateway)
+		return
+	}
+	br := bufio.NewReader(backend)
+	resp, err := http.ReadResponse(br, out)
+	if err != nil {
+		http.Error(w, fmt.Sprintf("socketbar serve: the backend %s did not answer the upgrade: %v", route.Backend, err), http.StatusBadGateway)
+		s.logf("ws %s %s route=%s status=502 error=%q", r.RemoteAddr, r.URL.Path, route.Path, err)
+		return
+	}
+	backend.SetDeadline(time.Time{})
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		// The backend refused the upgrade: pass its answer on unchanged.
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+		s.logf("ws %s %s route=%s status=%d refused by backend %s", r.RemoteAddr, r.URL.Path, route.Path, resp.StatusCode, time.Since(start).Round(time.Microsecond))
+		return
+	}
+	if !strings.EqualFold(resp.Header.Get("Upgrade"), r.Header.Get("Upgrade")) {
+		http.Error(w, fmt.Sprintf("socketbar serve: the backend %s switched to %q, not %q", route.Backend, resp.Header.Get("Upgrade"), r.Header.Get("Upgrade")), http.StatusBadGateway)
+		return
+	}
+
+	client, crw, err := w.hijack()
+	if err != nil {
+		http.Error(w, "socketbar serve: cannot take over the connection: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	if err := writeSwitching(crw.Writer, resp); err != nil {
+		client.Close()
+		return
+	}
+	ss := &session{route: route, client: client, backend: backend, started: start, idle: s.IdleTimeout, finished: make(chan struct{})}
+	if !s.register(ss) {
+		client.Write(closeFrame(CloseGoingAway, "proxy shutting down", false))
+		client.Close()
+		return
+	}
+	closeBackend = false
+	ss.run(crw.Reader, br)
+	s.unregister(ss)
+	s.logf("ws %s %s route=%s status=101 up_bytes=%d up_frames=%d down_bytes=%d down_frames=%d close=%d %s",
+		r.RemoteAddr, r.URL.Path, route.Path, ss.up.bytes.Load(), ss.up.frames.Load(), ss.down.bytes.Load(), ss.down.frames.Load(), ss.closeCodeOrAbnormal(), time.Since(start).Round(time.Millisecond))
+}
+
+func (ss *session) closeCodeOrAbnormal() int {
+	if c := ss.closeCode.Load(); c != 0 {
+		return int(c)
+	}
+	return CloseAbnormal
+}
+
+// writeSwitching sends the backend's 101 to the client with its headers
+// (Sec-WebSocket-Accept, -Protocol, -Extensions).
+func writeSwitching(w *bufio.Writer, resp *http.Response) error {
+	fmt.Fprintf(w, "HTTP/1.1 101 Switching Protocols\r\n")
+	if err := resp.Header.Write(w); err != nil {
+		return err
+	}
+	w.WriteString("\r\n")
+	return w.Flush()
+}
+
+func (s *Server) dialBackend(ctx context.Context, scheme, hostport string) (net.Conn, error) {
+	if _, _, err := net.SplitHostPort(hostport); err != nil {
+		port := "80"
+		if scheme == "https" {
+			port = "443"
+		}
+		hostport = net.JoinHostPort(strings.Trim(hostport, "[]"), port)
+	}
+	conn, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, "tcp", hostport)
+	if err != nil || scheme != "https" {
+		return conn, err
+	}
+	cfg := &tls.Config{}
+	if s.BackendTLS != nil {
+		cfg = s.BackendTLS.Clone()
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName, _, _ = net.SplitHostPort(hostport)
+	}
+	cfg.NextProtos = []string{"http/1.1"}
+	tc := tls.Client(conn, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return tc, nil
+}
+
+func (s *Server) register(ss *session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.sessions[ss] = struct{}{}
+	return true
+}
+
+func (s *Server) unregister(ss *session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.sessions, ss)
+}
