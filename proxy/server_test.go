@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/socketbar/socketbar/proxy/wsframe"
 )
 
 // echoBackend reports the request it saw as its first message, then echoes.
@@ -298,7 +300,7 @@ func TestShutdownSaysGoingAway(t *testing.T) {
 	for i, c := range conns {
 		_, _, err := c.ReadMessage()
 		var ce *websocket.CloseError
-		if !errors.As(err, &ce) || ce.Code != CloseGoingAway {
+		if !errors.As(err, &ce) || ce.Code != wsframe.CloseGoingAway {
 			t.Errorf("client %d: %v, want close 1001", i, err)
 		}
 		c.Close()

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/socketbar/socketbar/proxy/wsframe"
 )
 
 // session is one proxied WebSocket: the client's and the backend's
@@ -70,26 +72,26 @@ func (s *session) relay(dst net.Conn, src *bufio.Reader, srcConn net.Conn, d *di
 			return err
 		}
 		d.atBoundary.Store(false)
-		h, err := readFrameHeader(src)
+		h, err := wsframe.ReadHeader(src)
 		if err != nil {
 			return err
 		}
-		if _, err := dst.Write(h.raw); err != nil {
+		if _, err := dst.Write(h.Raw); err != nil {
 			return err
 		}
-		n := int64(len(h.raw))
-		if h.opcode == opClose {
-			payload := make([]byte, h.length)
+		n := int64(len(h.Raw))
+		if h.Opcode == wsframe.OpClose {
+			payload := make([]byte, h.Length)
 			if _, err := io.ReadFull(src, payload); err != nil {
 				return err
 			}
-			s.closeCode.CompareAndSwap(0, int32(closeCode(h, payload)))
+			s.closeCode.CompareAndSwap(0, int32(wsframe.CloseCode(h, payload)))
 			if _, err := dst.Write(payload); err != nil {
 				return err
 			}
 			n += int64(len(payload))
 		} else {
-			m, err := io.CopyN(dst, src, int64(h.length))
+			m, err := io.CopyN(dst, src, int64(h.Length))
 			n += m
 			if err != nil {
 				return err
@@ -124,12 +126,12 @@ func (s *session) run(clientR, backendR *bufio.Reader) {
 		deadline := time.Now().Add(time.Second)
 		if s.down.atBoundary.Load() {
 			s.client.SetWriteDeadline(deadline)
-			s.client.Write(closeFrame(CloseGoingAway, "proxy shutting down", false))
-			s.closeCode.CompareAndSwap(0, CloseGoingAway)
+			s.client.Write(wsframe.CloseFrame(wsframe.CloseGoingAway, "proxy shutting down", false))
+			s.closeCode.CompareAndSwap(0, wsframe.CloseGoingAway)
 		}
 		if s.up.atBoundary.Load() {
 			s.backend.SetWriteDeadline(deadline)
-			s.backend.Write(closeFrame(CloseGoingAway, "proxy shutting down", true))
+			s.backend.Write(wsframe.CloseFrame(wsframe.CloseGoingAway, "proxy shutting down", true))
 		}
 	}
 	s.client.Close()

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/socketbar/socketbar/proxy/wsframe"
 )
 
 // hopHeaders are dropped between client and backend (RFC 9110 section
@@ -104,7 +106,7 @@ func (s *Server) serveUpgrade(w *recorder, r *http.Request, route Route, rest st
 	}
 	ss := &session{route: route, client: client, backend: backend, started: start, idle: s.IdleTimeout, finished: make(chan struct{})}
 	if !s.register(ss) {
-		client.Write(closeFrame(CloseGoingAway, "proxy shutting down", false))
+		client.Write(wsframe.CloseFrame(wsframe.CloseGoingAway, "proxy shutting down", false))
 		client.Close()
 		return
 	}
@@ -119,7 +121,7 @@ func (ss *session) closeCodeOrAbnormal() int {
 	if c := ss.closeCode.Load(); c != 0 {
 		return int(c)
 	}
-	return CloseAbnormal
+	return wsframe.CloseAbnormal
 }
 
 // writeSwitching sends the backend's 101 to the client with its headers

@@ -1,0 +1,414 @@
+// Package wstest tests a WebSocket URL the way a browser connects and says
+// in plain words what is wrong and where.
+//
+// Run goes step by step — DNS, TCP, TLS, the HTTP upgrade, an echo round
+// trip, ping/pong and the closing handshake — timing each, and maps what it
+// saw to a Diagnosis with a stable Cause code that scripts and the GUI can
+// rely on. The handshake is written by hand rather than with a WebSocket
+// library so that every answer the server gives can be inspected.
+package wstest
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Cause codes of a Diagnosis. They are part of the JSON output and stable.
+const (
+	CauseOK             = "ok"
+	CauseBadURL         = "bad-url"
+	CauseDNS            = "dns"
+	CauseRefused        = "refused"
+	CauseTLS            = "tls"
+	CauseRouteMissing   = "route-missing"
+	CauseUpgradeDropped = "upgrade-dropped"
+	CauseModuleMissing  = "module-missing"
+	CauseBackendDown    = "backend-down"
+	CauseBadHandshake   = "bad-handshake"
+	CauseAppRejected    = "app-rejected"
+	CauseTimeout        = "timeout"
+)
+
+// Step names, in order.
+const (
+	StepDNS     = "dns"
+	StepTCP     = "tcp"
+	StepTLS     = "tls"
+	StepUpgrade = "upgrade"
+	StepEcho    = "echo"
+	StepPing    = "ping"
+	StepClose   = "close"
+)
+
+// Options tune a test.
+type Options struct {
+	// Origin is sent as the Origin header (default: the URL's own origin, as
+	// a page served from the same host would send).
+	Origin string
+	// Header holds extra request headers.
+	Header http.Header
+	// Insecure skips certificate verification (the result is still reported).
+	Insecure bool
+	// RootCAs verifies the server's certificate (default: the system's).
+	RootCAs *x509.CertPool
+	// Timeout bounds the whole test (default 10 s).
+	Timeout time.Duration
+	// Message is sent for the echo step (default: a random token).
+	Message string
+	// ExpectEcho fails the test unless Message comes back.
+	ExpectEcho bool
+}
+
+// Step is one stage of the test.
+type Step struct {
+	Name   string  `json:"name"`
+	OK     bool    `json:"ok"`
+	MS     float64 `json:"ms"`
+	Detail string  `json:"detail"`
+}
+
+// Diagnosis says what went wrong, in words, and what to do about it.
+type Diagnosis struct {
+	Cause   string `json:"cause"`
+	Message string `json:"message"`
+	Fix     string `json:"fix"`
+}
+
+// Report is the outcome of a test.
+type Report struct {
+	URL       string    `json:"url"`
+	OK        bool      `json:"ok"`
+	Steps     []Step    `json:"steps"`
+	Diagnosis Diagnosis `json:"diagnosis"`
+	// Status and Server describe the HTTP answer to the upgrade, if any.
+	Status int    `json:"status,omitempty"`
+	Server string `json:"server,omitempty"`
+}
+
+// run carries one test's state.
+type run struct {
+	ctx    context.Context
+	opts   Options
+	u      *url.URL
+	report *Report
+	conn   net.Conn
+	br     *bufio.Reader
+}
+
+// Run tests the WebSocket at rawURL (ws:// or wss://; http and https are
+// taken as their WebSocket twins).
+func Run(ctx context.Context, rawURL string, opts Options) *Report {
+	r := &run{opts: opts, report: &Report{URL: rawURL}}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	if r.opts.Message == "" {
+		b := make([]byte, 8)
+		rand.Read(b)
+		r.opts.Message = "socketbar-" + hex.EncodeToString(b)
+	}
+	var cancel context.CancelFunc
+	r.ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	u, err := ParseURL(rawURL)
+	if err != nil {
+		r.diagnose(CauseBadURL, err.Error(), "Give a URL such as wss://server.example.com/ws/.")
+		return r.report
+	}
+	r.u = u
+	defer func() {
+		if r.conn != nil {
+			r.conn.Close()
+		}
+	}()
+	for _, stage := range []func() bool{r.dns, r.tcp, r.tls, r.upgrade, r.echo, r.ping, r.close} {
+		if !stage() {
+			return r.report
+		}
+	}
+	r.report.OK = true
+	r.diagnose(CauseOK, "The WebSocket works: the handshake, an echo of your message, ping/pong and a clean close all succeeded.", "")
+	return r.report
+}
+
+// ParseURL checks a WebSocket URL; http(s) are read as ws(s).
+func ParseURL(rawURL string) (*url.URL, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a URL: %v", rawURL, err)
+	}
+	switch u.Scheme {
+	case "ws", "wss":
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	default:
+		return nil, fmt.Errorf("%q must start with ws://, wss://, http:// or https://", rawURL)
+	}
+	if u.Hostname() == "" {
+		return nil, fmt.Errorf("%q has no host", rawURL)
+	}
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	return u, nil
+}
+
+func (r *run) secure() bool { return r.u.Scheme == "wss" }
+
+func (r *run) addr() string {
+	if p := r.u.Port(); p != "" {
+		return r.u.Host
+	}
+	port := "80"
+	if r.secure() {
+		port = "443"
+	}
+	return net.JoinHostPort(r.u.Hostname(), port)
+}
+
+// step records a stage; it returns ok for chaining.
+func (r *run) step(name string, start time.Time, ok bool, detail string) bool {
+	r.report.Steps = append(r.report.Steps, Step{Name: name, OK: ok, MS: float64(time.Since(start).Microseconds()) / 1000, Detail: detail})
+	return ok
+}
+
+func (r *run) diagnose(cause, msg, fix string) {
+	r.report.Diagnosis = Diagnosis{Cause: cause, Message: msg, Fix: fix}
+}
+
+// timedOut reports whether err comes from the test's time running out.
+func (r *run) timedOut(err error) bool {
+	var ne net.Error
+	return r.ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrNoProgress) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+func (r *run) timeout(where string) bool {
+	r.diagnose(CauseTimeout, fmt.Sprintf("Nothing came back %s within %s.", where, r.opts.Timeout),
+		"Check that the server and the route are up; a firewall or a proxy that holds the connection can also cause silence. Raise --timeout if the network is slow.")
+	return false
+}
+
+func (r *run) dns() bool {
+	start := time.Now()
+	host := r.u.Hostname()
+	if ip := net.ParseIP(host); ip != nil {
+		return r.step(StepDNS, start, true, host+" is an IP address; no lookup needed")
+	}
+	addrs, err := net.DefaultResolver.LookupIPAddr(r.ctx, host)
+	if err != nil {
+		r.step(StepDNS, start, false, err.Error())
+		if r.timedOut(err) {
+			return r.timeout("from DNS for " + host)
+		}
+		r.diagnose(CauseDNS, fmt.Sprintf("The name %s could not be resolved: %v.", host, err),
+			"Check the spelling, or add the name to DNS (or /etc/hosts on the testing machine).")
+		return false
+	}
+	var ips []string
+	for _, a := range addrs {
+		ips = append(ips, a.IP.String())
+	}
+	return r.step(StepDNS, start, true, host+" → "+strings.Join(ips, ", "))
+}
+
+func (r *run) tcp() bool {
+	start := time.Now()
+	conn, err := (&net.Dialer{}).DialContext(r.ctx, "tcp", r.addr())
+	if err != nil {
+		r.step(StepTCP, start, false, err.Error())
+		switch {
+		case r.timedOut(err):
+			return r.timeout("to the TCP connection to " + r.addr())
+		case errors.Is(err, errConnRefused):
+			r.diagnose(CauseRefused, fmt.Sprintf("Nothing is listening on %s: the connection was refused.", r.addr()),
+				"Start the server (on macOS Server: the Service Proxy, `socketbar restart`), or check the port in the URL (443 for wss://, 80 for ws://).")
+		default:
+			r.diagnose(CauseRefused, fmt.Sprintf("Could not connect to %s: %v.", r.addr(), err), "Check the address and that the server is reachable from here.")
+		}
+		return false
+	}
+	r.conn = conn
+	if dl, ok := r.ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	return r.step(StepTCP, start, true, "connected to "+conn.RemoteAddr().String())
+}
+
+// upgradeRequest writes the opening handshake (RFC 6455 section 4.1).
+func (r *run) upgradeRequest(key string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\n", r.u.RequestURI())
+	fmt.Fprintf(&b, "Host: %s\r\n", r.u.Host)
+	b.WriteString("User-Agent: socketbar-test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n")
+	fmt.Fprintf(&b, "Sec-WebSocket-Key: %s\r\n", key)
+	origin := r.opts.Origin
+	if origin == "" {
+		scheme := "http"
+		if r.secure() {
+			scheme = "https"
+		}
+		origin = scheme + "://" + r.u.Host
+	}
+	fmt.Fprintf(&b, "Origin: %s\r\n", origin)
+	for k, vs := range r.opts.Header {
+		for _, v := range vs {
+			fmt.Fprintf(&b, "%s: %s\r\n", k, v)
+		}
+	}
+	b.WriteString("\r\n")
+	return b.String()
+}
+
+// acceptKey is the Sec-WebSocket-Accept a server must answer key with
+// (RFC 6455 section 4.2.2).
+func acceptKey(key string) string {
+	h := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	return base64.StdEncoding.EncodeToString(h[:])
+}
+
+func (r *run) upgrade() bool {
+	start := time.Now()
+	raw := make([]byte, 16)
+	rand.Read(raw)
+	key := base64.StdEncoding.EncodeToString(raw)
+	if _, err := io.WriteString(r.conn, r.upgradeRequest(key)); err != nil {
+		r.step(StepUpgrade, start, false, err.Error())
+		return r.lost(err, "while sending the upgrade request")
+	}
+	r.br = bufio.NewReader(r.conn)
+	resp, err := http.ReadResponse(r.br, nil)
+	if err != nil {
+		r.step(StepUpgrade, start, false, err.Error())
+		return r.lost(err, "to the upgrade request")
+	}
+	r.report.Status, r.report.Server = resp.StatusCode, resp.Header.Get("Server")
+	status := fmt.Sprintf("HTTP %s", resp.Status)
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<10))
+		resp.Body.Close()
+		detail := status
+		if s := resp.Header.Get("Server"); s != "" {
+			detail += ", Server: " + s
+		}
+		r.step(StepUpgrade, start, false, detail)
+		r.diagnoseRefusal(resp, string(body))
+		return false
+	}
+	var problems []string
+	if !strings.EqualFold(resp.Header.Get("Upgrade"), "websocket") {
+		problems = append(problems, fmt.Sprintf("Upgrade is %q, not websocket", resp.Header.Get("Upgrade")))
+	}
+	if !headerHasToken(resp.Header, "Connection", "upgrade") {
+		problems = append(problems, fmt.Sprintf("Connection is %q, without upgrade", resp.Header.Get("Connection")))
+	}
+	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), acceptKey(key); got != want {
+		problems = append(problems, fmt.Sprintf("Sec-WebSocket-Accept is %q, want %q for our key", got, want))
+	}
+	if len(problems) > 0 {
+		r.step(StepUpgrade, start, false, status+": "+strings.Join(problems, "; "))
+		r.diagnose(CauseBadHandshake, "The server answered 101 Switching Protocols, but not as RFC 6455 requires: "+strings.Join(problems, "; ")+".",
+			"Something between the client and the app rewrites the handshake; test the app directly (socketbar test --route) to find which tier.")
+		return false
+	}
+	return r.step(StepUpgrade, start, true, status+", Upgrade: websocket, Sec-WebSocket-Accept matches the key")
+}
+
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// lost diagnoses a connection that failed after TCP.
+func (r *run) lost(err error, when string) bool {
+	if r.timedOut(err) {
+		return r.timeout(when)
+	}
+	r.diagnose(CauseRefused, fmt.Sprintf("The server closed the connection %s (%v).", when, err),
+		"If the URL is wss://, check that the port speaks TLS; if ws://, that it speaks plain HTTP.")
+	return false
+}
+
+// diagnoseRefusal explains a non-101 answer to the upgrade.
+func (r *run) diagnoseRefusal(resp *http.Response, body string) {
+	code, server := resp.StatusCode, resp.Header.Get("Server")
+	lower := strings.ToLower(body)
+	from := "the server"
+	if server != "" {
+		from = server
+	}
+	path := r.u.Path
+	switch {
+	case strings.Contains(body, "No protocol handler was valid"):
+		r.diagnose(CauseModuleMissing, fmt.Sprintf("HTTP %d from %s: Apache has no module for the route's ws:// target (\"No protocol handler was valid for the URL\").", code, from),
+			"Load mod_proxy_wstunnel in the Service Proxy config (`socketbar lint` prints the exact LoadModule line), or on Apache 2.4.47+ re-add the route with `socketbar add --strategy upgrade`.")
+	case code == http.StatusBadRequest && mentionsAny(lower, "origin", "host", "not allowed", "forbidden"):
+		r.diagnose(CauseAppRejected, fmt.Sprintf("HTTP %d from %s: the app refused the connection's Origin or Host (%.80q).", code, from, strings.TrimSpace(body)),
+			"Allow the public host name in the app (Django's ALLOWED_HOSTS and AllowedHostsOriginValidator, Socket.IO's cors_allowed_origins), or pass the right --origin.")
+	case code == http.StatusUpgradeRequired || code == http.StatusBadRequest || (code == http.StatusMethodNotAllowed && mentionsAny(lower, "upgrade", "websocket")):
+		r.diagnose(CauseUpgradeDropped, fmt.Sprintf("HTTP %d from %s: the app received a plain request without the Upgrade header. A proxy on the way dropped it: an http:// route without upgrade=websocket, or a rule in the Websites tier behind the Service Proxy's plain ProxyPass.", code, from),
+			fmt.Sprintf("Route %s in the Service Proxy with `socketbar add %s BACKEND`; it writes the form your Apache tunnels. `socketbar test --route %s` shows which tier drops it.", path, path, path))
+	case code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout:
+		r.diagnose(CauseBackendDown, fmt.Sprintf("HTTP %d from %s: the proxy could not reach the app behind %s%s.", code, from, path, proxyErrorHint(body)),
+			"Start the app, or check the backend address and port of the route (`socketbar routes`).")
+	case code >= 500:
+		r.diagnose(CauseBackendDown, fmt.Sprintf("HTTP %d from %s: the server failed while handling the upgrade%s.", code, from, proxyErrorHint(body)),
+			"Read the Service Proxy's error log (socketbar status shows where it is) and the app's log.")
+	case code == http.StatusForbidden || code == http.StatusUnauthorized:
+		r.diagnose(CauseAppRejected, fmt.Sprintf("HTTP %d from %s: the request reached something that refused the WebSocket.", code, from),
+			"Apps often refuse an Origin or Host they do not know (Django's ALLOWED_HOSTS and AllowedHostsOriginValidator, Socket.IO's cors_allowed_origins): allow the public host name, or pass the right --origin.")
+	default:
+		tier := "an Apache page"
+		if strings.Contains(lower, "websites tier") || (strings.HasPrefix(server, "Apache") && strings.Contains(lower, "not found")) {
+			tier = "Apache's own \"Not Found\" — the Websites tier behind the catch-all"
+		}
+		r.diagnose(CauseRouteMissing, fmt.Sprintf("HTTP %d from %s instead of 101: the request never reached a WebSocket route (%s). The Service Proxy has no WebSocket route for %s, or one that comes after the catch-all ProxyPass /.", code, from, tier, path),
+			fmt.Sprintf("Add the route in the Service Proxy: `socketbar add %s BACKEND`, then check the order with `socketbar lint`.", path))
+	}
+}
+
+func mentionsAny(lower string, words ...string) bool {
+	for _, w := range words {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// proxyErrorHint quotes the reason in an Apache or Socketbar proxy error page.
+func proxyErrorHint(body string) string {
+	for _, marker := range []string{"Reason: <strong>", "Reason: "} {
+		if i := strings.Index(body, marker); i >= 0 {
+			rest := body[i+len(marker):]
+			if j := strings.IndexAny(rest, "<\n"); j >= 0 {
+				rest = rest[:j]
+			}
+			return " (" + strings.TrimSpace(rest) + ")"
+		}
+	}
+	if strings.HasPrefix(body, "socketbar serve:") {
+		return " (" + strings.TrimSpace(body) + ")"
+	}
+	return ""
+}
