@@ -51,6 +51,7 @@ func commands() []command {
 		{"history", "[--json]", "List Socketbar's changes and their backups.", (*cli).history, false},
 		{"restart", "", "Restart the Service Proxy and check that it came back.", (*cli).restart, false},
 		{"reapply", "", "Put back Socketbar routes that vanished from the config.", (*cli).reapply, false},
+		{"test", "URL | --route PATH", "Test a WebSocket step by step and say what is wrong and where.", (*cli).wstest, false},
 		{"serve", "[--addr 127.0.0.1:8443] [--route PATH=BACKEND]…", "Run a test proxy for WebSocket routes, without touching the Server.", (*cli).serve, false},
 		{"lint", "[--file CONF] [--json]", "Find mistakes that stop WebSockets in the Service Proxy config.", (*cli).lint, false},
 		{"version", "", "Print Socketbar's version.", (*cli).printVersion, false},

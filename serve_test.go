@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -108,5 +109,29 @@ func TestServeTakesRoutesFromTheConfig(t *testing.T) {
 		if strings.HasPrefix(l, "/ →") {
 			t.Errorf("the catch-all to the Websites tier is served: %q", l)
 		}
+	}
+}
+
+// startServe runs socketbar serve until the returned stop is called, and
+// waits until it listens.
+func startServe(t *testing.T, args ...string) (stop func()) {
+	t.Helper()
+	home := t.TempDir()
+	cmd := exec.Command(binary, append([]string{"serve"}, args...)...)
+	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CONFIG_HOME="+home)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() && sc.Text() != "Press Ctrl-C to stop." {
+	}
+	go io.Copy(io.Discard, out)
+	return func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
 	}
 }

@@ -362,6 +362,10 @@ func (r *run) diagnoseRefusal(resp *http.Response, body string) {
 	case strings.Contains(body, "No protocol handler was valid"):
 		r.diagnose(CauseModuleMissing, fmt.Sprintf("HTTP %d from %s: Apache has no module for the route's ws:// target (\"No protocol handler was valid for the URL\").", code, from),
 			"Load mod_proxy_wstunnel in the Service Proxy config (`socketbar lint` prints the exact LoadModule line), or on Apache 2.4.47+ re-add the route with `socketbar add --strategy upgrade`.")
+	case code == http.StatusInternalServerError && strings.HasPrefix(server, "Apache"):
+		// Apache keeps AH01144's text for its error log and sends a bare 500.
+		r.diagnose(CauseModuleMissing, fmt.Sprintf("HTTP 500 from %s on a WebSocket route: most often a proxy module for the route's target is not loaded — the error log then says AH01144 \"No protocol handler was valid for the URL\".", from),
+			"Load mod_proxy_wstunnel in the Service Proxy config (`socketbar lint` prints the exact LoadModule line), or on Apache 2.4.47+ re-add the route with `socketbar add --strategy upgrade`.")
 	case code == http.StatusBadRequest && mentionsAny(lower, "origin", "host", "not allowed", "forbidden"):
 		r.diagnose(CauseAppRejected, fmt.Sprintf("HTTP %d from %s: the app refused the connection's Origin or Host (%.80q).", code, from, strings.TrimSpace(body)),
 			"Allow the public host name in the app (Django's ALLOWED_HOSTS and AllowedHostsOriginValidator, Socket.IO's cors_allowed_origins), or pass the right --origin.")

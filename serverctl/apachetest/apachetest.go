@@ -90,7 +90,8 @@ type Site struct {
 	// Backends maps each loopback port the original config proxied to
 	// (127.0.0.1:34580 for the Websites tier) to the port used instead.
 	Backends map[int]int
-	// CertFile and KeyFile are the generated certificate for "localhost" and 127.0.0.1.
+	// CertFile and KeyFile are the generated certificate. Like a real
+	// Server's, it names the public host (CertName), not 127.0.0.1.
 	CertFile, KeyFile string
 	// ErrorLog is where httpd logs.
 	ErrorLog string
@@ -253,6 +254,9 @@ func (s *Site) backend(t testing.TB, orig int) int {
 	return p
 }
 
+// CertName is the host name the generated certificate is for.
+const CertName = "server.example.com"
+
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()
@@ -323,9 +327,8 @@ func writeCert(t testing.TB, certFile, keyFile string) {
 	must(t, err)
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "localhost"},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		Subject:      pkix.Name{CommonName: CertName},
+		DNSNames:     []string{CertName},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
