@@ -44,8 +44,16 @@ type direction struct {
 
 var errStopping = errors.New("proxy: shutting down")
 
+// copyBuffers serve frames too large for a connection's read buffer.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
 // relay copies frames from src to dst until either side closes, an idle
 // timeout passes, or the session is stopped between two frames.
+//
+// Frames that are already whole in src's buffer are written on in one call,
+// straight from the buffer: one write (one TLS record) for a burst of small
+// messages, and no copying. A frame larger than the buffer goes header
+// first, then its payload through a pooled buffer.
 func (s *session) relay(dst net.Conn, src *bufio.Reader, srcConn net.Conn, d *direction) error {
 	for {
 		d.atBoundary.Store(true)
@@ -72,35 +80,75 @@ func (s *session) relay(dst net.Conn, src *bufio.Reader, srcConn net.Conn, d *di
 			return err
 		}
 		d.atBoundary.Store(false)
-		h, err := wsframe.ReadHeader(src)
-		if err != nil {
-			return err
-		}
-		if _, err := dst.Write(h.Raw); err != nil {
-			return err
-		}
-		n := int64(len(h.Raw))
-		if h.Opcode == wsframe.OpClose {
-			payload := make([]byte, h.Length)
-			if _, err := io.ReadFull(src, payload); err != nil {
-				return err
-			}
-			s.closeCode.CompareAndSwap(0, int32(wsframe.CloseCode(h, payload)))
-			if _, err := dst.Write(payload); err != nil {
-				return err
-			}
-			n += int64(len(payload))
-		} else {
-			m, err := io.CopyN(dst, src, int64(h.Length))
-			n += m
+		buf, _ := src.Peek(src.Buffered())
+		span, frames := 0, 0
+		for {
+			h, n, ok, err := wsframe.ParseHeader(buf[span:])
 			if err != nil {
 				return err
 			}
+			end := span + n + int(h.Length)
+			if !ok || h.Length > uint64(len(buf)) || end > len(buf) {
+				break
+			}
+			if h.Opcode == wsframe.OpClose {
+				s.closeCode.CompareAndSwap(0, int32(wsframe.CloseCode(h, buf[span+n:end])))
+			}
+			span, frames = end, frames+1
 		}
-		d.bytes.Add(n)
-		d.frames.Add(1)
-		s.lastSeen.Store(time.Now().UnixNano())
+		if frames == 0 {
+			if err := s.relayLarge(dst, src, d); err != nil {
+				return err
+			}
+		} else {
+			if _, err := dst.Write(buf[:span]); err != nil {
+				return err
+			}
+			src.Discard(span)
+			d.bytes.Add(int64(span))
+			d.frames.Add(int64(frames))
+		}
+		if s.idle > 0 {
+			s.lastSeen.Store(time.Now().UnixNano())
+		}
 	}
+}
+
+// relayLarge relays one frame that is not whole in the read buffer.
+func (s *session) relayLarge(dst net.Conn, src *bufio.Reader, d *direction) error {
+	h, err := wsframe.ReadHeader(src)
+	if err != nil {
+		return err
+	}
+	if _, err := dst.Write(h.Raw); err != nil {
+		return err
+	}
+	n := int64(len(h.Raw))
+	if h.Opcode == wsframe.OpClose {
+		payload := make([]byte, h.Length)
+		if _, err := io.ReadFull(src, payload); err != nil {
+			return err
+		}
+		s.closeCode.CompareAndSwap(0, int32(wsframe.CloseCode(h, payload)))
+		if _, err := dst.Write(payload); err != nil {
+			return err
+		}
+		n += int64(len(payload))
+	} else {
+		bp := copyBuffers.Get().(*[]byte)
+		m, err := io.CopyBuffer(dst, io.LimitReader(src, int64(h.Length)), *bp)
+		copyBuffers.Put(bp)
+		n += m
+		if err == nil && m < int64(h.Length) {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return err
+		}
+	}
+	d.bytes.Add(n)
+	d.frames.Add(1)
+	return nil
 }
 
 // run relays both ways until the session ends, then closes both
@@ -109,19 +157,15 @@ func (s *session) relay(dst net.Conn, src *bufio.Reader, srcConn net.Conn, d *di
 func (s *session) run(clientR, backendR *bufio.Reader) {
 	defer close(s.finished)
 	s.lastSeen.Store(time.Now().UnixNano())
-	var wg sync.WaitGroup
-	wg.Add(2)
+	upDone := make(chan struct{})
 	go func() {
-		defer wg.Done()
+		defer close(upDone)
 		s.relay(s.backend, clientR, s.client, &s.up)
 		s.stop()
 	}()
-	go func() {
-		defer wg.Done()
-		s.relay(s.client, backendR, s.backend, &s.down)
-		s.stop()
-	}()
-	wg.Wait()
+	s.relay(s.client, backendR, s.backend, &s.down)
+	s.stop()
+	<-upDone
 	if s.shutdown.Load() {
 		deadline := time.Now().Add(time.Second)
 		if s.down.atBoundary.Load() {

@@ -111,10 +111,15 @@ func (s *Server) serveUpgrade(w *recorder, r *http.Request, route Route, rest st
 		return
 	}
 	closeBackend = false
-	ss.run(crw.Reader, br)
-	s.unregister(ss)
-	s.logf("ws %s %s route=%s status=101 up_bytes=%d up_frames=%d down_bytes=%d down_frames=%d close=%d %s",
-		r.RemoteAddr, r.URL.Path, route.Path, ss.up.bytes.Load(), ss.up.frames.Load(), ss.down.bytes.Load(), ss.down.frames.Load(), ss.closeCodeOrAbnormal(), time.Since(start).Round(time.Millisecond))
+	// The session runs on its own goroutines so that this handler's deep
+	// stack and the request are freed while the WebSocket stays open.
+	remote, path := r.RemoteAddr, r.URL.Path
+	go func() {
+		ss.run(crw.Reader, br)
+		s.unregister(ss)
+		s.logf("ws %s %s route=%s status=101 up_bytes=%d up_frames=%d down_bytes=%d down_frames=%d close=%d %s",
+			remote, path, route.Path, ss.up.bytes.Load(), ss.up.frames.Load(), ss.down.bytes.Load(), ss.down.frames.Load(), ss.closeCodeOrAbnormal(), time.Since(start).Round(time.Millisecond))
+	}()
 }
 
 func (ss *session) closeCodeOrAbnormal() int {

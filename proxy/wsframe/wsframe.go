@@ -42,6 +42,46 @@ type Header struct {
 	Raw []byte
 }
 
+// ParseHeader parses a frame header at the start of b without copying. ok
+// is false when b does not hold a whole header yet; n is the header's length.
+func ParseHeader(b []byte) (h Header, n int, ok bool, err error) {
+	if len(b) < 2 {
+		return h, 0, false, nil
+	}
+	h.Fin = b[0]&0x80 != 0
+	h.Opcode = b[0] & 0x0f
+	h.Masked = b[1]&0x80 != 0
+	n = 2
+	length := uint64(b[1] & 0x7f)
+	switch length {
+	case 126:
+		if len(b) < 4 {
+			return h, 0, false, nil
+		}
+		length, n = uint64(binary.BigEndian.Uint16(b[2:4])), 4
+	case 127:
+		if len(b) < 10 {
+			return h, 0, false, nil
+		}
+		length, n = binary.BigEndian.Uint64(b[2:10]), 10
+		if length>>63 != 0 {
+			return h, 0, false, errors.New("websocket: frame length has its most significant bit set")
+		}
+	}
+	if h.Opcode >= OpClose && length > MaxControlPayload {
+		return h, 0, false, fmt.Errorf("websocket: control frame of %d bytes (at most 125)", length)
+	}
+	if h.Masked {
+		if len(b) < n+4 {
+			return h, 0, false, nil
+		}
+		copy(h.Mask[:], b[n:n+4])
+		n += 4
+	}
+	h.Length = length
+	return h, n, true, nil
+}
+
 // ReadHeader reads one frame header.
 func ReadHeader(r *bufio.Reader) (Header, error) {
 	var h Header
