@@ -30,8 +30,13 @@ func dialAll(ctx context.Context, url string, n int) ([]*websocket.Conn, error) 
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			c, _, err := dialer.DialContext(ctx, url, nil)
+			c, resp, err := dialer.DialContext(ctx, url, nil)
 			if err != nil {
+				if resp != nil {
+					body := make([]byte, 200)
+					n, _ := resp.Body.Read(body)
+					err = fmt.Errorf("%w (HTTP %d: %s)", err, resp.StatusCode, body[:n])
+				}
 				errs <- err
 				return
 			}

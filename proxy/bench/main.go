@@ -159,9 +159,15 @@ func run(ctx context.Context, opts options, progress *os.File) (*result, error) 
 			continue
 		}
 		if opts.idle > 0 {
-			fmt.Fprintf(progress, "… %d idle TLS sessions through socketbar serve\n", opts.idle)
-			res.idle = opts.idle
-			res.idleBytes, err = idleMemory(ctx, t, opts.idle)
+			idle := opts.idle
+			if fit := fileLimit()/2 - 64; idle > fit {
+				// A proxied session holds two descriptors in the proxy.
+				res.skipped = append(res.skipped, fmt.Sprintf("idle sessions: %d asked, %d measured: the open-file limit here is %d and each proxied session needs two", idle, fit, fileLimit()))
+				idle = fit
+			}
+			fmt.Fprintf(progress, "… %d idle TLS sessions through socketbar serve\n", idle)
+			res.idle = idle
+			res.idleBytes, err = idleMemory(ctx, t, idle)
 			if err != nil {
 				res.skipped = append(res.skipped, "idle memory: "+err.Error())
 				res.idle = 0
@@ -208,6 +214,15 @@ func raiseFileLimit(want int) {
 	}
 	l.Cur = l.Max
 	syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
+}
+
+// fileLimit is the hard RLIMIT_NOFILE, which the proxy's own limit can reach.
+func fileLimit() int {
+	var l syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) != nil {
+		return 1024
+	}
+	return int(l.Max)
 }
 
 // rss returns a process's resident set size from /proc.

@@ -61,6 +61,6 @@ func report(w io.Writer, r *result) {
 		fmt.Fprintf(w, "socketbar test on a healthy route through socketbar serve, whole process: median %s of %d runs (target < 50 ms).\n", ms(t[len(t)/2]), len(t))
 	}
 	for _, s := range r.skipped {
-		fmt.Fprintf(w, "skipped: %s\n", s)
+		fmt.Fprintf(w, "note: %s\n", s)
 	}
 }
