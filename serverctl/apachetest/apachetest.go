@@ -238,9 +238,27 @@ func (s *Site) port(t testing.TB, orig int) int {
 	if p, ok := s.Ports[orig]; ok {
 		return p
 	}
-	p := FreePort(t)
+	p := s.distinctPort(t)
 	s.Ports[orig] = p
 	return p
+}
+
+// distinctPort returns a free port this site does not use yet: the kernel
+// may hand out a port again as soon as the probe that found it is closed.
+func (s *Site) distinctPort(t testing.TB) int {
+	used := map[int]bool{}
+	for _, m := range []map[int]int{s.Ports, s.Backends} {
+		for _, p := range m {
+			used[p] = true
+		}
+	}
+	for i := 0; i < 100; i++ {
+		if p := FreePort(t); !used[p] {
+			return p
+		}
+	}
+	t.Fatal("apachetest: no distinct free port after 100 tries")
+	return 0
 }
 
 var loopbackURL = regexp.MustCompile(`127\.0\.0\.1:[0-9]+`)
@@ -249,7 +267,7 @@ func (s *Site) backend(t testing.TB, orig int) int {
 	if p, ok := s.Backends[orig]; ok {
 		return p
 	}
-	p := FreePort(t)
+	p := s.distinctPort(t)
 	s.Backends[orig] = p
 	return p
 }
