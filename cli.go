@@ -53,6 +53,7 @@ func commands() []command {
 		{"reapply", "", "Put back Socketbar routes that vanished from the config.", (*cli).reapply, false},
 		{"test", "URL | --route PATH", "Test a WebSocket step by step and say what is wrong and where.", (*cli).wstest, false},
 		{"serve", "[--addr 127.0.0.1:8443] [--route PATH=BACKEND]…", "Run a test proxy for WebSocket routes, without touching the Server.", (*cli).serve, false},
+		{"demo", "[--dir DIR]", "Run a stand-in macOS Server on this machine to try Socketbar on.", (*cli).demo, false},
 		{"lint", "[--file CONF] [--json]", "Find mistakes that stop WebSockets in the Service Proxy config.", (*cli).lint, false},
 		{"version", "", "Print Socketbar's version.", (*cli).printVersion, false},
 		{"help", "[COMMAND]", "Explain a command.", (*cli).help, false},

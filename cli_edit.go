@@ -60,7 +60,7 @@ upgrade=websocket (Apache 2.4.47+ only); auto picks upgrade when Apache is known
 		return code
 	}
 	edit, err := cfg.AddRoute(serverctl.AddRequest{
-		Path: pos[0], Backend: pos[1], Ports: ef.ports,
+		Path: pos[0], Backend: pos[1], Ports: ef.ports, DefaultPorts: srv.WebPorts,
 		Strategy: serverctl.Strategy(*strategy), Replace: *replace, Apache: srv.Apache,
 	})
 	if err != nil {

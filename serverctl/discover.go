@@ -9,6 +9,7 @@ package serverctl
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -104,7 +105,13 @@ type Server struct {
 	Warnings []FileProblem `json:"warnings"`
 	// ApacheVersionError says why the Apache version is unknown, if it is.
 	ApacheVersionError string `json:"apache_version_error,omitempty"`
+	// WebPorts are the ports of the VirtualHosts that carry the websites'
+	// routes: 443 and 80 on a real Server; a demo tree names its own.
+	WebPorts []string `json:"web_ports"`
 }
+
+// DemoStateFile marks a demo tree (see package demo) and records its ports.
+const DemoStateFile = "socketbar-demo.json"
 
 // NotFoundError says that no Server was found and where discovery looked.
 type NotFoundError struct {
@@ -152,6 +159,7 @@ func Discover(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.readVersions()
 	s.readWebapps()
+	s.readWebPorts()
 	s.findApacheVersion(ctx, opts)
 	return s, nil
 }
@@ -320,6 +328,20 @@ func (s *Server) findApacheVersion(ctx context.Context, opts Options) {
 		return
 	}
 	s.Apache, s.ApacheVersionSource = v, httpd+" -v"
+}
+
+func (s *Server) readWebPorts() {
+	s.WebPorts = []string{"443", "80"}
+	data, err := os.ReadFile(filepath.Join(s.Root, DemoStateFile))
+	if err != nil {
+		return
+	}
+	var demo struct {
+		WebPorts []string `json:"web_ports"`
+	}
+	if json.Unmarshal(data, &demo) == nil && len(demo.WebPorts) > 0 {
+		s.WebPorts = demo.WebPorts
+	}
 }
 
 // Vars returns the variables Apache expands in the config as ${NAME}: the

@@ -56,9 +56,13 @@ func ResolveStrategy(s Strategy, apache Version) (Strategy, string, error) {
 type AddRequest struct {
 	Path    string
 	Backend string
-	// Ports selects the virtual hosts by port; empty means 443 and 80.
-	Ports    []string
-	Strategy Strategy
+	// Ports selects the virtual hosts by port. Empty means DefaultPorts,
+	// where one missing host is fine.
+	Ports []string
+	// DefaultPorts are the web hosts' ports (Server.WebPorts); empty means
+	// 443 and 80.
+	DefaultPorts []string
+	Strategy     Strategy
 	// Replace allows changing an existing Socketbar route for Path.
 	Replace bool
 	// Apache is the installed Apache version (zero when unknown).
@@ -98,7 +102,7 @@ func (c *Config) AddRoute(req AddRequest) (*Edit, error) {
 		return nil, err
 	}
 	wc := &Config{Path: c.Path, Src: c.Src, File: work}
-	hosts, err := wc.selectHosts(req.Ports, "")
+	hosts, err := wc.selectHosts(req.Ports, req.DefaultPorts, "")
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +166,7 @@ func (c *Config) RemoveRoute(path string, ports []string) (*Edit, error) {
 		return nil, err
 	}
 	wc := &Config{Path: c.Path, Src: c.Src, File: work}
-	hosts, err := wc.selectHosts(ports, path)
+	hosts, err := wc.selectHosts(ports, nil, path)
 	if err != nil {
 		return nil, err
 	}
@@ -199,16 +203,19 @@ type NotManagedError struct{ Msg string }
 func (e *NotManagedError) Error() string { return e.Msg }
 
 // selectHosts picks the virtual hosts on ports. With no ports: for an add
-// (path == ""), the hosts on 443 and 80 (one of them is enough); for a
-// remove, every host.
-func (c *Config) selectHosts(ports []string, removing string) ([]VHost, error) {
+// (removing == ""), the hosts on the default ports (one of them is
+// enough); for a remove, every host.
+func (c *Config) selectHosts(ports, defaults []string, removing string) ([]VHost, error) {
 	all := c.VirtualHosts()
 	if len(ports) == 0 && removing != "" {
 		return all, nil
 	}
 	explicit := len(ports) > 0
 	if !explicit {
-		ports = []string{"443", "80"}
+		ports = defaults
+		if len(ports) == 0 {
+			ports = []string{"443", "80"}
+		}
 	}
 	var hosts []VHost
 	for _, p := range ports {
@@ -227,7 +234,7 @@ func (c *Config) selectHosts(ports []string, removing string) ([]VHost, error) {
 		}
 	}
 	if len(hosts) == 0 {
-		return nil, &InputError{"--vhost", fmt.Sprintf("%s has no <VirtualHost> on port 443 or 80; its hosts are %s; name one with --vhost PORT", c.Path, hostLabels(all))}
+		return nil, &InputError{"--vhost", fmt.Sprintf("%s has no <VirtualHost> on port %s; its hosts are %s; name one with --vhost PORT", c.Path, strings.Join(ports, " or "), hostLabels(all))}
 	}
 	return hosts, nil
 }

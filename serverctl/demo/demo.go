@@ -1,0 +1,372 @@
+// Package demo runs a stand-in for macOS Server 5 on any machine with an
+// Apache httpd, so that Socketbar can be tried for real without a Server.
+//
+// Prepare extracts a Server-shaped tree (launchd job, version plists, a
+// webapp, and a Service Proxy config in the shape of Server 5.3.1's) into a
+// folder, rendered for this machine: loopback ports picked when the tree is
+// made, module links to the local httpd's modules, a certificate, and the
+// launchd job's program linked to the local httpd. Start runs the Websites
+// tier and then the Service Proxy with the same httpd driver Socketbar's
+// transaction uses, so adding a route, restarting and testing all work.
+// Without an httpd the tree is still made: routes, lint and previews work,
+// and Start says what is missing.
+package demo
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"embed"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/socketbar/socketbar/serverctl"
+)
+
+//go:embed files
+var files embed.FS
+
+// StateFile sits at the root of a demo tree and records how it was made.
+const StateFile = serverctl.DemoStateFile
+
+// HTTPD is an Apache httpd on this machine.
+type HTTPD struct {
+	Path       string `json:"path"`
+	ModulesDir string `json:"modules_dir"`
+	// BuiltIn are modules compiled into the binary ("log_config"): loading
+	// them again is an error, so the demo leaves them out.
+	BuiltIn []string `json:"built_in"`
+}
+
+// ErrNoHTTPD means no Apache httpd was found; the demo then only reads.
+var ErrNoHTTPD = errors.New("no Apache httpd found (install apache2, or httpd on macOS it is built in)")
+
+// FindHTTPD looks for Debian's apache2, a distribution's or Homebrew's
+// httpd, or macOS's own, with its modules folder.
+func FindHTTPD(ctx context.Context) (*HTTPD, error) {
+	for _, c := range []struct{ bin, mods string }{
+		{"/usr/sbin/apache2", "/usr/lib/apache2/modules"},
+		{"/usr/sbin/httpd", "/usr/libexec/apache2"}, // macOS
+		{"/usr/sbin/httpd", "/usr/lib64/httpd/modules"},
+		{"/usr/sbin/httpd", "/usr/lib/httpd/modules"},
+		{"/opt/homebrew/bin/httpd", "/opt/homebrew/lib/httpd/modules"},
+		{"/usr/local/bin/httpd", "/usr/local/lib/httpd/modules"},
+	} {
+		if _, err := os.Stat(c.bin); err != nil {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(c.mods, "mod_proxy.so")); err != nil {
+			continue
+		}
+		h := &HTTPD{Path: c.bin, ModulesDir: c.mods}
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		out, err := exec.CommandContext(ctx, c.bin, "-l").Output()
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("demo: %s -l: %w", c.bin, err)
+		}
+		for _, f := range strings.Fields(string(out)) {
+			if name, ok := strings.CutSuffix(f, ".c"); ok {
+				h.BuiltIn = append(h.BuiltIn, strings.TrimPrefix(name, "mod_"))
+			}
+		}
+		return h, nil
+	}
+	return nil, ErrNoHTTPD
+}
+
+// frontModules are what the demo's Service Proxy loads, as Apple's does.
+var frontModules = []string{"mpm_prefork", "unixd", "authz_core", "authz_host", "log_config", "headers", "env", "setenvif",
+	"proxy", "proxy_http", "proxy_wstunnel", "rewrite", "ssl", "socache_shmcb", "version"}
+
+var websitesModules = []string{"mpm_prefork", "unixd", "authz_core", "log_config", "rewrite"}
+
+// State is how a demo tree was made.
+type State struct {
+	Root          string   `json:"root"`
+	HTTPD         *HTTPD   `json:"httpd,omitempty"`
+	HTTP          int      `json:"http"`
+	HTTPS         int      `json:"https"`
+	WebsitesHTTP  int      `json:"websites_http"`
+	WebsitesHTTPS int      `json:"websites_https"`
+	WebPorts      []string `json:"web_ports"`
+	// EchoPort is where the demo's WebSocket app listens; the caller runs
+	// it (proxy.EchoHandler) at EchoURL.
+	EchoPort int `json:"echo_port"`
+}
+
+// EchoURL is the demo WebSocket app's base URL, for socketbar add.
+func (st *State) EchoURL() string { return fmt.Sprintf("http://127.0.0.1:%d/echo/", st.EchoPort) }
+
+// HTTPSURL and HTTPURL are the demo Service Proxy's addresses.
+func (st *State) HTTPSURL() string { return fmt.Sprintf("https://127.0.0.1:%d", st.HTTPS) }
+
+// HTTPURL is the demo Service Proxy's plain address.
+func (st *State) HTTPURL() string { return fmt.Sprintf("http://127.0.0.1:%d", st.HTTP) }
+
+// Prepare makes the demo tree in dir, or reuses the one there. A tree made
+// without httpd is made again once one is found.
+func Prepare(ctx context.Context, dir string) (*State, error) {
+	h, herr := FindHTTPD(ctx)
+	if herr != nil && !errors.Is(herr, ErrNoHTTPD) {
+		return nil, herr
+	}
+	if st, err := Load(dir); err == nil && (st.HTTPD != nil || h == nil) {
+		return st, nil
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("demo: clear %s: %w", dir, err)
+	}
+	st := &State{Root: dir, HTTPD: h}
+	for _, p := range []*int{&st.HTTP, &st.HTTPS, &st.WebsitesHTTP, &st.WebsitesHTTPS, &st.EchoPort} {
+		port, err := freePort(st)
+		if err != nil {
+			return nil, err
+		}
+		*p = port
+	}
+	st.WebPorts = []string{strconv.Itoa(st.HTTPS), strconv.Itoa(st.HTTP)}
+	if err := st.write(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return st, nil
+}
+
+// Load reads the state of an existing demo tree.
+func Load(dir string) (*State, error) {
+	data, err := os.ReadFile(filepath.Join(dir, StateFile))
+	if err != nil {
+		return nil, err
+	}
+	var st State
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, fmt.Errorf("demo: %s: %w", StateFile, err)
+	}
+	st.Root = dir
+	return &st, nil
+}
+
+func freePort(st *State) (int, error) {
+	for i := 0; i < 50; i++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, fmt.Errorf("demo: find a free port: %w", err)
+		}
+		p := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if p != st.HTTP && p != st.HTTPS && p != st.WebsitesHTTP && p != st.WebsitesHTTPS && p != st.EchoPort {
+			return p, nil
+		}
+	}
+	return 0, errors.New("demo: no distinct free port")
+}
+
+// ConfigPath is the demo's Service Proxy config.
+func (st *State) ConfigPath() string {
+	return filepath.Join(st.Root, filepath.FromSlash(serverctl.DefaultConfigPath))
+}
+
+func (st *State) websitesConf() string {
+	return filepath.Join(st.Root, "Library/Server/Web/Config/apache2/websites-demo.conf")
+}
+
+// templateData fills the templates.
+func (st *State) templateData() map[string]any {
+	builtIn := map[string]bool{}
+	modulesDir := ""
+	if st.HTTPD != nil {
+		modulesDir = st.HTTPD.ModulesDir
+		for _, m := range st.HTTPD.BuiltIn {
+			builtIn[m] = true
+		}
+	}
+	keep := func(mods []string) []string {
+		var out []string
+		for _, m := range mods {
+			if !builtIn[m] {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	user, group := "", ""
+	if os.Geteuid() == 0 {
+		user, group = "nobody", "nogroup"
+		if _, err := os.Stat("/etc/group"); err == nil {
+			if g, _ := os.ReadFile("/etc/group"); !bytes.Contains(g, []byte("\nnogroup:")) {
+				group = "nobody"
+			}
+		}
+	}
+	return map[string]any{"Root": st.Root, "HTTP": st.HTTP, "HTTPS": st.HTTPS, "WebsitesHTTP": st.WebsitesHTTP,
+		"WebsitesHTTPS": st.WebsitesHTTPS, "Modules": keep(frontModules), "WebsitesModules": keep(websitesModules),
+		"ModulesDir": modulesDir, "User": user, "Group": group, "EchoURL": st.EchoURL()}
+}
+
+// write makes the tree.
+func (st *State) write() error {
+	data := st.templateData()
+	put := func(rel string, content []byte, perm os.FileMode) error {
+		p := filepath.Join(st.Root, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(p, content, perm)
+	}
+	render := func(name string) ([]byte, error) {
+		raw, err := files.ReadFile("files/" + name)
+		if err != nil {
+			return nil, err
+		}
+		t, err := template.New(name).Option("missingkey=error").Parse(string(raw))
+		if err != nil {
+			return nil, err
+		}
+		var b bytes.Buffer
+		err = t.Execute(&b, data)
+		return b.Bytes(), err
+	}
+	steps := []struct{ tmpl, dest string }{
+		{"apache_serviceproxy.conf.tmpl", serverctl.DefaultConfigPath},
+		{"websites.conf.tmpl", "/Library/Server/Web/Config/apache2/websites-demo.conf"},
+		{"launchd.plist.tmpl", serverctl.LaunchdPlistPath},
+	}
+	for _, s := range steps {
+		out, err := render(s.tmpl)
+		if err != nil {
+			return fmt.Errorf("demo: render %s: %w", s.tmpl, err)
+		}
+		if err := put(s.dest, out, 0o644); err != nil {
+			return fmt.Errorf("demo: write %s: %w", s.dest, err)
+		}
+	}
+	for name, dest := range map[string]string{
+		"version.plist":     serverctl.VersionPlistPath,
+		"webapp.wiki.plist": serverctl.WebappsDir + "/com.apple.webapp.wiki.plist",
+	} {
+		raw, _ := files.ReadFile("files/" + name)
+		if err := put(dest, raw, 0o644); err != nil {
+			return fmt.Errorf("demo: write %s: %w", dest, err)
+		}
+	}
+	for _, d := range []string{"private/var/log/apache2", "private/var/run", "usr", "etc/certificates", "prefix/usr/libexec/apache2"} {
+		if err := os.MkdirAll(filepath.Join(st.Root, d), 0o755); err != nil {
+			return err
+		}
+	}
+	if err := writeCert(filepath.Join(st.Root, "etc/certificates")); err != nil {
+		return err
+	}
+	if st.HTTPD != nil {
+		for _, l := range []string{serverctl.ServerRootPath + "/usr/sbin/httpd-server-wrapper", serverctl.HTTPDPath} {
+			p := filepath.Join(st.Root, filepath.FromSlash(l))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				return err
+			}
+			if err := os.Symlink(st.HTTPD.Path, p); err != nil {
+				return fmt.Errorf("demo: link httpd: %w", err)
+			}
+		}
+		for _, m := range data["Modules"].([]string) {
+			src := filepath.Join(st.HTTPD.ModulesDir, "mod_"+m+".so")
+			if err := os.Symlink(src, filepath.Join(st.Root, "prefix/usr/libexec/apache2", "mod_"+m+".so")); err != nil {
+				return fmt.Errorf("demo: link module: %w", err)
+			}
+		}
+	}
+	state, _ := json.MarshalIndent(st, "", "  ")
+	return os.WriteFile(filepath.Join(st.Root, StateFile), append(state, '\n'), 0o644)
+}
+
+func writeCert(dir string) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "localhost", Organization: []string{"Socketbar demo"}},
+		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(5, 0, 0),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return err
+	}
+	kd, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "demo.cert.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "demo.key.pem"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd}), 0o600)
+}
+
+// Start runs the Websites tier, then the Service Proxy through Socketbar's
+// own httpd driver, and waits until both answer.
+func (st *State) Start(ctx context.Context) error {
+	if st.HTTPD == nil {
+		return fmt.Errorf("demo: %w; the demo tree at %s can be read, but not started", ErrNoHTTPD, st.Root)
+	}
+	websites := serverctl.HTTPDService{Binary: st.HTTPD.Path, ConfigFile: st.websitesConf(),
+		PidFile: filepath.Join(st.Root, "private/var/run/websites.pid"), Runner: serverctl.ExecRunner{}}
+	if cur, _ := websites.State(ctx); !cur.Running {
+		if err := websites.Start(ctx); err != nil {
+			return fmt.Errorf("demo: start the Websites tier: %w", err)
+		}
+	}
+	a, err := st.applier(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := a.Restart(ctx); err != nil {
+		return fmt.Errorf("demo: start the Service Proxy: %w\n%s", err, a.ErrorLogTail())
+	}
+	return nil
+}
+
+// Stop stops the Service Proxy and the Websites tier.
+func (st *State) Stop(ctx context.Context) error {
+	if st.HTTPD == nil {
+		return nil
+	}
+	a, err := st.applier(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	if svc, ok := a.Service.(serverctl.HTTPDService); ok {
+		errs = append(errs, svc.Stop(ctx))
+	}
+	websites := serverctl.HTTPDService{Binary: st.HTTPD.Path, ConfigFile: st.websitesConf(),
+		PidFile: filepath.Join(st.Root, "private/var/run/websites.pid"), Runner: serverctl.ExecRunner{}}
+	errs = append(errs, websites.Stop(ctx))
+	return errors.Join(errs...)
+}
+
+func (st *State) applier(ctx context.Context) (*serverctl.Applier, error) {
+	srv, err := serverctl.Discover(ctx, serverctl.Options{Root: st.Root})
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := serverctl.ReadConfig(srv.HostPath(srv.ConfigPath))
+	if err != nil {
+		return nil, err
+	}
+	return srv.Applier(cfg, serverctl.ApplyOptions{})
+}
