@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/socketbar/socketbar/serverctl"
 )
 
 // binary is the socketbar binary built once for the CLI tests.
@@ -495,5 +498,48 @@ func TestUserWhoMayNotWriteIsToldToUseSudo(t *testing.T) {
 	}
 	if readFile(t, conf) != original {
 		t.Error("the config changed")
+	}
+}
+
+// osascriptStandIn runs what osascript would run as root: the arguments
+// after the fixed script, as one command.
+type osascriptStandIn struct{ ran []string }
+
+func (o *osascriptStandIn) Run(ctx context.Context, cmd serverctl.Command) ([]byte, error) {
+	i := 0
+	for i+1 < len(cmd.Args) && cmd.Args[i] == "-e" {
+		i += 2
+	}
+	o.ran = cmd.Args[i:]
+	return exec.CommandContext(ctx, cmd.Args[i], cmd.Args[i+1:]...).Output()
+}
+
+func TestElevatedApplyRunsTheSameTransaction(t *testing.T) {
+	root, conf := serverCopy(t, "5.3.1")
+	cfg, err := serverctl.ReadConfig(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit, err := cfg.AddRoute(serverctl.AddRequest{Path: "/ws/", Backend: "http://127.0.0.1:8000/ws/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner := &osascriptStandIn{}
+	res, err := serverctl.ApplyElevated(context.Background(), runner, binary,
+		serverctl.Plan{Root: root, NoRestart: true}, serverctl.Change{Old: edit.Old, New: edit.New, Description: "add /ws/"})
+	if err != nil || !res.OK || res.BackupID == "" {
+		t.Fatalf("ApplyElevated = %+v, %v", res, err)
+	}
+	if len(runner.ran) != 3 || runner.ran[0] != binary || runner.ran[1] != "apply-plan" {
+		t.Errorf("elevated command = %q", runner.ran)
+	}
+	if readFile(t, conf) != string(edit.New) {
+		t.Error("the config is not the new text")
+	}
+	// The plan was computed from the old text: a second run must refuse.
+	_, err = serverctl.ApplyElevated(context.Background(), runner, binary,
+		serverctl.Plan{Root: root, NoRestart: true}, serverctl.Change{Old: edit.Old, New: edit.New})
+	if err == nil || !strings.Contains(err.Error(), "changed on disk") {
+		t.Errorf("stale plan: %v", err)
 	}
 }

@@ -3,9 +3,14 @@ package serverctl
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"time"
 )
 
 // ErrCancelled means the person dismissed the administrator prompt.
@@ -59,4 +64,72 @@ func Elevate(ctx context.Context, r Runner, args []string) ([]byte, error) {
 		return out, ErrCancelled
 	}
 	return out, err
+}
+
+// Plan is one transaction handed to an elevated copy of socketbar (its
+// apply-plan command): everything travels in files, nothing through a shell.
+type Plan struct {
+	Root          string        `json:"root"`
+	HTTPD         string        `json:"httpd,omitempty"`
+	ApacheVersion string        `json:"apache_version,omitempty"`
+	OldSHA256     string        `json:"old_sha256"`
+	NewFile       string        `json:"new_file"`
+	Description   string        `json:"description"`
+	UndoOf        string        `json:"undo_of,omitempty"`
+	NoRestart     bool          `json:"no_restart"`
+	Timeout       time.Duration `json:"timeout"`
+}
+
+// PlanResult is the elevated copy's answer, one JSON line on its stdout.
+type PlanResult struct {
+	OK        bool     `json:"ok"`
+	Error     string   `json:"error,omitempty"`
+	BackupID  string   `json:"backup_id,omitempty"`
+	Restarted bool     `json:"restarted"`
+	PID       int      `json:"pid,omitempty"`
+	TookMS    int64    `json:"took_ms"`
+	Endpoints []string `json:"endpoints,omitempty"`
+}
+
+// SHA256 is the hex SHA-256 of b, as plans record the config they expect.
+func SHA256(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// ApplyElevated runs ch as root through one administrator prompt: it
+// writes the plan and the new text to a private temporary folder and runs
+// `self apply-plan PLAN` through osascript. ErrCancelled means the person
+// dismissed the prompt and nothing changed.
+func ApplyElevated(ctx context.Context, r Runner, self string, p Plan, ch Change) (*PlanResult, error) {
+	dir, err := os.MkdirTemp("", "socketbar-plan-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	p.OldSHA256, p.NewFile, p.Description, p.UndoOf = SHA256(ch.Old), filepath.Join(dir, "new.conf"), ch.Description, ch.UndoOf
+	data, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	planPath := filepath.Join(dir, "plan.json")
+	if err := os.WriteFile(p.NewFile, ch.New, 0o600); err != nil {
+		return nil, fmt.Errorf("serverctl: write the plan: %w", err)
+	}
+	if err := os.WriteFile(planPath, data, 0o600); err != nil {
+		return nil, fmt.Errorf("serverctl: write the plan: %w", err)
+	}
+	out, err := Elevate(ctx, r, []string{self, "apply-plan", planPath})
+	if errors.Is(err, ErrCancelled) {
+		return nil, err
+	}
+	lines := bytes.Split(bytes.TrimSpace(out), []byte("\n"))
+	var res PlanResult
+	if jerr := json.Unmarshal(lines[len(lines)-1], &res); jerr != nil {
+		return nil, fmt.Errorf("serverctl: the elevated step failed: %v: %s", err, out)
+	}
+	if !res.OK {
+		return &res, errors.New(res.Error)
+	}
+	return &res, nil
 }
