@@ -8,7 +8,6 @@ import (
 	"log"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/socketbar/socketbar/proxy"
@@ -116,9 +115,7 @@ func (c *cli) serveCert(certFile, keyFile string) (tls.Certificate, error) {
 	return cert, nil
 }
 
-// configRoutes turns the Service Proxy's routes into the test proxy's:
-// each path once (first in Apache's order), without the catch-all to the
-// Websites tier, shadowed rules or patterns that are not a plain prefix.
+// configRoutes reads the Service Proxy's routes for the test proxy.
 func (c *cli) configRoutes(sf *serverFlags, required bool) ([]proxy.Route, int) {
 	srv, err := serverctl.Discover(c.ctx, serverctl.Options{Root: sf.root, ApacheVersion: sf.apacheVersion, HTTPD: sf.httpd})
 	if err != nil {
@@ -133,26 +130,16 @@ func (c *cli) configRoutes(sf *serverFlags, required bool) ([]proxy.Route, int) 
 		fmt.Fprintf(c.stderr, "socketbar serve: %v\n", err)
 		return nil, exitFailure
 	}
-	return proxyRoutes(cfg.Routes()), exitOK
+	return proxyRoutes(cfg.ServeRoutes()), exitOK
 }
 
-func proxyRoutes(routes []serverctl.Route) []proxy.Route {
+// proxyRoutes turns the config's serveable routes into the proxy's.
+func proxyRoutes(routes []serverctl.ServeRoute) []proxy.Route {
 	var out []proxy.Route
-	seen := map[string]bool{}
 	for _, r := range routes {
-		if r.Shadowed || r.Path == "/" || !strings.HasPrefix(r.Path, "/") || seen[r.Path] {
-			continue
+		if pr, err := proxy.NewRoute(r.Path, r.Backend); err == nil {
+			out = append(out, pr)
 		}
-		backend := r.Backend
-		if i := strings.IndexByte(backend, '$'); i >= 0 {
-			backend = backend[:i] // a RewriteRule target: ws://b/ws/$1
-		}
-		pr, err := proxy.NewRoute(r.Path, backend)
-		if err != nil {
-			continue
-		}
-		seen[r.Path] = true
-		out = append(out, pr)
 	}
 	return out
 }

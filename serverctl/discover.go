@@ -355,3 +355,6 @@ func (s *Server) Vars() map[string]string {
 	}
 	return vars
 }
+
+// ErrorLogTail returns the last n lines of the Service Proxy's error log.
+func (s *Server) ErrorLogTail(n int) string { return tailFile(s.HostPath(s.ErrorLogPath), n) }

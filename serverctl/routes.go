@@ -222,3 +222,31 @@ func upgradeWorkerFor(target string, passes []Route) bool {
 	}
 	return false
 }
+
+// ServeRoute is a route as a test proxy serves it: a path prefix and the
+// backend base URL.
+type ServeRoute struct{ Path, Backend string }
+
+// ServeRoutes lists the routes worth serving from a test proxy: each path
+// once (the first in Apache's order), without the catch-all to the
+// Websites tier, shadowed rules or patterns that are not a plain prefix.
+// A RewriteRule target such as ws://b/ws/$1 gives the backend ws://b/ws/.
+func (c *Config) ServeRoutes() []ServeRoute {
+	var out []ServeRoute
+	seen := map[string]bool{}
+	for _, r := range c.Routes() {
+		if r.Shadowed || r.Path == "/" || !strings.HasPrefix(r.Path, "/") || seen[r.Path] {
+			continue
+		}
+		backend := r.Backend
+		if i := strings.IndexByte(backend, '$'); i >= 0 {
+			backend = backend[:i]
+		}
+		if u, err := url.Parse(backend); err != nil || u.Host == "" {
+			continue
+		}
+		seen[r.Path] = true
+		out = append(out, ServeRoute{Path: r.Path, Backend: backend})
+	}
+	return out
+}
