@@ -8,6 +8,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	fyneapp "fyne.io/fyne/v2/app"
@@ -18,8 +19,12 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		a := fyneapp.NewWithID(app.ID)
-		app.Run(a, app.Options{Root: os.Getenv("SOCKETBAR_ROOT")})
+		app.Version = version
+		var show []string
+		if v := os.Getenv("SOCKETBAR_SHOW"); v != "" {
+			show = strings.Split(v, ",")
+		}
+		app.Run(fyneapp.NewWithID(app.ID), app.Options{Root: os.Getenv("SOCKETBAR_ROOT"), Show: show})
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

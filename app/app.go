@@ -1,18 +1,28 @@
-// Package app is Socketbar's Fyne user interface. It only shows things and
-// calls serverctl and proxy; it never parses config or runs commands itself.
+// Package app is Socketbar's Fyne user interface: a menu-bar (system tray)
+// menu and one window per task. It only shows things and calls Actions,
+// which wrap serverctl and proxy; it never parses config or runs commands
+// itself.
 //
-// The app is created by main (the only importer of fyne.io/fyne/v2/app) and
-// handed in, so every window can be built and driven headless in tests with
-// fyne.io/fyne/v2/test.
+// The fyne.App is created by main (the only importer of
+// fyne.io/fyne/v2/app) and handed in, so every window can be built and
+// driven headless in tests with fyne.io/fyne/v2/test.
 package app
 
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/widget"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
 
 	"github.com/socketbar/socketbar/assets"
 	"github.com/socketbar/socketbar/serverctl"
@@ -21,50 +31,287 @@ import (
 // ID is the application identifier (also in FyneApp.toml).
 const ID = "com.socketbar.app"
 
+// Version is shown in About; main sets it from its own.
+var Version = "dev"
+
 // Options configure the app.
 type Options struct {
 	// Root is the directory that stands for "/" when looking for the Server.
 	Root string
+	// Actions does the work (default ServerActions).
+	Actions Actions
+	// Show opens these windows at start ("routes", "add", "test", "proxy",
+	// "log", "about"), for scripts and screenshots; "add:PATH=BACKEND" and
+	// "test:URL" fill in the form.
+	Show []string
 }
 
-// Run shows the main window and runs the app until it quits.
+// ui is the running app: the state it shows and the windows it has open.
+type ui struct {
+	app     fyne.App
+	actions Actions
+	ctx     context.Context
+
+	mu   sync.Mutex // guards snap for the watcher goroutine
+	snap *Snapshot
+
+	menu    *fyne.Menu
+	windows map[string]fyne.Window
+	// listeners are the open windows that follow the snapshot, by name.
+	listeners map[string]func(*Snapshot)
+	proxy     *testProxy
+}
+
+// Run builds the app and runs it until it quits.
 func Run(a fyne.App, opts Options) {
-	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
-	w := NewMainWindow(a, opts)
-	w.ShowAndRun()
+	u := newUI(a, opts)
+	a.Lifecycle().SetOnStarted(func() {
+		if runtime.GOOS == "darwin" {
+			setMenuBarOnly() // no Dock icon: Socketbar lives in the menu bar
+		}
+		go u.watch()
+	})
+	_, hasTray := a.(desktop.App)
+	if !hasTray || runtime.GOOS != "darwin" || len(opts.Show) == 0 && u.snap.NoServer() {
+		// Where no menu bar exists, or the tray may have no host (Linux
+		// desktops without one), the routes window is the main window.
+		if len(opts.Show) == 0 {
+			u.showRoutes()
+		}
+	}
+	for _, name := range opts.Show {
+		u.show(name)
+	}
+	a.Run()
 }
 
-// NewMainWindow builds the main window: for now a summary of the Server
-// Socketbar found, or of why it found none.
-func NewMainWindow(a fyne.App, opts Options) fyne.Window {
-	w := a.NewWindow("Socketbar")
-	summary := widget.NewLabel(Summary(context.Background(), opts.Root))
-	summary.Wrapping = fyne.TextWrapBreak // config paths have no spaces to wrap at
-	w.SetContent(container.NewPadded(summary))
-	w.Resize(fyne.NewSize(520, 240))
+func newUI(a fyne.App, opts Options) *ui {
+	if opts.Actions == nil {
+		opts.Actions = ServerActions{}
+	}
+	u := &ui{app: a, actions: opts.Actions, ctx: context.Background(), windows: map[string]fyne.Window{}, listeners: map[string]func(*Snapshot){}}
+	u.proxy = newTestProxy()
+	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
+	u.snap = u.actions.Load(u.ctx, opts.Root)
+	u.menu = fyne.NewMenu("Socketbar")
+	u.buildMenu()
+	if desk, ok := a.(desktop.App); ok {
+		desk.SetSystemTrayIcon(trayIcon())
+		desk.SetSystemTrayMenu(u.menu)
+	}
+	return u
+}
+
+// trayIcon is a template image: black on transparent, tinted by the menu
+// bar for light and dark mode (@2x for Retina).
+func trayIcon() fyne.Resource {
+	return theme.NewThemedResource(fyne.NewStaticResource("tray@2x.png", assets.Tray2x))
+}
+
+// show opens a window by name.
+func (u *ui) show(spec string) {
+	name, arg, _ := strings.Cut(spec, ":")
+	switch name {
+	case "routes":
+		u.showRoutes()
+	case "add":
+		path, backend, _ := strings.Cut(arg, "=")
+		u.showAddRoute(path, backend)
+	case "test":
+		u.showTest(arg)
+	case "proxy":
+		u.showProxy()
+	case "log":
+		u.showLog()
+	case "about":
+		u.showAbout()
+	}
+}
+
+// window returns the open window of a kind, or makes it with build; each
+// kind is open at most once.
+func (u *ui) window(name, title string, size fyne.Size, build func(w fyne.Window) fyne.CanvasObject) fyne.Window {
+	if w, ok := u.windows[name]; ok {
+		w.Show()
+		w.RequestFocus()
+		return w
+	}
+	w := u.app.NewWindow(title)
+	w.SetContent(build(w))
+	w.Resize(size)
+	w.SetOnClosed(func() {
+		delete(u.windows, name)
+		delete(u.listeners, name)
+	})
+	u.windows[name] = w
+	w.Show()
 	return w
 }
 
-// Summary describes the Server under root in a few sentences.
-func Summary(ctx context.Context, root string) string {
-	srv, err := serverctl.Discover(ctx, serverctl.Options{Root: root})
-	if err != nil {
-		return "No macOS Server was found on this Mac.\nSocketbar edits the Service Proxy of macOS Server 5;\nrun it on the Server, or set SOCKETBAR_ROOT to a copy of a Server's files."
+// current returns the snapshot the UI shows.
+func (u *ui) current() *Snapshot {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.snap
+}
+
+// setSnapshot shows s everywhere: the menu and every window that follows it.
+// It must run on the UI goroutine.
+func (u *ui) setSnapshot(s *Snapshot) {
+	u.mu.Lock()
+	u.snap = s
+	u.mu.Unlock()
+	u.buildMenu()
+	for _, l := range u.listeners {
+		l(s)
 	}
-	cfg, err := serverctl.ReadConfig(srv.HostPath(srv.ConfigPath))
-	if err != nil {
-		return fmt.Sprintf("macOS Server %s\nThe Service Proxy config could not be read:\n%v", srv.ServerVersion, err)
-	}
-	routes, ws, managed := 0, 0, 0
-	for _, r := range cfg.Routes() {
-		routes++
-		if r.WebSocket {
-			ws++
+}
+
+// follow makes the window called name hear every new snapshot while open.
+func (u *ui) follow(name string, fn func(*Snapshot)) { u.listeners[name] = fn }
+
+// reload reads the Server again in the background and shows the result.
+func (u *ui) reload() {
+	root := u.current().Root
+	go func() {
+		s := u.actions.Load(u.ctx, root)
+		fyne.Do(func() { u.setSnapshot(s) })
+	}()
+}
+
+// watch reloads when the config file changes on disk (Server.app, an
+// editor, the CLI). A stat every two seconds costs next to nothing.
+func (u *ui) watch() {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for range t.C {
+		s := u.current()
+		if s.Config == nil {
+			continue
 		}
-		if r.Managed {
-			managed++
+		fi, err := os.Stat(s.Config.Path)
+		if err == nil && !fi.ModTime().Equal(s.ModTime) {
+			fresh := u.actions.Load(u.ctx, s.Root)
+			fyne.Do(func() { u.setSnapshot(fresh) })
 		}
 	}
-	return fmt.Sprintf("macOS Server %s, Apache %s\n%s\n%d routes: %d WebSocket, %d managed by Socketbar.\nUse the socketbar command to add and remove WebSocket routes.",
-		srv.ServerVersion, srv.Apache, cfg.Path, routes, ws, managed)
+}
+
+// report tells the person how long work ended: in the window if it is
+// open, else as a notification.
+func (u *ui) report(w fyne.Window, title string, err error, success string) {
+	open := false
+	for _, ww := range u.windows {
+		if ww == w {
+			open = true
+		}
+	}
+	switch {
+	case open && err != nil:
+		dialog.ShowError(err, w)
+	case open:
+		dialog.ShowInformation(title, success, w)
+	case err != nil:
+		u.app.SendNotification(fyne.NewNotification(title, err.Error()))
+	default:
+		u.app.SendNotification(fyne.NewNotification(title, success))
+	}
+}
+
+// openConfig reveals the config file's folder in the file manager.
+func (u *ui) openConfig() {
+	s := u.current()
+	if s.Config == nil {
+		return
+	}
+	u.app.OpenURL(&url.URL{Scheme: "file", Path: filepath.Dir(s.Config.Path)})
+}
+
+func (u *ui) restartService() {
+	s := u.current()
+	if s.Server == nil {
+		return
+	}
+	go func() {
+		pid, err := u.actions.Restart(u.ctx, s)
+		fyne.Do(func() {
+			u.app.SendNotification(fyne.NewNotification("Restart Service Proxy", restartMessage(pid, err)))
+			u.reload()
+		})
+	}()
+}
+
+func restartMessage(pid int, err error) string {
+	if err != nil {
+		return "The Service Proxy did not come back: " + err.Error()
+	}
+	return fmt.Sprintf("The Service Proxy runs again (pid %d) and answers on its ports.", pid)
+}
+
+// undoLast reverts the newest change not yet undone, after asking.
+func (u *ui) undoLast(parent fyne.Window) {
+	s := u.current()
+	if s.Config == nil {
+		return
+	}
+	store := serverctl.BackupStoreFor(s.Config.Path)
+	entry, err := store.UndoTarget()
+	if err != nil {
+		u.app.SendNotification(fyne.NewNotification("Undo", "Socketbar has no change to undo."))
+		return
+	}
+	_, old, err := store.Load(entry.ID)
+	if err != nil {
+		u.app.SendNotification(fyne.NewNotification("Undo", err.Error()))
+		return
+	}
+	run := func() {
+		go func() {
+			_, err := u.actions.Apply(u.ctx, s, serverctl.Change{Old: s.Config.Src, New: old, Description: "undo: " + entry.Description, UndoOf: entry.ID}, func(serverctl.Step) {})
+			fyne.Do(func() {
+				msg := "Undid “" + entry.Description + "”; the Service Proxy runs with the previous config."
+				if err != nil {
+					msg = "Undo failed: " + err.Error()
+				}
+				u.app.SendNotification(fyne.NewNotification("Undo", msg))
+				u.reload()
+			})
+		}()
+	}
+	if parent == nil {
+		run()
+		return
+	}
+	dialog.ShowConfirm("Undo last change", fmt.Sprintf("Undo “%s” from %s?", entry.Description, entry.Time.Local().Format("2 Jan 15:04")), func(ok bool) {
+		if ok {
+			run()
+		}
+	}, parent)
+}
+
+// startDemo starts the demo Server and switches the app to it.
+func (u *ui) startDemo(parent fyne.Window) {
+	prog := dialog.NewCustomWithoutButtons("Starting the demo Server", newBusy("Extracting the demo and starting its Apache…"), parent)
+	if parent != nil {
+		prog.Show()
+	}
+	go func() {
+		root, err := u.actions.StartDemo(u.ctx)
+		s := u.actions.Load(u.ctx, root)
+		fyne.Do(func() {
+			if parent != nil {
+				prog.Hide()
+			}
+			if root != "" {
+				u.setSnapshot(s)
+			}
+			if err != nil {
+				u.report(parent, "Demo Server", err, "")
+			}
+		})
+	}()
+}
+
+func routeLabel(path, backend string) string {
+	return path + " → " + strings.TrimSuffix(backend, "$1")
 }

@@ -1,0 +1,269 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/socketbar/socketbar/serverctl"
+)
+
+// Strategy choices as shown in the form.
+const (
+	choiceAuto    = "Auto"
+	choiceTunnel  = "Tunnel: mod_proxy_wstunnel (Apache 2.4.5+)"
+	choiceUpgrade = "Upgrade: upgrade=websocket (Apache 2.4.47+)"
+)
+
+// addRouteForm is the Add WebSocket Route window's state.
+type addRouteForm struct {
+	u                     *ui
+	w                     fyne.Window
+	path, backend         *widget.Entry
+	pathMsg, backendMsg   *widget.Label
+	hosts                 map[string]*widget.Check
+	hostBox               *fyne.Container
+	strategy              *widget.RadioGroup
+	strategyWhy, applyMsg *widget.Label
+	preview               *widget.TextGrid
+	apply                 *widget.Button
+	steps                 *fyne.Container
+	edit                  *serverctl.Edit
+}
+
+func (u *ui) showAddRoute(path, backend string) {
+	var f *addRouteForm
+	u.window("add", "Socketbar — Add WebSocket Route", fyne.NewSize(860, 640), func(w fyne.Window) fyne.CanvasObject {
+		f = &addRouteForm{u: u, w: w, path: widget.NewEntry(), backend: widget.NewEntry(),
+			pathMsg: widget.NewLabel(""), backendMsg: widget.NewLabel(""), hosts: map[string]*widget.Check{},
+			hostBox: container.NewHBox(), strategyWhy: widget.NewLabel(""), applyMsg: widget.NewLabel(""),
+			preview: widget.NewTextGrid(), steps: container.NewHBox()}
+		f.path.SetPlaceHolder("/ws/")
+		f.backend.SetPlaceHolder("http://127.0.0.1:8000/ws/")
+		for _, l := range []*widget.Label{f.pathMsg, f.backendMsg, f.strategyWhy, f.applyMsg} {
+			l.Wrapping = fyne.TextWrapWord
+		}
+		f.path.OnChanged = func(string) { f.recompute() }
+		f.backend.OnChanged = func(string) { f.recompute() }
+		f.strategy = widget.NewRadioGroup([]string{choiceAuto, choiceTunnel, choiceUpgrade}, func(string) { f.recompute() })
+		f.strategy.Selected = choiceAuto
+		f.apply = widget.NewButtonWithIcon("Apply", theme.ConfirmIcon(), f.onApply)
+		f.apply.Importance = widget.HighImportance
+		form := widget.NewForm(
+			widget.NewFormItem("Path", container.NewVBox(f.path, f.pathMsg)),
+			widget.NewFormItem("Backend", container.NewVBox(f.backend, f.backendMsg)),
+			widget.NewFormItem("VirtualHosts", f.hostBox),
+			widget.NewFormItem("Strategy", container.NewVBox(f.strategy, f.strategyWhy)),
+		)
+		bottom := container.NewVBox(widget.NewSeparator(), f.steps, container.NewBorder(nil, nil, nil, f.apply, f.applyMsg))
+		previewBox := container.NewBorder(widget.NewLabelWithStyle("Change to apache_serviceproxy.conf", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil,
+			container.NewScroll(f.preview))
+		u.follow("add", func(*Snapshot) { f.setHosts(); f.recompute() })
+		return container.NewBorder(form, bottom, nil, nil, previewBox)
+	})
+	if f != nil {
+		f.path.SetText(path)
+		f.backend.SetText(backend)
+		f.setHosts()
+		f.recompute()
+	}
+}
+
+// setHosts offers one checkbox per VirtualHost port, the web hosts checked.
+func (f *addRouteForm) setHosts() {
+	s := f.u.current()
+	f.hostBox.RemoveAll()
+	if s.Config == nil {
+		return
+	}
+	web := map[string]bool{}
+	for _, p := range s.Server.WebPorts {
+		web[p] = true
+	}
+	var ports []string
+	labels := map[string]string{}
+	for _, vh := range s.Config.VirtualHosts() {
+		for _, a := range vh.Addrs {
+			p := a[strings.LastIndexByte(a, ':')+1:]
+			if _, ok := labels[p]; !ok {
+				ports = append(ports, p)
+				labels[p] = vh.Label()
+			}
+		}
+	}
+	sort.SliceStable(ports, func(i, j int) bool { return web[ports[i]] && !web[ports[j]] })
+	prev := f.hosts
+	f.hosts = map[string]*widget.Check{}
+	for _, p := range ports {
+		c := widget.NewCheck(labels[p], func(bool) { f.recompute() })
+		if old, ok := prev[p]; ok {
+			c.Checked = old.Checked
+		} else {
+			c.Checked = web[p]
+		}
+		f.hosts[p] = c
+		f.hostBox.Add(c)
+	}
+}
+
+func (f *addRouteForm) selectedPorts() []string {
+	var ports []string
+	for p, c := range f.hosts {
+		if c.Checked {
+			ports = append(ports, p)
+		}
+	}
+	sort.Strings(ports)
+	return ports
+}
+
+func (f *addRouteForm) chosenStrategy() serverctl.Strategy {
+	switch f.strategy.Selected {
+	case choiceTunnel:
+		return serverctl.StrategyTunnel
+	case choiceUpgrade:
+		return serverctl.StrategyUpgrade
+	}
+	return serverctl.StrategyAuto
+}
+
+// recompute checks the fields as the person types and previews the change.
+func (f *addRouteForm) recompute() {
+	s := f.u.current()
+	f.edit = nil
+	f.apply.Disable()
+	setMessage(f.pathMsg, "")
+	setMessage(f.backendMsg, "")
+	f.preview.SetText("")
+	if s.Config == nil {
+		f.applyMsg.SetText("There is no Service Proxy config to change. " + errText(s.Err))
+		return
+	}
+	path, backend := strings.TrimSpace(f.path.Text), strings.TrimSpace(f.backend.Text)
+	strategy, why, serr := serverctl.ResolveStrategy(f.chosenStrategy(), s.Server.Apache)
+	if serr != nil {
+		f.strategyWhy.SetText("⚠ " + inputMessage(serr))
+	} else {
+		f.strategyWhy.SetText(fmt.Sprintf("Writes %s: %s.", strategy, why))
+	}
+	if path != "" {
+		if err := serverctl.ValidatePath(path); err != nil {
+			setMessage(f.pathMsg, "⚠ "+inputMessage(err))
+		}
+	}
+	if backend != "" {
+		if _, err := serverctl.ValidateBackend(backend); err != nil {
+			setMessage(f.backendMsg, "⚠ "+inputMessage(err))
+		}
+	}
+	if path == "" || backend == "" || f.pathMsg.Text != "" || f.backendMsg.Text != "" || serr != nil {
+		f.applyMsg.SetText("Fill in a path and a backend to see the change.")
+		return
+	}
+	ports := f.selectedPorts()
+	if len(ports) == 0 {
+		f.applyMsg.SetText("Choose at least one VirtualHost.")
+		return
+	}
+	edit, err := s.Config.AddRoute(serverctl.AddRequest{Path: path, Backend: backend, Ports: ports, Strategy: f.chosenStrategy(), Apache: s.Server.Apache})
+	if err != nil {
+		var in *serverctl.InputError
+		if errors.As(err, &in) && in.Field == "BACKEND" {
+			setMessage(f.backendMsg, "⚠ "+inputMessage(err))
+		} else {
+			f.applyMsg.SetText("⚠ " + inputMessage(err))
+		}
+		return
+	}
+	if !edit.Changed() {
+		f.applyMsg.SetText("The config already has this route; nothing to change.")
+		return
+	}
+	f.edit = edit
+	f.preview.SetText(serverctl.UnifiedDiff("apache_serviceproxy.conf", "apache_serviceproxy.conf (new)", edit.Old, edit.New))
+	f.applyMsg.SetText(strings.Join(edit.Notes, "\n"))
+	f.apply.Enable()
+}
+
+// setMessage shows a field's message under it, or hides the line.
+func setMessage(l *widget.Label, text string) {
+	l.SetText(text)
+	if text == "" {
+		l.Hide()
+	} else {
+		l.Show()
+	}
+}
+
+// inputMessage is an error as a sentence: "PATH must start with /…".
+func inputMessage(err error) string {
+	var in *serverctl.InputError
+	if errors.As(err, &in) {
+		field := map[string]string{"PATH": "Path", "BACKEND": "Backend", "--strategy": "Strategy", "--vhost": "VirtualHost"}[in.Field]
+		if field == "" {
+			field = in.Field
+		}
+		return field + " " + in.Msg + "."
+	}
+	return err.Error()
+}
+
+var applySteps = []serverctl.Step{serverctl.StepTest, serverctl.StepBackup, serverctl.StepWrite, serverctl.StepRestart, serverctl.StepVerify}
+
+// onApply runs the change through the transaction in the background,
+// showing each step as it starts.
+func (f *addRouteForm) onApply() {
+	if f.edit == nil {
+		return
+	}
+	s := f.u.current()
+	labels := map[serverctl.Step]*widget.Label{}
+	f.steps.RemoveAll()
+	for _, st := range applySteps {
+		l := widget.NewLabel("○ " + st.Label())
+		labels[st] = l
+		f.steps.Add(l)
+	}
+	f.apply.Disable()
+	f.applyMsg.SetText("Applying…")
+	var current serverctl.Step
+	mark := func(st serverctl.Step) {
+		if l, ok := labels[current]; ok {
+			l.SetText("✓ " + current.Label())
+		}
+		current = st
+		if l, ok := labels[st]; ok {
+			l.SetText("● " + st.Label() + "…")
+		}
+	}
+	ch := serverctl.Change{Old: f.edit.Old, New: f.edit.New, Description: fmt.Sprintf("add %s → %s (%s)", strings.TrimSpace(f.path.Text), strings.TrimSpace(f.backend.Text), f.edit.Strategy)}
+	go func() {
+		res, err := f.u.actions.Apply(f.u.ctx, s, ch, func(st serverctl.Step) { fyne.Do(func() { mark(st) }) })
+		fyne.Do(func() {
+			if err != nil {
+				if l, ok := labels[current]; ok {
+					l.SetText("✗ " + current.Label())
+				}
+				f.applyMsg.SetText("✗ " + err.Error())
+				f.u.report(f.w, "Add WebSocket Route", err, "")
+			} else {
+				mark("")
+				msg := fmt.Sprintf("✓ Added. Backup %s.", res.Backup.ID)
+				if res.Restarted {
+					msg += fmt.Sprintf(" The Service Proxy runs again (pid %d) after %s.", res.PID, res.Took.Round(1e6))
+				}
+				f.applyMsg.SetText(msg)
+				if _, open := f.u.windows["add"]; !open {
+					f.u.report(nil, "Add WebSocket Route", nil, msg)
+				}
+			}
+			f.u.reload()
+		})
+	}()
+}

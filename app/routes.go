@@ -1,0 +1,202 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/socketbar/socketbar/serverctl"
+)
+
+// routesView is the Routes window: every route of the Service Proxy with
+// its flags and actions, and lint's findings under it.
+type routesView struct {
+	u        *ui
+	w        fyne.Window
+	header   *widget.Label
+	rows     *fyne.Container
+	findings *fyne.Container
+	empty    *fyne.Container
+	focus    string
+}
+
+func (u *ui) showRoutes() { u.showRoutesAt("") }
+
+// showRoutesAt opens the Routes window, highlighting path.
+func (u *ui) showRoutesAt(path string) {
+	var v *routesView
+	u.window("routes", "Socketbar — Service Proxy Routes", fyne.NewSize(900, 560), func(w fyne.Window) fyne.CanvasObject {
+		v = &routesView{u: u, w: w, header: widget.NewLabel(""), rows: container.NewVBox(), findings: container.NewVBox(), empty: container.NewVBox()}
+		v.header.Wrapping = fyne.TextWrapWord
+		add := widget.NewButtonWithIcon("Add WebSocket Route…", theme.ContentAddIcon(), func() { u.showAddRoute("", "") })
+		add.Importance = widget.HighImportance
+		top := container.NewBorder(nil, nil, nil, container.NewHBox(add,
+			widget.NewButtonWithIcon("Test…", theme.MediaPlayIcon(), func() { u.showTest("") }),
+			widget.NewButtonWithIcon("Reload", theme.ViewRefreshIcon(), u.reload)), v.header)
+		body := container.NewVBox(v.empty, routeHeader(), v.rows, widget.NewSeparator(), v.findings)
+		u.follow("routes", v.update)
+		return container.NewBorder(top, nil, nil, nil, container.NewVScroll(body))
+	})
+	if v != nil {
+		v.focus = path
+		v.update(u.current())
+	}
+}
+
+var routeColumns = []float32{90, 210, 330, 90, 0}
+
+func routeHeader() fyne.CanvasObject {
+	cells := []fyne.CanvasObject{}
+	for _, t := range []string{"VirtualHost", "Path", "Backend", "Carries"} {
+		l := widget.NewLabelWithStyle(t, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		cells = append(cells, l)
+	}
+	cells = append(cells, widget.NewLabelWithStyle("Notes", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	return container.New(&columns{widths: routeColumns}, cells...)
+}
+
+func (v *routesView) update(s *Snapshot) {
+	v.rows.RemoveAll()
+	v.findings.RemoveAll()
+	v.empty.RemoveAll()
+	switch {
+	case s.NoServer():
+		v.header.SetText("No macOS Server was found on this machine. Start the demo Server to try Socketbar for real: a stand-in Service Proxy and Websites tier on this machine's Apache.")
+		v.empty.Add(widget.NewButtonWithIcon("Start Demo Server", theme.MediaPlayIcon(), func() { v.u.startDemo(v.w) }))
+		return
+	case s.Config == nil:
+		v.header.SetText("The Service Proxy config could not be read: " + errText(s.Err))
+		return
+	}
+	v.header.SetText(fmt.Sprintf("%s\n%s", s.StatusLine(), s.Config.Path))
+	for _, r := range s.Routes {
+		v.rows.Add(v.row(s, r))
+	}
+	if d := s.Drift; d != nil {
+		var lost []string
+		for _, m := range d.Missing {
+			lost = append(lost, m.Path+" in "+m.VHost)
+		}
+		msg := widget.NewLabel(fmt.Sprintf("⚠ %d Socketbar route(s) vanished when the config was rewritten (%s): %s.", len(d.Missing), d.Changed.Local().Format("2 Jan 15:04"), strings.Join(lost, ", ")))
+		msg.Wrapping = fyne.TextWrapWord
+		v.findings.Add(msg)
+	}
+	if len(s.Findings) == 0 {
+		v.findings.Add(widget.NewLabel("Lint: no problems found."))
+		return
+	}
+	v.findings.Add(widget.NewLabelWithStyle(fmt.Sprintf("Lint: %d finding(s)", len(s.Findings)), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	for _, f := range s.Findings {
+		l := widget.NewLabel(fmt.Sprintf("%s, line %d: %s\nFix: %s", strings.ToUpper(string(f.Severity[:1]))+string(f.Severity[1:]), f.Line, f.Message, f.Fix))
+		l.Wrapping = fyne.TextWrapWord
+		v.findings.Add(l)
+	}
+}
+
+func (v *routesView) row(s *Snapshot, r serverctl.Route) fyne.CanvasObject {
+	carries := "HTTP"
+	if r.WebSocket {
+		carries = "WebSocket"
+	}
+	var notes []string
+	if r.Managed {
+		notes = append(notes, "Socketbar")
+	}
+	if r.Shadowed {
+		notes = append(notes, fmt.Sprintf("never runs (line %d first)", r.ShadowedBy))
+	}
+	path := widget.NewLabel(r.Path)
+	if r.Path == v.focus {
+		path.TextStyle = fyne.TextStyle{Bold: true}
+	}
+	backend := widget.NewLabel(r.Backend)
+	backend.Truncation = fyne.TextTruncateEllipsis
+	test := widget.NewButtonWithIcon("", theme.MediaPlayIcon(), func() { v.u.showTest(publicURL(s, r)) })
+	remove := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() { v.confirmRemove(s, r) })
+	if !r.Managed {
+		remove.Disable()
+	}
+	return container.New(&columns{widths: routeColumns},
+		widget.NewLabel(r.VHost), path, backend, widget.NewLabel(carries),
+		container.NewBorder(nil, nil, nil, container.NewHBox(test, remove), widget.NewLabel(strings.Join(notes, ", "))))
+}
+
+func (v *routesView) confirmRemove(s *Snapshot, r serverctl.Route) {
+	edit, err := s.Config.RemoveRoute(r.Path, nil)
+	if err != nil {
+		dialog.ShowError(err, v.w)
+		return
+	}
+	dialog.ShowConfirm("Remove route", fmt.Sprintf("Remove Socketbar's route for %s from every VirtualHost and restart the Service Proxy?", r.Path), func(ok bool) {
+		if !ok {
+			return
+		}
+		v.u.applyInBackground(v.w, s, serverctl.Change{Old: edit.Old, New: edit.New, Description: "remove " + r.Path}, nil, "Removed "+r.Path+".")
+	}, v.w)
+}
+
+// applyInBackground runs a change through the transaction off the UI
+// thread, shows the step being run in status (if given), and reports.
+func (u *ui) applyInBackground(w fyne.Window, s *Snapshot, ch serverctl.Change, status func(serverctl.Step), success string) {
+	busy := dialog.NewCustomWithoutButtons("Applying", newBusy("Testing, backing up, writing and restarting…"), w)
+	busy.Show()
+	go func() {
+		res, err := u.actions.Apply(u.ctx, s, ch, func(step serverctl.Step) {
+			if status != nil {
+				fyne.Do(func() { status(step) })
+			}
+		})
+		fyne.Do(func() {
+			busy.Hide()
+			msg := success
+			if res != nil && res.Restarted {
+				msg += fmt.Sprintf(" The Service Proxy runs again (pid %d) after %s.", res.PID, res.Took.Round(1e6))
+			}
+			u.report(w, "Socketbar", err, msg)
+			u.reload()
+		})
+	}()
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "unknown error"
+	}
+	return err.Error()
+}
+
+// columns lays cells out side by side with fixed widths; the last cell
+// takes what is left.
+type columns struct{ widths []float32 }
+
+func (c *columns) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var w, h float32
+	for i, o := range objs {
+		m := o.MinSize()
+		if i < len(c.widths) && c.widths[i] > 0 {
+			w += c.widths[i]
+		} else {
+			w += m.Width
+		}
+		h = max(h, m.Height)
+	}
+	return fyne.NewSize(w, h)
+}
+
+func (c *columns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	x := float32(0)
+	for i, o := range objs {
+		w := size.Width - x
+		if i < len(c.widths) && c.widths[i] > 0 && i < len(objs)-1 {
+			w = c.widths[i]
+		}
+		o.Move(fyne.NewPos(x, 0))
+		o.Resize(fyne.NewSize(w, size.Height))
+		x += w
+	}
+}

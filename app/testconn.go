@@ -1,0 +1,156 @@
+package app
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/socketbar/socketbar/proxy/wstest"
+)
+
+// testView is the Connection Test window.
+type testView struct {
+	u                *ui
+	w                fyne.Window
+	url, origin      *widget.Entry
+	headers          *widget.Entry
+	insecure, expect *widget.Check
+	run, copy        *widget.Button
+	steps            *fyne.Container
+	verdict, fix     *widget.Label
+	busy             *widget.ProgressBarInfinite
+	report           *wstest.Report
+}
+
+func (u *ui) showTest(url string) {
+	var v *testView
+	u.window("test", "Socketbar — Connection Test", fyne.NewSize(760, 560), func(w fyne.Window) fyne.CanvasObject {
+		v = &testView{u: u, w: w, url: widget.NewEntry(), origin: widget.NewEntry(), headers: widget.NewMultiLineEntry(),
+			insecure: widget.NewCheck("Accept an untrusted certificate (still reported)", nil),
+			expect:   widget.NewCheck("Require the echo", nil),
+			steps:    container.NewVBox(), verdict: widget.NewLabel(""), fix: widget.NewLabel(""), busy: widget.NewProgressBarInfinite()}
+		v.url.SetPlaceHolder("wss://server.example.com/ws/")
+		v.origin.SetPlaceHolder("default: the URL's own origin")
+		v.headers.SetPlaceHolder("Cookie: sessionid=…  (one header per line)")
+		v.headers.SetMinRowsVisible(2)
+		v.verdict.Wrapping, v.fix.Wrapping = fyne.TextWrapWord, fyne.TextWrapWord
+		v.verdict.TextStyle = fyne.TextStyle{Bold: true}
+		v.busy.Hide()
+		v.run = widget.NewButtonWithIcon("Run", theme.MediaPlayIcon(), v.onRun)
+		v.run.Importance = widget.HighImportance
+		v.copy = widget.NewButtonWithIcon("Copy Report", theme.ContentCopyIcon(), v.onCopy)
+		v.copy.Disable()
+		v.url.OnSubmitted = func(string) { v.onRun() }
+		form := widget.NewForm(
+			widget.NewFormItem("URL", v.url),
+			widget.NewFormItem("Origin", v.origin),
+			widget.NewFormItem("Headers", v.headers),
+			widget.NewFormItem("", container.NewHBox(v.insecure, v.expect)),
+		)
+		top := container.NewVBox(form, container.NewHBox(v.run, v.copy), v.busy)
+		return container.NewBorder(top, nil, nil, nil, container.NewVScroll(container.NewVBox(v.steps, widget.NewSeparator(), v.verdict, v.fix)))
+	})
+	if v != nil && url != "" {
+		v.url.SetText(url)
+		if strings.Contains(url, "127.0.0.1") || strings.Contains(url, "localhost") {
+			v.insecure.SetChecked(true) // by loopback address no certificate name can match
+		}
+		v.onRun()
+	}
+}
+
+func (v *testView) options() wstest.Options {
+	opts := wstest.Options{Origin: strings.TrimSpace(v.origin.Text), Insecure: v.insecure.Checked, ExpectEcho: v.expect.Checked, Timeout: 10 * time.Second}
+	for _, line := range strings.Split(v.headers.Text, "\n") {
+		name, value, ok := strings.Cut(line, ":")
+		if ok && strings.TrimSpace(name) != "" {
+			if opts.Header == nil {
+				opts.Header = http.Header{}
+			}
+			opts.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+		}
+	}
+	return opts
+}
+
+func (v *testView) onRun() {
+	url := strings.TrimSpace(v.url.Text)
+	if _, err := wstest.ParseURL(url); err != nil {
+		v.show(&wstest.Report{URL: url, Diagnosis: wstest.Diagnosis{Cause: wstest.CauseBadURL, Message: "The URL " + err.Error() + "."}})
+		return
+	}
+	v.run.Disable()
+	v.busy.Show()
+	v.busy.Start()
+	opts := v.options()
+	go func() {
+		r := v.u.actions.Test(v.u.ctx, url, opts)
+		fyne.Do(func() {
+			v.busy.Stop()
+			v.busy.Hide()
+			v.run.Enable()
+			v.show(r)
+			if _, open := v.u.windows["test"]; !open {
+				v.u.report(nil, "Connection Test", nil, r.Diagnosis.Message)
+			}
+		})
+	}()
+}
+
+// show renders a report as a checklist with the diagnosis.
+func (v *testView) show(r *wstest.Report) {
+	v.report = r
+	v.steps.RemoveAll()
+	for _, s := range r.Steps {
+		icon := theme.ConfirmIcon()
+		if !s.OK {
+			icon = theme.ErrorIcon()
+		}
+		detail := widget.NewLabel(s.Detail)
+		detail.Wrapping = fyne.TextWrapWord
+		name := widget.NewLabelWithStyle(fmt.Sprintf("%s  %.1f ms", strings.ToUpper(s.Name), s.MS), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		v.steps.Add(container.NewBorder(nil, nil, container.NewHBox(widget.NewIcon(icon), container.NewGridWrap(fyne.NewSize(120, name.MinSize().Height), name)), nil, detail))
+	}
+	if r.OK {
+		v.verdict.SetText("✓ " + r.Diagnosis.Message)
+		v.fix.SetText("")
+	} else {
+		v.verdict.SetText(fmt.Sprintf("✗ %s (%s)", r.Diagnosis.Message, r.Diagnosis.Cause))
+		if r.Diagnosis.Fix != "" {
+			v.fix.SetText("Fix: " + r.Diagnosis.Fix)
+		} else {
+			v.fix.SetText("")
+		}
+	}
+	v.copy.Enable()
+}
+
+// reportText is the report as plain text, for the clipboard.
+func reportText(r *wstest.Report) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Socketbar connection test: %s\n", r.URL)
+	for _, s := range r.Steps {
+		mark := "ok  "
+		if !s.OK {
+			mark = "FAIL"
+		}
+		fmt.Fprintf(&b, "  %s %-8s %8.1f ms  %s\n", mark, s.Name, s.MS, s.Detail)
+	}
+	fmt.Fprintf(&b, "Result (%s): %s\n", r.Diagnosis.Cause, r.Diagnosis.Message)
+	if r.Diagnosis.Fix != "" {
+		fmt.Fprintf(&b, "Fix: %s\n", r.Diagnosis.Fix)
+	}
+	return b.String()
+}
+
+func (v *testView) onCopy() {
+	if v.report != nil {
+		v.u.app.Clipboard().SetContent(reportText(v.report))
+	}
+}

@@ -1,0 +1,118 @@
+package app
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+)
+
+// Menu item labels, used by the menu and its tests.
+const (
+	itemRoutes       = "WebSocket Routes"
+	itemAdd          = "Add WebSocket Route…"
+	itemTest         = "Test Connection…"
+	itemProxyStart   = "Start Test Proxy on :8443"
+	itemProxyStop    = "Stop Test Proxy"
+	itemRestart      = "Restart Service Proxy"
+	itemUndo         = "Undo Last Change"
+	itemLog          = "Show Log"
+	itemOpenConfig   = "Open Config"
+	itemDemo         = "Start Demo Server"
+	itemAllRoutes    = "All Routes…"
+	itemAbout        = "About Socketbar"
+	itemQuit         = "Quit Socketbar"
+	noWebSocketRoute = "No WebSocket routes yet"
+)
+
+// buildMenu fills the tray menu from the current snapshot: a status line,
+// the routes, and one item per action.
+func (u *ui) buildMenu() {
+	s := u.current()
+	status := fyne.NewMenuItem(s.StatusLine(), nil)
+	status.Disabled = true
+
+	var routeItems []*fyne.MenuItem
+	seen := map[string]bool{}
+	for _, r := range s.Routes {
+		label := routeLabel(r.Path, r.Backend)
+		if r.Path == "/" || seen[label] || !(r.WebSocket || r.Managed) {
+			continue
+		}
+		seen[label] = true
+		path := r.Path
+		routeItems = append(routeItems, fyne.NewMenuItem(label, func() { u.showRoutesAt(path) }))
+	}
+	if len(routeItems) == 0 {
+		none := fyne.NewMenuItem(noWebSocketRoute, nil)
+		none.Disabled = true
+		routeItems = append(routeItems, none)
+	}
+	routeItems = append(routeItems, fyne.NewMenuItemSeparator(), fyne.NewMenuItem(itemAllRoutes, u.showRoutes))
+	routes := fyne.NewMenuItem(itemRoutes, nil)
+	routes.ChildMenu = fyne.NewMenu("", routeItems...)
+
+	proxyLabel := itemProxyStart
+	if u.proxy.running() {
+		proxyLabel = itemProxyStop
+	}
+	items := []*fyne.MenuItem{status, fyne.NewMenuItemSeparator()}
+	if s.NoServer() {
+		items = append(items, fyne.NewMenuItem(itemDemo, func() { u.startDemo(u.anyWindow()) }))
+	}
+	items = append(items,
+		routes,
+		fyne.NewMenuItem(itemAdd, func() { u.showAddRoute("", "") }),
+		fyne.NewMenuItem(itemTest, func() { u.showTest("") }),
+		fyne.NewMenuItem(proxyLabel, u.toggleProxy),
+		fyne.NewMenuItemSeparator(),
+		fyne.NewMenuItem(itemRestart, u.restartService),
+		fyne.NewMenuItem(itemUndo, func() { u.undoLast(u.anyWindow()) }),
+		fyne.NewMenuItem(itemLog, u.showLog),
+		fyne.NewMenuItem(itemOpenConfig, u.openConfig),
+		fyne.NewMenuItemSeparator(),
+		fyne.NewMenuItem(itemAbout, u.showAbout),
+		fyne.NewMenuItem(itemQuit, u.app.Quit),
+	)
+	if s.Config == nil {
+		for _, it := range items[2:] {
+			switch it.Label {
+			case itemDemo, itemTest, itemAbout, itemQuit, itemProxyStart:
+			default:
+				it.Disabled = true
+			}
+		}
+	}
+	if len(s.History) == 0 {
+		for _, it := range items {
+			if it.Label == itemUndo {
+				it.Disabled = true
+			}
+		}
+	}
+	u.menu.Items = items
+	u.menu.Refresh()
+}
+
+// anyWindow is an open window to hang dialogs on, or nil.
+func (u *ui) anyWindow() fyne.Window {
+	for _, w := range u.windows {
+		return w
+	}
+	return nil
+}
+
+func (u *ui) showAbout() {
+	u.window("about", "About Socketbar", fyne.NewSize(420, 220), func(w fyne.Window) fyne.CanvasObject {
+		text := widget.NewLabel("Socketbar " + Version + "\n\nPuts WebSocket routes where macOS Server 5 needs them: in the Service Proxy, " +
+			"the Apache in front of every website, written the way the installed Apache tunnels them — tested, backed up, " +
+			"and rolled back if the Service Proxy does not come back.")
+		text.Wrapping = fyne.TextWrapWord
+		icon := widget.NewIcon(u.app.Icon())
+		return container.NewBorder(nil, widget.NewButton("Close", w.Close), container.NewGridWrap(fyne.NewSize(64, 64), icon), nil, text)
+	})
+}
+
+// newBusy is an indeterminate progress bar with a caption.
+func newBusy(caption string) fyne.CanvasObject {
+	return container.NewVBox(widget.NewLabel(caption), widget.NewProgressBarInfinite())
+}
