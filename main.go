@@ -14,7 +14,6 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/socketbar/socketbar/app"
-	_ "github.com/socketbar/socketbar/app/posixlocale" // before Fyne's lang init
 )
 
 func main() {

@@ -35,12 +35,14 @@ type addRouteForm struct {
 	apply                 *widget.Button
 	steps                 *fyne.Container
 	edit                  *serverctl.Edit
+	// result is the last Apply's outcome; it stays on screen until the
+	// person edits the form, also across reloads.
+	result string
 }
 
 func (u *ui) showAddRoute(path, backend string) {
-	var f *addRouteForm
 	u.window("add", "Socketbar — Add WebSocket Route", fyne.NewSize(860, 640), func(w fyne.Window) fyne.CanvasObject {
-		f = &addRouteForm{u: u, w: w, path: widget.NewEntry(), backend: widget.NewEntry(),
+		f := &addRouteForm{u: u, w: w, path: widget.NewEntry(), backend: widget.NewEntry(),
 			pathMsg: widget.NewLabel(""), backendMsg: widget.NewLabel(""), hosts: map[string]*widget.Check{},
 			hostBox: container.NewHBox(), strategyWhy: widget.NewLabel(""), applyMsg: widget.NewLabel(""),
 			preview: widget.NewTextGrid(), steps: container.NewHBox()}
@@ -49,9 +51,10 @@ func (u *ui) showAddRoute(path, backend string) {
 		for _, l := range []*widget.Label{f.pathMsg, f.backendMsg, f.strategyWhy, f.applyMsg} {
 			l.Wrapping = fyne.TextWrapWord
 		}
-		f.path.OnChanged = func(string) { f.recompute() }
-		f.backend.OnChanged = func(string) { f.recompute() }
-		f.strategy = widget.NewRadioGroup([]string{choiceAuto, choiceTunnel, choiceUpgrade}, func(string) { f.recompute() })
+		edited := func(string) { f.result = ""; f.recompute() }
+		f.path.OnChanged = edited
+		f.backend.OnChanged = edited
+		f.strategy = widget.NewRadioGroup([]string{choiceAuto, choiceTunnel, choiceUpgrade}, edited)
 		f.strategy.Selected = choiceAuto
 		f.apply = widget.NewButtonWithIcon("Apply", theme.ConfirmIcon(), f.onApply)
 		f.apply.Importance = widget.HighImportance
@@ -65,9 +68,10 @@ func (u *ui) showAddRoute(path, backend string) {
 		previewBox := container.NewBorder(widget.NewLabelWithStyle("Change to apache_serviceproxy.conf", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil,
 			container.NewScroll(f.preview))
 		u.follow("add", func(*Snapshot) { f.setHosts(); f.recompute() })
+		u.addForm = f
 		return container.NewBorder(form, bottom, nil, nil, previewBox)
 	})
-	if f != nil {
+	if f := u.addForm; f != nil && (path != "" || backend != "" || f.path.Text == "") {
 		f.path.SetText(path)
 		f.backend.SetText(backend)
 		f.setHosts()
@@ -135,6 +139,13 @@ func (f *addRouteForm) chosenStrategy() serverctl.Strategy {
 
 // recompute checks the fields as the person types and previews the change.
 func (f *addRouteForm) recompute() {
+	f.check()
+	if f.result != "" {
+		f.applyMsg.SetText(f.result)
+	}
+}
+
+func (f *addRouteForm) check() {
 	s := f.u.current()
 	f.edit = nil
 	f.apply.Disable()
@@ -250,7 +261,8 @@ func (f *addRouteForm) onApply() {
 				if l, ok := labels[current]; ok {
 					l.SetText("✗ " + current.Label())
 				}
-				f.applyMsg.SetText("✗ " + err.Error())
+				f.result = "✗ " + err.Error()
+				f.applyMsg.SetText(f.result)
 				f.u.report(f.w, "Add WebSocket Route", err, "")
 			} else {
 				mark("")
@@ -258,6 +270,7 @@ func (f *addRouteForm) onApply() {
 				if res.Restarted {
 					msg += fmt.Sprintf(" The Service Proxy runs again (pid %d) after %s.", res.PID, res.Took.Round(1e6))
 				}
+				f.result = msg
 				f.applyMsg.SetText(msg)
 				if _, open := f.u.windows["add"]; !open {
 					f.u.report(nil, "Add WebSocket Route", nil, msg)

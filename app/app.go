@@ -24,6 +24,7 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 
+	_ "github.com/socketbar/socketbar/app/posixlocale" // before Fyne's lang init
 	"github.com/socketbar/socketbar/assets"
 	"github.com/socketbar/socketbar/serverctl"
 )
@@ -60,6 +61,9 @@ type ui struct {
 	// listeners are the open windows that follow the snapshot, by name.
 	listeners map[string]func(*Snapshot)
 	proxy     *testProxy
+	// addForm and testView are the forms of the open windows.
+	addForm  *addRouteForm
+	testView *testView
 }
 
 // Run builds the app and runs it until it quits.

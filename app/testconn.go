@@ -29,9 +29,8 @@ type testView struct {
 }
 
 func (u *ui) showTest(url string) {
-	var v *testView
 	u.window("test", "Socketbar — Connection Test", fyne.NewSize(760, 560), func(w fyne.Window) fyne.CanvasObject {
-		v = &testView{u: u, w: w, url: widget.NewEntry(), origin: widget.NewEntry(), headers: widget.NewMultiLineEntry(),
+		v := &testView{u: u, w: w, url: widget.NewEntry(), origin: widget.NewEntry(), headers: widget.NewMultiLineEntry(),
 			insecure: widget.NewCheck("Accept an untrusted certificate (still reported)", nil),
 			expect:   widget.NewCheck("Require the echo", nil),
 			steps:    container.NewVBox(), verdict: widget.NewLabel(""), fix: widget.NewLabel(""), busy: widget.NewProgressBarInfinite()}
@@ -53,10 +52,11 @@ func (u *ui) showTest(url string) {
 			widget.NewFormItem("Headers", v.headers),
 			widget.NewFormItem("", container.NewHBox(v.insecure, v.expect)),
 		)
+		u.testView = v
 		top := container.NewVBox(form, container.NewHBox(v.run, v.copy), v.busy)
 		return container.NewBorder(top, nil, nil, nil, container.NewVScroll(container.NewVBox(v.steps, widget.NewSeparator(), v.verdict, v.fix)))
 	})
-	if v != nil && url != "" {
+	if v := u.testView; v != nil && url != "" {
 		v.url.SetText(url)
 		if strings.Contains(url, "127.0.0.1") || strings.Contains(url, "localhost") {
 			v.insecure.SetChecked(true) // by loopback address no certificate name can match
