@@ -43,7 +43,8 @@ type Options struct {
 	Actions Actions
 	// Show opens these windows at start ("routes", "add", "test", "proxy",
 	// "log", "about"), for scripts and screenshots; "add:PATH=BACKEND" and
-	// "test:URL" fill in the form.
+	// "test:URL" fill in the form (a test also runs), "proxy:start" starts
+	// the test proxy.
 	Show []string
 }
 
@@ -125,6 +126,9 @@ func (u *ui) show(spec string) {
 		u.showTest(arg)
 	case "proxy":
 		u.showProxy()
+		if arg == "start" && !u.proxy.running() {
+			u.toggleProxy()
+		}
 	case "log":
 		u.showLog()
 	case "about":
