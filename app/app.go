@@ -107,10 +107,18 @@ func newUI(a fyne.App, opts Options) *ui {
 	return u
 }
 
-// trayIcon is a template image: black on transparent, tinted by the menu
-// bar for light and dark mode (@2x for Retina).
+// trayIcon is the menu-bar icon. On macOS it is a template image (black
+// on transparent, tinted for light and dark menu bars), which Fyne's tray
+// makes of a ThemedResource; @2x serves Retina and is scaled down. The
+// resource stays PNG because the menu bar of the Server's macOS versions
+// cannot load SVG; Fyne logs once that it could not recolour it. Other
+// systems take the picture as it is.
 func trayIcon() fyne.Resource {
-	return theme.NewThemedResource(fyne.NewStaticResource("tray@2x.png", assets.Tray2x))
+	png := fyne.NewStaticResource("tray@2x.png", assets.Tray2x)
+	if runtime.GOOS == "darwin" {
+		return theme.NewThemedResource(png)
+	}
+	return png
 }
 
 // show opens a window by name.
