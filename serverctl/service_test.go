@@ -231,3 +231,44 @@ func TestBackupStoreKeepsTheNewest(t *testing.T) {
 		t.Errorf("two saves at one instant share ID %s", a.ID)
 	}
 }
+
+// blockingTester holds the config test until released, so a second
+// transaction can try to run meanwhile.
+type blockingTester struct {
+	started chan struct{}
+	release chan struct{}
+}
+
+func (b blockingTester) Test(context.Context, string) (string, error) {
+	close(b.started)
+	<-b.release
+	return "Syntax OK", nil
+}
+
+func TestTwoTransactionsCannotInterleave(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "apache_serviceproxy.conf")
+	if err := os.WriteFile(conf, []byte("Listen 80\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bt := blockingTester{started: make(chan struct{}), release: make(chan struct{})}
+	first := &Applier{ConfigPath: conf, Tester: bt, Backups: BackupStoreFor(conf)}
+	done := make(chan error, 1)
+	go func() {
+		_, err := first.Apply(context.Background(), Change{Old: []byte("Listen 80\n"), New: []byte("Listen 81\n")})
+		done <- err
+	}()
+	<-bt.started
+	second := &Applier{ConfigPath: conf, Tester: blockingTester{started: make(chan struct{}), release: make(chan struct{})}, Backups: BackupStoreFor(conf)}
+	_, err := second.Apply(context.Background(), Change{Old: []byte("Listen 80\n"), New: []byte("Listen 82\n")})
+	if err == nil || !strings.Contains(err.Error(), "another Socketbar is applying") {
+		t.Errorf("second transaction: %v, want the lock's refusal", err)
+	}
+	close(bt.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(conf); string(got) != "Listen 81\n" {
+		t.Errorf("config = %q", got)
+	}
+}
