@@ -19,37 +19,16 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/socketbar/socketbar/proxy"
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/apachetest"
 )
 
-// echoBackend is a WebSocket app behind the Service Proxy: its first
-// message reports the request it saw, then it echoes. Plain requests get
-// "plain http" and the same report.
+// echoBackend is the WebSocket app behind the Service Proxy: the demo's
+// echo app, which reports the request it saw as its first message (or as
+// the whole answer to a plain request), then echoes.
 func echoBackend(t *testing.T) *httptest.Server {
-	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		seen, _ := json.Marshal(map[string]any{"host": r.Host, "path": r.URL.Path, "headers": r.Header})
-		if !websocket.IsWebSocketUpgrade(r) {
-			fmt.Fprintf(w, "plain http %s", seen)
-			return
-		}
-		c, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		if c.WriteMessage(websocket.TextMessage, seen) != nil {
-			return
-		}
-		for {
-			c.SetReadDeadline(time.Now().Add(10 * time.Second))
-			kind, msg, err := c.ReadMessage()
-			if err != nil || c.WriteMessage(kind, msg) != nil {
-				return
-			}
-		}
-	}))
+	srv := httptest.NewServer(proxy.EchoHandler())
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -227,7 +206,7 @@ func TestTwoTierWebSocketRoutes(t *testing.T) {
 				}
 			}
 			body := plainGet(t, fmt.Sprintf("https://127.0.0.1:%d/ws/page", tt.site.Ports[443]))
-			if !strings.HasPrefix(body, "plain http") || !strings.Contains(body, `"path":"/ws/page"`) {
+			if !strings.Contains(body, `"upgrade":false`) || !strings.Contains(body, `"path":"/ws/page"`) {
 				t.Errorf("plain GET through the front = %.120q; want the backend's plain answer", body)
 			}
 

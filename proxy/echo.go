@@ -11,11 +11,11 @@ import (
 // EchoHandler is a small WebSocket app for trying routes: its first message
 // reports the request it received (host, path and headers, so a proxy's
 // effect on them shows), then it echoes every message. A plain request gets
-// the same report as JSON. The demo server runs it behind its Service Proxy.
+// the same report as JSON (and "upgrade": false). The demo server runs it behind its Service Proxy.
 func EchoHandler() http.Handler {
 	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		seen, _ := json.Marshal(map[string]any{"host": r.Host, "path": r.URL.Path, "headers": r.Header, "upgrade": websocket.IsWebSocketUpgrade(r)})
+		seen, _ := json.Marshal(map[string]any{"host": r.Host, "path": r.URL.Path, "query": r.URL.RawQuery, "headers": r.Header, "upgrade": websocket.IsWebSocketUpgrade(r)})
 		if !websocket.IsWebSocketUpgrade(r) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Write(seen)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,29 +22,10 @@ import (
 	"github.com/socketbar/socketbar/proxy/wsframe"
 )
 
-// echoBackend reports the request it saw as its first message, then echoes.
+// echoBackend is the echo app the demo uses: it reports the request it
+// saw as its first message, then echoes.
 func echoBackend(t *testing.T) *httptest.Server {
-	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		seen, _ := json.Marshal(map[string]any{"host": r.Host, "path": r.URL.Path, "query": r.URL.RawQuery, "headers": r.Header})
-		if !websocket.IsWebSocketUpgrade(r) {
-			w.Header().Set("X-Backend", "echo")
-			fmt.Fprintf(w, "plain %s", seen)
-			return
-		}
-		c, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		c.WriteMessage(websocket.TextMessage, seen)
-		for {
-			kind, msg, err := c.ReadMessage()
-			if err != nil || c.WriteMessage(kind, msg) != nil {
-				return
-			}
-		}
-	}))
+	srv := httptest.NewServer(EchoHandler())
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -197,7 +177,7 @@ func TestWebSocketAndHTTPThroughTLSProxy(t *testing.T) {
 	}
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	if res.StatusCode != 200 || res.Header.Get("X-Backend") != "echo" || !strings.Contains(string(body), `"path":"/app/page"`) || !strings.Contains(string(body), `"host":"`+host+`"`) {
+	if res.StatusCode != 200 || !strings.Contains(string(body), `"upgrade":false`) || !strings.Contains(string(body), `"path":"/app/page"`) || !strings.Contains(string(body), `"host":"`+host+`"`) {
 		t.Errorf("plain GET: %d %s", res.StatusCode, body)
 	}
 	waitFor(t, func() bool { return s.Sessions() == 0 && strings.Contains(logs.all(), "status=101") })

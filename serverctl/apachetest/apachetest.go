@@ -12,14 +12,7 @@
 package apachetest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -31,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/apacheconf"
 )
 
@@ -118,7 +112,7 @@ func Localize(t testing.TB, h HTTPD, conf []byte, vars map[string]string) *Site 
 		must(t, os.WriteFile(filepath.Join(root, f), nil, 0o644))
 	}
 	s.CertFile, s.KeyFile = filepath.Join(root, "etc/certificates/test.cert.pem"), filepath.Join(root, "etc/certificates/test.key.pem")
-	writeCert(t, s.CertFile, s.KeyFile)
+	must(t, serverctl.WriteSelfSignedCert(s.CertFile, s.KeyFile, []string{CertName}, time.Now().Add(24*time.Hour)))
 
 	prefix := filepath.Join(root, "prefix")
 	env := map[string]string{}
@@ -338,26 +332,6 @@ func quoteAll(args []string) string {
 		}
 	}
 	return strings.Join(q, " ")
-}
-
-func writeCert(t testing.TB, certFile, keyFile string) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	must(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: CertName},
-		DNSNames:     []string{CertName},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	must(t, err)
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	must(t, err)
-	must(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644))
-	must(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600))
 }
 
 func must(t testing.TB, err error) {

@@ -15,17 +15,10 @@ package demo
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"embed"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -270,8 +263,10 @@ func (st *State) write() error {
 			return err
 		}
 	}
-	if err := writeCert(filepath.Join(st.Root, "etc/certificates")); err != nil {
-		return err
+	certs := filepath.Join(st.Root, "etc/certificates")
+	if err := serverctl.WriteSelfSignedCert(filepath.Join(certs, "demo.cert.pem"), filepath.Join(certs, "demo.key.pem"),
+		[]string{"localhost", "127.0.0.1", "::1"}, time.Now().AddDate(5, 0, 0)); err != nil {
+		return fmt.Errorf("demo: certificate: %w", err)
 	}
 	if st.HTTPD != nil {
 		for _, l := range []string{serverctl.ServerRootPath + "/usr/sbin/httpd-server-wrapper", serverctl.HTTPDPath} {
@@ -292,29 +287,6 @@ func (st *State) write() error {
 	}
 	state, _ := json.MarshalIndent(st, "", "  ")
 	return os.WriteFile(filepath.Join(st.Root, StateFile), append(state, '\n'), 0o644)
-}
-
-func writeCert(dir string) error {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return err
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "localhost", Organization: []string{"Socketbar demo"}},
-		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(5, 0, 0),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return err
-	}
-	kd, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "demo.cert.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, "demo.key.pem"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kd}), 0o600)
 }
 
 // Start runs the Websites tier, then the Service Proxy through Socketbar's
