@@ -33,6 +33,8 @@ type fakeActions struct {
 	applied []serverctl.Change
 	steps   []serverctl.Step
 	fail    error
+	// demoRoot is what StartDemo returns.
+	demoRoot string
 }
 
 func (f *fakeActions) Apply(_ context.Context, _ *Snapshot, ch serverctl.Change, progress func(serverctl.Step)) (*serverctl.Result, error) {
@@ -54,7 +56,10 @@ func (f *fakeActions) Apply(_ context.Context, _ *Snapshot, ch serverctl.Change,
 func (f *fakeActions) Restart(context.Context, *Snapshot) (int, error) { return 4711, nil }
 
 func (f *fakeActions) StartDemo(context.Context) (string, error) {
-	return "", errors.New("no demo in this test")
+	if f.demoRoot == "" {
+		return "", errors.New("no demo in this test")
+	}
+	return f.demoRoot, nil
 }
 
 func (f *fakeActions) changes() []serverctl.Change {
@@ -167,6 +172,23 @@ func TestMenuWithoutServerOffersTheDemo(t *testing.T) {
 		if !menuItem(t, u.menu, l).Disabled {
 			t.Errorf("%q is enabled without a Server", l)
 		}
+	}
+}
+
+func TestStartingTheDemoSwitchesTheApp(t *testing.T) {
+	fake := &fakeActions{demoRoot: fixture(t, "5.7.1")}
+	u := newUI(test.NewTempApp(t), Options{Root: t.TempDir(), Actions: fake})
+	u.showRoutes()
+	if !strings.Contains(canvasText(u.windows["routes"].Content()), "No macOS Server was found") {
+		t.Fatal("the routes window does not offer the demo")
+	}
+	menuItem(t, u.menu, itemDemo).Action()
+	eventually(t, "the app to switch to the demo", func() bool { return u.current().Config != nil })
+	eventually(t, "the routes window to show its routes", func() bool {
+		return strings.Contains(canvasText(u.windows["routes"].Content()), "/devicemanagement")
+	})
+	if u.menu.Items[2].Label == itemDemo {
+		t.Error("the menu still offers the demo")
 	}
 }
 

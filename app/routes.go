@@ -18,6 +18,8 @@ import (
 type routesView struct {
 	u        *ui
 	w        fyne.Window
+	add      *widget.Button
+	columns  fyne.CanvasObject
 	header   *widget.Label
 	rows     *fyne.Container
 	findings *fyne.Container
@@ -33,12 +35,13 @@ func (u *ui) showRoutesAt(path string) {
 	u.window("routes", "Socketbar — Service Proxy Routes", fyne.NewSize(900, 560), func(w fyne.Window) fyne.CanvasObject {
 		v = &routesView{u: u, w: w, header: widget.NewLabel(""), rows: container.NewVBox(), findings: container.NewVBox(), empty: container.NewVBox()}
 		v.header.Wrapping = fyne.TextWrapWord
-		add := widget.NewButtonWithIcon("Add WebSocket Route…", theme.ContentAddIcon(), func() { u.showAddRoute("", "") })
-		add.Importance = widget.HighImportance
-		top := container.NewBorder(nil, nil, nil, container.NewHBox(add,
+		v.add = widget.NewButtonWithIcon("Add WebSocket Route…", theme.ContentAddIcon(), func() { u.showAddRoute("", "") })
+		v.add.Importance = widget.HighImportance
+		v.columns = routeHeader()
+		top := container.NewBorder(nil, nil, nil, container.NewHBox(v.add,
 			widget.NewButtonWithIcon("Test…", theme.MediaPlayIcon(), func() { u.showTest("") }),
 			widget.NewButtonWithIcon("Reload", theme.ViewRefreshIcon(), u.reload)), v.header)
-		body := container.NewVBox(v.empty, routeHeader(), v.rows, widget.NewSeparator(), v.findings)
+		body := container.NewVBox(v.empty, v.columns, v.rows, widget.NewSeparator(), v.findings)
 		u.follow("routes", v.update)
 		return container.NewBorder(top, nil, nil, nil, container.NewVScroll(body))
 	})
@@ -64,12 +67,20 @@ func (v *routesView) update(s *Snapshot) {
 	v.rows.RemoveAll()
 	v.findings.RemoveAll()
 	v.empty.RemoveAll()
+	v.add.Enable()
+	v.columns.Show()
 	switch {
 	case s.NoServer():
+		v.add.Disable()
+		v.columns.Hide()
 		v.header.SetText("No macOS Server was found on this machine. Start the demo Server to try Socketbar for real: a stand-in Service Proxy and Websites tier on this machine's Apache.")
-		v.empty.Add(widget.NewButtonWithIcon("Start Demo Server", theme.MediaPlayIcon(), func() { v.u.startDemo(v.w) }))
+		demo := widget.NewButtonWithIcon("Start Demo Server", theme.MediaPlayIcon(), func() { v.u.startDemo(v.w) })
+		demo.Importance = widget.HighImportance
+		v.empty.Add(demo)
 		return
 	case s.Config == nil:
+		v.add.Disable()
+		v.columns.Hide()
 		v.header.SetText("The Service Proxy config could not be read: " + errText(s.Err))
 		return
 	}
