@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/socketbar/socketbar/proxy"
@@ -85,16 +86,22 @@ type Actions interface {
 	Test(ctx context.Context, url string, opts wstest.Options) *wstest.Report
 	// StartDemo prepares and starts the demo Server and returns its root.
 	StartDemo(ctx context.Context) (string, error)
+	// StopDemo stops the demo Server this app started, if any.
+	StopDemo(ctx context.Context) error
 }
 
 // ServerActions is the real Actions: serverctl, wstest and demo.
 type ServerActions struct {
 	// HTTPD overrides the httpd used for config tests (like --httpd).
 	HTTPD string
+
+	mu   sync.Mutex
+	demo *demo.State  // the demo Server this app started
+	echo *http.Server // its echo app
 }
 
 // Load implements Actions.
-func (ServerActions) Load(ctx context.Context, root string) *Snapshot {
+func (a *ServerActions) Load(ctx context.Context, root string) *Snapshot {
 	s := &Snapshot{Root: root}
 	srv, err := serverctl.Discover(ctx, serverctl.Options{Root: root})
 	if err != nil {
@@ -134,7 +141,7 @@ func (ServerActions) Load(ctx context.Context, root string) *Snapshot {
 // Apply implements Actions. When this user may not write the config, macOS
 // asks once for an administrator's password and runs the same transaction
 // as root; the steps are then reported as one.
-func (a ServerActions) Apply(ctx context.Context, s *Snapshot, ch serverctl.Change, progress func(serverctl.Step)) (*serverctl.Result, error) {
+func (a *ServerActions) Apply(ctx context.Context, s *Snapshot, ch serverctl.Change, progress func(serverctl.Step)) (*serverctl.Result, error) {
 	ap, err := s.Server.Applier(s.Config, serverctl.ApplyOptions{HTTPD: a.HTTPD})
 	if err != nil {
 		return nil, err
@@ -159,7 +166,7 @@ func (a ServerActions) Apply(ctx context.Context, s *Snapshot, ch serverctl.Chan
 }
 
 // Restart implements Actions.
-func (a ServerActions) Restart(ctx context.Context, s *Snapshot) (int, error) {
+func (a *ServerActions) Restart(ctx context.Context, s *Snapshot) (int, error) {
 	ap, err := s.Server.Applier(s.Config, serverctl.ApplyOptions{HTTPD: a.HTTPD})
 	if err != nil {
 		return 0, err
@@ -174,13 +181,15 @@ func (a ServerActions) Restart(ctx context.Context, s *Snapshot) (int, error) {
 }
 
 // Test implements Actions.
-func (ServerActions) Test(ctx context.Context, url string, opts wstest.Options) *wstest.Report {
+func (a *ServerActions) Test(ctx context.Context, url string, opts wstest.Options) *wstest.Report {
 	return wstest.Run(ctx, url, opts)
 }
 
 // StartDemo implements Actions: the demo tree in the user's config folder,
 // its echo app, its Websites tier and its Service Proxy.
-func (ServerActions) StartDemo(ctx context.Context) (string, error) {
+func (a *ServerActions) StartDemo(ctx context.Context) (string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	base, err := os.UserConfigDir()
 	if err != nil {
 		return "", err
@@ -192,13 +201,32 @@ func (ServerActions) StartDemo(ctx context.Context) (string, error) {
 	if st.HTTPD == nil {
 		return st.Root, fmt.Errorf("the demo Server is at %s and can be browsed, but it cannot run: %w", st.Root, demo.ErrNoHTTPD)
 	}
-	if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", st.EchoPort)); err == nil {
-		go (&http.Server{Handler: proxy.EchoHandler(), ReadHeaderTimeout: 10 * time.Second}).Serve(ln)
+	if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", st.EchoPort)); err == nil && a.echo == nil {
+		a.echo = &http.Server{Handler: proxy.EchoHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go a.echo.Serve(ln)
 	}
 	if err := st.Start(ctx); err != nil {
 		return st.Root, err
 	}
+	a.demo = st
 	return st.Root, nil
+}
+
+// StopDemo implements Actions: the demo's httpds and echo app stop with
+// the app that started them.
+func (a *ServerActions) StopDemo(ctx context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var err error
+	if a.demo != nil {
+		err = a.demo.Stop(ctx)
+		a.demo = nil
+	}
+	if a.echo != nil {
+		a.echo.Close()
+		a.echo = nil
+	}
+	return err
 }
 
 // publicURL is the wss:// URL a person would test a route at: the Service

@@ -76,6 +76,12 @@ func Run(a fyne.App, opts Options) {
 		}
 		go u.watch()
 	})
+	a.Lifecycle().SetOnStopped(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		u.proxy.stop()
+		u.actions.StopDemo(ctx)
+	})
 	_, hasTray := a.(desktop.App)
 	if !hasTray || runtime.GOOS != "darwin" || len(opts.Show) == 0 && u.snap.NoServer() {
 		// Where no menu bar exists, or the tray may have no host (Linux
@@ -92,7 +98,7 @@ func Run(a fyne.App, opts Options) {
 
 func newUI(a fyne.App, opts Options) *ui {
 	if opts.Actions == nil {
-		opts.Actions = ServerActions{}
+		opts.Actions = &ServerActions{}
 	}
 	u := &ui{app: a, actions: opts.Actions, ctx: context.Background(), windows: map[string]fyne.Window{}, listeners: map[string]func(*Snapshot){}}
 	u.proxy = newTestProxy()

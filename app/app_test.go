@@ -28,7 +28,7 @@ import (
 // fakeActions reads real Server trees but records changes instead of
 // applying them; Test runs the real connection test.
 type fakeActions struct {
-	ServerActions
+	*ServerActions
 	mu      sync.Mutex
 	applied []serverctl.Change
 	steps   []serverctl.Step
@@ -62,11 +62,15 @@ func (f *fakeActions) StartDemo(context.Context) (string, error) {
 	return f.demoRoot, nil
 }
 
+func (f *fakeActions) StopDemo(context.Context) error { return nil }
+
 func (f *fakeActions) changes() []serverctl.Change {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]serverctl.Change(nil), f.applied...)
 }
+
+func newFake() *fakeActions { return &fakeActions{ServerActions: &ServerActions{}} }
 
 // fixture copies a fixture Server tree to a folder the test may change.
 func fixture(t *testing.T, version string) string {
@@ -127,7 +131,7 @@ func TestTrayMenu(t *testing.T) {
 	if err := os.WriteFile(conf, edit.New, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: &fakeActions{}})
+	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: newFake()})
 
 	want := []string{"", "---", itemRoutes, itemAdd, itemTest, itemProxyStart, "---", itemRestart, itemUndo, itemLog, itemOpenConfig, "---", itemAbout, itemQuit}
 	got := labels(u.menu)
@@ -161,7 +165,7 @@ func TestTrayMenu(t *testing.T) {
 }
 
 func TestMenuWithoutServerOffersTheDemo(t *testing.T) {
-	u := newUI(test.NewTempApp(t), Options{Root: t.TempDir(), Actions: &fakeActions{}})
+	u := newUI(test.NewTempApp(t), Options{Root: t.TempDir(), Actions: newFake()})
 	if got := u.menu.Items[0].Label; got != "No macOS Server found" {
 		t.Errorf("status = %q", got)
 	}
@@ -176,7 +180,8 @@ func TestMenuWithoutServerOffersTheDemo(t *testing.T) {
 }
 
 func TestStartingTheDemoSwitchesTheApp(t *testing.T) {
-	fake := &fakeActions{demoRoot: fixture(t, "5.7.1")}
+	fake := newFake()
+	fake.demoRoot = fixture(t, "5.7.1")
 	u := newUI(test.NewTempApp(t), Options{Root: t.TempDir(), Actions: fake})
 	u.showRoutes()
 	if !strings.Contains(canvasText(u.windows["routes"].Content()), "No macOS Server was found") {
@@ -202,7 +207,7 @@ func TestStatusLineAfterDrift(t *testing.T) {
 		Routes: []serverctl.ManagedRoute{{VHost: "*:443", Path: "/ws/", Backend: "http://127.0.0.1:8000/ws/", Strategy: serverctl.StrategyTunnel}}}, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: &fakeActions{}})
+	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: newFake()})
 	s := u.current()
 	if s.Drift == nil || !strings.HasPrefix(u.menu.Items[0].Label, "⚠") {
 		t.Errorf("drift %+v, status %q", s.Drift, u.menu.Items[0].Label)
@@ -218,7 +223,7 @@ func TestStatusLineAfterDrift(t *testing.T) {
 
 func TestAddRouteFormValidatesAndApplies(t *testing.T) {
 	root := fixture(t, "5.3.1")
-	fake := &fakeActions{}
+	fake := newFake()
 	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: fake})
 	u.showAddRoute("", "")
 	f := u.addForm
@@ -291,7 +296,7 @@ func TestAddRouteWithTheDemoServer(t *testing.T) {
 	}
 	defer st.Stop(context.Background())
 
-	u := newUI(test.NewTempApp(t), Options{Root: st.Root, Actions: ServerActions{}})
+	u := newUI(test.NewTempApp(t), Options{Root: st.Root, Actions: &ServerActions{}})
 	u.showAddRoute("", "")
 	f := u.addForm
 	f.path.SetText("/echo/")
@@ -314,7 +319,7 @@ func TestAddRouteWithTheDemoServer(t *testing.T) {
 
 func TestConnectionTestWindowShowsFailureAndSuccess(t *testing.T) {
 	app := test.NewTempApp(t)
-	u := newUI(app, Options{Root: t.TempDir(), Actions: &fakeActions{}})
+	u := newUI(app, Options{Root: t.TempDir(), Actions: newFake()})
 	echo := httptest.NewServer(proxy.EchoHandler())
 	defer echo.Close()
 	closed := httptest.NewServer(http.NotFoundHandler())
@@ -361,4 +366,26 @@ func canvasText(o fyne.CanvasObject) string {
 	}
 	walk(o)
 	return strings.Join(parts, "\n")
+}
+
+func TestServerActionsStartAndStopTheDemo(t *testing.T) {
+	apachetest.Require(t)
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	a := &ServerActions{}
+	ctx := context.Background()
+	root, err := a.StartDemo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := a.Load(ctx, root)
+	if s.Config == nil || !s.Service.Running || s.ServiceErr != nil {
+		t.Fatalf("after StartDemo: config %v, service %+v %v", s.Config != nil, s.Service, s.ServiceErr)
+	}
+	if err := a.StopDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := a.Load(ctx, root); s.Service.Running {
+		t.Error("the demo's Service Proxy still runs after StopDemo")
+	}
 }
