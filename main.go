@@ -18,12 +18,11 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		app.Version = version
 		var show []string
 		if v := os.Getenv("SOCKETBAR_SHOW"); v != "" {
 			show = strings.Split(v, ",")
 		}
-		app.Run(fyneapp.NewWithID(app.ID), app.Options{Root: os.Getenv("SOCKETBAR_ROOT"), Show: show})
+		app.Run(fyneapp.NewWithID(app.ID), app.Options{Root: os.Getenv("SOCKETBAR_ROOT"), Show: show, Version: version})
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -32,13 +32,12 @@ import (
 // ID is the application identifier (also in FyneApp.toml).
 const ID = "com.socketbar.app"
 
-// Version is shown in About; main sets it from its own.
-var Version = "dev"
-
 // Options configure the app.
 type Options struct {
 	// Root is the directory that stands for "/" when looking for the Server.
 	Root string
+	// Version is Socketbar's, shown in About.
+	Version string
 	// Actions does the work (default ServerActions).
 	Actions Actions
 	// Show opens these windows at start ("routes", "add", "test", "proxy",
@@ -53,6 +52,7 @@ type ui struct {
 	app     fyne.App
 	actions Actions
 	ctx     context.Context
+	version string
 
 	mu   sync.Mutex // guards snap for the watcher goroutine
 	snap *Snapshot
@@ -83,15 +83,17 @@ func Run(a fyne.App, opts Options) {
 		u.actions.StopDemo(ctx)
 	})
 	_, hasTray := a.(desktop.App)
-	if !hasTray || runtime.GOOS != "darwin" || len(opts.Show) == 0 && u.snap.NoServer() {
-		// Where no menu bar exists, or the tray may have no host (Linux
-		// desktops without one), the routes window is the main window.
-		if len(opts.Show) == 0 {
-			u.showRoutes()
+	switch {
+	case len(opts.Show) > 0:
+		for _, name := range opts.Show {
+			u.show(name)
 		}
-	}
-	for _, name := range opts.Show {
-		u.show(name)
+	case runtime.GOOS == "darwin" && hasTray && !u.current().NoServer():
+		// A menu-bar app: nothing opens until the person asks.
+	default:
+		// Not every Linux desktop hosts tray icons, and a Mac without a
+		// Server should see the offer of the demo: open the routes window.
+		u.showRoutes()
 	}
 	a.Run()
 }
@@ -100,7 +102,7 @@ func newUI(a fyne.App, opts Options) *ui {
 	if opts.Actions == nil {
 		opts.Actions = &ServerActions{}
 	}
-	u := &ui{app: a, actions: opts.Actions, ctx: context.Background(), windows: map[string]fyne.Window{}, listeners: map[string]func(*Snapshot){}}
+	u := &ui{app: a, actions: opts.Actions, ctx: context.Background(), version: opts.Version, windows: map[string]fyne.Window{}, listeners: map[string]func(*Snapshot){}}
 	u.proxy = newTestProxy()
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	u.snap = u.actions.Load(u.ctx, opts.Root)

@@ -103,7 +103,7 @@ func (u *ui) anyWindow() fyne.Window {
 
 func (u *ui) showAbout() {
 	u.window("about", "About Socketbar", fyne.NewSize(420, 220), func(w fyne.Window) fyne.CanvasObject {
-		text := widget.NewLabel("Socketbar " + Version + "\n\nPuts WebSocket routes where macOS Server 5 needs them: in the Service Proxy, " +
+		text := widget.NewLabel("Socketbar " + u.version + "\n\nPuts WebSocket routes where macOS Server 5 needs them: in the Service Proxy, " +
 			"the Apache in front of every website, written the way the installed Apache tunnels them — tested, backed up, " +
 			"and rolled back if the Service Proxy does not come back.")
 		text.Wrapping = fyne.TextWrapWord
