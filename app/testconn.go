@@ -54,7 +54,8 @@ func (u *ui) showTest(url string) {
 		)
 		u.testView = v
 		top := container.NewVBox(form, container.NewHBox(v.run, v.copy), v.busy)
-		return container.NewBorder(top, nil, nil, nil, container.NewVScroll(container.NewVBox(v.steps, widget.NewSeparator(), v.verdict, v.fix)))
+		// The verdict first: it is what the person came for; the steps explain it.
+		return container.NewBorder(top, nil, nil, nil, container.NewVScroll(container.NewVBox(v.verdict, v.fix, widget.NewSeparator(), v.steps)))
 	})
 	if v := u.testView; v != nil && url != "" {
 		v.url.SetText(url)

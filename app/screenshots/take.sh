@@ -26,7 +26,7 @@ echo_url="http://127.0.0.1:$(state echo_port)/echo/"
 shot() {
   cat > "$work/shot.sh" <<SCRIPT
 #!/usr/bin/env bash
-SOCKETBAR_SHOW='$2' "$sb" &
+SOCKETBAR_ROOT='$SOCKETBAR_ROOT' SOCKETBAR_SHOW='$2' "$sb" &
 app=\$!
 for _ in \$(seq 1 100); do
   id=\$(xwininfo -root -tree | awk '/"[^"]*Socketbar[^"]*"/ {print \$1; exit}')
@@ -42,6 +42,8 @@ SCRIPT
   echo "saved $out/$1.png"
 }
 
+mkdir -p "$work/nothing"
+SOCKETBAR_ROOT="$work/nothing" shot no-server routes   # what a new user sees first
 shot test-failing "test:wss://127.0.0.1:$https/echo/"
 shot add-route "add:/echo/=$echo_url"
 "$sb" add /echo/ "$echo_url" > /dev/null

@@ -57,7 +57,7 @@ func (r *run) tls() bool {
 		return r.step(StepTLS, start, true, detail+", trusted")
 	}
 	if r.opts.Insecure {
-		return r.step(StepTLS, start, true, detail+"; not trusted, ignored with --insecure: "+words)
+		return r.step(StepTLS, start, true, detail+"; accepted although not trusted (insecure mode): "+words)
 	}
 	r.step(StepTLS, start, false, detail+"; "+words)
 	r.diagnose(CauseTLS, "The server's certificate is not accepted: "+words+".",

@@ -158,7 +158,7 @@ func (r *Report) stepsText() string {
 func TestInsecureReportsButContinues(t *testing.T) {
 	s := tlsServer(t, "other.example", echoHandler())
 	r := Run(context.Background(), "wss://"+s.addr+"/ws", Options{Insecure: true, Timeout: 5 * time.Second})
-	if !r.OK || !strings.Contains(r.Steps[2].Detail, "ignored with --insecure") || !strings.Contains(r.Steps[2].Detail, "TLS 1.3") {
+	if !r.OK || !strings.Contains(r.Steps[2].Detail, "accepted although not trusted") || !strings.Contains(r.Steps[2].Detail, "TLS 1.3") {
 		t.Errorf("report: ok=%v steps=%+v", r.OK, r.Steps)
 	}
 }
