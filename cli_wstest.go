@@ -171,6 +171,18 @@ func (c *cli) tierCheck(sf *serverFlags, path, proxyAddr string, opts wstest.Opt
 		"service-proxy":   "The app works, but not through the Service Proxy: the problem is in apache_serviceproxy.conf.",
 		"socketbar-serve": "The app and the Service Proxy work; only the test proxy fails.",
 	}[breaksAt]
+	// Apache keeps the reason for a bare 500 in its error log: quote it.
+	var logLines []string
+	if breaksAt == "service-proxy" {
+		for _, line := range strings.Split(srv.ErrorLogTail(50), "\n") {
+			if strings.Contains(line, "AH01144") || strings.Contains(line, "AH00898") || strings.Contains(line, "AH01114") {
+				logLines = append(logLines, strings.TrimSpace(line))
+			}
+		}
+		if len(logLines) > 3 {
+			logLines = logLines[len(logLines)-3:]
+		}
+	}
 	var findings []serverctl.Finding
 	if breaksAt == "service-proxy" {
 		for _, f := range cfg.Lint(serverctl.LintOptions{Apache: srv.Apache}) {
@@ -187,7 +199,8 @@ func (c *cli) tierCheck(sf *serverFlags, path, proxyAddr string, opts wstest.Opt
 			Summary  string              `json:"summary"`
 			Tiers    []tierResult        `json:"tiers"`
 			Lint     []serverctl.Finding `json:"lint,omitempty"`
-		}{path, breaksAt == "", breaksAt, summary, tiers, findings})
+			ErrorLog []string            `json:"error_log,omitempty"`
+		}{path, breaksAt == "", breaksAt, summary, tiers, findings, logLines})
 	} else {
 		fmt.Fprintf(c.stdout, "Route %s → %s (%s, line %d)\n\n", path, rt.Backend, rt.VHost, rt.Line)
 		for _, t := range tiers {
@@ -202,6 +215,9 @@ func (c *cli) tierCheck(sf *serverFlags, path, proxyAddr string, opts wstest.Opt
 		fmt.Fprintln(c.stdout, summary)
 		for _, f := range findings {
 			fmt.Fprintf(c.stdout, "Line %d: %s\n  fix: %s\n", f.Line, f.Message, f.Fix)
+		}
+		if len(logLines) > 0 {
+			fmt.Fprintf(c.stdout, "The Service Proxy's error log says:\n  %s\n", strings.Join(logLines, "\n  "))
 		}
 	}
 	if breaksAt != "" {

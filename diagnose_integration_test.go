@@ -179,5 +179,9 @@ func TestDiagnosesThroughRealApache(t *testing.T) {
 		if rep.Diagnosis.Cause != wstest.CauseModuleMissing {
 			t.Errorf("%+v (HTTP %d)", rep.Diagnosis, rep.Status)
 		}
+		tier := run(t, nil, "test", "--route", "/ws/", "--root", tt.site.Root, "--proxy-addr", down)
+		if tier.code != 1 || !strings.Contains(tier.stdout, "error log says") || !strings.Contains(tier.stdout, "AH01144") {
+			t.Errorf("tier check does not quote the error log:\n%s", tier.stdout)
+		}
 	})
 }
