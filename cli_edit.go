@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -257,18 +258,11 @@ func (c *cli) report(path string, a *serverctl.Applier, res *serverctl.Result, e
 // mayWrite reports whether this process can replace the config and write
 // its backups without help.
 func (c *cli) mayWrite(path, backups string) bool {
-	if !serverctl.Writable(path) || !serverctl.Writable(dirOf(path)) {
+	if !serverctl.Writable(path) || !serverctl.Writable(filepath.Dir(path)) {
 		return false
 	}
 	if _, err := os.Stat(backups); err == nil {
 		return serverctl.Writable(backups)
 	}
 	return true
-}
-
-func dirOf(path string) string {
-	if i := strings.LastIndexByte(path, '/'); i > 0 {
-		return path[:i]
-	}
-	return "."
 }
