@@ -112,7 +112,7 @@ func (c *cli) status(args []string) int {
 		fmt.Fprintf(w, "Modules:\t%d loaded, all files present\n", r.Modules)
 	default:
 		for _, m := range r.MissingModules {
-			fmt.Fprintf(w, "Missing module:\t%s (line %d): %s does not exist; the Service Proxy will not start\n", m.Name, m.Line, srv.HostPath(m.Path))
+			fmt.Fprintf(w, "Missing module:\t%s (line %d): %s does not exist; the Service Proxy will not start\n", m.Name, m.Line, srv.FilePath(m.Path))
 		}
 	}
 	if d := r.Drift; d != nil {
@@ -142,7 +142,7 @@ func (c *cli) status(args []string) int {
 func checkModules(srv *serverctl.Server, cfg *serverctl.Config) (count int, missing []serverctl.Module, checked bool) {
 	mods := cfg.Modules(cfg.Vars(srv.Vars()))
 	for _, m := range mods {
-		if _, err := os.Stat(filepath.Dir(srv.HostPath(m.Path))); err == nil {
+		if _, err := os.Stat(filepath.Dir(srv.FilePath(m.Path))); err == nil {
 			checked = true
 		}
 	}
@@ -150,7 +150,7 @@ func checkModules(srv *serverctl.Server, cfg *serverctl.Config) (count int, miss
 		return len(mods), nil, false
 	}
 	for _, m := range mods {
-		if _, err := os.Stat(srv.HostPath(m.Path)); err != nil {
+		if _, err := os.Stat(srv.FilePath(m.Path)); err != nil {
 			missing = append(missing, m)
 		}
 	}

@@ -126,6 +126,16 @@ func (e *NotFoundError) Error() string {
 // HostPath maps a Mac path onto this machine, under the root.
 func (s *Server) HostPath(macPath string) string { return hostPath(s.Root, macPath) }
 
+// FilePath maps a path from the config (what the Server's httpd opens) onto
+// this machine. A tree made to run here (the demo) already names its own
+// files; a path inside the root is taken as it is.
+func (s *Server) FilePath(p string) string {
+	if s.Root != "/" && s.Root != "" && strings.HasPrefix(p, s.Root+string(filepath.Separator)) {
+		return p
+	}
+	return s.HostPath(p)
+}
+
 func hostPath(root, macPath string) string {
 	if root == "" || root == "/" {
 		return macPath

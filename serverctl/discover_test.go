@@ -243,3 +243,20 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestFilePath(t *testing.T) {
+	root := t.TempDir()
+	s := &Server{Root: root}
+	for in, want := range map[string]string{
+		"/usr/libexec/apache2/mod_proxy.so":        filepath.Join(root, "usr/libexec/apache2/mod_proxy.so"),
+		filepath.Join(root, "prefix/usr/mod_x.so"): filepath.Join(root, "prefix/usr/mod_x.so"),
+		root + "-other/mod_y.so":                   filepath.Join(root, root+"-other/mod_y.so"),
+	} {
+		if got := s.FilePath(in); got != want {
+			t.Errorf("FilePath(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := (&Server{Root: "/"}).FilePath("/usr/x"); got != "/usr/x" {
+		t.Errorf("on a real Mac FilePath changed %q", got)
+	}
+}
