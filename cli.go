@@ -175,7 +175,7 @@ func (c *cli) addServerFlags(fs *flag.FlagSet) *serverFlags {
 	}
 	fs.StringVar(&sf.root, "root", root, "directory that stands for / when looking for the Server (env SOCKETBAR_ROOT)")
 	fs.StringVar(&sf.apacheVersion, "apache-version", "", "Apache version X.Y.Z to assume instead of asking httpd -v")
-	fs.StringVar(&sf.httpd, "httpd", "", "httpd binary to ask for its version (default ROOT/usr/sbin/httpd)")
+	fs.StringVar(&sf.httpd, "httpd", "", "httpd to ask for its version and to run the config test with (default: the launchd job's program, then ROOT/usr/sbin/httpd)")
 	return sf
 }
 

@@ -118,11 +118,16 @@ func (c *cli) serveCert(certFile, keyFile string) (tls.Certificate, error) {
 // configRoutes reads the Service Proxy's routes for the test proxy.
 func (c *cli) configRoutes(sf *serverFlags, required bool) ([]proxy.Route, int) {
 	srv, err := serverctl.Discover(c.ctx, serverctl.Options{Root: sf.root, ApacheVersion: sf.apacheVersion, HTTPD: sf.httpd})
-	if err != nil {
-		if required {
-			_, code := c.discover(sf)
-			return nil, code
-		}
+	var nf *serverctl.NotFoundError
+	switch {
+	case errors.As(err, &nf) && required:
+		fmt.Fprintf(c.stderr, "socketbar serve: no routes to serve: no macOS Server found under %s to take them from.\n"+
+			"Give routes with --route, for example --route /ws/=http://127.0.0.1:8000/ws/, or point --root at a Server (or at socketbar demo's folder).\n", nf.Root)
+		return nil, exitUsage
+	case err != nil && required:
+		fmt.Fprintf(c.stderr, "socketbar serve: %v\n", err)
+		return nil, exitFailure
+	case err != nil:
 		return nil, exitOK
 	}
 	cfg, err := serverctl.ReadConfig(srv.HostPath(srv.ConfigPath))
