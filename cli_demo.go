@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -58,7 +55,7 @@ other commands at it with --root DIR or SOCKETBAR_ROOT=DIR. Ctrl-C stops it.`)
 			"status, routes, lint and add --dry-run work on it (SOCKETBAR_ROOT=%s); to run it, install apache2 (Debian) and start socketbar demo again.\n", st.Root, st.Root)
 		return exitFailure
 	}
-	echo, err := serveEcho(st.EchoPort)
+	echo, err := proxy.ServeEcho(fmt.Sprintf("127.0.0.1:%d", st.EchoPort))
 	if err != nil {
 		fmt.Fprintf(c.stderr, "socketbar demo: start the echo app on port %d: %v (try socketbar demo --reset)\n", st.EchoPort, err)
 		return exitFailure
@@ -89,19 +86,4 @@ Press Ctrl-C to stop the demo.
 	}
 	fmt.Fprintln(c.stdout, "Stopped the demo.")
 	return exitOK
-}
-
-// serveEcho runs the demo's WebSocket app on 127.0.0.1:port.
-func serveEcho(port int) (*http.Server, error) {
-	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-	if err != nil {
-		return nil, err
-	}
-	srv := &http.Server{Handler: proxy.EchoHandler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			fmt.Fprintf(os.Stderr, "socketbar demo: echo app: %v\n", err)
-		}
-	}()
-	return srv, nil
 }

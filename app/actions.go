@@ -201,9 +201,12 @@ func (a *ServerActions) StartDemo(ctx context.Context) (string, error) {
 	if st.HTTPD == nil {
 		return st.Root, fmt.Errorf("the demo Server is at %s and can be browsed, but it cannot run: %w", st.Root, demo.ErrNoHTTPD)
 	}
-	if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", st.EchoPort)); err == nil && a.echo == nil {
-		a.echo = &http.Server{Handler: proxy.EchoHandler(), ReadHeaderTimeout: 10 * time.Second}
-		go a.echo.Serve(ln)
+	if a.echo == nil {
+		echo, err := proxy.ServeEcho(fmt.Sprintf("127.0.0.1:%d", st.EchoPort))
+		if err != nil {
+			return st.Root, err
+		}
+		a.echo = echo
 	}
 	if err := st.Start(ctx); err != nil {
 		return st.Root, err

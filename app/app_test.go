@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -284,12 +283,10 @@ func TestAddRouteWithTheDemoServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", st.EchoPort))
+	echo, err := proxy.ServeEcho(fmt.Sprintf("127.0.0.1:%d", st.EchoPort))
 	if err != nil {
 		t.Fatal(err)
 	}
-	echo := &http.Server{Handler: proxy.EchoHandler()}
-	go echo.Serve(ln)
 	defer echo.Close()
 	if err := st.Start(ctx); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,8 @@ package proxy
 
 import (
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"time"
 
@@ -37,4 +39,16 @@ func EchoHandler() http.Handler {
 			}
 		}
 	})
+}
+
+// ServeEcho runs EchoHandler on addr until the returned server is closed.
+// The demo Server's WebSocket app is this, on the port the demo recorded.
+func ServeEcho(addr string) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: echo app on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: EchoHandler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln) // returns ErrServerClosed when closed
+	return srv, nil
 }

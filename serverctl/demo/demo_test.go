@@ -3,8 +3,6 @@ package demo
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -26,12 +24,10 @@ func TestDemoRunsARealServiceProxy(t *testing.T) {
 	if st.HTTPD == nil {
 		t.Fatal("no httpd found although apache2 is installed")
 	}
-	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", st.EchoPort))
+	echo, err := proxy.ServeEcho(fmt.Sprintf("127.0.0.1:%d", st.EchoPort))
 	if err != nil {
 		t.Fatal(err)
 	}
-	echo := &http.Server{Handler: proxy.EchoHandler()}
-	go echo.Serve(ln)
 	defer echo.Close()
 	if err := st.Start(ctx); err != nil {
 		t.Fatal(err)
