@@ -121,7 +121,7 @@ func (e *RestartError) Error() string {
 	if e.RollbackErr == nil {
 		fmt.Fprintf(&b, "\nRolled back: the previous config (backup %s) is in place and the Service Proxy serves again.", e.Backup.ID)
 	} else {
-		fmt.Fprintf(&b, "\nRollback FAILED: %v\nThe previous config is saved as backup %s; restore it with `socketbar undo --to %s`.", e.RollbackErr, e.Backup.ID, e.Backup.ID)
+		fmt.Fprintf(&b, "\nRollback FAILED: %v\nThe previous config is saved as backup %s; undo to it once the cause is fixed.", e.RollbackErr, e.Backup.ID)
 	}
 	return b.String()
 }

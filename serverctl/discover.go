@@ -317,7 +317,7 @@ func (s *Server) findApacheVersion(ctx context.Context, opts Options) {
 	if httpd == "" {
 		httpd = s.HostPath(HTTPDPath)
 		if _, err := os.Stat(httpd); err != nil {
-			s.ApacheVersionError = fmt.Sprintf("no httpd at %s; pass --apache-version X.Y.Z", httpd)
+			s.ApacheVersionError = fmt.Sprintf("no httpd at %s to ask", httpd)
 			return
 		}
 	}

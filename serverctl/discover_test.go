@@ -170,7 +170,7 @@ func TestDiscoverWithoutHTTPDLeavesVersionUnknown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if srv.Apache.Known() || len(fr.seen) != 0 || !strings.Contains(srv.ApacheVersionError, "--apache-version") {
+	if srv.Apache.Known() || len(fr.seen) != 0 || !strings.Contains(srv.ApacheVersionError, "no httpd at") {
 		t.Errorf("Apache = %v, ran %v, error %q", srv.Apache, fr.seen, srv.ApacheVersionError)
 	}
 }

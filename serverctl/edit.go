@@ -39,17 +39,17 @@ func ResolveStrategy(s Strategy, apache Version) (Strategy, string, error) {
 		}
 		return StrategyTunnel, fmt.Sprintf("Apache %s predates upgrade=websocket (2.4.47), so mod_proxy_wstunnel carries the upgrade", apache), nil
 	case StrategyTunnel:
-		return StrategyTunnel, "chosen with --strategy tunnel", nil
+		return StrategyTunnel, "chosen explicitly", nil
 	case StrategyUpgrade:
 		if !apache.Known() {
-			return "", "", &InputError{"--strategy", "upgrade needs Apache 2.4.47 or later and the Apache version is unknown; pass --apache-version X.Y.Z or use --strategy tunnel"}
+			return "", "", &InputError{Field: FieldStrategy, Msg: "upgrade needs Apache 2.4.47 or later and the Apache version is unknown", Remedy: RemedyApacheVersion}
 		}
 		if !apache.HasUpgradeParam() {
-			return "", "", &InputError{"--strategy", fmt.Sprintf("upgrade needs Apache 2.4.47 or later, this is %s (its config test would fail with \"ProxyPass unknown Worker parameter\"); use --strategy tunnel", apache)}
+			return "", "", &InputError{Field: FieldStrategy, Msg: fmt.Sprintf("upgrade needs Apache 2.4.47 or later, this is %s (its config test would fail with \"ProxyPass unknown Worker parameter\")", apache), Remedy: RemedyTunnel}
 		}
-		return StrategyUpgrade, "chosen with --strategy upgrade", nil
+		return StrategyUpgrade, "chosen explicitly", nil
 	}
-	return "", "", &InputError{"--strategy", fmt.Sprintf("%q is not one of auto, tunnel, upgrade", s)}
+	return "", "", inputErr(FieldStrategy, "%q is not one of auto, tunnel, upgrade", s)
 }
 
 // AddRequest asks for a WebSocket route.
@@ -123,7 +123,7 @@ func (c *Config) AddRoute(req AddRequest) (*Edit, error) {
 				continue
 			}
 			if !req.Replace {
-				return nil, &InputError{"PATH", fmt.Sprintf("%s already has a Socketbar route for %s (to %s, %s, line %d); pass --replace to change it", vh.Label(), req.Path, old.Backend, old.Strategy, old.Begin.Line)}
+				return nil, &InputError{Field: FieldPath, Remedy: RemedyReplace, Msg: fmt.Sprintf("%s already has a Socketbar route for %s (to %s, %s, line %d)", vh.Label(), req.Path, old.Backend, old.Strategy, old.Begin.Line)}
 			}
 			if err := work.RemoveRun(old.Begin, old.End); err != nil {
 				return nil, err
@@ -220,7 +220,7 @@ func (c *Config) selectHosts(ports, defaults []string, removing string) ([]VHost
 	var hosts []VHost
 	for _, p := range ports {
 		if _, err := fmt.Sscanf(p, "%d", new(int)); err != nil || strings.Trim(p, "0123456789") != "" {
-			return nil, &InputError{"--vhost", fmt.Sprintf("%q is not a port number such as 443", p)}
+			return nil, inputErr(FieldVHost, "%q is not a port number such as 443", p)
 		}
 		found := false
 		for _, vh := range all {
@@ -230,11 +230,11 @@ func (c *Config) selectHosts(ports, defaults []string, removing string) ([]VHost
 			}
 		}
 		if !found && explicit {
-			return nil, &InputError{"--vhost", fmt.Sprintf("%s has no <VirtualHost> on port %s; its hosts are %s", c.Path, p, hostLabels(all))}
+			return nil, inputErr(FieldVHost, "%s has no <VirtualHost> on port %s; its hosts are %s", c.Path, p, hostLabels(all))
 		}
 	}
 	if len(hosts) == 0 {
-		return nil, &InputError{"--vhost", fmt.Sprintf("%s has no <VirtualHost> on port %s; its hosts are %s; name one with --vhost PORT", c.Path, strings.Join(ports, " or "), hostLabels(all))}
+		return nil, &InputError{Field: FieldVHost, Remedy: RemedyChooseVHost, Msg: fmt.Sprintf("%s has no <VirtualHost> on port %s; its hosts are %s", c.Path, strings.Join(ports, " or "), hostLabels(all))}
 	}
 	return hosts, nil
 }

@@ -171,8 +171,8 @@ func TestAddReplace(t *testing.T) {
 	other := AddRequest{Path: "/ws/", Backend: "http://127.0.0.1:9000/ws/"}
 	_, err = nc.AddRoute(other)
 	var in *InputError
-	if !errors.As(err, &in) || !strings.Contains(in.Msg, "--replace") || !strings.Contains(in.Msg, "8000") {
-		t.Fatalf("conflicting add: err = %v, want a refusal naming --replace and the old backend", err)
+	if !errors.As(err, &in) || in.Remedy != RemedyReplace || !strings.Contains(in.Msg, "8000") {
+		t.Fatalf("conflicting add: err = %v, want a refusal offering to replace, naming the old backend", err)
 	}
 	other.Replace = true
 	rep, err := nc.AddRoute(other)
@@ -193,34 +193,44 @@ func TestAddRefusals(t *testing.T) {
 	tests := []struct {
 		name  string
 		req   AddRequest
-		field string
+		field Field
 		part  string
 	}{
-		{"relative path", AddRequest{Path: "ws", Backend: "http://127.0.0.1:1/ws"}, "PATH", "must start with /"},
-		{"root path", AddRequest{Path: "/", Backend: "http://127.0.0.1:1/"}, "PATH", "whole site"},
-		{"newline in path", AddRequest{Path: "/ws\nProxyPass / http://evil/", Backend: "http://127.0.0.1:1/ws"}, "PATH", "control character"},
-		{"space in path", AddRequest{Path: "/a b", Backend: "http://127.0.0.1:1/a"}, "PATH", "whitespace"},
-		{"quote in path", AddRequest{Path: `/a"b`, Backend: "http://127.0.0.1:1/a"}, "PATH", `'"'`},
-		{"hash in path", AddRequest{Path: "/a#b", Backend: "http://127.0.0.1:1/a"}, "PATH", `'#'`},
-		{"backslash in path", AddRequest{Path: `/a\b`, Backend: "http://127.0.0.1:1/a"}, "PATH", `'\\'`},
-		{"dot-dot in path", AddRequest{Path: "/a/../b", Backend: "http://127.0.0.1:1/b"}, "PATH", `".."`},
-		{"dollar in path", AddRequest{Path: "/a$1", Backend: "http://127.0.0.1:1/a"}, "PATH", `'$'`},
-		{"percent in path", AddRequest{Path: "/a%20b", Backend: "http://127.0.0.1:1/a"}, "PATH", "percent"},
-		{"ftp backend", AddRequest{Path: "/ws", Backend: "ftp://127.0.0.1/ws"}, "BACKEND", "http://, https://, ws:// or wss://"},
-		{"relative backend", AddRequest{Path: "/ws", Backend: "127.0.0.1:8000/ws"}, "BACKEND", ""},
-		{"no host", AddRequest{Path: "/ws", Backend: "http:///ws"}, "BACKEND", "no host"},
-		{"user info", AddRequest{Path: "/ws", Backend: "http://admin:pw@127.0.0.1/ws"}, "BACKEND", "user info"},
-		{"newline in backend", AddRequest{Path: "/ws", Backend: "http://127.0.0.1/ws\n</VirtualHost>"}, "BACKEND", "control"},
-		{"quote in backend", AddRequest{Path: "/ws", Backend: `http://127.0.0.1/w"s`}, "BACKEND", `'"'`},
-		{"hash in backend", AddRequest{Path: "/ws", Backend: "http://127.0.0.1/ws#x"}, "BACKEND", "fragment"},
-		{"query in backend", AddRequest{Path: "/ws", Backend: "http://127.0.0.1/ws?a=1"}, "BACKEND", "query"},
-		{"space in backend", AddRequest{Path: "/ws", Backend: "http://127.0.0.1/ws retry=0"}, "BACKEND", "whitespace"},
-		{"slash mismatch", AddRequest{Path: "/ws/", Backend: "http://127.0.0.1:1/ws"}, "BACKEND", "http://127.0.0.1:1/ws/"},
-		{"upgrade on old apache", AddRequest{Path: "/ws", Backend: "http://127.0.0.1:1/ws", Strategy: StrategyUpgrade, Apache: Version{2, 4, 23}}, "--strategy", "2.4.47"},
-		{"upgrade on unknown apache", AddRequest{Path: "/ws", Backend: "http://127.0.0.1:1/ws", Strategy: StrategyUpgrade}, "--strategy", "unknown"},
-		{"bad strategy", AddRequest{Path: "/ws", Backend: "http://127.0.0.1:1/ws", Strategy: "magic"}, "--strategy", "auto, tunnel, upgrade"},
-		{"missing vhost", AddRequest{Path: "/ws", Backend: "http://127.0.0.1:1/ws", Ports: []string{"9999"}}, "--vhost", "no <VirtualHost> on port 9999"},
-		{"bad port", AddRequest{Path: "/ws", Backend: "http://127.0.0.1:1/ws", Ports: []string{"44x"}}, "--vhost", "not a port"},
+		{"relative path", AddRequest{Path: "ws", Backend: "http://127.0.0.1:1/ws"}, FieldPath, "must start with /"},
+		{"root path", AddRequest{Path: "/", Backend: "http://127.0.0.1:1/"}, FieldPath, "whole site"},
+		{"newline in path", AddRequest{Path: "/ws\nProxyPass / http://evil/", Backend: "http://127.0.0.1:1/ws"}, FieldPath, "control character"},
+		{"space in path", AddRequest{Path: "/a b", Backend: "http://127.0.0.1:1/a"}, FieldPath, "whitespace"},
+		{"quote in path", AddRequest{Path: `/a"b`, Backend: "http://127.0.0.1:1/a"}, FieldPath, `'"'`},
+		{"hash in path", AddRequest{Path: "/a#b", Backend: "http://127.0.0.1:1/a"}, FieldPath, `'#'`},
+		{"backslash in path", AddRequest{Path: `/a\b`, Backend: "http://127.0.0.1:1/a"}, FieldPath, `'\\'`},
+		{"dot-dot in path", AddRequest{Path: "/a/../b", Backend: "http://127.0.0.1:1/b"}, FieldPath, `".."`},
+		{"dollar in path", AddRequest{Path: "/a$1", Backend: "http://127.0.0.1:1/a"}, FieldPath, `'$'`},
+		{"percent in path", AddRequest{Path: "/a%20b", Backend: "http://127.0.0.1:1/a"}, FieldPath, "percent"},
+		{"ftp backend", AddRequest{Path: "/ws", Backend: "ftp://127.0.0.1/ws"}, FieldBackend, "http://, https://, ws:// or wss://"},
+		{"relative backend", AddRequest{Path: "/ws", Backend: "127.0.0.1:8000/ws"}, FieldBackend, ""},
+		{"no host", AddRequest{Path: "/ws", Backend: "http:///ws"}, FieldBackend, "no host"},
+		{"user info", AddRequest{Path: "/ws", Backend: "http://admin:pw@127.0.0.1/ws"}, FieldBackend, "user info"},
+		{"newline in backend", AddRequest{Path: "/ws", Backend: "http://127.0.0.1/ws\n</VirtualHost>"}, FieldBackend, "control"},
+		{"quote in backend", AddRequest{Path: "/ws", Backend: `http://127.0.0.1/w"s`}, FieldBackend, `'"'`},
+		{"hash in backend", AddRequest{Path: "/ws", Backend: "http://127.0.0.1/ws#x"}, FieldBackend, "fragment"},
+		{"query in backend", AddRequest{Path: "/ws", Backend: "http://127.0.0.1/ws?a=1"}, FieldBackend, "query"},
+		{"space in backend", AddRequest{Path: "/ws", Backend: "http://127.0.0.1/ws retry=0"}, FieldBackend, "whitespace"},
+		{"slash mismatch", AddRequest{Path: "/ws/", Backend: "http://127.0.0.1:1/ws"}, FieldBackend, "http://127.0.0.1:1/ws/"},
+		{"upgrade on old apache", AddRequest{Path: "/ws", Backend: "http://127.0.0.1:1/ws", Strategy: StrategyUpgrade, Apache: Version{2, 4, 23}}, FieldStrategy, "2.4.47"},
+		{"upgrade on unknown apache", AddRequest{Path: "/ws", Backend: "http://127.0.0.1:1/ws", Strategy: StrategyUpgrade}, FieldStrategy, "unknown"},
+		{"bad strategy", AddRequest{Path: "/ws", Backend: "http://127.0.0.1:1/ws", Strategy: "magic"}, FieldStrategy, "auto, tunnel, upgrade"},
+		{"missing vhost", AddRequest{Path: "/ws", Backend: "http://127.0.0.1:1/ws", Ports: []string{"9999"}}, FieldVHost, "no <VirtualHost> on port 9999"},
+		{"bad port", AddRequest{Path: "/ws", Backend: "http://127.0.0.1:1/ws", Ports: []string{"44x"}}, FieldVHost, "not a port"},
+		{"host:port without scheme", AddRequest{Path: "/ws", Backend: "127.0.0.1:5020"}, FieldBackend, "a backend is a URL: http://127.0.0.1:5020"},
+		{"name:port without scheme", AddRequest{Path: "/ws", Backend: "localhost:5020/ws"}, FieldBackend, "a backend is a URL: http://localhost:5020/ws"},
+		{"port zero", AddRequest{Path: "/ws", Backend: "http://127.0.0.1:0/ws"}, FieldBackend, "port 0"},
+		{"port too big", AddRequest{Path: "/ws", Backend: "http://127.0.0.1:65536/ws"}, FieldBackend, "1 to 65535"},
+		{"port far too big", AddRequest{Path: "/ws", Backend: "http://127.0.0.1:99999/ws"}, FieldBackend, "1 to 65535"},
+		{"bad IPv4", AddRequest{Path: "/ws", Backend: "http://999.999.999.999/ws"}, FieldBackend, "not an IP address"},
+		{"leading hyphen", AddRequest{Path: "/ws", Backend: "http://-x/ws"}, FieldBackend, "host name"},
+		{"underscore", AddRequest{Path: "/ws", Backend: "http://a_b/ws"}, FieldBackend, "host name"},
+		{"dot host", AddRequest{Path: "/ws", Backend: "http://./ws"}, FieldBackend, "host name"},
+		{"bad IPv6", AddRequest{Path: "/ws", Backend: "http://[zz::1]/ws"}, FieldBackend, "not a URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -163,11 +163,11 @@ func (l *linter) routes(routes []Route) {
 			case !l.opts.Apache.Known():
 				l.add(SeverityWarning, r.Line,
 					fmt.Sprintf("%s: upgrade=websocket on line %d needs Apache 2.4.47 or later, and the Apache version is unknown", r.VHost, r.Line),
-					"Check with `httpd -v`; below 2.4.47 use `socketbar add --strategy tunnel`.")
+					"Check with `httpd -v`; below 2.4.47 add the route again with the tunnel strategy.")
 			case !l.opts.Apache.HasUpgradeParam():
 				l.add(SeverityError, r.Line,
 					fmt.Sprintf("%s: upgrade=websocket needs Apache 2.4.47 or later, this is %s; the config test fails with \"ProxyPass unknown Worker parameter\"", r.VHost, l.opts.Apache),
-					fmt.Sprintf("Remove the route and add it again with `socketbar add %s BACKEND --strategy tunnel`.", r.Path))
+					fmt.Sprintf("Remove the route for %s and add it again with the tunnel strategy.", r.Path))
 			}
 		}
 	}
@@ -254,7 +254,7 @@ func (l *linter) sites(routes []Route) {
 			l.found = append(l.found, Finding{
 				Severity: SeverityError, File: name, Line: r.Line,
 				Message: fmt.Sprintf("WebSocket rule for %s is in the Websites tier, which never sees an upgrade: the Service Proxy in front forwards with a plain ProxyPass that drops the Upgrade header", r.Path),
-				Fix:     fmt.Sprintf("Route it in the Service Proxy instead: `socketbar add %s %s`.", r.Path, backend),
+				Fix:     fmt.Sprintf("Route it in the Service Proxy instead: add a WebSocket route for %s to %s with Socketbar.", r.Path, backend),
 			})
 		}
 	}

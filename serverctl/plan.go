@@ -1,7 +1,6 @@
 package serverctl
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -202,11 +201,5 @@ func (s *Server) httpdBinary(override string) (string, error) {
 type NoHTTPDError struct{ Looked []string }
 
 func (e *NoHTTPDError) Error() string {
-	return fmt.Sprintf("serverctl: cannot run Apache's config test: no httpd at %s; pass --httpd PATH", strings.Join(e.Looked, " or "))
-}
-
-// IsNoHTTPD reports whether err is a NoHTTPDError.
-func IsNoHTTPD(err error) bool {
-	var e *NoHTTPDError
-	return errors.As(err, &e)
+	return fmt.Sprintf("serverctl: cannot run Apache's config test: no httpd at %s", strings.Join(e.Looked, " or "))
 }

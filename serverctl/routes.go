@@ -35,6 +35,15 @@ type Route struct {
 	node    *apacheconf.Node
 }
 
+// BaseBackend is the backend without a RewriteRule's back-references: the
+// target ws://b/ws/$1 gives ws://b/ws/, the base every request goes under.
+func (r Route) BaseBackend() string {
+	if i := strings.IndexByte(r.Backend, '$'); i >= 0 {
+		return r.Backend[:i]
+	}
+	return r.Backend
+}
+
 // Node returns the directive the route was read from.
 func (r Route) Node() *apacheconf.Node { return r.node }
 
@@ -238,10 +247,7 @@ func (c *Config) ServeRoutes() []ServeRoute {
 		if r.Shadowed || r.Path == "/" || !strings.HasPrefix(r.Path, "/") || seen[r.Path] {
 			continue
 		}
-		backend := r.Backend
-		if i := strings.IndexByte(backend, '$'); i >= 0 {
-			backend = backend[:i]
-		}
+		backend := r.BaseBackend()
 		if u, err := url.Parse(backend); err != nil || u.Host == "" {
 			continue
 		}
