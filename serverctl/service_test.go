@@ -101,50 +101,6 @@ func TestHTTPDStateFromPidFile(t *testing.T) {
 	}
 }
 
-func TestOsascriptCommandPassesValuesAsArguments(t *testing.T) {
-	hostile := []string{
-		"/Applications/Socket bar.app/Contents/MacOS/socketbar",
-		"apply-plan",
-		"/tmp/it's \"quoted\"/$(rm -rf ~)/`id`/line\nbreak/plan.json",
-	}
-	cmd, err := OsascriptCommand(hostile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cmd.Path != "/usr/bin/osascript" {
-		t.Errorf("path = %s", cmd.Path)
-	}
-	// The script is fixed text: every -e line is one of ours, none holds a value.
-	var script []string
-	i := 0
-	for ; i+1 < len(cmd.Args) && cmd.Args[i] == "-e"; i += 2 {
-		script = append(script, cmd.Args[i+1])
-	}
-	if !slices.Equal(script, elevateScript) {
-		t.Errorf("script = %q", script)
-	}
-	if !slices.Equal(cmd.Args[i:], hostile) {
-		t.Errorf("arguments after the script = %q, want the values unchanged", cmd.Args[i:])
-	}
-	if !strings.Contains(strings.Join(script, "\n"), "quoted form of") || !strings.Contains(strings.Join(script, "\n"), "with administrator privileges") {
-		t.Error("script does not quote its arguments or does not ask for administrator rights")
-	}
-	for _, bad := range [][]string{{"relative/socketbar", "x"}, {"/bin/socketbar", "-e", "do shell script"}, {"/bin/socketbar", ""}} {
-		if _, err := OsascriptCommand(bad); err == nil {
-			t.Errorf("OsascriptCommand(%q) accepted", bad)
-		}
-	}
-}
-
-func TestElevateCancelled(t *testing.T) {
-	r := runnerFunc(func(context.Context, Command) ([]byte, error) {
-		return []byte("0:61: execution error: User canceled. (-128)"), errors.New("exit status 1")
-	})
-	if _, err := Elevate(context.Background(), r, []string{"/bin/socketbar", "apply-plan", "/tmp/p"}); !errors.Is(err, ErrCancelled) {
-		t.Errorf("err = %v, want ErrCancelled", err)
-	}
-}
-
 func TestEndpoints(t *testing.T) {
 	c := mustParse(t, `LoadModule ssl_module mod_ssl.so
 <IfDefine PROXY_CALENDAR>

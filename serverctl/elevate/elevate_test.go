@@ -1,0 +1,260 @@
+package elevate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/socketbar/socketbar/serverctl"
+)
+
+func TestOsascriptCommandPassesValuesAsArguments(t *testing.T) {
+	hostile := []string{
+		"/Applications/Socket bar.app/Contents/MacOS/socketbar",
+		"apply-plan",
+		"/tmp/it's \"quoted\"/$(rm -rf ~)/`id`/line\nbreak/plan.json",
+	}
+	cmd, err := OsascriptCommand(hostile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cmd.Path != "/usr/bin/osascript" {
+		t.Errorf("path = %s", cmd.Path)
+	}
+	// The script is fixed text: every -e line is one of ours, none holds a value.
+	var lines []string
+	i := 0
+	for ; i+1 < len(cmd.Args) && cmd.Args[i] == "-e"; i += 2 {
+		lines = append(lines, cmd.Args[i+1])
+	}
+	if !slices.Equal(lines, script) {
+		t.Errorf("script = %q", lines)
+	}
+	if !slices.Equal(cmd.Args[i:], hostile) {
+		t.Errorf("arguments after the script = %q, want the values unchanged", cmd.Args[i:])
+	}
+	joined := strings.Join(lines, "\n")
+	if !strings.Contains(joined, "quoted form of") || !strings.Contains(joined, "with administrator privileges") {
+		t.Error("script does not quote its arguments or does not ask for administrator rights")
+	}
+	for _, bad := range [][]string{{"relative/socketbar", "x"}, {"/bin/socketbar", "-e", "do shell script"}, {"/bin/socketbar", ""}} {
+		if _, err := OsascriptCommand(bad); err == nil {
+			t.Errorf("OsascriptCommand(%q) accepted", bad)
+		}
+	}
+}
+
+type runnerFunc func(context.Context, serverctl.Command) ([]byte, error)
+
+func (f runnerFunc) Run(ctx context.Context, c serverctl.Command) ([]byte, error) { return f(ctx, c) }
+
+func TestOnlyUserCancelIsCancelled(t *testing.T) {
+	for _, tt := range []struct {
+		out       string
+		cancelled bool
+	}{
+		{"0:61: execution error: User canceled. (-128)", true},
+		{"0:61: execution error: Benutzer hat abgebrochen. (-128)", true}, // localised text, same code
+		{"0:61: execution error: The administrator user name or password was incorrect. (-60005)", false},
+		{"osascript: no such file", false},
+	} {
+		r := runnerFunc(func(context.Context, serverctl.Command) ([]byte, error) {
+			return []byte(tt.out), errors.New("exit status 1")
+		})
+		_, err := Run(context.Background(), r, []string{"/bin/socketbar", "apply-plan"})
+		if errors.Is(err, ErrCancelled) != tt.cancelled || err == nil {
+			t.Errorf("%q: err = %v, cancelled want %v", tt.out, err, tt.cancelled)
+		}
+	}
+}
+
+// fakeHTTPD stands in for the Server's httpd: -t passes unless the config
+// contains fail-config-test.
+const fakeHTTPD = `#!/bin/sh
+case " $* " in
+*" -v "*) echo "Server version: Apache/2.4.23 (Unix)"; exit 0;;
+*" -t "*)
+  while [ $# -gt 0 ]; do [ "$1" = -f ] && conf=$2; shift; done
+  if grep -q fail-config-test "$conf"; then echo "AH00526: Syntax error"; exit 1; fi
+  echo "Syntax OK"; exit 0;;
+esac
+exit 2
+`
+
+// server copies the 5.3.1 fixture to a root with the fake httpd as the
+// launchd job's program, and returns the root and the config's path.
+func server(t *testing.T) (root, conf string) {
+	t.Helper()
+	root = t.TempDir()
+	if err := os.CopyFS(root, os.DirFS("../testdata/servers/5.3.1")); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"Applications/Server.app/Contents/ServerRoot/usr/sbin/httpd-server-wrapper", "usr/sbin/httpd"} {
+		p = filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(fakeHTTPD), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root, filepath.Join(root, "Library/Server/Web/Config/Proxy/apache_serviceproxy.conf")
+}
+
+// standIn plays osascript after the password was typed: before running the
+// elevated half (in-process, as root would run it) it calls tamper, which
+// plays another process of the same user.
+type standIn struct {
+	tamper func(args []string)
+	ran    []string
+}
+
+func (s *standIn) Run(ctx context.Context, cmd serverctl.Command) ([]byte, error) {
+	i := 0
+	for i+1 < len(cmd.Args) && cmd.Args[i] == "-e" {
+		i += 2
+	}
+	s.ran = cmd.Args[i:]
+	if s.tamper != nil {
+		s.tamper(s.ran)
+	}
+	if len(s.ran) < 2 || s.ran[1] != Command {
+		return nil, errors.New("not an apply-plan command")
+	}
+	res := RunPlan(ctx, serverctl.ExecRunner{}, s.ran[2:])
+	return json.Marshal(res)
+}
+
+func change(t *testing.T, conf string, extra string) serverctl.Change {
+	t.Helper()
+	old, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serverctl.Change{Old: old, New: append(append([]byte(nil), old...), extra...), Description: "test"}
+}
+
+func TestElevatedApplyRunsTheApprovedChange(t *testing.T) {
+	root, conf := server(t)
+	ch := change(t, conf, "# approved\n")
+	s := &standIn{}
+	res, err := Apply(context.Background(), s, "/usr/local/bin/socketbar", Plan{Root: root, NoRestart: true}, ch)
+	if err != nil || !res.OK || res.BackupID == "" {
+		t.Fatalf("Apply = %+v, %v", res, err)
+	}
+	if got, _ := os.ReadFile(conf); string(got) != string(ch.New) {
+		t.Error("the config is not the approved text")
+	}
+	if len(s.ran) != 6 || s.ran[1] != Command {
+		t.Errorf("elevated argv = %q", s.ran)
+	}
+	// The plan folder is private and gone afterwards.
+	if _, err := os.Stat(filepath.Dir(s.ran[2])); !os.IsNotExist(err) {
+		t.Errorf("plan folder left behind: %v", err)
+	}
+	// Computed from the old text: the same plan again must be refused.
+	_, err = Apply(context.Background(), s, "/usr/local/bin/socketbar", Plan{Root: root, NoRestart: true}, ch)
+	if !errors.Is(err, serverctl.ErrChangedOnDisk) {
+		t.Errorf("stale plan: err = %v, want ErrChangedOnDisk through the wire", err)
+	}
+}
+
+func TestElevatedApplyRefusesFilesSwappedAfterThePrompt(t *testing.T) {
+	evil := []byte("# evil: ProxyPass / http://attacker/\n")
+	for _, tt := range []struct {
+		name   string
+		tamper func(t *testing.T, args []string)
+	}{
+		{"new text rewritten", func(t *testing.T, a []string) { write(t, a[4], evil) }},
+		{"plan rewritten", func(t *testing.T, a []string) {
+			data, _ := os.ReadFile(a[2])
+			write(t, a[2], []byte(strings.Replace(string(data), `"no_restart":true`, `"no_restart":false`, 1)))
+		}},
+		{"new text replaced by a link", func(t *testing.T, a []string) {
+			other := filepath.Join(t.TempDir(), "other.conf")
+			write(t, other, evil)
+			os.Remove(a[4])
+			if err := os.Symlink(other, a[4]); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"plan removed", func(t *testing.T, a []string) { os.Remove(a[2]) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			root, conf := server(t)
+			before, _ := os.ReadFile(conf)
+			s := &standIn{tamper: func(a []string) { tt.tamper(t, a) }}
+			_, err := Apply(context.Background(), s, "/usr/local/bin/socketbar", Plan{Root: root, NoRestart: true}, change(t, conf, "# approved\n"))
+			if err == nil {
+				t.Fatal("a swapped plan was applied")
+			}
+			if after, _ := os.ReadFile(conf); string(after) != string(before) {
+				t.Error("the config changed")
+			}
+			if _, err := os.Stat(filepath.Join(filepath.Dir(conf), "socketbar-backups")); err == nil {
+				entries, _ := os.ReadDir(filepath.Join(filepath.Dir(conf), "socketbar-backups"))
+				for _, e := range entries {
+					if strings.HasSuffix(e.Name(), ".bak") {
+						t.Errorf("a backup was made: %s", e.Name())
+					}
+				}
+			}
+		})
+	}
+}
+
+func write(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestElevatedHalfRunsOnlyARootOwnedHTTPD(t *testing.T) {
+	root, conf := server(t)
+	wrapper := filepath.Join(root, "Applications/Server.app/Contents/ServerRoot/usr/sbin/httpd-server-wrapper")
+	if err := os.Chmod(wrapper, 0o777); err != nil { // anyone could swap what root runs
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(conf)
+	_, err := Apply(context.Background(), &standIn{}, "/usr/local/bin/socketbar", Plan{Root: root, NoRestart: true}, change(t, conf, "# approved\n"))
+	if err == nil || !strings.Contains(err.Error(), "will not run as root") {
+		t.Fatalf("err = %v, want a refusal to run a writable httpd", err)
+	}
+	if after, _ := os.ReadFile(conf); string(after) != string(before) {
+		t.Error("the config changed")
+	}
+}
+
+func TestWireErrorsKeepTheirType(t *testing.T) {
+	errs := []error{
+		&serverctl.ConfigTestError{Output: "AH00526: Syntax error"},
+		&serverctl.RestartError{Cause: errors.New("not running"), LogTail: "AH00072", Backup: serverctl.BackupEntry{ID: "20260101-000000"}, RollbackErr: errors.New("still down")},
+		&serverctl.NotFoundError{Root: "/x", Looked: []string{"/x/a"}},
+		&serverctl.NoHTTPDError{Looked: []string{"/x/httpd"}},
+		&serverctl.InputError{Field: serverctl.FieldPath, Msg: "must start with /", Remedy: serverctl.RemedyReplace},
+	}
+	for _, want := range errs {
+		data, err := json.Marshal(NewWireError(want))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w WireError
+		if err := json.Unmarshal(data, &w); err != nil {
+			t.Fatal(err)
+		}
+		got := w.Err()
+		if got.Error() != want.Error() {
+			t.Errorf("round trip of %T: %q, want %q", want, got, want)
+		}
+	}
+	w := NewWireError(errors.Join(errors.New("x"), serverctl.ErrChangedOnDisk))
+	if !errors.Is(w.Err(), serverctl.ErrChangedOnDisk) {
+		t.Error("ErrChangedOnDisk lost its identity")
+	}
+}

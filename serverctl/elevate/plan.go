@@ -1,0 +1,210 @@
+package elevate
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/socketbar/socketbar/serverctl"
+)
+
+// Command is the socketbar command that runs the elevated half.
+const Command = "apply-plan"
+
+// maxFileSize bounds what the elevated half reads: a plan is a few hundred
+// bytes and a Service Proxy config well under a megabyte.
+const maxFileSize = 16 << 20
+
+// Plan is one transaction for the elevated half. It names no program: the
+// elevated half runs the Server's own httpd, found again as root.
+type Plan struct {
+	// Root is the directory that stands for "/" ("/" on a Mac).
+	Root string `json:"root"`
+	// OldSHA256 is the hash of the config the change was computed from;
+	// the elevated half refuses when the file on disk is no longer that.
+	OldSHA256   string        `json:"old_sha256"`
+	Description string        `json:"description"`
+	UndoOf      string        `json:"undo_of,omitempty"`
+	NoRestart   bool          `json:"no_restart"`
+	Timeout     time.Duration `json:"timeout"`
+}
+
+// Result is the elevated half's answer, one JSON line on its stdout.
+type Result struct {
+	OK        bool       `json:"ok"`
+	Error     *WireError `json:"error,omitempty"`
+	BackupID  string     `json:"backup_id,omitempty"`
+	Restarted bool       `json:"restarted"`
+	PID       int        `json:"pid,omitempty"`
+	TookMS    int64      `json:"took_ms"`
+	Endpoints []string   `json:"endpoints,omitempty"`
+}
+
+// SHA256 is the hex SHA-256 of b.
+func SHA256(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// Apply runs ch as root through one administrator prompt (r runs osascript;
+// self is the socketbar binary). ErrCancelled means the person dismissed
+// the prompt and nothing changed; other errors have the types the
+// transaction itself returns.
+func Apply(ctx context.Context, r serverctl.Runner, self string, p Plan, ch serverctl.Change) (*Result, error) {
+	dir, err := os.MkdirTemp("", "socketbar-plan-") // 0700: only this user
+	if err != nil {
+		return nil, fmt.Errorf("elevate: make the plan folder: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	p.OldSHA256, p.Description, p.UndoOf = SHA256(ch.Old), ch.Description, ch.UndoOf
+	plan, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("elevate: encode the plan: %w", err)
+	}
+	planFile, newFile := filepath.Join(dir, "plan.json"), filepath.Join(dir, "new.conf")
+	for _, f := range []struct {
+		path string
+		data []byte
+	}{{planFile, plan}, {newFile, ch.New}} {
+		if err := writeNew(f.path, f.data); err != nil {
+			return nil, err
+		}
+	}
+	out, err := Run(ctx, r, Args(self, planFile, plan, newFile, ch.New))
+	if errors.Is(err, ErrCancelled) {
+		return nil, err
+	}
+	var res Result
+	lines := bytes.Split(bytes.TrimSpace(out), []byte("\n"))
+	if jerr := json.Unmarshal(lines[len(lines)-1], &res); jerr != nil {
+		if err == nil {
+			err = jerr
+		}
+		return nil, fmt.Errorf("elevate: the elevated step failed: %w: %s", err, bytes.TrimSpace(out))
+	}
+	if !res.OK {
+		return &res, res.Error.Err()
+	}
+	return &res, nil
+}
+
+// Args is the command line the prompt covers: the program, its command,
+// and each file with the hash of the exact bytes it must hold.
+func Args(self, planFile string, plan []byte, newFile string, newText []byte) []string {
+	return []string{self, Command, planFile, SHA256(plan), newFile, SHA256(newText)}
+}
+
+// writeNew creates path for this user alone; it never opens an existing
+// file or follows a link.
+func writeNew(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("elevate: write the plan: %w", err)
+	}
+	_, werr := f.Write(data)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return fmt.Errorf("elevate: write %s: %w", path, werr)
+	}
+	return nil
+}
+
+// RunPlan is the elevated half: args are what Args made, after the
+// program and command. It verifies both files against their hashes, finds
+// the Server again, checks that the config is still what the plan was
+// computed from, and runs the same transaction as without elevation. It
+// never returns an error: the outcome is in the Result.
+func RunPlan(ctx context.Context, runner serverctl.Runner, args []string) Result {
+	res, err := runPlan(ctx, runner, args)
+	if err != nil {
+		return Result{Error: NewWireError(err)}
+	}
+	return *res
+}
+
+func runPlan(ctx context.Context, runner serverctl.Runner, args []string) (*Result, error) {
+	if len(args) != 4 {
+		return nil, fmt.Errorf("elevate: %s takes PLAN PLAN_SHA256 NEW NEW_SHA256, got %d arguments", Command, len(args))
+	}
+	planBytes, err := readVerified(args[0], args[1])
+	if err != nil {
+		return nil, err
+	}
+	newText, err := readVerified(args[2], args[3])
+	if err != nil {
+		return nil, err
+	}
+	var p Plan
+	if err := json.Unmarshal(planBytes, &p); err != nil {
+		return nil, fmt.Errorf("elevate: read the plan: %w", err)
+	}
+	srv, err := serverctl.Discover(ctx, serverctl.Options{Root: p.Root, Runner: runner})
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := serverctl.ReadConfig(srv.HostPath(srv.ConfigPath))
+	if err != nil {
+		return nil, err
+	}
+	if SHA256(cfg.Src) != p.OldSHA256 {
+		return nil, fmt.Errorf("elevate: %s: %w; nothing was changed", cfg.Path, serverctl.ErrChangedOnDisk)
+	}
+	// No HTTPD override: the Server's own program, re-derived as root.
+	a, err := srv.Applier(cfg, serverctl.ApplyOptions{NoRestart: p.NoRestart, VerifyTimeout: p.Timeout, Runner: runner})
+	if err != nil {
+		return nil, err
+	}
+	if t, ok := a.Tester.(serverctl.HTTPDTester); ok {
+		if err := ownedByRoot(t.Binary); err != nil {
+			return nil, err
+		}
+	}
+	res, err := a.Apply(ctx, serverctl.Change{Old: cfg.Src, New: newText, Description: p.Description, UndoOf: p.UndoOf})
+	if err != nil {
+		return nil, err
+	}
+	out := &Result{OK: true, BackupID: res.Backup.ID, Restarted: res.Restarted, PID: res.PID, TookMS: res.Took.Milliseconds()}
+	for _, e := range a.Endpoints {
+		out.Endpoints = append(out.Endpoints, e.String())
+	}
+	return out, nil
+}
+
+// ErrTampered means a plan file does not hold the bytes the administrator
+// approved: it was changed after the prompt.
+var ErrTampered = errors.New("does not hold what the administrator approved (its SHA-256 differs); nothing was changed")
+
+// readVerified reads path once, without following a link, and returns its
+// bytes only when they hash to want.
+func readVerified(path, want string) ([]byte, error) {
+	f, err := openNoFollow(path)
+	if err != nil {
+		return nil, fmt.Errorf("elevate: open %s: %w", path, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("elevate: stat %s: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("elevate: %s is not a regular file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("elevate: read %s: %w", path, err)
+	}
+	if len(data) > maxFileSize || SHA256(data) != want {
+		return nil, fmt.Errorf("elevate: %s %w", path, ErrTampered)
+	}
+	return data, nil
+}
