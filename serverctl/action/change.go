@@ -1,0 +1,299 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/socketbar/socketbar/serverctl"
+	"github.com/socketbar/socketbar/serverctl/elevate"
+)
+
+// Proposal is a change to the Service Proxy config, computed but not yet
+// written: what a preview and a dry run show, and what Apply puts in place.
+type Proposal struct {
+	Target Target
+	// Config is the config file's path.
+	Config   string
+	Old, New []byte
+	// Description goes into the history ("add /ws/ → http://…").
+	Description string
+	// UndoOf names the history entry an undo reverts.
+	UndoOf string
+	// Notes are remarks for the person (a route that another rule shadows).
+	Notes []string
+	// Strategy and StrategyWhy say how an added route is written and why.
+	Strategy    serverctl.Strategy
+	StrategyWhy string
+	// Undoing is the entry an undo reverts; Lost the routes a reapply puts back.
+	Undoing *serverctl.BackupEntry
+	Lost    *serverctl.Drift
+
+	srv *serverctl.Server
+	cfg *serverctl.Config
+}
+
+// Changed reports whether the proposal changes the file at all.
+func (p *Proposal) Changed() bool { return p != nil && string(p.Old) != string(p.New) }
+
+// Diff is the change as a unified diff.
+func (p *Proposal) Diff() string {
+	return serverctl.UnifiedDiff(p.Config, p.Config+" (new)", p.Old, p.New)
+}
+
+// AddOptions ask for a WebSocket route.
+type AddOptions struct {
+	Target  Target
+	Path    string
+	Backend string
+	// Ports select the VirtualHosts by port; empty means the Server's web
+	// ports (443 and 80 on a real Server).
+	Ports    []string
+	Strategy serverctl.Strategy
+	// Replace allows replacing Socketbar's existing route for Path.
+	Replace bool
+}
+
+// ProposeAdd computes the change that adds a WebSocket route.
+func (l *Local) ProposeAdd(ctx context.Context, opts AddOptions) (*Proposal, error) {
+	srv, cfg, err := l.load(ctx, opts.Target)
+	if err != nil {
+		return nil, err
+	}
+	edit, err := cfg.AddRoute(serverctl.AddRequest{
+		Path: opts.Path, Backend: opts.Backend, Ports: opts.Ports, DefaultPorts: srv.WebPorts,
+		Strategy: opts.Strategy, Replace: opts.Replace, Apache: srv.Apache,
+	})
+	if err != nil {
+		return nil, err
+	}
+	p := proposal(opts.Target, srv, cfg, edit, fmt.Sprintf("add %s → %s (%s)", opts.Path, opts.Backend, edit.Strategy))
+	p.Strategy, p.StrategyWhy = edit.Strategy, edit.Why
+	return p, nil
+}
+
+// RemoveOptions ask to remove Socketbar's route for Path.
+type RemoveOptions struct {
+	Target Target
+	Path   string
+	// Ports select the VirtualHosts by port; empty means every one.
+	Ports []string
+}
+
+// ProposeRemove computes the change that removes Socketbar's route.
+func (l *Local) ProposeRemove(ctx context.Context, opts RemoveOptions) (*Proposal, error) {
+	srv, cfg, err := l.load(ctx, opts.Target)
+	if err != nil {
+		return nil, err
+	}
+	edit, err := cfg.RemoveRoute(opts.Path, opts.Ports)
+	if err != nil {
+		return nil, err
+	}
+	return proposal(opts.Target, srv, cfg, edit, "remove "+opts.Path), nil
+}
+
+// UndoOptions ask to put back the config as it was before a change.
+type UndoOptions struct {
+	Target Target
+	// To is the ID of the change to undo, or a unique prefix of it; empty
+	// means the newest change not yet undone.
+	To string
+}
+
+// ProposeUndo computes the change that reverts a change from the history.
+func (l *Local) ProposeUndo(ctx context.Context, opts UndoOptions) (*Proposal, error) {
+	srv, cfg, err := l.load(ctx, opts.Target)
+	if err != nil {
+		return nil, err
+	}
+	store := serverctl.BackupStoreFor(cfg.Path)
+	var entry serverctl.BackupEntry
+	if opts.To == "" {
+		if entry, err = store.UndoTarget(); err != nil {
+			return nil, ErrNothingToUndo
+		}
+	} else if entry, err = resolveBackup(store, opts.To); err != nil {
+		return nil, err
+	}
+	_, old, err := store.Load(entry.ID)
+	if err != nil {
+		return nil, err
+	}
+	p := proposal(opts.Target, srv, cfg, &serverctl.Edit{Old: cfg.Src, New: old}, "undo: "+entry.Description)
+	p.UndoOf, p.Undoing = entry.ID, &entry
+	return p, nil
+}
+
+// ErrNothingToUndo means the history has no change left to undo.
+var ErrNothingToUndo = errors.New("Socketbar has no change to undo")
+
+// resolveBackup finds the entry whose ID is id or starts with it.
+func resolveBackup(store serverctl.BackupStore, id string) (serverctl.BackupEntry, error) {
+	entries, err := store.List()
+	if err != nil {
+		return serverctl.BackupEntry{}, err
+	}
+	var found []serverctl.BackupEntry
+	for _, e := range entries {
+		if e.ID == id {
+			return e, nil
+		}
+		if strings.HasPrefix(e.ID, id) {
+			found = append(found, e)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		return serverctl.BackupEntry{}, &serverctl.InputError{Field: serverctl.FieldBackup, Remedy: serverctl.RemedyHistory,
+			Msg: fmt.Sprintf("%q is not the ID of a change in %s", id, store.Dir)}
+	}
+	var ids []string
+	for _, e := range found {
+		ids = append(ids, e.ID)
+	}
+	return serverctl.BackupEntry{}, &serverctl.InputError{Field: serverctl.FieldBackup,
+		Msg: fmt.Sprintf("%q starts %d IDs (%s); give more of it", id, len(found), strings.Join(ids, ", "))}
+}
+
+// ProposeReapply computes the change that puts back Socketbar's routes
+// that vanished from the config. A proposal that changes nothing means
+// nothing vanished.
+func (l *Local) ProposeReapply(ctx context.Context, t Target) (*Proposal, error) {
+	srv, cfg, err := l.load(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	d, err := serverctl.FindDrift(cfg, serverctl.BackupStoreFor(cfg.Path))
+	if err != nil {
+		return nil, err
+	}
+	if d == nil {
+		return proposal(t, srv, cfg, &serverctl.Edit{Old: cfg.Src, New: cfg.Src}, "reapply"), nil
+	}
+	edit, err := cfg.Reapply(d, srv.Apache)
+	if err != nil {
+		return nil, err
+	}
+	p := proposal(t, srv, cfg, edit, fmt.Sprintf("reapply %d route(s) lost since %s", len(d.Missing), d.Entry.ID))
+	p.Lost = d
+	return p, nil
+}
+
+func proposal(t Target, srv *serverctl.Server, cfg *serverctl.Config, edit *serverctl.Edit, desc string) *Proposal {
+	return &Proposal{Target: t, Config: cfg.Path, Old: edit.Old, New: edit.New, Description: desc, Notes: edit.Notes, srv: srv, cfg: cfg}
+}
+
+// ApplyOptions tune how a proposal is put in place.
+type ApplyOptions struct {
+	// NoRestart writes the file (after the config test) without restarting.
+	NoRestart bool
+	// Timeout is how long the Service Proxy may take to come back (default 15 s).
+	Timeout time.Duration
+	// Progress hears each step as it starts. Through the administrator
+	// prompt the steps run in another process: it hears StepElevate alone.
+	Progress func(serverctl.Step)
+}
+
+// StepElevate is the step of a transaction that runs as root after the
+// administrator prompt: test, backup, write, restart and verify in one.
+const StepElevate serverctl.Step = "elevate"
+
+// Applied says what a transaction did.
+type Applied struct {
+	BackupID  string
+	Restarted bool
+	PID       int
+	Took      time.Duration
+	// Endpoints are where the Service Proxy answered after the restart.
+	Endpoints []string
+	// Elevated is set when the change ran as root after the prompt.
+	Elevated bool
+}
+
+// Apply puts a proposal in place through Socketbar's transaction: config
+// test, backup, atomic write, restart, verify, rollback on failure. When
+// this user may not write the config or its backups, the same transaction
+// runs as root through the Elevator.
+func (l *Local) Apply(ctx context.Context, p *Proposal, opts ApplyOptions) (*Applied, error) {
+	if p == nil || p.cfg == nil {
+		return nil, errors.New("action: apply needs a proposal from Propose…")
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = 15 * time.Second
+	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(serverctl.Step) {}
+	}
+	ch := serverctl.Change{Old: p.Old, New: p.New, Description: p.Description, UndoOf: p.UndoOf}
+	a, err := p.srv.Applier(p.cfg, serverctl.ApplyOptions{HTTPD: p.Target.HTTPD, NoRestart: opts.NoRestart, VerifyTimeout: opts.Timeout, Runner: l.Runner})
+	if err != nil {
+		return nil, err
+	}
+	if nr := needsRoot(p.Config, a.Backups.Dir); nr != nil {
+		if l.Elevator == nil || nr.ReadOnly {
+			return nil, nr
+		}
+		progress(StepElevate)
+		res, err := l.Elevator.Apply(ctx, elevate.Plan{Root: p.srv.Root, NoRestart: opts.NoRestart, Timeout: opts.Timeout}, ch)
+		if err != nil {
+			return nil, err
+		}
+		return &Applied{BackupID: res.BackupID, Restarted: res.Restarted, PID: res.PID, Took: time.Duration(res.TookMS) * time.Millisecond, Endpoints: res.Endpoints, Elevated: true}, nil
+	}
+	a.Progress, a.AfterStep = progress, l.AfterStep
+	res, err := a.Apply(ctx, ch)
+	if err != nil {
+		return nil, err
+	}
+	out := &Applied{BackupID: res.Backup.ID, Restarted: res.Restarted, PID: res.PID, Took: res.Took}
+	for _, e := range a.Endpoints {
+		out.Endpoints = append(out.Endpoints, e.String())
+	}
+	return out, nil
+}
+
+// needsRoot says why this process cannot replace the config and write its
+// backups without help, or nil when it can.
+func needsRoot(config, backups string) *NeedsRootError {
+	check := []string{config, filepath.Dir(config)}
+	if _, err := os.Stat(backups); err == nil {
+		check = append(check, backups)
+	}
+	for _, p := range check {
+		if err := writeAccess(p); err != nil {
+			return &NeedsRootError{Path: p, ReadOnly: errors.Is(err, syscall.EROFS)}
+		}
+	}
+	return nil
+}
+
+// PortsOf turns VirtualHost names as people write them ("443", ":443",
+// "*:443", "443,80") into ports, sorted and without repeats.
+func PortsOf(names []string) []string {
+	seen := map[string]bool{}
+	var ports []string
+	for _, n := range names {
+		for _, part := range strings.Split(n, ",") {
+			part = strings.TrimSpace(part)
+			if i := strings.LastIndexByte(part, ':'); i >= 0 {
+				part = part[i+1:]
+			}
+			if !seen[part] {
+				seen[part] = true
+				ports = append(ports, part)
+			}
+		}
+	}
+	sort.Strings(ports)
+	return ports
+}

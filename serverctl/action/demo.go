@@ -1,0 +1,107 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/socketbar/socketbar/proxy"
+	"github.com/socketbar/socketbar/serverctl/demo"
+)
+
+// DemoOptions ask for the demo Server.
+type DemoOptions struct {
+	// Dir holds the demo tree (default: DefaultDemoDir).
+	Dir string
+	// Reset starts from a fresh tree (the demo's routes are lost).
+	Reset bool
+}
+
+// DefaultDemoDir is where the demo tree lives unless told otherwise:
+// socketbar/demo in the user's config folder.
+func DefaultDemoDir() (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("no user config folder for the demo: %w", err)
+	}
+	return filepath.Join(dir, "socketbar", "demo"), nil
+}
+
+// Demo is a running demo Server: its Service Proxy, Websites tier and
+// WebSocket echo app.
+type Demo struct {
+	*demo.State
+	echo *http.Server
+}
+
+// ErrNoHTTPD means the demo tree was made but cannot run without an Apache
+// httpd; it can still be browsed, linted and previewed.
+var ErrNoHTTPD = demo.ErrNoHTTPD
+
+// StartDemo makes (or reuses) the demo tree and starts it. With
+// ErrNoHTTPD the returned Demo has the tree's State and runs nothing.
+func (l *Local) StartDemo(ctx context.Context, opts DemoOptions) (*Demo, error) {
+	dir := opts.Dir
+	if dir == "" {
+		var err error
+		if dir, err = DefaultDemoDir(); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Reset {
+		if st, err := demo.Load(dir); err == nil {
+			st.Stop(ctx)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return nil, fmt.Errorf("reset the demo: %w", err)
+		}
+	}
+	st, err := demo.Prepare(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	d := &Demo{State: st}
+	if st.HTTPD == nil {
+		return d, ErrNoHTTPD
+	}
+	if d.echo, err = proxy.ServeEcho(fmt.Sprintf("127.0.0.1:%d", st.EchoPort)); err != nil {
+		return nil, &DemoPortError{Port: st.EchoPort, Err: err}
+	}
+	if err := st.Start(ctx); err != nil {
+		d.echo.Close()
+		return nil, &DemoPortError{Err: err}
+	}
+	return d, nil
+}
+
+// DemoPortError is a demo that could not start, most often because a port
+// it picked earlier is taken now; a reset picks new ones.
+type DemoPortError struct {
+	// Port is the echo app's port, 0 when the httpds failed.
+	Port int
+	Err  error
+}
+
+func (e *DemoPortError) Error() string {
+	if e.Port != 0 {
+		return fmt.Sprintf("start the demo's echo app on port %d: %v", e.Port, e.Err)
+	}
+	return e.Err.Error()
+}
+
+func (e *DemoPortError) Unwrap() error { return e.Err }
+
+// Stop stops the demo's httpds and its echo app.
+func (d *Demo) Stop(ctx context.Context) error {
+	var errs []error
+	if d.echo != nil {
+		errs = append(errs, d.echo.Close())
+	}
+	if d.State != nil && d.HTTPD != nil {
+		errs = append(errs, d.State.Stop(ctx))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,11 @@
+package action
+
+import "github.com/socketbar/socketbar/serverctl"
+
+// platformElevator: macOS asks for an administrator's password.
+func platformElevator(self string) Elevator {
+	if self == "" {
+		return nil
+	}
+	return PromptElevator{Runner: serverctl.ExecRunner{}, Self: self}
+}

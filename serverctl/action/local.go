@@ -1,0 +1,94 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/socketbar/socketbar/serverctl"
+)
+
+// Target says which Server an action works on.
+type Target struct {
+	// Root is the directory that stands for "/" ("" means "/").
+	Root string
+	// HTTPD overrides the httpd that is asked for its version and runs the
+	// config test (default: the launchd job's program, then ROOT/usr/sbin/httpd).
+	// The elevated half never takes it: as root, only the Server's own runs.
+	HTTPD string
+	// ApacheVersion (X.Y.Z) is assumed instead of asking httpd -v.
+	ApacheVersion string
+}
+
+// Local carries out actions on this machine. The zero value runs commands
+// for real and never elevates; New sets up elevation where the platform
+// has it.
+type Local struct {
+	// Runner runs httpd, launchctl and the like (nil: serverctl.ExecRunner).
+	Runner serverctl.Runner
+	// Elevator makes a change as root when this user may not write the
+	// config. Nil: such a change fails with *NeedsRootError.
+	Elevator Elevator
+	// AfterStep, when set, hears each finished step of a transaction run
+	// here (tests use it to kill the process between steps).
+	AfterStep func(serverctl.Step)
+}
+
+// New returns the Local for this platform: on macOS a change to a root
+// config goes through the administrator prompt, running the binary at self.
+func New(self string) *Local {
+	return &Local{Elevator: platformElevator(self)}
+}
+
+func (l *Local) runner() serverctl.Runner {
+	if l.Runner == nil {
+		return serverctl.ExecRunner{}
+	}
+	return l.Runner
+}
+
+// discover finds the Server of t.
+func (l *Local) discover(ctx context.Context, t Target) (*serverctl.Server, error) {
+	if t.ApacheVersion != "" {
+		if _, err := serverctl.ParseVersion(t.ApacheVersion); err != nil {
+			return nil, &serverctl.InputError{Field: serverctl.FieldApacheVersion, Msg: err.Error()}
+		}
+	}
+	return serverctl.Discover(ctx, serverctl.Options{Root: t.Root, ApacheVersion: t.ApacheVersion, HTTPD: t.HTTPD, Runner: l.Runner})
+}
+
+// load finds the Server of t and reads its Service Proxy config.
+func (l *Local) load(ctx context.Context, t Target) (*serverctl.Server, *serverctl.Config, error) {
+	srv, err := l.discover(ctx, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := serverctl.ReadConfig(srv.HostPath(srv.ConfigPath))
+	if err != nil {
+		return srv, nil, err
+	}
+	return srv, cfg, nil
+}
+
+// IsNoServer reports whether err says no Server was found.
+func IsNoServer(err error) bool {
+	var nf *serverctl.NotFoundError
+	return errors.As(err, &nf)
+}
+
+// NeedsRootError is a change this user may not write, with no way to ask
+// for an administrator here. Nothing was changed.
+type NeedsRootError struct {
+	// Path is the config (or the folder of its backups) that is not writable.
+	Path string
+	// ReadOnly is set when the file system itself is read-only, which no
+	// administrator can change.
+	ReadOnly bool
+}
+
+func (e *NeedsRootError) Error() string {
+	if e.ReadOnly {
+		return fmt.Sprintf("%s is on a read-only file system; nothing was changed", e.Path)
+	}
+	return fmt.Sprintf("this user may not write %s; nothing was changed", e.Path)
+}

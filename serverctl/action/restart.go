@@ -1,0 +1,61 @@
+package action
+
+import (
+	"context"
+	"time"
+
+	"github.com/socketbar/socketbar/serverctl"
+)
+
+// RestartOptions ask for a restart of the Service Proxy.
+type RestartOptions struct {
+	Target Target
+	// Timeout is how long it may take to come back (default 15 s).
+	Timeout time.Duration
+}
+
+// Restarted says how a restart went.
+type Restarted struct {
+	// Service names the driver (launchd, httpd).
+	Service   string
+	PID       int
+	Endpoints []string
+	Took      time.Duration
+}
+
+// ServiceError is a Service Proxy that did not come back, with the end of
+// its error log, where Apache says why.
+type ServiceError struct {
+	Err      error
+	ErrorLog string
+	LogTail  string
+}
+
+func (e *ServiceError) Error() string { return e.Err.Error() }
+func (e *ServiceError) Unwrap() error { return e.Err }
+
+// Restart restarts the Service Proxy and checks that it comes back:
+// running with a new pid and answering HTTP on every port it listens on.
+func (l *Local) Restart(ctx context.Context, opts RestartOptions) (*Restarted, error) {
+	srv, cfg, err := l.load(ctx, opts.Target)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = 15 * time.Second
+	}
+	a, err := srv.Applier(cfg, serverctl.ApplyOptions{HTTPD: opts.Target.HTTPD, VerifyTimeout: opts.Timeout, Runner: l.Runner})
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	pid, err := a.Restart(ctx)
+	if err != nil {
+		return nil, &ServiceError{Err: err, ErrorLog: a.ErrorLog, LogTail: a.ErrorLogTail()}
+	}
+	r := &Restarted{Service: a.Service.Name(), PID: pid, Took: time.Since(start)}
+	for _, e := range a.Endpoints {
+		r.Endpoints = append(r.Endpoints, e.String())
+	}
+	return r, nil
+}

@@ -1,0 +1,239 @@
+package action
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/socketbar/socketbar/serverctl"
+)
+
+// Status is what is known about a Server at one moment: what `socketbar
+// status` prints and what the app shows.
+type Status struct {
+	Target Target
+	Server *serverctl.Server
+	// Config is nil when the Service Proxy config cannot be read; ConfigErr says why.
+	Config    *serverctl.Config
+	ConfigErr error
+	// ModTime is the config file's, to notice changes on disk.
+	ModTime  time.Time
+	Routes   []serverctl.Route
+	Findings []serverctl.Finding
+	// Drift lists Socketbar routes that vanished since its last change.
+	Drift   *serverctl.Drift
+	History []serverctl.BackupEntry
+	Modules ModuleCheck
+	// Service is the Service Proxy's state; ServiceErr says why it is unknown.
+	Service    serverctl.ServiceState
+	ServiceErr error
+}
+
+// ModuleCheck says whether the module files the config loads exist.
+type ModuleCheck struct {
+	Count   int                `json:"modules"`
+	Missing []serverctl.Module `json:"missing_modules"`
+	// Checked is false when the modules' folders are not under the root
+	// (a copy of a Server's config files without its binaries).
+	Checked bool `json:"modules_checked"`
+}
+
+// RouteCounts counts routes as people count them: a route that is in both
+// the HTTPS and the HTTP VirtualHost is one route.
+type RouteCounts struct {
+	Rules, Routes, WebSocket, Managed int
+}
+
+// Counts counts the status's routes, each path and backend once.
+func (s *Status) Counts() RouteCounts {
+	var c RouteCounts
+	seen := map[[2]string]bool{}
+	for _, r := range s.Routes {
+		c.Rules++
+		key := [2]string{r.Path, r.Backend}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		c.Routes++
+		if r.WebSocket {
+			c.WebSocket++
+		}
+		if r.Managed {
+			c.Managed++
+		}
+	}
+	return c
+}
+
+// Status reads everything about the Server of t. The error is only for no
+// Server at all; a config that cannot be read is in ConfigErr.
+func (l *Local) Status(ctx context.Context, t Target) (*Status, error) {
+	srv, err := l.discover(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	s := &Status{Target: t, Server: srv}
+	cfg, err := serverctl.ReadConfig(srv.HostPath(srv.ConfigPath))
+	if err != nil {
+		s.ConfigErr = err
+		return s, nil
+	}
+	s.Config = cfg
+	if fi, err := os.Stat(cfg.Path); err == nil {
+		s.ModTime = fi.ModTime()
+	}
+	s.Routes = cfg.Routes()
+	s.Findings = cfg.Lint(serverctl.LintOptions{Apache: srv.Apache, Sites: readSites(srv.HostPath(serverctl.SitesDir))})
+	store := serverctl.BackupStoreFor(cfg.Path)
+	s.Drift, _ = serverctl.FindDrift(cfg, store)
+	s.History, _ = store.List()
+	s.Modules = checkModules(srv, cfg)
+	if a, err := srv.Applier(cfg, serverctl.ApplyOptions{HTTPD: t.HTTPD, Runner: l.Runner}); err != nil {
+		s.ServiceErr = err
+	} else {
+		s.Service, s.ServiceErr = a.Service.State(ctx)
+	}
+	return s, nil
+}
+
+// checkModules resolves the config's module files under the root and lists
+// the missing ones.
+func checkModules(srv *serverctl.Server, cfg *serverctl.Config) ModuleCheck {
+	mods := cfg.Modules(cfg.Vars(srv.Vars()))
+	mc := ModuleCheck{Count: len(mods)}
+	for _, m := range mods {
+		if _, err := os.Stat(filepath.Dir(srv.FilePath(m.Path))); err == nil {
+			mc.Checked = true
+		}
+	}
+	if !mc.Checked {
+		return mc
+	}
+	for _, m := range mods {
+		if _, err := os.Stat(srv.FilePath(m.Path)); err != nil {
+			mc.Missing = append(mc.Missing, m)
+		}
+	}
+	return mc
+}
+
+// readSites reads the Websites tier's site configs; unreadable ones are skipped.
+func readSites(dir string) map[string][]byte {
+	sites := map[string][]byte{}
+	paths, _ := filepath.Glob(filepath.Join(dir, "*.conf"))
+	for _, p := range paths {
+		if b, err := os.ReadFile(p); err == nil {
+			sites[p] = b
+		}
+	}
+	return sites
+}
+
+// RouteList is the Service Proxy's routes, in the order Apache matches them.
+type RouteList struct {
+	Config string            `json:"config"`
+	Routes []serverctl.Route `json:"routes"`
+}
+
+// Routes lists the routes of the Server of t.
+func (l *Local) Routes(ctx context.Context, t Target) (*RouteList, error) {
+	_, cfg, err := l.load(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	rl := &RouteList{Config: cfg.Path, Routes: cfg.Routes()}
+	if rl.Routes == nil {
+		rl.Routes = []serverctl.Route{}
+	}
+	return rl, nil
+}
+
+// LintOptions say what to lint: a config file on its own, or the Server's.
+type LintOptions struct {
+	Target Target
+	// File, when set, is linted instead of the Server's config; no Server
+	// is needed, and Target.ApacheVersion (if set) is the Apache assumed.
+	File string
+}
+
+// LintReport is lint's findings.
+type LintReport struct {
+	Config   string              `json:"config"`
+	Errors   int                 `json:"errors"`
+	Warnings int                 `json:"warnings"`
+	Findings []serverctl.Finding `json:"findings"`
+}
+
+// Lint finds what stops WebSockets in a Service Proxy config.
+func (l *Local) Lint(ctx context.Context, opts LintOptions) (*LintReport, error) {
+	var cfg *serverctl.Config
+	lo := serverctl.LintOptions{}
+	if opts.File != "" {
+		if v := opts.Target.ApacheVersion; v != "" {
+			ver, err := serverctl.ParseVersion(v)
+			if err != nil {
+				return nil, &serverctl.InputError{Field: serverctl.FieldApacheVersion, Msg: err.Error()}
+			}
+			lo.Apache = ver
+		}
+		var err error
+		if cfg, err = serverctl.ReadConfig(opts.File); err != nil {
+			return nil, err
+		}
+	} else {
+		srv, c, err := l.load(ctx, opts.Target)
+		if err != nil {
+			return nil, err
+		}
+		cfg, lo.Apache, lo.Sites = c, srv.Apache, readSites(srv.HostPath(serverctl.SitesDir))
+	}
+	r := &LintReport{Config: cfg.Path, Findings: cfg.Lint(lo)}
+	if r.Findings == nil {
+		r.Findings = []serverctl.Finding{}
+	}
+	for _, f := range r.Findings {
+		if f.Severity == serverctl.SeverityError {
+			r.Errors++
+		} else {
+			r.Warnings++
+		}
+	}
+	return r, nil
+}
+
+// History is Socketbar's changes to a config, newest first.
+type History struct {
+	// Dir is where the backups are.
+	Dir     string                  `json:"backups"`
+	Entries []serverctl.BackupEntry `json:"entries"`
+}
+
+// History lists the changes Socketbar made to the config of t.
+func (l *Local) History(ctx context.Context, t Target) (*History, error) {
+	_, cfg, err := l.load(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	store := serverctl.BackupStoreFor(cfg.Path)
+	entries, err := store.List()
+	if err != nil {
+		return nil, err
+	}
+	if entries == nil {
+		entries = []serverctl.BackupEntry{}
+	}
+	return &History{Dir: store.Dir, Entries: entries}, nil
+}
+
+// Undone returns the IDs of the entries that a later change undid.
+func Undone(entries []serverctl.BackupEntry) map[string]bool {
+	undone := map[string]bool{}
+	for _, e := range entries {
+		if e.UndoOf != "" {
+			undone[e.UndoOf] = true
+		}
+	}
+	return undone
+}
