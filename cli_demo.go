@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/socketbar/socketbar/serverctl/action"
+)
+
+var demoCommand = command{
+	name: "demo", summary: "Run a stand-in macOS Server on this machine to try Socketbar on.",
+	help: `A Server-shaped folder whose Service Proxy (the local Apache httpd, on free loopback
+ports) forwards to a Websites tier, plus a WebSocket echo app to route to. Point the
+other commands at it with --root DIR or SOCKETBAR_ROOT=DIR. Ctrl-C stops it.`,
+	flags: func(c *cli, fs *flag.FlagSet) func([]string) error {
+		dir := fs.String("dir", "", "`DIR` for the demo Server (default: socketbar/demo in the user's config folder)")
+		reset := fs.Bool("reset", false, "start again from a fresh demo tree (your demo routes are lost)")
+		return func([]string) error {
+			d, err := c.actions.StartDemo(c.ctx, action.DemoOptions{Dir: *dir, Reset: *reset})
+			if errors.Is(err, action.ErrNoHTTPD) {
+				fmt.Fprintf(c.stdout, "The demo Server is at %s, but no Apache httpd is installed here, so it cannot run.\n"+
+					"status, routes, lint and add --dry-run work on it (SOCKETBAR_ROOT=%s); to run it, install apache2 (Debian) and start socketbar demo again.\n", d.Root, d.Root)
+				return errReported
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, `The demo Server runs in %[1]s
+  Service Proxy:     %[2]s (TLS, self-signed) and %[3]s
+  Websites tier:     127.0.0.1:%[4]d and 127.0.0.1:%[5]d (behind the Service Proxy)
+  WebSocket echo app: %[6]s
+
+Try, in another terminal:
+  export SOCKETBAR_ROOT=%[1]q
+  socketbar test --insecure wss://127.0.0.1:%[7]d/echo/     # fails: no route yet
+  socketbar add /echo/ %[6]s
+  socketbar test --insecure wss://127.0.0.1:%[7]d/echo/     # works
+Press Ctrl-C to stop the demo.
+`, d.Root, d.HTTPSURL(), d.HTTPURL(), d.WebsitesHTTP, d.WebsitesHTTPS, d.EchoURL(), d.HTTPS)
+			<-c.ctx.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			if err := d.Stop(ctx); err != nil {
+				return fmt.Errorf("stop: %w", err)
+			}
+			fmt.Fprintln(c.stdout, "Stopped the demo.")
+			return nil
+		}
+	},
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/socketbar/socketbar/proxy"
+	"github.com/socketbar/socketbar/serverctl"
+	"github.com/socketbar/socketbar/serverctl/action"
+	"github.com/socketbar/socketbar/serverctl/elevate"
+)
+
+// usageError is a command line that cannot run: exit 2, nothing changed.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// errReported means the command has said what went wrong in its own
+// output (a failed test, lint errors): exit 1 without another message.
+var errReported = errors.New("reported")
+
+// cliField names an input the way the command line takes it.
+var cliField = map[serverctl.Field]string{
+	serverctl.FieldPath: "PATH", serverctl.FieldBackend: "BACKEND", serverctl.FieldStrategy: "--strategy",
+	serverctl.FieldVHost: "--vhost", serverctl.FieldApacheVersion: "--apache-version", serverctl.FieldBackup: "--to",
+	serverctl.FieldURL: "URL", serverctl.FieldOrigin: "--origin", serverctl.FieldHeader: "-H",
+	serverctl.FieldAddr: "--addr", serverctl.FieldRoute: "--route", serverctl.FieldFile: "--file", serverctl.FieldCert: "--cert/--key",
+}
+
+// cliRemedy says a way out in flags.
+var cliRemedy = map[serverctl.Remedy]string{
+	serverctl.RemedyReplace:       "pass --replace to change it",
+	serverctl.RemedyTunnel:        "use --strategy tunnel",
+	serverctl.RemedyApacheVersion: "pass --apache-version X.Y.Z, or use --strategy tunnel",
+	serverctl.RemedyChooseVHost:   "name one with --vhost PORT",
+	serverctl.RemedyHistory:       "see socketbar history",
+}
+
+// fail prints err for the command line and returns the exit code. This is
+// the one place where errors become words and exit codes.
+func (c *cli) fail(cmd string, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, errReported) {
+		return exitFailure
+	}
+	prefix := "socketbar: "
+	if cmd != "" {
+		prefix = "socketbar " + cmd + ": "
+	}
+	msg, code := describe(err)
+	fmt.Fprintf(c.stderr, "%s%s\n", prefix, msg)
+	return code
+}
+
+// describe words an error for the command line and picks its exit code.
+func describe(err error) (string, int) {
+	var (
+		usage *usageError
+		in    *serverctl.InputError
+		nf    *serverctl.NotFoundError
+		nh    *serverctl.NoHTTPDError
+		nr    *action.NeedsRootError
+		nm    *serverctl.NotManagedError
+		cte   *serverctl.ConfigTestError
+		rse   *serverctl.RestartError
+		svc   *action.ServiceError
+		inUse *proxy.AddrInUseError
+		noRt  *action.NoRouteError
+		dpe   *action.DemoPortError
+	)
+	switch {
+	case errors.As(err, &usage):
+		return usage.msg, exitUsage
+	case errors.As(err, &in):
+		msg := fmt.Sprintf("%s %s", cliField[in.Field], in.Msg)
+		if r := cliRemedy[in.Remedy]; r != "" {
+			msg += "; " + r
+		}
+		return msg + ". Nothing was changed.", exitUsage
+	case errors.As(err, &nf):
+		return fmt.Sprintf("no macOS Server found under %s. Looked for:\n  %s\nOn a Mac with Server 5 installed, run without --root; to try Socketbar elsewhere, run socketbar demo or point --root at a copy of a Server's files.",
+			nf.Root, strings.Join(nf.Looked, "\n  ")), exitFailure
+	case errors.As(err, &nh):
+		return fmt.Sprintf("%v; pass --httpd PATH. Nothing was changed.", nh), exitFailure
+	case errors.As(err, &nr) && nr.ReadOnly:
+		return fmt.Sprintf("%s is on a read-only file system, so no user can change it. Nothing was changed.", nr.Path), exitFailure
+	case errors.As(err, &nr):
+		return fmt.Sprintf("this user may not write %s. Run the command again with sudo. Nothing was changed.", nr.Path), exitFailure
+	case errors.Is(err, elevate.ErrCancelled):
+		return "you cancelled the administrator prompt. Nothing was changed.", exitFailure
+	case errors.As(err, &nm):
+		return nm.Msg + ". Nothing was changed.", exitFailure
+	case errors.As(err, &cte):
+		return fmt.Sprintf("%v\nFix the cause above; the config on disk was not changed.", cte), exitFailure
+	case errors.As(err, &rse):
+		msg := rse.Error()
+		if rse.RollbackErr != nil {
+			msg += fmt.Sprintf("\nRestore it with: socketbar undo --to %s", rse.Backup.ID)
+		}
+		return msg, exitFailure
+	case errors.Is(err, serverctl.ErrChangedOnDisk):
+		return fmt.Sprintf("%v\nSomething else (Server.app?) wrote the file meanwhile; nothing was changed. Run the command again.", err), exitFailure
+	case errors.Is(err, elevate.ErrTampered):
+		return fmt.Sprintf("%v\nAnother program changed the plan after you approved it.", err), exitFailure
+	case errors.As(err, &svc):
+		msg := svc.Error()
+		if svc.LogTail != "" {
+			msg += fmt.Sprintf("\nLast lines of %s:\n%s", svc.ErrorLog, svc.LogTail)
+		}
+		return msg, exitFailure
+	case errors.As(err, &inUse):
+		return fmt.Sprintf("%s is already in use. On a macOS Server the Service Proxy itself listens on 8443 for Calendar and Contacts; pick another port with --addr 127.0.0.1:18443.", inUse.Addr), exitFailure
+	case errors.Is(err, action.ErrNoRoutes):
+		return "no routes to serve; give one with --route /ws/=http://127.0.0.1:8000/ws/, or point --root at a Server (or at socketbar demo's folder).", exitUsage
+	case errors.Is(err, action.ErrNothingToUndo):
+		return "Socketbar has no change to undo; see socketbar history.", exitFailure
+	case errors.As(err, &noRt):
+		return noRt.Error() + "; see socketbar routes.", exitFailure
+	case errors.As(err, &dpe):
+		return dpe.Error() + "\nIf a port is taken, socketbar demo --reset picks new ones.", exitFailure
+	}
+	return strings.TrimPrefix(err.Error(), "serverctl: "), exitFailure
+}

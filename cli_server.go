@@ -1,0 +1,271 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/socketbar/socketbar/serverctl"
+	"github.com/socketbar/socketbar/serverctl/action"
+)
+
+// statusReport is the JSON of `socketbar status --json`.
+type statusReport struct {
+	Root          string                  `json:"root"`
+	ServerVersion string                  `json:"server_version"`
+	ServerBuild   string                  `json:"server_build,omitempty"`
+	ApacheVersion serverctl.Version       `json:"apache_version"`
+	ApacheSource  string                  `json:"apache_version_source,omitempty"`
+	ApacheError   string                  `json:"apache_version_error,omitempty"`
+	Config        string                  `json:"config"`
+	ErrorLog      string                  `json:"error_log"`
+	Defines       []string                `json:"defines"`
+	Environment   map[string]string       `json:"environment"`
+	Webapps       []serverctl.Webapp      `json:"webapps"`
+	Unreadable    []serverctl.FileProblem `json:"unreadable"`
+	Warnings      []serverctl.FileProblem `json:"warnings"`
+	ConfigError   string                  `json:"config_error,omitempty"`
+	action.ModuleCheck
+	// ServiceRunning and ServicePID say whether the Service Proxy runs;
+	// ServiceError why that is unknown.
+	ServiceRunning bool   `json:"service_running"`
+	ServicePID     int    `json:"service_pid,omitempty"`
+	ServiceError   string `json:"service_error,omitempty"`
+	// Routes counts each path and backend once, whatever the number of
+	// VirtualHosts it is in; RouteRules counts every rule.
+	Routes          int `json:"routes"`
+	RouteRules      int `json:"route_rules"`
+	ManagedRoutes   int `json:"managed_routes"`
+	WebSocketRoutes int `json:"websocket_routes"`
+	// Drift lists Socketbar routes recorded by the last change that the
+	// config no longer has (Server.app rewrote it).
+	Drift *serverctl.Drift `json:"drift,omitempty"`
+}
+
+var statusCommand = command{
+	name: "status", summary: "Show the Server, its Apache and the Service Proxy config.",
+	help: "Says whether the Service Proxy runs, counts its routes, checks its module files,\nand notices Socketbar routes that vanished when Server.app rewrote the config.",
+	flags: func(c *cli, fs *flag.FlagSet) func([]string) error {
+		t := c.targetFlags(fs, withRoot|withHTTPD|withApacheVersion)
+		asJSON := jsonFlag(fs)
+		return func([]string) error {
+			st, err := c.actions.Status(c.ctx, *t)
+			if err != nil {
+				return err
+			}
+			r := newStatusReport(st)
+			if *asJSON {
+				if err := c.writeJSON(r); err != nil {
+					return err
+				}
+			} else {
+				c.printStatus(st, r)
+			}
+			if r.ConfigError != "" {
+				return errReported
+			}
+			return nil
+		}
+	},
+}
+
+func newStatusReport(st *action.Status) statusReport {
+	srv := st.Server
+	r := statusReport{
+		Root: srv.Root, ServerVersion: srv.ServerVersion, ServerBuild: srv.ServerBuild,
+		ApacheVersion: srv.Apache, ApacheSource: srv.ApacheVersionSource, ApacheError: srv.ApacheVersionError,
+		Config: srv.HostPath(srv.ConfigPath), ErrorLog: srv.HostPath(srv.ErrorLogPath),
+		Defines: srv.Job.Defines, Environment: srv.Job.Environment, Webapps: srv.Webapps,
+		Unreadable: srv.Unreadable, Warnings: srv.Warnings, ModuleCheck: st.Modules, Drift: st.Drift,
+		ServiceRunning: st.Service.Running, ServicePID: st.Service.PID,
+	}
+	if st.ServiceErr != nil {
+		r.ServiceError = st.ServiceErr.Error()
+	}
+	if st.ConfigErr != nil {
+		r.ConfigError = st.ConfigErr.Error()
+	}
+	n := st.Counts()
+	r.Routes, r.RouteRules, r.ManagedRoutes, r.WebSocketRoutes = n.Routes, n.Rules, n.Managed, n.WebSocket
+	return r
+}
+
+func (c *cli) printStatus(st *action.Status, r statusReport) {
+	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	server := "macOS Server " + orUnknown(r.ServerVersion)
+	if r.ServerBuild != "" {
+		server += " (" + r.ServerBuild + ")"
+	}
+	fmt.Fprintf(w, "Server:\t%s\n", server)
+	apache := r.ApacheVersion.String()
+	if r.ApacheSource != "" {
+		apache += " (from " + r.ApacheSource + ")"
+	} else if r.ApacheError != "" {
+		apache += " (" + r.ApacheError + "; pass --apache-version X.Y.Z)"
+	}
+	fmt.Fprintf(w, "Apache:\t%s\n", apache)
+	switch {
+	case r.ServiceError != "":
+		fmt.Fprintf(w, "Service Proxy:\tstate unknown: %s\n", r.ServiceError)
+	case r.ServiceRunning:
+		fmt.Fprintf(w, "Service Proxy:\trunning (pid %d)\n", r.ServicePID)
+	case r.ConfigError == "":
+		fmt.Fprintf(w, "Service Proxy:\tSTOPPED: websites on this Server do not answer; start it with socketbar restart\n")
+	}
+	fmt.Fprintf(w, "Config:\t%s\n", r.Config)
+	fmt.Fprintf(w, "Error log:\t%s\n", r.ErrorLog)
+	fmt.Fprintf(w, "Defines:\t%s\n", orNone(strings.Join(r.Defines, " ")))
+	var env []string
+	for k, v := range r.Environment {
+		env = append(env, fmt.Sprintf("%s=%q", k, v))
+	}
+	sort.Strings(env)
+	fmt.Fprintf(w, "Environment:\t%s\n", orNone(strings.Join(env, " ")))
+	var apps []string
+	for _, a := range r.Webapps {
+		apps = append(apps, a.Name)
+	}
+	fmt.Fprintf(w, "Webapps:\t%s\n", orNone(strings.Join(apps, ", ")))
+	if r.ConfigError != "" {
+		fmt.Fprintf(w, "Routes:\tunknown: %s\n", r.ConfigError)
+	} else {
+		fmt.Fprintf(w, "Routes:\t%d (%d WebSocket, %d managed by Socketbar)\n", r.Routes, r.WebSocketRoutes, r.ManagedRoutes)
+	}
+	switch {
+	case r.ConfigError != "":
+	case !r.Checked:
+		fmt.Fprintf(w, "Modules:\t%d loaded; their files are not under this root, so not checked\n", r.Count)
+	case len(r.Missing) == 0:
+		fmt.Fprintf(w, "Modules:\t%d loaded, all files present\n", r.Count)
+	default:
+		for _, m := range r.Missing {
+			fmt.Fprintf(w, "Missing module:\t%s (line %d): %s does not exist; the Service Proxy will not start\n", m.Name, m.Line, st.Server.FilePath(m.Path))
+		}
+	}
+	if d := r.Drift; d != nil {
+		var lost []string
+		for _, m := range d.Missing {
+			lost = append(lost, m.Path+" in "+m.VHost)
+		}
+		fmt.Fprintf(w, "Drift:\t%d Socketbar route(s) missing since the config was rewritten at %s: %s. Run socketbar reapply.\n",
+			len(d.Missing), d.Changed.Local().Format(time.DateTime), strings.Join(lost, ", "))
+	}
+	for _, p := range r.Unreadable {
+		fmt.Fprintf(w, "Unreadable:\t%s: %s\n", p.Path, p.Reason)
+	}
+	for _, p := range r.Warnings {
+		fmt.Fprintf(w, "Warning:\t%s: %s\n", p.Path, p.Reason)
+	}
+	w.Flush()
+}
+
+var routesCommand = command{
+	name: "routes", summary: "List the Service Proxy's proxy routes in the order Apache matches them.",
+	help: "Every proxy route of the Service Proxy config, per VirtualHost, in the order Apache\nmatches them (RewriteRule [P] first, then ProxyPass/ProxyPassMatch in file order).",
+	flags: func(c *cli, fs *flag.FlagSet) func([]string) error {
+		t := c.targetFlags(fs, withRoot)
+		asJSON := jsonFlag(fs)
+		return func([]string) error {
+			rl, err := c.actions.Routes(c.ctx, *t)
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				return c.writeJSON(rl)
+			}
+			fmt.Fprintf(c.stdout, "%s\n\n", rl.Config)
+			w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "VHOST\tPATH\tBACKEND\tLINE\tWEBSOCKET\tNOTES")
+			for _, r := range rl.Routes {
+				var notes []string
+				if r.Managed {
+					notes = append(notes, "managed")
+				}
+				if r.Shadowed {
+					notes = append(notes, fmt.Sprintf("shadowed by line %d", r.ShadowedBy))
+				}
+				if len(r.Conditions) > 0 {
+					notes = append(notes, "conditional")
+				}
+				ws := "no"
+				if r.WebSocket {
+					ws = "yes"
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\n", r.VHost, r.Path, r.Backend, r.Line, ws, strings.Join(notes, ", "))
+			}
+			return w.Flush()
+		}
+	},
+}
+
+var lintCommand = command{
+	name: "lint", summary: "Find mistakes that stop WebSockets in the Service Proxy config.",
+	help: "Missing modules, shadowed routes, rules that turn upgrades into plain HTTP, and\nWebSocket rules put in the Websites tier. Exits 1 when there are errors.",
+	flags: func(c *cli, fs *flag.FlagSet) func([]string) error {
+		t := c.targetFlags(fs, withRoot|withApacheVersion)
+		file := fs.String("file", "", "lint this config `FILE` instead of the Server's (no Server needed)")
+		asJSON := jsonFlag(fs)
+		return func([]string) error {
+			r, err := c.actions.Lint(c.ctx, action.LintOptions{Target: *t, File: *file})
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				if err := c.writeJSON(r); err != nil {
+					return err
+				}
+			} else {
+				for _, f := range r.Findings {
+					loc := f.File
+					if f.Line > 0 {
+						loc = fmt.Sprintf("%s:%d", f.File, f.Line)
+					}
+					fmt.Fprintf(c.stdout, "%s: %s: %s\n    fix: %s\n", loc, f.Severity, f.Message, f.Fix)
+				}
+				fmt.Fprintf(c.stdout, "%s: %d error(s), %d warning(s)\n", r.Config, r.Errors, r.Warnings)
+			}
+			if r.Errors > 0 {
+				return errReported
+			}
+			return nil
+		}
+	},
+}
+
+var historyCommand = command{
+	name: "history", summary: "List Socketbar's changes and their backups.",
+	help: "Socketbar's changes to the Service Proxy config, newest first, with the backups\nthat undo uses (the last 20 are kept).",
+	flags: func(c *cli, fs *flag.FlagSet) func([]string) error {
+		t := c.targetFlags(fs, withRoot)
+		asJSON := jsonFlag(fs)
+		return func([]string) error {
+			h, err := c.actions.History(c.ctx, *t)
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				return c.writeJSON(h)
+			}
+			if len(h.Entries) == 0 {
+				fmt.Fprintln(c.stdout, "Socketbar has not changed the Service Proxy config yet.")
+				return nil
+			}
+			undone := action.Undone(h.Entries)
+			w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "ID\tWHEN\tCHANGE")
+			for _, e := range h.Entries {
+				desc := e.Description
+				if undone[e.ID] {
+					desc += " (undone)"
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\n", e.ID, e.Time.Local().Format(time.DateTime), desc)
+			}
+			w.Flush()
+			fmt.Fprintf(c.stdout, "\nBackups are in %s. `socketbar undo` reverts the newest change not yet undone; `socketbar undo --to ID` a chosen one.\n", h.Dir)
+			return nil
+		}
+	},
+}
