@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/socketbar/socketbar/serverctl"
+	"github.com/socketbar/socketbar/serverctl/action"
 )
 
 // Strategy choices as shown in the form.
@@ -34,14 +36,14 @@ type addRouteForm struct {
 	preview               *widget.TextGrid
 	apply                 *widget.Button
 	steps                 *fyne.Container
-	edit                  *serverctl.Edit
+	proposal              *action.Proposal
 	// result is the last Apply's outcome; it stays on screen until the
 	// person edits the form, also across reloads.
 	result string
 }
 
 func (u *ui) showAddRoute(path, backend string) {
-	u.window("add", "Socketbar — Add WebSocket Route", fyne.NewSize(860, 640), func(w fyne.Window) fyne.CanvasObject {
+	u.window(winAdd, "Socketbar — Add WebSocket Route", fyne.NewSize(860, 640), func(w fyne.Window) fyne.CanvasObject {
 		f := &addRouteForm{u: u, w: w, path: widget.NewEntry(), backend: widget.NewEntry(),
 			pathMsg: widget.NewLabel(""), backendMsg: widget.NewLabel(""), hosts: map[string]*widget.Check{},
 			hostBox: container.NewHBox(), strategyWhy: widget.NewLabel(""), applyMsg: widget.NewLabel(""),
@@ -67,7 +69,7 @@ func (u *ui) showAddRoute(path, backend string) {
 		bottom := container.NewVBox(widget.NewSeparator(), f.steps, container.NewBorder(nil, nil, nil, f.apply, f.applyMsg))
 		previewBox := container.NewBorder(widget.NewLabelWithStyle("Change to apache_serviceproxy.conf", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil,
 			container.NewScroll(f.preview))
-		u.follow("add", func(*Snapshot) { f.setHosts(); f.recompute() })
+		u.follow(winAdd, func(*Snapshot) { f.setHosts(); f.recompute() })
 		u.addForm = f
 		return container.NewBorder(form, bottom, nil, nil, previewBox)
 	})
@@ -116,6 +118,8 @@ func (f *addRouteForm) setHosts() {
 	}
 }
 
+// selectedPorts are the ticked VirtualHosts' ports; nil when they are the
+// Server's web ports, which is what the action does by default.
 func (f *addRouteForm) selectedPorts() []string {
 	var ports []string
 	for p, c := range f.hosts {
@@ -124,6 +128,14 @@ func (f *addRouteForm) selectedPorts() []string {
 		}
 	}
 	sort.Strings(ports)
+	web := append([]string(nil), f.u.current().Server.WebPorts...)
+	sort.Strings(web)
+	if slices.Equal(ports, web) {
+		return nil
+	}
+	if ports == nil {
+		ports = []string{}
+	}
 	return ports
 }
 
@@ -147,7 +159,7 @@ func (f *addRouteForm) recompute() {
 
 func (f *addRouteForm) check() {
 	s := f.u.current()
-	f.edit = nil
+	f.proposal = nil
 	f.apply.Disable()
 	setMessage(f.pathMsg, "")
 	setMessage(f.backendMsg, "")
@@ -159,47 +171,58 @@ func (f *addRouteForm) check() {
 	path, backend := strings.TrimSpace(f.path.Text), strings.TrimSpace(f.backend.Text)
 	strategy, why, serr := serverctl.ResolveStrategy(f.chosenStrategy(), s.Server.Apache)
 	if serr != nil {
-		f.strategyWhy.SetText("⚠ " + inputMessage(serr))
+		f.strategyWhy.SetText("⚠ " + errorMessage(serr))
 	} else {
 		f.strategyWhy.SetText(fmt.Sprintf("Writes %s: %s.", strategy, why))
 	}
+	// The library's own validators, so each field shows its own problem.
 	if path != "" {
 		if err := serverctl.ValidatePath(path); err != nil {
-			setMessage(f.pathMsg, "⚠ "+inputMessage(err))
+			setMessage(f.pathMsg, "⚠ "+errorMessage(err))
 		}
 	}
 	if backend != "" {
 		if _, err := serverctl.ValidateBackend(backend); err != nil {
-			setMessage(f.backendMsg, "⚠ "+inputMessage(err))
+			setMessage(f.backendMsg, "⚠ "+errorMessage(err))
 		}
 	}
-	if path == "" || backend == "" || f.pathMsg.Text != "" || f.backendMsg.Text != "" || serr != nil {
+	switch {
+	case path == "" || backend == "":
 		f.applyMsg.SetText("Fill in a path and a backend to see the change.")
+		return
+	case f.pathMsg.Text != "" || f.backendMsg.Text != "" || serr != nil:
+		f.applyMsg.SetText("Fix what is marked ⚠ to see the change.")
 		return
 	}
 	ports := f.selectedPorts()
-	if len(ports) == 0 {
+	if ports != nil && len(ports) == 0 {
 		f.applyMsg.SetText("Choose at least one VirtualHost.")
 		return
 	}
-	edit, err := s.Config.AddRoute(serverctl.AddRequest{Path: path, Backend: backend, Ports: ports, Strategy: f.chosenStrategy(), Apache: s.Server.Apache})
+	p, err := f.u.actions.ProposeAdd(f.u.ctx, f.addOptions(s, path, backend, ports))
 	if err != nil {
 		var in *serverctl.InputError
-		if errors.As(err, &in) && in.Field == "BACKEND" {
-			setMessage(f.backendMsg, "⚠ "+inputMessage(err))
+		if errors.As(err, &in) && in.Field == serverctl.FieldBackend {
+			setMessage(f.backendMsg, "⚠ "+errorMessage(err))
 		} else {
-			f.applyMsg.SetText("⚠ " + inputMessage(err))
+			f.applyMsg.SetText("⚠ " + errorMessage(err))
 		}
 		return
 	}
-	if !edit.Changed() {
+	if !p.Changed() {
 		f.applyMsg.SetText("The config already has this route; nothing to change.")
 		return
 	}
-	f.edit = edit
-	f.preview.SetText(serverctl.UnifiedDiff("apache_serviceproxy.conf", "apache_serviceproxy.conf (new)", edit.Old, edit.New))
-	f.applyMsg.SetText(strings.Join(edit.Notes, "\n"))
+	f.proposal = p
+	f.preview.SetText(p.Diff())
+	f.applyMsg.SetText(strings.Join(p.Notes, "\n"))
 	f.apply.Enable()
+}
+
+// addOptions is what the form asks of the action layer: the same options
+// `socketbar add --root ROOT PATH BACKEND` gives it for the same input.
+func (f *addRouteForm) addOptions(s *Snapshot, path, backend string, ports []string) action.AddOptions {
+	return action.AddOptions{Target: s.target(), Path: path, Backend: backend, Ports: ports, Strategy: f.chosenStrategy()}
 }
 
 // setMessage shows a field's message under it, or hides the line.
@@ -212,28 +235,15 @@ func setMessage(l *widget.Label, text string) {
 	}
 }
 
-// inputMessage is an error as a sentence: "PATH must start with /…".
-func inputMessage(err error) string {
-	var in *serverctl.InputError
-	if errors.As(err, &in) {
-		field := map[string]string{"PATH": "Path", "BACKEND": "Backend", "--strategy": "Strategy", "--vhost": "VirtualHost"}[in.Field]
-		if field == "" {
-			field = in.Field
-		}
-		return field + " " + in.Msg + "."
-	}
-	return err.Error()
-}
-
 var applySteps = []serverctl.Step{serverctl.StepTest, serverctl.StepBackup, serverctl.StepWrite, serverctl.StepRestart, serverctl.StepVerify}
 
 // onApply runs the change through the transaction in the background,
 // showing each step as it starts.
 func (f *addRouteForm) onApply() {
-	if f.edit == nil {
+	p := f.proposal
+	if p == nil {
 		return
 	}
-	s := f.u.current()
 	labels := map[serverctl.Step]*widget.Label{}
 	f.steps.RemoveAll()
 	for _, st := range applySteps {
@@ -253,26 +263,25 @@ func (f *addRouteForm) onApply() {
 			l.SetText("● " + st.Label() + "…")
 		}
 	}
-	ch := serverctl.Change{Old: f.edit.Old, New: f.edit.New, Description: fmt.Sprintf("add %s → %s (%s)", strings.TrimSpace(f.path.Text), strings.TrimSpace(f.backend.Text), f.edit.Strategy)}
 	go func() {
-		res, err := f.u.actions.Apply(f.u.ctx, s, ch, func(st serverctl.Step) { fyne.Do(func() { mark(st) }) })
+		res, err := f.u.actions.Apply(f.u.ctx, p, action.ApplyOptions{Progress: func(st serverctl.Step) { fyne.Do(func() { mark(st) }) }})
 		fyne.Do(func() {
 			if err != nil {
 				if l, ok := labels[current]; ok {
 					l.SetText("✗ " + current.Label())
 				}
-				f.result = "✗ " + err.Error()
+				f.result = "✗ " + errorMessage(err)
 				f.applyMsg.SetText(f.result)
-				f.u.report(f.w, "Add WebSocket Route", err, "")
+				f.u.report(f.w, "Add WebSocket Route", errors.New(errorMessage(err)), "")
 			} else {
 				mark("")
-				msg := fmt.Sprintf("✓ Added. Backup %s.", res.Backup.ID)
+				msg := fmt.Sprintf("✓ Added. Backup %s.", res.BackupID)
 				if res.Restarted {
-					msg += fmt.Sprintf(" The Service Proxy runs again (pid %d) after %s.", res.PID, res.Took.Round(1e6))
+					msg += fmt.Sprintf(" The Service Proxy runs again (pid %d) after %s.", res.PID, since(res.Took))
 				}
 				f.result = msg
 				f.applyMsg.SetText(msg)
-				if _, open := f.u.windows["add"]; !open {
+				if _, open := f.u.windows[winAdd]; !open {
 					f.u.report(nil, "Add WebSocket Route", nil, msg)
 				}
 			}

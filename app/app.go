@@ -27,6 +27,7 @@ import (
 	_ "github.com/socketbar/socketbar/app/posixlocale" // before Fyne's lang init
 	"github.com/socketbar/socketbar/assets"
 	"github.com/socketbar/socketbar/serverctl"
+	"github.com/socketbar/socketbar/serverctl/action"
 )
 
 // ID is the application identifier (also in FyneApp.toml).
@@ -38,8 +39,8 @@ type Options struct {
 	Root string
 	// Version is Socketbar's, shown in About.
 	Version string
-	// Actions does the work (default ServerActions).
-	Actions Actions
+	// Actions does the work: the same action layer as the CLI's.
+	Actions action.Actions
 	// Show opens these windows at start ("routes", "add", "test", "proxy",
 	// "log", "about"), for scripts and screenshots; "add:PATH=BACKEND" and
 	// "test:URL" fill in the form (a test also runs), "proxy:start" starts
@@ -50,18 +51,22 @@ type Options struct {
 // ui is the running app: the state it shows and the windows it has open.
 type ui struct {
 	app     fyne.App
-	actions Actions
+	actions action.Actions
+	// ctx ends when the app quits: the watcher and any work in flight stop.
 	ctx     context.Context
+	cancel  context.CancelFunc
 	version string
 
 	mu   sync.Mutex // guards snap for the watcher goroutine
 	snap *Snapshot
 
 	menu    *fyne.Menu
-	windows map[string]fyne.Window
-	// listeners are the open windows that follow the snapshot, by name.
-	listeners map[string]func(*Snapshot)
+	windows map[windowID]fyne.Window
+	// listeners are the open windows that follow the snapshot.
+	listeners map[windowID]func(*Snapshot)
 	proxy     *testProxy
+	// demo is the demo Server this app started; it stops with the app.
+	demo *action.Demo
 	// addForm and testView are the forms of the open windows.
 	addForm  *addRouteForm
 	testView *testView
@@ -76,12 +81,7 @@ func Run(a fyne.App, opts Options) {
 		}
 		go u.watch()
 	})
-	a.Lifecycle().SetOnStopped(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		u.proxy.stop()
-		u.actions.StopDemo(ctx)
-	})
+	a.Lifecycle().SetOnStopped(u.stop)
 	_, hasTray := a.(desktop.App)
 	switch {
 	case len(opts.Show) > 0:
@@ -98,14 +98,27 @@ func Run(a fyne.App, opts Options) {
 	a.Run()
 }
 
+// stop ends what the app started: its watcher, the test proxy and the demo.
+func (u *ui) stop() {
+	u.cancel()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	u.proxy.stop()
+	if u.demo != nil {
+		u.demo.Stop(ctx)
+		u.demo = nil
+	}
+}
+
 func newUI(a fyne.App, opts Options) *ui {
 	if opts.Actions == nil {
-		opts.Actions = &ServerActions{}
+		opts.Actions = &action.Local{}
 	}
-	u := &ui{app: a, actions: opts.Actions, ctx: context.Background(), version: opts.Version, windows: map[string]fyne.Window{}, listeners: map[string]func(*Snapshot){}}
-	u.proxy = newTestProxy()
+	u := &ui{app: a, actions: opts.Actions, version: opts.Version, windows: map[windowID]fyne.Window{}, listeners: map[windowID]func(*Snapshot){}}
+	u.ctx, u.cancel = context.WithCancel(context.Background())
+	u.proxy = &testProxy{}
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
-	u.snap = u.actions.Load(u.ctx, opts.Root)
+	u.snap = load(u.ctx, u.actions, opts.Root)
 	u.menu = fyne.NewMenu("Socketbar")
 	u.buildMenu()
 	if desk, ok := a.(desktop.App); ok {
@@ -132,29 +145,29 @@ func trayIcon() fyne.Resource {
 // show opens a window by name.
 func (u *ui) show(spec string) {
 	name, arg, _ := strings.Cut(spec, ":")
-	switch name {
-	case "routes":
+	switch windowID(name) {
+	case winRoutes:
 		u.showRoutes()
-	case "add":
+	case winAdd:
 		path, backend, _ := strings.Cut(arg, "=")
 		u.showAddRoute(path, backend)
-	case "test":
+	case winTest:
 		u.showTest(arg)
-	case "proxy":
+	case winProxy:
 		u.showProxy()
 		if arg == "start" && !u.proxy.running() {
 			u.toggleProxy()
 		}
-	case "log":
+	case winLog:
 		u.showLog()
-	case "about":
+	case winAbout:
 		u.showAbout()
 	}
 }
 
 // window returns the open window of a kind, or makes it with build; each
 // kind is open at most once.
-func (u *ui) window(name, title string, size fyne.Size, build func(w fyne.Window) fyne.CanvasObject) fyne.Window {
+func (u *ui) window(name windowID, title string, size fyne.Size, build func(w fyne.Window) fyne.CanvasObject) fyne.Window {
 	if w, ok := u.windows[name]; ok {
 		w.Show()
 		w.RequestFocus()
@@ -192,13 +205,13 @@ func (u *ui) setSnapshot(s *Snapshot) {
 }
 
 // follow makes the window called name hear every new snapshot while open.
-func (u *ui) follow(name string, fn func(*Snapshot)) { u.listeners[name] = fn }
+func (u *ui) follow(name windowID, fn func(*Snapshot)) { u.listeners[name] = fn }
 
 // reload reads the Server again in the background and shows the result.
 func (u *ui) reload() {
 	root := u.current().Root
 	go func() {
-		s := u.actions.Load(u.ctx, root)
+		s := load(u.ctx, u.actions, root)
 		fyne.Do(func() { u.setSnapshot(s) })
 	}()
 }
@@ -208,14 +221,19 @@ func (u *ui) reload() {
 func (u *ui) watch() {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
-	for range t.C {
+	for {
+		select {
+		case <-u.ctx.Done():
+			return
+		case <-t.C:
+		}
 		s := u.current()
 		if s.Config == nil {
 			continue
 		}
 		fi, err := os.Stat(s.Config.Path)
 		if err == nil && !fi.ModTime().Equal(s.ModTime) {
-			fresh := u.actions.Load(u.ctx, s.Root)
+			fresh := load(u.ctx, u.actions, s.Root)
 			fyne.Do(func() { u.setSnapshot(fresh) })
 		}
 	}
@@ -257,19 +275,19 @@ func (u *ui) restartService() {
 		return
 	}
 	go func() {
-		pid, err := u.actions.Restart(u.ctx, s)
+		r, err := u.actions.Restart(u.ctx, action.RestartOptions{Target: s.target()})
 		fyne.Do(func() {
-			u.app.SendNotification(fyne.NewNotification("Restart Service Proxy", restartMessage(pid, err)))
+			u.app.SendNotification(fyne.NewNotification("Restart Service Proxy", restartMessage(r, err)))
 			u.reload()
 		})
 	}()
 }
 
-func restartMessage(pid int, err error) string {
+func restartMessage(r *action.Restarted, err error) string {
 	if err != nil {
-		return "The Service Proxy did not come back: " + err.Error()
+		return "The Service Proxy did not come back: " + errorMessage(err)
 	}
-	return fmt.Sprintf("The Service Proxy runs again (pid %d) and answers on its ports.", pid)
+	return fmt.Sprintf("The Service Proxy runs again (pid %d) and answers on its ports.", r.PID)
 }
 
 // undoLast reverts the newest change not yet undone, after asking.
@@ -278,24 +296,18 @@ func (u *ui) undoLast(parent fyne.Window) {
 	if s.Config == nil {
 		return
 	}
-	store := serverctl.BackupStoreFor(s.Config.Path)
-	entry, err := store.UndoTarget()
+	p, err := u.actions.ProposeUndo(u.ctx, action.UndoOptions{Target: s.target()})
 	if err != nil {
-		u.app.SendNotification(fyne.NewNotification("Undo", "Socketbar has no change to undo."))
-		return
-	}
-	_, old, err := store.Load(entry.ID)
-	if err != nil {
-		u.app.SendNotification(fyne.NewNotification("Undo", err.Error()))
+		u.app.SendNotification(fyne.NewNotification("Undo", errorMessage(err)))
 		return
 	}
 	run := func() {
 		go func() {
-			_, err := u.actions.Apply(u.ctx, s, serverctl.Change{Old: s.Config.Src, New: old, Description: "undo: " + entry.Description, UndoOf: entry.ID}, func(serverctl.Step) {})
+			_, err := u.actions.Apply(u.ctx, p, action.ApplyOptions{})
 			fyne.Do(func() {
-				msg := "Undid “" + entry.Description + "”; the Service Proxy runs with the previous config."
+				msg := "Undid “" + p.Undoing.Description + "”; the Service Proxy runs with the previous config."
 				if err != nil {
-					msg = "Undo failed: " + err.Error()
+					msg = "Undo failed: " + errorMessage(err)
 				}
 				u.app.SendNotification(fyne.NewNotification("Undo", msg))
 				u.reload()
@@ -306,7 +318,7 @@ func (u *ui) undoLast(parent fyne.Window) {
 		run()
 		return
 	}
-	dialog.ShowConfirm("Undo last change", fmt.Sprintf("Undo “%s” from %s?", entry.Description, entry.Time.Local().Format("2 Jan 15:04")), func(ok bool) {
+	dialog.ShowConfirm("Undo last change", fmt.Sprintf("Undo “%s” from %s?", p.Undoing.Description, p.Undoing.Time.Local().Format("2 Jan 15:04")), func(ok bool) {
 		if ok {
 			run()
 		}
@@ -315,18 +327,25 @@ func (u *ui) undoLast(parent fyne.Window) {
 
 // startDemo starts the demo Server and switches the app to it.
 func (u *ui) startDemo(parent fyne.Window) {
-	prog := dialog.NewCustomWithoutButtons("Starting the demo Server", newBusy("Extracting the demo and starting its Apache…"), parent)
+	var prog dialog.Dialog // none from the tray menu with no window open
 	if parent != nil {
+		prog = dialog.NewCustomWithoutButtons("Starting the demo Server", newBusy("Extracting the demo and starting its Apache…"), parent)
 		prog.Show()
 	}
 	go func() {
-		root, err := u.actions.StartDemo(u.ctx)
-		s := u.actions.Load(u.ctx, root)
+		d, err := u.actions.StartDemo(u.ctx, action.DemoOptions{})
+		var s *Snapshot
+		if d != nil {
+			s = load(u.ctx, u.actions, d.Root)
+		}
 		fyne.Do(func() {
-			if parent != nil {
+			if prog != nil {
 				prog.Hide()
 			}
-			if root != "" {
+			if err == nil {
+				u.demo = d
+			}
+			if s != nil {
 				u.setSnapshot(s)
 			}
 			if err != nil {
@@ -336,6 +355,19 @@ func (u *ui) startDemo(parent fyne.Window) {
 	}()
 }
 
-func routeLabel(path, backend string) string {
-	return path + " → " + strings.TrimSuffix(backend, "$1")
+func routeLabel(r serverctl.Route) string {
+	return r.Path + " → " + r.BaseBackend()
 }
+
+// windowID names a kind of window; each is open at most once.
+type windowID string
+
+// The app's windows. Their names are also what Options.Show takes.
+const (
+	winRoutes windowID = "routes"
+	winAdd    windowID = "add"
+	winTest   windowID = "test"
+	winProxy  windowID = "proxy"
+	winLog    windowID = "log"
+	winAbout  windowID = "about"
+)

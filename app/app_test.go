@@ -8,8 +8,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,56 +20,13 @@ import (
 	"github.com/socketbar/socketbar/proxy"
 	"github.com/socketbar/socketbar/proxy/wstest"
 	"github.com/socketbar/socketbar/serverctl"
+	"github.com/socketbar/socketbar/serverctl/action"
+	"github.com/socketbar/socketbar/serverctl/action/actiontest"
 	"github.com/socketbar/socketbar/serverctl/apachetest"
 	"github.com/socketbar/socketbar/serverctl/demo"
 )
 
-// fakeActions reads real Server trees but records changes instead of
-// applying them; Test runs the real connection test.
-type fakeActions struct {
-	*ServerActions
-	mu      sync.Mutex
-	applied []serverctl.Change
-	steps   []serverctl.Step
-	fail    error
-	// demoRoot is what StartDemo returns.
-	demoRoot string
-}
-
-func (f *fakeActions) Apply(_ context.Context, _ *Snapshot, ch serverctl.Change, progress func(serverctl.Step)) (*serverctl.Result, error) {
-	for _, s := range applySteps {
-		progress(s)
-		f.mu.Lock()
-		f.steps = append(f.steps, s)
-		f.mu.Unlock()
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.fail != nil {
-		return nil, f.fail
-	}
-	f.applied = append(f.applied, ch)
-	return &serverctl.Result{Backup: serverctl.BackupEntry{ID: "test-backup"}, Restarted: true, PID: 4711, Took: 1500 * time.Millisecond}, nil
-}
-
-func (f *fakeActions) Restart(context.Context, *Snapshot) (int, error) { return 4711, nil }
-
-func (f *fakeActions) StartDemo(context.Context) (string, error) {
-	if f.demoRoot == "" {
-		return "", errors.New("no demo in this test")
-	}
-	return f.demoRoot, nil
-}
-
-func (f *fakeActions) StopDemo(context.Context) error { return nil }
-
-func (f *fakeActions) changes() []serverctl.Change {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]serverctl.Change(nil), f.applied...)
-}
-
-func newFake() *fakeActions { return &fakeActions{ServerActions: &ServerActions{}} }
+func newFake() *actiontest.Recorder { return &actiontest.Recorder{} }
 
 // fixture copies a fixture Server tree to a folder the test may change.
 func fixture(t *testing.T, version string) string {
@@ -139,7 +96,7 @@ func TestTrayMenu(t *testing.T) {
 		t.Errorf("menu = %q\nwant   %q", got, want)
 	}
 	status := u.menu.Items[0]
-	if !status.Disabled || !strings.Contains(status.Label, "Apache unknown") || !strings.Contains(status.Label, "22 routes, 2 WebSocket") || !strings.HasPrefix(status.Label, "⚠") {
+	if !status.Disabled || !strings.Contains(status.Label, "Apache unknown") || !strings.Contains(status.Label, "12 routes, 1 WebSocket") || !strings.HasPrefix(status.Label, "⚠") {
 		// the fixture's Websites tier holds a WebSocket rule: a lint error
 		t.Errorf("status line = %q", status.Label)
 	}
@@ -150,14 +107,14 @@ func TestTrayMenu(t *testing.T) {
 	if !menuItem(t, u.menu, itemUndo).Disabled {
 		t.Error("Undo is enabled without history")
 	}
-	for label, window := range map[string]string{itemAdd: "add", itemTest: "test", itemLog: "log", itemAbout: "about"} {
+	for label, window := range map[string]windowID{itemAdd: winAdd, itemTest: winTest, itemLog: winLog, itemAbout: winAbout} {
 		menuItem(t, u.menu, label).Action()
 		if _, ok := u.windows[window]; !ok {
 			t.Errorf("%q did not open the %s window", label, window)
 		}
 	}
 	sub.Items[0].Action()
-	if _, ok := u.windows["routes"]; !ok {
+	if _, ok := u.windows[winRoutes]; !ok {
 		t.Error("the route's entry did not open the routes window")
 	}
 	menuItem(t, u.menu, itemRestart).Action() // fake: must not block or panic
@@ -180,16 +137,16 @@ func TestMenuWithoutServerOffersTheDemo(t *testing.T) {
 
 func TestStartingTheDemoSwitchesTheApp(t *testing.T) {
 	fake := newFake()
-	fake.demoRoot = fixture(t, "5.7.1")
+	fake.DemoRoot = fixture(t, "5.7.1")
 	u := newUI(test.NewTempApp(t), Options{Root: t.TempDir(), Actions: fake})
 	u.showRoutes()
-	if !strings.Contains(canvasText(u.windows["routes"].Content()), "No macOS Server was found") {
+	if !strings.Contains(canvasText(u.windows[winRoutes].Content()), "No macOS Server was found") {
 		t.Fatal("the routes window does not offer the demo")
 	}
 	menuItem(t, u.menu, itemDemo).Action()
 	eventually(t, "the app to switch to the demo", func() bool { return u.current().Config != nil })
 	eventually(t, "the routes window to show its routes", func() bool {
-		return strings.Contains(canvasText(u.windows["routes"].Content()), "/devicemanagement")
+		return strings.Contains(canvasText(u.windows[winRoutes].Content()), "/devicemanagement")
 	})
 	if u.menu.Items[2].Label == itemDemo {
 		t.Error("the menu still offers the demo")
@@ -215,7 +172,7 @@ func TestStatusLineAfterDrift(t *testing.T) {
 		t.Error("Undo is disabled although there is history")
 	}
 	u.showRoutes()
-	if !strings.Contains(canvasText(u.windows["routes"].Content()), "vanished when the config was rewritten") {
+	if !strings.Contains(canvasText(u.windows[winRoutes].Content()), "vanished when the config was rewritten") {
 		t.Error("the routes window does not show the drift")
 	}
 }
@@ -258,15 +215,19 @@ func TestAddRouteFormValidatesAndApplies(t *testing.T) {
 
 	test.Tap(f.apply)
 	eventually(t, "the apply to finish", func() bool { return strings.HasPrefix(f.applyMsg.Text, "✓ Added") })
-	changes := fake.changes()
+	changes := fake.Applied()
 	if len(changes) != 1 || !strings.Contains(string(changes[0].New), "socketbar:begin /ws/") || changes[0].Description != "add /ws/ → http://127.0.0.1:8000/ws/ (tunnel)" {
 		t.Fatalf("applied %+v", changes)
+	}
+	adds := fake.Calls("ProposeAdd")
+	if got, want := adds[len(adds)-1].Opts, actiontest.WantAdd(root); !reflect.DeepEqual(got, want) {
+		t.Errorf("the form asked for %+v\nwant (what socketbar add asks for) %+v", got, want)
 	}
 	if got := canvasText(f.steps); !strings.Contains(got, "✓ testing config") || !strings.Contains(got, "✓ verifying") {
 		t.Errorf("steps shown: %q", got)
 	}
 
-	fake.fail = errors.New("Apache's config test failed for the new config (nothing was written)")
+	fake.ApplyErr = errors.New("Apache's config test failed for the new config (nothing was written)")
 	f.path.SetText("/other/")
 	f.backend.SetText("http://127.0.0.1:8000/other/")
 	test.Tap(f.apply)
@@ -293,7 +254,7 @@ func TestAddRouteWithTheDemoServer(t *testing.T) {
 	}
 	defer st.Stop(context.Background())
 
-	u := newUI(test.NewTempApp(t), Options{Root: st.Root, Actions: &ServerActions{}})
+	u := newUI(test.NewTempApp(t), Options{Root: st.Root, Actions: &action.Local{}})
 	u.showAddRoute("", "")
 	f := u.addForm
 	f.path.SetText("/echo/")
@@ -365,24 +326,17 @@ func canvasText(o fyne.CanvasObject) string {
 	return strings.Join(parts, "\n")
 }
 
-func TestServerActionsStartAndStopTheDemo(t *testing.T) {
+func TestQuittingStopsTheDemoTheAppStarted(t *testing.T) {
 	apachetest.Require(t)
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	t.Setenv("HOME", t.TempDir())
-	a := &ServerActions{}
-	ctx := context.Background()
-	root, err := a.StartDemo(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := a.Load(ctx, root)
-	if s.Config == nil || !s.Service.Running || s.ServiceErr != nil {
-		t.Fatalf("after StartDemo: config %v, service %+v %v", s.Config != nil, s.Service, s.ServiceErr)
-	}
-	if err := a.StopDemo(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if s := a.Load(ctx, root); s.Service.Running {
-		t.Error("the demo's Service Proxy still runs after StopDemo")
+	a := test.NewTempApp(t)
+	u := newUI(a, Options{Root: t.TempDir(), Actions: &action.Local{}})
+	u.startDemo(nil)
+	eventually(t, "the demo to run", func() bool { return u.current().Config != nil && u.current().Service.Running })
+	root := u.current().Root
+	u.stop()
+	if s := load(context.Background(), &action.Local{}, root); s.Service.Running {
+		t.Error("the demo's Service Proxy still runs after the app stopped")
 	}
 }

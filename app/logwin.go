@@ -13,7 +13,7 @@ import (
 // showLog is the Log window: the end of the Service Proxy's error log and
 // Socketbar's history of changes.
 func (u *ui) showLog() {
-	u.window("log", "Socketbar — Log", fyne.NewSize(900, 560), func(w fyne.Window) fyne.CanvasObject {
+	u.window(winLog, "Socketbar — Log", fyne.NewSize(900, 560), func(w fyne.Window) fyne.CanvasObject {
 		errLog := widget.NewTextGrid()
 		history := widget.NewLabel("")
 		history.Wrapping = fyne.TextWrapWord
@@ -52,7 +52,7 @@ func (u *ui) showLog() {
 			history.SetText(strings.Join(lines, "\n"))
 		}
 		update(u.current())
-		u.follow("log", update)
+		u.follow(winLog, update)
 		refresh := widget.NewButtonWithIcon("Reload", theme.ViewRefreshIcon(), func() { update(u.current()) })
 		undo := widget.NewButtonWithIcon("Undo Last Change…", theme.ContentUndoIcon(), func() { u.undoLast(w) })
 		logs := container.NewBorder(title, nil, nil, nil, container.NewScroll(errLog))

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/socketbar/socketbar/serverctl"
+	"github.com/socketbar/socketbar/serverctl/action"
 )
 
 // routesView is the Routes window: every route of the Service Proxy with
@@ -32,7 +34,7 @@ func (u *ui) showRoutes() { u.showRoutesAt("") }
 // showRoutesAt opens the Routes window, highlighting path.
 func (u *ui) showRoutesAt(path string) {
 	var v *routesView
-	u.window("routes", "Socketbar — Service Proxy Routes", fyne.NewSize(900, 560), func(w fyne.Window) fyne.CanvasObject {
+	u.window(winRoutes, "Socketbar — Service Proxy Routes", fyne.NewSize(900, 560), func(w fyne.Window) fyne.CanvasObject {
 		v = &routesView{u: u, w: w, header: widget.NewLabel(""), rows: container.NewVBox(), findings: container.NewVBox(), empty: container.NewVBox()}
 		v.header.Wrapping = fyne.TextWrapWord
 		v.add = widget.NewButtonWithIcon("Add WebSocket Route…", theme.ContentAddIcon(), func() { u.showAddRoute("", "") })
@@ -42,7 +44,7 @@ func (u *ui) showRoutesAt(path string) {
 			widget.NewButtonWithIcon("Test…", theme.MediaPlayIcon(), func() { u.showTest("") }),
 			widget.NewButtonWithIcon("Reload", theme.ViewRefreshIcon(), u.reload)), v.header)
 		body := container.NewVBox(v.empty, v.columns, v.rows, widget.NewSeparator(), v.findings)
-		u.follow("routes", v.update)
+		u.follow(winRoutes, v.update)
 		return container.NewBorder(top, nil, nil, nil, container.NewVScroll(body))
 	})
 	if v != nil {
@@ -127,7 +129,7 @@ func (v *routesView) row(s *Snapshot, r serverctl.Route) fyne.CanvasObject {
 	}
 	backend := widget.NewLabel(r.Backend)
 	backend.Truncation = fyne.TextTruncateEllipsis
-	test := widget.NewButtonWithIcon("", theme.MediaPlayIcon(), func() { v.u.showTest(publicURL(s, r)) })
+	test := widget.NewButtonWithIcon("", theme.MediaPlayIcon(), func() { v.u.showTest(s.routeURL(r)) })
 	remove := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() { v.confirmRemove(s, r) })
 	if !r.Managed {
 		remove.Disable()
@@ -138,35 +140,34 @@ func (v *routesView) row(s *Snapshot, r serverctl.Route) fyne.CanvasObject {
 }
 
 func (v *routesView) confirmRemove(s *Snapshot, r serverctl.Route) {
-	edit, err := s.Config.RemoveRoute(r.Path, nil)
+	p, err := v.u.actions.ProposeRemove(v.u.ctx, action.RemoveOptions{Target: s.target(), Path: r.Path})
 	if err != nil {
-		dialog.ShowError(err, v.w)
+		dialog.ShowError(errors.New(errorMessage(err)), v.w)
 		return
 	}
 	dialog.ShowConfirm("Remove route", fmt.Sprintf("Remove Socketbar's route for %s from every VirtualHost and restart the Service Proxy?", r.Path), func(ok bool) {
 		if !ok {
 			return
 		}
-		v.u.applyInBackground(v.w, s, serverctl.Change{Old: edit.Old, New: edit.New, Description: "remove " + r.Path}, nil, "Removed "+r.Path+".")
+		v.u.applyInBackground(v.w, p, "Removed "+r.Path+".")
 	}, v.w)
 }
 
-// applyInBackground runs a change through the transaction off the UI
-// thread, shows the step being run in status (if given), and reports.
-func (u *ui) applyInBackground(w fyne.Window, s *Snapshot, ch serverctl.Change, status func(serverctl.Step), success string) {
+// applyInBackground runs a proposal through the transaction off the UI
+// thread and reports.
+func (u *ui) applyInBackground(w fyne.Window, p *action.Proposal, success string) {
 	busy := dialog.NewCustomWithoutButtons("Applying", newBusy("Testing, backing up, writing and restarting…"), w)
 	busy.Show()
 	go func() {
-		res, err := u.actions.Apply(u.ctx, s, ch, func(step serverctl.Step) {
-			if status != nil {
-				fyne.Do(func() { status(step) })
-			}
-		})
+		res, err := u.actions.Apply(u.ctx, p, action.ApplyOptions{})
 		fyne.Do(func() {
 			busy.Hide()
 			msg := success
 			if res != nil && res.Restarted {
-				msg += fmt.Sprintf(" The Service Proxy runs again (pid %d) after %s.", res.PID, res.Took.Round(1e6))
+				msg += fmt.Sprintf(" The Service Proxy runs again (pid %d) after %s.", res.PID, since(res.Took))
+			}
+			if err != nil {
+				err = errors.New(errorMessage(err))
 			}
 			u.report(w, "Socketbar", err, msg)
 			u.reload()

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/socketbar/socketbar/proxy/wstest"
+	"github.com/socketbar/socketbar/serverctl/action"
 )
 
 // testView is the Connection Test window.
@@ -29,7 +30,7 @@ type testView struct {
 }
 
 func (u *ui) showTest(url string) {
-	u.window("test", "Socketbar — Connection Test", fyne.NewSize(760, 560), func(w fyne.Window) fyne.CanvasObject {
+	u.window(winTest, "Socketbar — Connection Test", fyne.NewSize(760, 560), func(w fyne.Window) fyne.CanvasObject {
 		v := &testView{u: u, w: w, url: widget.NewEntry(), origin: widget.NewEntry(), headers: widget.NewMultiLineEntry(),
 			insecure: widget.NewCheck("Accept an untrusted certificate (still reported)", nil),
 			expect:   widget.NewCheck("Require the echo", nil),
@@ -66,8 +67,8 @@ func (u *ui) showTest(url string) {
 	}
 }
 
-func (v *testView) options() wstest.Options {
-	opts := wstest.Options{Origin: strings.TrimSpace(v.origin.Text), Insecure: v.insecure.Checked, ExpectEcho: v.expect.Checked, Timeout: 10 * time.Second}
+func (v *testView) options() action.TestOptions {
+	opts := action.TestOptions{URL: strings.TrimSpace(v.url.Text), Origin: strings.TrimSpace(v.origin.Text), Insecure: v.insecure.Checked, ExpectEcho: v.expect.Checked, Timeout: 10 * time.Second}
 	for _, line := range strings.Split(v.headers.Text, "\n") {
 		name, value, ok := strings.Cut(line, ":")
 		if ok && strings.TrimSpace(name) != "" {
@@ -81,23 +82,21 @@ func (v *testView) options() wstest.Options {
 }
 
 func (v *testView) onRun() {
-	url := strings.TrimSpace(v.url.Text)
-	if _, err := wstest.ParseURL(url); err != nil {
-		v.show(&wstest.Report{URL: url, Diagnosis: wstest.Diagnosis{Cause: wstest.CauseBadURL, Message: "The URL " + err.Error() + "."}})
-		return
-	}
+	opts := v.options()
 	v.run.Disable()
 	v.busy.Show()
 	v.busy.Start()
-	opts := v.options()
 	go func() {
-		r := v.u.actions.Test(v.u.ctx, url, opts)
+		r, err := v.u.actions.Test(v.u.ctx, opts)
+		if err != nil {
+			r = &wstest.Report{URL: opts.URL, Diagnosis: wstest.Diagnosis{Cause: wstest.CauseBadURL, Message: errorMessage(err)}}
+		}
 		fyne.Do(func() {
 			v.busy.Stop()
 			v.busy.Hide()
 			v.run.Enable()
 			v.show(r)
-			if _, open := v.u.windows["test"]; !open {
+			if _, open := v.u.windows[winTest]; !open {
 				v.u.report(nil, "Connection Test", nil, r.Diagnosis.Message)
 			}
 		})

@@ -1,13 +1,7 @@
 package app
 
 import (
-	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
-	"log"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -17,20 +11,16 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/socketbar/socketbar/proxy"
+	"github.com/socketbar/socketbar/serverctl/action"
 )
 
-// testProxy runs Socketbar's embedded proxy for the app and keeps the last
-// lines of its log.
+// testProxy is the app's handle on the test proxy it started, and the
+// last lines of its log.
 type testProxy struct {
-	mu     sync.Mutex
-	srv    *proxy.Server
-	cancel context.CancelFunc
-	done   chan struct{}
-	lines  []string
+	mu    sync.Mutex
+	tp    *action.TestProxy
+	lines []string
 }
-
-func newTestProxy() *testProxy { return &testProxy{} }
 
 // Write keeps the last 200 log lines.
 func (p *testProxy) Write(b []byte) (int, error) {
@@ -46,74 +36,54 @@ func (p *testProxy) Write(b []byte) (int, error) {
 func (p *testProxy) running() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.srv != nil
+	return p.tp != nil
 }
 
 func (p *testProxy) status() (addr string, sessions int, lines []string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.srv != nil {
-		addr, sessions = p.srv.URL(), p.srv.Sessions()
+	if p.tp != nil {
+		addr, sessions = p.tp.URL(), p.tp.Sessions()
 	}
 	return addr, sessions, append([]string(nil), p.lines...)
 }
 
-// start serves routes on addr with the self-signed certificate.
-func (p *testProxy) start(addr string, routes []proxy.Route) error {
-	if len(routes) == 0 {
-		return errors.New("the Service Proxy config has no routes to serve; add one first")
-	}
-	dir, err := os.UserConfigDir()
+// start runs the test proxy on the Server's routes through the actions.
+func (u *ui) startProxy(addr string) error {
+	p := u.proxy
+	tp, err := u.actions.StartTestProxy(u.ctx, action.ServeOptions{Target: u.current().target(), UseServer: true, Addr: addr, Log: p})
 	if err != nil {
 		return err
 	}
-	cert, _, _, err := proxy.SelfSignedCert(filepath.Join(dir, "socketbar"), time.Now())
-	if err != nil {
-		return err
-	}
-	srv := &proxy.Server{Addr: addr, Routes: routes, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}, Log: log.New(p, "", log.Ltime)}
-	if err := srv.Listen(); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := srv.Serve(ctx); err != nil {
-			p.Write([]byte("stopped: " + err.Error()))
-		}
-		p.mu.Lock()
-		p.srv = nil
-		p.mu.Unlock()
-	}()
 	p.mu.Lock()
-	p.srv, p.cancel, p.done = srv, cancel, done
+	p.tp = tp
 	p.mu.Unlock()
-	p.Write([]byte(fmt.Sprintf("listening on %s with %d route(s)", srv.URL(), len(routes))))
+	p.Write([]byte(fmt.Sprintf("listening on %s with %d route(s)", tp.URL(), len(tp.Routes()))))
 	return nil
 }
 
-// stop closes every session with 1001 and waits for the server to end.
+// stop closes every session with 1001 and waits for the proxy to end.
 func (p *testProxy) stop() {
 	p.mu.Lock()
-	cancel, done := p.cancel, p.done
+	tp := p.tp
+	p.tp = nil
 	p.mu.Unlock()
-	if cancel != nil {
-		cancel()
-		<-done
+	if tp != nil {
+		if err := tp.Stop(); err != nil {
+			p.Write([]byte("stopped: " + err.Error()))
+		}
 	}
 }
 
-func (u *ui) serveRoutes() []proxy.Route {
+// serveRoutes lists what the test proxy would serve, for the window.
+func (u *ui) serveRoutes() []string {
 	s := u.current()
 	if s.Config == nil {
 		return nil
 	}
-	var routes []proxy.Route
+	var routes []string
 	for _, r := range s.Config.ServeRoutes() {
-		if pr, err := proxy.NewRoute(r.Path, r.Backend); err == nil {
-			routes = append(routes, pr)
-		}
+		routes = append(routes, r.Path+" → "+r.Backend)
 	}
 	return routes
 }
@@ -124,8 +94,8 @@ func (u *ui) toggleProxy() {
 		go func() { u.proxy.stop(); fyne.Do(u.buildMenu) }()
 		return
 	}
-	if err := u.proxy.start("127.0.0.1:8443", u.serveRoutes()); err != nil {
-		u.report(u.windows["proxy"], "Test Proxy", err, "")
+	if err := u.startProxy(action.DefaultProxyAddr); err != nil {
+		u.report(u.windows[winProxy], "Test Proxy", err, "")
 		return
 	}
 	u.buildMenu()
@@ -133,9 +103,9 @@ func (u *ui) toggleProxy() {
 
 // showProxy is the Test Proxy window: address, routes, live sessions, log.
 func (u *ui) showProxy() {
-	u.window("proxy", "Socketbar — Test Proxy", fyne.NewSize(760, 520), func(w fyne.Window) fyne.CanvasObject {
+	u.window(winProxy, "Socketbar — Test Proxy", fyne.NewSize(760, 520), func(w fyne.Window) fyne.CanvasObject {
 		addr := widget.NewEntry()
-		addr.SetText("127.0.0.1:8443")
+		addr.SetText(action.DefaultProxyAddr)
 		state := widget.NewLabel("")
 		state.Wrapping = fyne.TextWrapWord
 		routes := widget.NewLabel("")
@@ -156,9 +126,7 @@ func (u *ui) showProxy() {
 				addr.Disable()
 			}
 			var rl []string
-			for _, r := range u.serveRoutes() {
-				rl = append(rl, r.String())
-			}
+			rl = append(rl, u.serveRoutes()...)
 			if len(rl) == 0 {
 				rl = []string{"none: add a route first"}
 			}
@@ -173,7 +141,7 @@ func (u *ui) showProxy() {
 				go func() { u.proxy.stop(); fyne.Do(func() { refresh(); u.buildMenu() }) }()
 				return
 			}
-			if err := u.proxy.start(strings.TrimSpace(addr.Text), u.serveRoutes()); err != nil {
+			if err := u.startProxy(strings.TrimSpace(addr.Text)); err != nil {
 				u.report(w, "Test Proxy", err, "")
 			}
 			refresh()
@@ -195,11 +163,11 @@ func (u *ui) showProxy() {
 				}
 			}
 		}()
-		u.follow("proxy", func(*Snapshot) { refresh() })
+		u.follow(winProxy, func(*Snapshot) { refresh() })
 		w.SetOnClosed(func() {
 			close(stop)
-			delete(u.windows, "proxy")
-			delete(u.listeners, "proxy")
+			delete(u.windows, winProxy)
+			delete(u.listeners, winProxy)
 		})
 		top := container.NewVBox(container.NewBorder(nil, nil, widget.NewLabel("Address"), button, addr), state, routes, widget.NewSeparator(),
 			widget.NewLabelWithStyle("Log", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))

@@ -34,7 +34,7 @@ func (u *ui) buildMenu() {
 	var routeItems []*fyne.MenuItem
 	seen := map[string]bool{}
 	for _, r := range s.Routes {
-		label := routeLabel(r.Path, r.Backend)
+		label := routeLabel(r)
 		if r.Path == "/" || seen[label] || !(r.WebSocket || r.Managed) {
 			continue
 		}
@@ -102,7 +102,7 @@ func (u *ui) anyWindow() fyne.Window {
 }
 
 func (u *ui) showAbout() {
-	u.window("about", "About Socketbar", fyne.NewSize(420, 220), func(w fyne.Window) fyne.CanvasObject {
+	u.window(winAbout, "About Socketbar", fyne.NewSize(420, 220), func(w fyne.Window) fyne.CanvasObject {
 		text := widget.NewLabel("Socketbar " + u.version + "\n\nPuts WebSocket routes where macOS Server 5 needs them: in the Service Proxy, " +
 			"the Apache in front of every website, written the way the installed Apache tunnels them — tested, backed up, " +
 			"and rolled back if the Service Proxy does not come back.")

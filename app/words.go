@@ -1,0 +1,67 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/socketbar/socketbar/serverctl"
+	"github.com/socketbar/socketbar/serverctl/action"
+	"github.com/socketbar/socketbar/serverctl/elevate"
+)
+
+// formField names an input the way the app's forms show it.
+var formField = map[serverctl.Field]string{
+	serverctl.FieldPath: "Path", serverctl.FieldBackend: "Backend", serverctl.FieldStrategy: "Strategy",
+	serverctl.FieldVHost: "VirtualHosts", serverctl.FieldApacheVersion: "The Apache version", serverctl.FieldBackup: "The change",
+	serverctl.FieldURL: "URL", serverctl.FieldOrigin: "Origin", serverctl.FieldHeader: "Headers",
+	serverctl.FieldAddr: "Address", serverctl.FieldRoute: "Route", serverctl.FieldFile: "File", serverctl.FieldCert: "Certificate",
+}
+
+// formRemedy says a way out in terms of the app's controls.
+var formRemedy = map[serverctl.Remedy]string{
+	serverctl.RemedyReplace:       "remove that route first to change it",
+	serverctl.RemedyTunnel:        "choose Tunnel",
+	serverctl.RemedyApacheVersion: "choose Tunnel, which works on every Apache 2.4",
+	serverctl.RemedyChooseVHost:   "tick the VirtualHosts to change",
+	serverctl.RemedyHistory:       "see the Log window's list of changes",
+}
+
+// inputMessage is an input error as a sentence: "Path must start with /…".
+func inputMessage(in *serverctl.InputError) string {
+	field := formField[in.Field]
+	if field == "" {
+		field = string(in.Field)
+	}
+	msg := field + " " + in.Msg
+	if r := formRemedy[in.Remedy]; r != "" {
+		msg += "; " + r
+	}
+	return msg + "."
+}
+
+// errorMessage words an action's error for a person using the app.
+func errorMessage(err error) string {
+	var (
+		in  *serverctl.InputError
+		nr  *action.NeedsRootError
+		rse *serverctl.RestartError
+		svc *action.ServiceError
+	)
+	switch {
+	case errors.As(err, &in):
+		return inputMessage(in)
+	case errors.As(err, &nr) && nr.ReadOnly:
+		return fmt.Sprintf("%s is on a read-only file system, so no user can change it. Nothing was changed.", nr.Path)
+	case errors.As(err, &nr):
+		return fmt.Sprintf("This user may not write %s. Start Socketbar as a user who may, or use the command line with sudo. Nothing was changed.", nr.Path)
+	case errors.Is(err, elevate.ErrCancelled):
+		return "You cancelled the administrator prompt. Nothing was changed."
+	case errors.Is(err, serverctl.ErrChangedOnDisk):
+		return "Something else (Server.app?) changed the config meanwhile, so nothing was written. Try again."
+	case errors.As(err, &rse) && rse.RollbackErr != nil:
+		return rse.Error() + "\nUse Undo in the Log window once the cause is fixed."
+	case errors.As(err, &svc) && svc.LogTail != "":
+		return svc.Error() + "\nLast lines of the error log:\n" + svc.LogTail
+	}
+	return err.Error()
+}
