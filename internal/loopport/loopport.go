@@ -71,6 +71,27 @@ func Reserve() (*Port, error) {
 	return nil, fmt.Errorf("loopport: no free port in %d-%d after %d tries", from, to-1, tries)
 }
 
+// Held reports whether a reservation, in this process or another, holds
+// port n, so that a test can check that a port it was given is protected.
+func Held(n int) (bool, error) {
+	dir, err := lockDir()
+	if err != nil {
+		return false, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(n)+".lock"), os.O_RDONLY|os.O_CREATE, 0o666)
+	if err != nil {
+		return false, fmt.Errorf("loopport: %w", err)
+	}
+	defer f.Close()
+	switch err := tryLock(f); {
+	case errors.Is(err, errTaken):
+		return true, nil
+	case err != nil:
+		return false, err
+	}
+	return false, nil
+}
+
 // reserve locks port n's file, then checks that nothing listens on the port.
 func reserve(dir string, n int) (*Port, error) {
 	f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(n)+".lock"), os.O_RDONLY|os.O_CREATE, 0o666)

@@ -99,11 +99,17 @@ func TestAReservationKeepsOtherProcessesOut(t *testing.T) {
 	if out := other(); !strings.Contains(out, "result: taken") {
 		t.Errorf("another process reserved a held port:\n%s", out)
 	}
+	if held, err := Held(p.Number); !held || err != nil {
+		t.Errorf("Held(%d) = %v, %v while reserved", p.Number, held, err)
+	}
 	if q, err := reserve(mustLockDir(t), p.Number); !errors.Is(err, errTaken) {
 		q.Release()
 		t.Errorf("this process reserved a held port again: %v", err)
 	}
 	p.Release()
+	if held, err := Held(p.Number); held || err != nil {
+		t.Errorf("Held(%d) = %v, %v after Release", p.Number, held, err)
+	}
 	if out := other(); !strings.Contains(out, "result: reserved") {
 		t.Errorf("another process could not reserve a released port:\n%s", out)
 	}
