@@ -20,6 +20,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/socketbar/socketbar/proxy/wsframe"
+	"github.com/socketbar/socketbar/serverctl/apachetest"
 )
 
 // echoBackend is the echo app the demo uses: it reports the request it
@@ -200,9 +201,9 @@ func waitFor(t *testing.T, cond func() bool) {
 
 func TestRefusals(t *testing.T) {
 	backend := echoBackend(t)
-	dead := httptest.NewServer(http.NotFoundHandler())
-	deadURL := dead.URL
-	dead.Close()
+	// Nothing listens on deadURL; the port is reserved for the test, so no
+	// test package running at the same time can start listening there.
+	deadURL := fmt.Sprintf("http://127.0.0.1:%d", apachetest.FreePort(t))
 	s, _, _ := startProxy(t, &Server{Routes: []Route{
 		mustRoute(t, "/ok/", backend.URL+"/"),
 		mustRoute(t, "/down/", deadURL+"/"),
