@@ -88,8 +88,6 @@ type Site struct {
 	// CertFile and KeyFile are the generated certificate. Like a real
 	// Server's, it names the public host (CertName), not 127.0.0.1.
 	CertFile, KeyFile string
-	// ErrorLog is where httpd logs.
-	ErrorLog string
 }
 
 // macFolders are the Mac folders a Service Proxy config names; they move
@@ -101,7 +99,7 @@ var macFolders = regexp.MustCompile(`(^|[^A-Za-z0-9_.\-/])(/Library|/private|/va
 func Localize(t testing.TB, h HTTPD, conf []byte, vars map[string]string) *Site {
 	t.Helper()
 	root := t.TempDir()
-	s := &Site{Root: root, Ports: map[int]int{}, Backends: map[int]int{}, ErrorLog: filepath.Join(root, "private/var/log/apache2/service_proxy_error.log")}
+	s := &Site{Root: root, Ports: map[int]int{}, Backends: map[int]int{}}
 	for _, d := range []string{"private/var/log/apache2", "private/var/run", "var/run", "etc/certificates",
 		"Library/Server/Web/Data/Sites/Default", "Library/Server/Web/Config/Proxy", "usr/logs", "prefix"} {
 		must(t, os.MkdirAll(filepath.Join(root, d), 0o755))
