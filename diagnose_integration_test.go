@@ -74,9 +74,7 @@ func TestDiagnosesThroughRealApache(t *testing.T) {
 		}
 	}))
 	t.Cleanup(strict.Close)
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	down := ln.Addr().String()
-	ln.Close()
+	down := fmt.Sprintf("127.0.0.1:%d", apachetest.FreePort(t)) // reserved, so nothing listens there
 
 	t.Run("route missing: the request falls through to the Websites tier", func(t *testing.T) {
 		rep, code := testJSON(t, "--insecure", "wss://"+front+"/chat/")

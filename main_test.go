@@ -16,6 +16,7 @@ import (
 
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
+	"github.com/socketbar/socketbar/serverctl/servertest"
 )
 
 // binary is the socketbar binary built once for the CLI tests.
@@ -80,10 +81,7 @@ echo "fake httpd: unexpected arguments: $*" >&2; exit 2
 // with the fake httpd at the launchd job's program path.
 func serverCopy(t *testing.T, version string) (root, conf string) {
 	t.Helper()
-	root = t.TempDir()
-	if err := os.CopyFS(root, os.DirFS(filepath.Join("serverctl", "testdata", "servers", version))); err != nil {
-		t.Fatal(err)
-	}
+	root = servertest.Copy(t, version)
 	for _, p := range []string{"Applications/Server.app/Contents/ServerRoot/usr/sbin/httpd-server-wrapper", "usr/sbin/httpd"} {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755); err != nil {
 			t.Fatal(err)

@@ -24,31 +24,10 @@ import (
 	"github.com/socketbar/socketbar/serverctl/action/actiontest"
 	"github.com/socketbar/socketbar/serverctl/apachetest"
 	"github.com/socketbar/socketbar/serverctl/demo"
+	"github.com/socketbar/socketbar/serverctl/servertest"
 )
 
 func newFake() *actiontest.Recorder { return &actiontest.Recorder{} }
-
-// fixture copies a fixture Server tree to a folder the test may change.
-func fixture(t *testing.T, version string) string {
-	t.Helper()
-	root := t.TempDir()
-	if err := os.CopyFS(root, os.DirFS(filepath.Join("..", "serverctl", "testdata", "servers", version))); err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
-// eventually polls cond for up to 10 s: the UI updates from goroutines.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 func menuItem(t *testing.T, m *fyne.Menu, label string) *fyne.MenuItem {
 	t.Helper()
@@ -74,7 +53,7 @@ func labels(m *fyne.Menu) []string {
 }
 
 func TestTrayMenu(t *testing.T) {
-	root := fixture(t, "5.3.1")
+	root := servertest.Copy(t, "5.3.1")
 	conf := filepath.Join(root, serverctl.DefaultConfigPath)
 	cfg, err := serverctl.ReadConfig(conf)
 	if err != nil {
@@ -137,15 +116,15 @@ func TestMenuWithoutServerOffersTheDemo(t *testing.T) {
 
 func TestStartingTheDemoSwitchesTheApp(t *testing.T) {
 	fake := newFake()
-	fake.DemoRoot = fixture(t, "5.7.1")
+	fake.DemoRoot = servertest.Copy(t, "5.7.1")
 	u := newUI(test.NewTempApp(t), Options{Root: t.TempDir(), Actions: fake})
 	u.showRoutes()
 	if !strings.Contains(canvasText(u.windows[winRoutes].Content()), "No macOS Server was found") {
 		t.Fatal("the routes window does not offer the demo")
 	}
 	menuItem(t, u.menu, itemDemo).Action()
-	eventually(t, "the app to switch to the demo", func() bool { return u.current().Config != nil })
-	eventually(t, "the routes window to show its routes", func() bool {
+	servertest.Eventually(t, "the app to switch to the demo", func() bool { return u.current().Config != nil })
+	servertest.Eventually(t, "the routes window to show its routes", func() bool {
 		return strings.Contains(canvasText(u.windows[winRoutes].Content()), "/devicemanagement")
 	})
 	if u.menu.Items[2].Label == itemDemo {
@@ -154,7 +133,7 @@ func TestStartingTheDemoSwitchesTheApp(t *testing.T) {
 }
 
 func TestStatusLineAfterDrift(t *testing.T) {
-	root := fixture(t, "5.7.1")
+	root := servertest.Copy(t, "5.7.1")
 	conf := filepath.Join(root, serverctl.DefaultConfigPath)
 	src, _ := os.ReadFile(conf)
 	// A change Socketbar recorded, whose route Server.app's rewrite dropped.
@@ -178,7 +157,7 @@ func TestStatusLineAfterDrift(t *testing.T) {
 }
 
 func TestAddRouteFormValidatesAndApplies(t *testing.T) {
-	root := fixture(t, "5.3.1")
+	root := servertest.Copy(t, "5.3.1")
 	fake := newFake()
 	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: fake})
 	u.showAddRoute("", "")
@@ -214,7 +193,7 @@ func TestAddRouteFormValidatesAndApplies(t *testing.T) {
 	f.strategy.SetSelected(choiceAuto)
 
 	test.Tap(f.apply)
-	eventually(t, "the apply to finish", func() bool { return strings.HasPrefix(f.applyMsg.Text, "✓ Added") })
+	servertest.Eventually(t, "the apply to finish", func() bool { return strings.HasPrefix(f.applyMsg.Text, "✓ Added") })
 	changes := fake.Applied()
 	if len(changes) != 1 || !strings.Contains(string(changes[0].New), "socketbar:begin /ws/") || changes[0].Description != "add /ws/ → http://127.0.0.1:8000/ws/ (tunnel)" {
 		t.Fatalf("applied %+v", changes)
@@ -231,7 +210,7 @@ func TestAddRouteFormValidatesAndApplies(t *testing.T) {
 	f.path.SetText("/other/")
 	f.backend.SetText("http://127.0.0.1:8000/other/")
 	test.Tap(f.apply)
-	eventually(t, "the failure to show", func() bool { return strings.HasPrefix(f.applyMsg.Text, "✗") })
+	servertest.Eventually(t, "the failure to show", func() bool { return strings.HasPrefix(f.applyMsg.Text, "✗") })
 	if !strings.Contains(f.applyMsg.Text, "config test failed") {
 		t.Errorf("failure message = %q", f.applyMsg.Text)
 	}
@@ -263,7 +242,7 @@ func TestAddRouteWithTheDemoServer(t *testing.T) {
 		t.Fatalf("apply disabled: %s", f.applyMsg.Text)
 	}
 	test.Tap(f.apply)
-	eventually(t, "the transaction to finish", func() bool {
+	servertest.Eventually(t, "the transaction to finish", func() bool {
 		return strings.HasPrefix(f.applyMsg.Text, "✓") || strings.HasPrefix(f.applyMsg.Text, "✗")
 	})
 	if !strings.Contains(f.applyMsg.Text, "The Service Proxy runs again") {
@@ -286,7 +265,7 @@ func TestConnectionTestWindowShowsFailureAndSuccess(t *testing.T) {
 
 	u.showTest(closedURL)
 	v := u.testView
-	eventually(t, "the failing test", func() bool { return strings.HasPrefix(v.verdict.Text, "✗") })
+	servertest.Eventually(t, "the failing test", func() bool { return strings.HasPrefix(v.verdict.Text, "✗") })
 	if !strings.Contains(v.verdict.Text, "(refused)") || !strings.Contains(v.fix.Text, "Fix:") {
 		t.Errorf("failing verdict %q fix %q", v.verdict.Text, v.fix.Text)
 	}
@@ -298,7 +277,7 @@ func TestConnectionTestWindowShowsFailureAndSuccess(t *testing.T) {
 	v.url.SetText("ws" + strings.TrimPrefix(echo.URL, "http") + "/echo/")
 	v.expect.SetChecked(true)
 	test.Tap(v.run)
-	eventually(t, "the passing test", func() bool { return strings.HasPrefix(v.verdict.Text, "✓") })
+	servertest.Eventually(t, "the passing test", func() bool { return strings.HasPrefix(v.verdict.Text, "✓") })
 	if n := len(v.steps.Objects); n != 6 {
 		t.Errorf("%d steps shown, want 6 (dns, tcp, upgrade, echo, ping, close)", n)
 	}
@@ -333,7 +312,7 @@ func TestQuittingStopsTheDemoTheAppStarted(t *testing.T) {
 	a := test.NewTempApp(t)
 	u := newUI(a, Options{Root: t.TempDir(), Actions: &action.Local{}})
 	u.startDemo(nil)
-	eventually(t, "the demo to run", func() bool { return u.current().Config != nil && u.current().Service.Running })
+	servertest.Eventually(t, "the demo to run", func() bool { return u.current().Config != nil && u.current().Service.Running })
 	root := u.current().Root
 	u.stop()
 	if s := load(context.Background(), &action.Local{}, root); s.Service.Running {

@@ -20,6 +20,8 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/socketbar/socketbar/proxy/wsframe"
+	"github.com/socketbar/socketbar/serverctl/apachetest"
+	"github.com/socketbar/socketbar/serverctl/servertest"
 )
 
 // echoBackend is the echo app the demo uses: it reports the request it
@@ -180,29 +182,19 @@ func TestWebSocketAndHTTPThroughTLSProxy(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), `"upgrade":false`) || !strings.Contains(string(body), `"path":"/app/page"`) || !strings.Contains(string(body), `"host":"`+host+`"`) {
 		t.Errorf("plain GET: %d %s", res.StatusCode, body)
 	}
-	waitFor(t, func() bool { return s.Sessions() == 0 && strings.Contains(logs.all(), "status=101") })
+	servertest.Eventually(t, "the session to end and be logged with status=101", func() bool {
+		return s.Sessions() == 0 && strings.Contains(logs.all(), "status=101")
+	})
 	if l := logs.all(); !strings.Contains(l, "route=/ws/ status=101 up_bytes=") || !strings.Contains(l, "up_frames=4") || !strings.Contains(l, "close=1000") || !strings.Contains(l, "http 127.0.0.1") {
 		t.Errorf("log lines:\n%s", l)
 	}
 }
 
-// waitFor polls cond for up to 5 s.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5 s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestRefusals(t *testing.T) {
 	backend := echoBackend(t)
-	dead := httptest.NewServer(http.NotFoundHandler())
-	deadURL := dead.URL
-	dead.Close()
+	// Nothing listens on deadURL; the port is reserved for the test, so no
+	// test package running at the same time can start listening there.
+	deadURL := fmt.Sprintf("http://127.0.0.1:%d", apachetest.FreePort(t))
 	s, _, _ := startProxy(t, &Server{Routes: []Route{
 		mustRoute(t, "/ok/", backend.URL+"/"),
 		mustRoute(t, "/down/", deadURL+"/"),
@@ -275,7 +267,7 @@ func TestShutdownSaysGoingAway(t *testing.T) {
 		}
 		conns = append(conns, c)
 	}
-	waitFor(t, func() bool { return s.Sessions() == 3 })
+	servertest.Eventually(t, "three sessions", func() bool { return s.Sessions() == 3 })
 	cancel()
 	for i, c := range conns {
 		_, _, err := c.ReadMessage()
@@ -304,7 +296,9 @@ func TestIdleTimeoutClosesQuietSessions(t *testing.T) {
 	if since := time.Since(start); since > 4*time.Second {
 		t.Errorf("closed after %v", since)
 	}
-	waitFor(t, func() bool { return s.Sessions() == 0 && strings.Contains(logs.all(), "close=1006") })
+	servertest.Eventually(t, "the session to end and be logged with close=1006", func() bool {
+		return s.Sessions() == 0 && strings.Contains(logs.all(), "close=1006")
+	})
 }
 
 func TestAddressInUse(t *testing.T) {

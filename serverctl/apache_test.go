@@ -2,12 +2,12 @@ package serverctl_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/apachetest"
+	"github.com/socketbar/socketbar/serverctl/servertest"
 )
 
 // TestEditedFixturesPassApacheConfigTest runs the real httpd's config test
@@ -17,7 +17,7 @@ func TestEditedFixturesPassApacheConfigTest(t *testing.T) {
 	h := apachetest.Require(t)
 	local := localApacheVersion(t, h)
 	for _, version := range []string{"5.1.7", "5.3.1", "5.6.3", "5.7.1"} {
-		root, _ := filepath.Abs(filepath.Join("testdata", "servers", version))
+		root := servertest.Dir(t, version)
 		srv, err := serverctl.Discover(context.Background(), serverctl.Options{Root: root, ApacheVersion: local.String()})
 		if err != nil {
 			t.Fatal(err)
@@ -53,7 +53,7 @@ func TestEditedFixturesPassApacheConfigTest(t *testing.T) {
 // TestApacheConfigTestCanFail proves the harness reports a broken config.
 func TestApacheConfigTestCanFail(t *testing.T) {
 	h := apachetest.Require(t)
-	root, _ := filepath.Abs(filepath.Join("testdata", "servers", "5.3.1"))
+	root := servertest.Dir(t, "5.3.1")
 	srv, err := serverctl.Discover(context.Background(), serverctl.Options{Root: root, ApacheVersion: "2.4.23"})
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ func configTest(t *testing.T, h apachetest.HTTPD, srv *serverctl.Server, conf []
 func localApacheVersion(t *testing.T, h apachetest.HTTPD) serverctl.Version {
 	t.Helper()
 	srv, err := serverctl.Discover(context.Background(), serverctl.Options{
-		Root: filepath.Join("testdata", "servers", "5.3.1"), HTTPD: h.Path,
+		Root: servertest.Dir(t, "5.3.1"), HTTPD: h.Path,
 	})
 	if err != nil || !srv.Apache.Known() {
 		t.Fatalf("cannot read the local Apache version: %v %s", err, srv.ApacheVersionError)

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/socketbar/socketbar/serverctl/servertest"
 )
 
 // fakeRunner records the commands it is asked to run and answers from a table.
@@ -23,15 +25,6 @@ func (f *fakeRunner) Run(_ context.Context, cmd Command) ([]byte, error) {
 		return nil, f.err
 	}
 	return []byte(f.out[cmd.String()]), nil
-}
-
-func fixtureRoot(t *testing.T, version string) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("testdata", "servers", version))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
 }
 
 func TestDiscoverFixtures(t *testing.T) {
@@ -55,7 +48,7 @@ func TestDiscoverFixtures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.version, func(t *testing.T) {
-			root := fixtureRoot(t, tt.version)
+			root := servertest.Dir(t, tt.version)
 			srv, err := Discover(context.Background(), Options{Root: root, ApacheVersion: "2.4.23"})
 			if err != nil {
 				t.Fatal(err)
@@ -109,7 +102,7 @@ func baseNames(ps []FileProblem) []string {
 }
 
 func TestBinaryPlistFixtureIsBinaryAndRead(t *testing.T) {
-	path := filepath.Join(fixtureRoot(t, "5.3.1"), WebappsDir, "com.apple.webapp.devicemgr.plist")
+	path := filepath.Join(servertest.Dir(t, "5.3.1"), WebappsDir, "com.apple.webapp.devicemgr.plist")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +110,7 @@ func TestBinaryPlistFixtureIsBinaryAndRead(t *testing.T) {
 	if !strings.HasPrefix(string(data), "bplist00") {
 		t.Fatalf("%s is not a binary plist", path)
 	}
-	srv, err := Discover(context.Background(), Options{Root: fixtureRoot(t, "5.3.1"), ApacheVersion: "2.4.23"})
+	srv, err := Discover(context.Background(), Options{Root: servertest.Dir(t, "5.3.1"), ApacheVersion: "2.4.23"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,8 +127,7 @@ func TestBinaryPlistFixtureIsBinaryAndRead(t *testing.T) {
 }
 
 func TestDiscoverAsksHTTPDForItsVersion(t *testing.T) {
-	root := t.TempDir()
-	copyTree(t, fixtureRoot(t, "5.7.1"), root)
+	root := servertest.Copy(t, "5.7.1")
 	httpd := filepath.Join(root, "usr", "sbin", "httpd")
 	writeFile(t, httpd, "#!/bin/sh\n")
 	tests := []struct {
@@ -166,7 +158,7 @@ func TestDiscoverAsksHTTPDForItsVersion(t *testing.T) {
 
 func TestDiscoverWithoutHTTPDLeavesVersionUnknown(t *testing.T) {
 	fr := &fakeRunner{}
-	srv, err := Discover(context.Background(), Options{Root: fixtureRoot(t, "5.3.1"), Runner: fr})
+	srv, err := Discover(context.Background(), Options{Root: servertest.Dir(t, "5.3.1"), Runner: fr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,8 +181,7 @@ func TestDiscoverNothingThere(t *testing.T) {
 }
 
 func TestDiscoverFollowsLaunchdConfigPath(t *testing.T) {
-	root := t.TempDir()
-	copyTree(t, fixtureRoot(t, "5.3.1"), root)
+	root := servertest.Copy(t, "5.3.1")
 	plistPath := filepath.Join(root, LaunchdPlistPath)
 	data, _ := os.ReadFile(plistPath)
 	moved := strings.Replace(string(data), DefaultConfigPath, "/etc/proxy/custom.conf", 1)
@@ -224,13 +215,6 @@ func TestParseVersion(t *testing.T) {
 	}
 	if !(Version{2, 4, 47}).HasUpgradeParam() || (Version{2, 4, 46}).HasUpgradeParam() || (Version{}).HasUpgradeParam() || !(Version{3, 0, 0}).HasUpgradeParam() {
 		t.Error("HasUpgradeParam is wrong around 2.4.47")
-	}
-}
-
-func copyTree(t *testing.T, from, to string) {
-	t.Helper()
-	if err := os.CopyFS(to, os.DirFS(from)); err != nil {
-		t.Fatal(err)
 	}
 }
 

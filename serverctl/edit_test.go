@@ -8,13 +8,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/socketbar/socketbar/serverctl/servertest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
 func fixtureConfig(t *testing.T, version string) *Config {
 	t.Helper()
-	c, err := ReadConfig(filepath.Join(fixtureRoot(t, version), DefaultConfigPath))
+	c, err := ReadConfig(filepath.Join(servertest.Dir(t, version), DefaultConfigPath))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/socketbar/socketbar/serverctl/servertest"
 )
 
 const lintModules = `LoadModule proxy_module ${MODULE_INSTALL_PATH_PREFIX}/usr/libexec/apache2/mod_proxy.so
@@ -143,7 +145,7 @@ ProxyPass /ws ws://127.0.0.1:1/ws
 func TestLintFixtures(t *testing.T) {
 	for _, version := range []string{"5.1.7", "5.3.1", "5.6.3", "5.7.1"} {
 		t.Run(version, func(t *testing.T) {
-			root := fixtureRoot(t, version)
+			root := servertest.Dir(t, version)
 			c := fixtureConfig(t, version)
 			sites := map[string][]byte{}
 			paths, _ := filepath.Glob(filepath.Join(root, SitesDir, "*.conf"))

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/socketbar/socketbar/serverctl/servertest"
 )
 
 func mustParse(t *testing.T, src string) *Config {
@@ -195,7 +197,7 @@ func TestFixtureRoutes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.version, func(t *testing.T) {
-			c, err := ReadConfig(filepath.Join(fixtureRoot(t, tt.version), DefaultConfigPath))
+			c, err := ReadConfig(filepath.Join(servertest.Dir(t, tt.version), DefaultConfigPath))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/socketbar/socketbar/serverctl/apachetest"
 )
 
 func echoHandler() http.Handler {
@@ -163,14 +165,10 @@ func TestInsecureReportsButContinues(t *testing.T) {
 	}
 }
 
+// closedPort is an address nothing listens on. It is reserved for the test,
+// so no test package running at the same time can start listening there.
 func closedPort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	return fmt.Sprintf("127.0.0.1:%d", apachetest.FreePort(t))
 }
 
 // silentServer accepts connections and never answers.

@@ -5,7 +5,8 @@
 // test (they are re-emitted word for word): module paths resolve through a folder of symbolic links to the local
 // modules (the launchd job's MODULE_INSTALL_PATH_PREFIX, or ServerRoot for
 // relative paths), Mac folders move under a temporary root, certificates
-// are generated, and every Listen port is swapped for a free loopback port.
+// are generated, and every Listen port is swapped for a loopback port
+// reserved for the test (FreePort), so test packages may run in parallel.
 //
 // Tests call Require first: without httpd they skip, but under CI (the CI
 // environment variable set) a missing httpd fails the test.
@@ -13,7 +14,6 @@ package apachetest
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/socketbar/socketbar/internal/loopport"
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/apacheconf"
 )
@@ -87,8 +88,6 @@ type Site struct {
 	// CertFile and KeyFile are the generated certificate. Like a real
 	// Server's, it names the public host (CertName), not 127.0.0.1.
 	CertFile, KeyFile string
-	// ErrorLog is where httpd logs.
-	ErrorLog string
 }
 
 // macFolders are the Mac folders a Service Proxy config names; they move
@@ -100,7 +99,7 @@ var macFolders = regexp.MustCompile(`(^|[^A-Za-z0-9_.\-/])(/Library|/private|/va
 func Localize(t testing.TB, h HTTPD, conf []byte, vars map[string]string) *Site {
 	t.Helper()
 	root := t.TempDir()
-	s := &Site{Root: root, Ports: map[int]int{}, Backends: map[int]int{}, ErrorLog: filepath.Join(root, "private/var/log/apache2/service_proxy_error.log")}
+	s := &Site{Root: root, Ports: map[int]int{}, Backends: map[int]int{}}
 	for _, d := range []string{"private/var/log/apache2", "private/var/run", "var/run", "etc/certificates",
 		"Library/Server/Web/Data/Sites/Default", "Library/Server/Web/Config/Proxy", "usr/logs", "prefix"} {
 		must(t, os.MkdirAll(filepath.Join(root, d), 0o755))
@@ -232,27 +231,9 @@ func (s *Site) port(t testing.TB, orig int) int {
 	if p, ok := s.Ports[orig]; ok {
 		return p
 	}
-	p := s.distinctPort(t)
+	p := FreePort(t)
 	s.Ports[orig] = p
 	return p
-}
-
-// distinctPort returns a free port this site does not use yet: the kernel
-// may hand out a port again as soon as the probe that found it is closed.
-func (s *Site) distinctPort(t testing.TB) int {
-	used := map[int]bool{}
-	for _, m := range []map[int]int{s.Ports, s.Backends} {
-		for _, p := range m {
-			used[p] = true
-		}
-	}
-	for i := 0; i < 100; i++ {
-		if p := FreePort(t); !used[p] {
-			return p
-		}
-	}
-	t.Fatal("apachetest: no distinct free port after 100 tries")
-	return 0
 }
 
 var loopbackURL = regexp.MustCompile(`127\.0\.0\.1:[0-9]+`)
@@ -261,7 +242,7 @@ func (s *Site) backend(t testing.TB, orig int) int {
 	if p, ok := s.Backends[orig]; ok {
 		return p
 	}
-	p := s.distinctPort(t)
+	p := FreePort(t)
 	s.Backends[orig] = p
 	return p
 }
@@ -269,15 +250,20 @@ func (s *Site) backend(t testing.TB, orig int) int {
 // CertName is the host name the generated certificate is for.
 const CertName = "server.example.com"
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// FreePort returns a TCP port on 127.0.0.1 for a server the test cannot
+// hand a listener to (httpd, or a child process given --addr). The port is
+// reserved until the test ends (see loopport): no other test, in this
+// process or a parallel test package, is given it meanwhile, and it lies
+// outside the range the kernel hands to listeners on :0. A Go server in the
+// test itself should listen on 127.0.0.1:0 instead.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := loopport.Reserve()
 	if err != nil {
-		t.Fatalf("apachetest: find a free port: %v", err)
+		t.Fatalf("apachetest: %v", err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Cleanup(func() { p.Release() })
+	return p.Number
 }
 
 var varRef = regexp.MustCompile(`\$\{([A-Za-z0-9_]+)\}`)

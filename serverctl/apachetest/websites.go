@@ -43,11 +43,11 @@ func StartWebsites(t testing.TB, h HTTPD, s *Site) {
 	fmt.Fprintf(&conf, "RewriteEngine On\nRewriteRule ^ - [R=404,L]\nErrorDocument 404 %q\n", WebsitesBody)
 	confPath := filepath.Join(dir, "httpd.conf")
 	must(t, os.WriteFile(confPath, []byte(conf.String()), 0o644))
-	StartHTTPD(t, h, confPath, nil, filepath.Join(dir, "httpd.pid"))
+	startHTTPD(t, h, confPath, nil, filepath.Join(dir, "httpd.pid"))
 }
 
-// StartHTTPD runs httpd -k start on conf and stops it when the test ends.
-func StartHTTPD(t testing.TB, h HTTPD, conf string, env []string, pidFile string) {
+// startHTTPD runs httpd -k start on conf and stops it when the test ends.
+func startHTTPD(t testing.TB, h HTTPD, conf string, env []string, pidFile string) {
 	t.Helper()
 	cmd := exec.Command(h.Path, "-f", conf, "-k", "start")
 	cmd.Env = append(os.Environ(), env...)

@@ -3,8 +3,8 @@
 //
 // Prepare extracts a Server-shaped tree (launchd job, version plists, a
 // webapp, and a Service Proxy config in the shape of Server 5.3.1's) into a
-// folder, rendered for this machine: loopback ports picked when the tree is
-// made, module links to the local httpd's modules, a certificate, and the
+// folder, rendered for this machine: loopback ports reserved when the tree
+// is made, module links to the local httpd's modules, a certificate, and the
 // launchd job's program linked to the local httpd. Start runs the Websites
 // tier and then the Service Proxy with the same httpd driver Socketbar's
 // transaction uses, so adding a route, restarting and testing all work.
@@ -19,7 +19,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,6 +27,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/socketbar/socketbar/internal/loopport"
 	"github.com/socketbar/socketbar/serverctl"
 )
 
@@ -101,6 +101,9 @@ type State struct {
 	// EchoPort is where the demo's WebSocket app listens; the caller runs
 	// it (proxy.EchoHandler) at EchoURL.
 	EchoPort int `json:"echo_port"`
+
+	// reserved holds the ports of a tree just made until Start.
+	reserved []*loopport.Port
 }
 
 // EchoURL is the demo WebSocket app's base URL, for socketbar add.
@@ -126,15 +129,12 @@ func Prepare(ctx context.Context, dir string) (*State, error) {
 		return nil, fmt.Errorf("demo: clear %s: %w", dir, err)
 	}
 	st := &State{Root: dir, HTTPD: h}
-	for _, p := range []*int{&st.HTTP, &st.HTTPS, &st.WebsitesHTTP, &st.WebsitesHTTPS, &st.EchoPort} {
-		port, err := freePort(st)
-		if err != nil {
-			return nil, err
-		}
-		*p = port
+	if err := st.reservePorts(); err != nil {
+		return nil, err
 	}
 	st.WebPorts = []string{strconv.Itoa(st.HTTPS), strconv.Itoa(st.HTTP)}
 	if err := st.write(); err != nil {
+		st.releasePorts()
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -155,19 +155,31 @@ func Load(dir string) (*State, error) {
 	return &st, nil
 }
 
-func freePort(st *State) (int, error) {
-	for i := 0; i < 50; i++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+// reservePorts picks the demo's ports and holds them (see loopport) until
+// Start has bound them: a port probed and let go could be handed to another
+// demo being made at the same time (two test packages, or the app and the
+// CLI), or to any program listening on :0, before httpd binds it. They lie
+// outside the kernel's ephemeral range, so a later start of the same tree
+// finds them taken only if a program chose that very port.
+func (st *State) reservePorts() error {
+	for _, p := range []*int{&st.HTTP, &st.HTTPS, &st.WebsitesHTTP, &st.WebsitesHTTPS, &st.EchoPort} {
+		r, err := loopport.Reserve()
 		if err != nil {
-			return 0, fmt.Errorf("demo: find a free port: %w", err)
+			st.releasePorts()
+			return fmt.Errorf("demo: %w", err)
 		}
-		p := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if p != st.HTTP && p != st.HTTPS && p != st.WebsitesHTTP && p != st.WebsitesHTTPS && p != st.EchoPort {
-			return p, nil
-		}
+		st.reserved = append(st.reserved, r)
+		*p = r.Number
 	}
-	return 0, errors.New("demo: no distinct free port")
+	return nil
+}
+
+// releasePorts lets other reservers have the demo's ports again.
+func (st *State) releasePorts() {
+	for _, r := range st.reserved {
+		r.Release()
+	}
+	st.reserved = nil
 }
 
 // ConfigPath is the demo's Service Proxy config.
@@ -290,8 +302,10 @@ func (st *State) write() error {
 }
 
 // Start runs the Websites tier, then the Service Proxy through Socketbar's
-// own httpd driver, and waits until both answer.
+// own httpd driver, and waits until both answer. The caller serves the echo
+// app on EchoPort before, since Start lets go of the ports Prepare reserved.
 func (st *State) Start(ctx context.Context) error {
+	defer st.releasePorts()
 	if st.HTTPD == nil {
 		return fmt.Errorf("demo: %w; the demo tree at %s can be read, but not started", ErrNoHTTPD, st.Root)
 	}

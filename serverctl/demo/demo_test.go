@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/socketbar/socketbar/internal/loopport"
 	"github.com/socketbar/socketbar/proxy"
 	"github.com/socketbar/socketbar/proxy/wstest"
 	"github.com/socketbar/socketbar/serverctl"
@@ -31,6 +32,11 @@ func TestDemoRunsARealServiceProxy(t *testing.T) {
 	defer echo.Close()
 	if err := st.Start(ctx); err != nil {
 		t.Fatal(err)
+	}
+	for _, p := range []int{st.HTTP, st.HTTPS, st.WebsitesHTTP, st.WebsitesHTTPS, st.EchoPort} {
+		if held, err := loopport.Held(p); held || err != nil {
+			t.Errorf("port %d still reserved after Start (%v)", p, err)
+		}
 	}
 	t.Cleanup(func() {
 		if err := st.Stop(context.Background()); err != nil {
@@ -78,5 +84,28 @@ func TestDemoRunsARealServiceProxy(t *testing.T) {
 	again, err := Prepare(ctx, dir)
 	if err != nil || again.HTTPS != st.HTTPS || again.EchoPort != st.EchoPort {
 		t.Errorf("Prepare on an existing tree made a new one: %+v, %v", again, err)
+	}
+}
+
+// TestPrepareHoldsItsPortsUntilStart: a demo tree made while another is
+// being made (two test packages, or the app and the CLI) gets other ports,
+// since Prepare keeps its ports reserved until Start has bound them.
+func TestPrepareHoldsItsPortsUntilStart(t *testing.T) {
+	ctx := context.Background()
+	st, err := Prepare(ctx, filepath.Join(t.TempDir(), "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.releasePorts()
+	ports := []int{st.HTTP, st.HTTPS, st.WebsitesHTTP, st.WebsitesHTTPS, st.EchoPort}
+	seen := map[int]bool{}
+	for _, p := range ports {
+		if seen[p] {
+			t.Errorf("port %d handed out twice in %v", p, ports)
+		}
+		seen[p] = true
+		if held, err := loopport.Held(p); !held || err != nil {
+			t.Errorf("port %d is not reserved after Prepare (%v)", p, err)
+		}
 	}
 }

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/socketbar/socketbar/serverctl/action"
+	"github.com/socketbar/socketbar/serverctl/action/actiontest"
+	"github.com/socketbar/socketbar/serverctl/servertest"
+)
+
+// runIn runs the CLI in-process through its command table.
+func runIn(t *testing.T, a action.Actions, env map[string]string, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	c := &cli{ctx: context.Background(), stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return env[k] }, actions: a}
+	code := c.run(args)
+	return result{code, stdout.String(), stderr.String()}
+}
+
+func TestAddAsksTheActionLayerWhatTheAppAsks(t *testing.T) {
+	root := servertest.Copy(t, "5.3.1")
+	rec := &actiontest.Recorder{}
+	r := runIn(t, rec, nil, "add", "--root", root, actiontest.SameAddPath, actiontest.SameAddBackend)
+	if r.code != 0 {
+		t.Fatalf("add: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	calls := rec.Calls("ProposeAdd")
+	if len(calls) != 1 || !reflect.DeepEqual(calls[0].Opts, actiontest.WantAdd(root)) {
+		t.Fatalf("add asked for %+v\nwant (what the app's form asks for) %+v", calls, actiontest.WantAdd(root))
+	}
+	if applied := rec.Applied(); len(applied) != 1 || !strings.Contains(string(applied[0].New), "socketbar:begin /ws/") {
+		t.Errorf("applied %d proposals", len(applied))
+	}
+}
+
+func TestCommandTable(t *testing.T) {
+	root := servertest.Copy(t, "5.3.1")
+	a := &action.Local{}
+	for _, tt := range []struct {
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{[]string{"rotues"}, 2, "", "did you mean routes?"},
+		{[]string{"stat"}, 2, "", "did you mean status?"},
+		{[]string{"--root", root, "routes"}, 0, "/devicemanagement", ""},
+		{[]string{"--root=" + root, "status"}, 0, "macOS Server 5.3.1", ""},
+		{[]string{"--root", root}, 2, "", "give a command"},
+		{[]string{"remove", "--root", root}, 2, "", "missing PATH. Usage: socketbar remove PATH"},
+		{[]string{"add", "/ws/", "http://127.0.0.1:1/ws/", "extra", "--root", root}, 2, "", "unexpected extra"},
+		{[]string{"version", "--root", root}, 2, "", "flag provided but not defined: --root"},
+		{[]string{"demo", "-h"}, 0, "Usage: socketbar demo [--dir DIR] [--reset]", ""},
+		{[]string{"test", "-h"}, 0, "[-H 'Name: value']…", ""},
+		{[]string{"serve", "-h"}, 0, "[--route PATH=BACKEND]…", ""},
+		{[]string{"add", "/ws/", "127.0.0.1:5020", "--root", root}, 2, "", "a backend is a URL: http://127.0.0.1:5020"},
+		{[]string{"add", "/ws/", "http://127.0.0.1:99999/ws/", "--root", root}, 2, "", "1 to 65535"},
+		{[]string{"test", "ws://127.0.0.1:1/", "--origin", "https://a\r\nX-Evil: 1"}, 2, "", "--origin contains a line break"},
+		{[]string{"serve", "--route", "/ws/=http://127.0.0.1:0/ws/"}, 2, "", "has port 0"},
+		{[]string{"undo", "--to", "nope", "--root", root}, 2, "", "--to \"nope\" is not the ID"},
+	} {
+		r := runIn(t, a, nil, tt.args...)
+		if r.code != tt.code || !strings.Contains(r.stdout, tt.stdout) || !strings.Contains(r.stderr, tt.stderr) {
+			t.Errorf("%q: exit %d (want %d)\nstdout %q (want %q)\nstderr %q (want %q)", tt.args, r.code, tt.code, r.stdout, tt.stdout, r.stderr, tt.stderr)
+		}
+	}
+}

@@ -1,0 +1,74 @@
+// Package servertest holds the helpers that the tests of several packages
+// share: the Server trees stored in serverctl/testdata/servers, and waiting
+// for a condition with a bound. By convention only _test.go files import
+// it. It imports nothing from this module, so serverctl's in-package tests
+// can use it as well (serverctl/apachetest, which imports serverctl, cannot
+// be imported there).
+package servertest
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// Dir returns the absolute path of the Server tree stored for version
+// ("5.3.1"). It finds the module root from the working directory, which go
+// test sets to the package's folder, so the same call works from any package.
+// The tree is shared: a test that changes files uses Copy.
+func Dir(t testing.TB, version string) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatalf("servertest: %v", err)
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			dir := filepath.Join(d, "serverctl", "testdata", "servers", version)
+			if _, err := os.Stat(dir); err != nil {
+				t.Fatalf("servertest: no stored Server tree for %s: %v", version, err)
+			}
+			return dir
+		}
+		if filepath.Dir(d) == d {
+			t.Fatalf("servertest: no go.mod above %s", wd)
+		}
+	}
+}
+
+// Copy copies the Server tree stored for version to a new temporary folder
+// that the test may change, and returns that folder (the tree's "/").
+func Copy(t testing.TB, version string) string {
+	t.Helper()
+	root := t.TempDir()
+	if err := os.CopyFS(root, os.DirFS(Dir(t, version))); err != nil {
+		t.Fatalf("servertest: copy the %s tree: %v", version, err)
+	}
+	return root
+}
+
+// Within is how long Eventually waits before it fails the test.
+const Within = 10 * time.Second
+
+// Eventually polls cond every 10 ms until it holds, and fails the test,
+// naming what it waited for, if it does not within Within. It is for state
+// that another goroutine or process changes without telling the test (a UI
+// updated from goroutines, a session count), not a way to wait out time.
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	eventually(t, what, Within, cond)
+}
+
+func eventually(t testing.TB, what string, within time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up after %v waiting for %s", within, what)
+		}
+		<-tick.C
+	}
+}
