@@ -32,4 +32,3 @@ func TestWriteAccessTellsReadOnlyFromPermission(t *testing.T) {
 		t.Errorf("read-only file system: %v, want ErrReadOnlyFS", err)
 	}
 }
-
