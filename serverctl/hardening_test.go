@@ -181,3 +181,56 @@ func TestHistorySanitisesDescriptions(t *testing.T) {
 		t.Errorf("description = %q; want the text kept with the control characters escaped", entries[0].Description)
 	}
 }
+
+const handConf = "<VirtualHost *:443>\n\tServerName a\n\tProxyPass / http://127.0.0.1:34543/\n</VirtualHost>\n"
+
+func addedBlock(t *testing.T) []byte {
+	t.Helper()
+	e, err := mustParse(t, handConf).AddRoute(AddRequest{Path: "/ws", Backend: "http://127.0.0.1:8000", Strategy: StrategyTunnel})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.New
+}
+
+// TestRemoveRefusesHandAddedLines: a line added by hand inside a block is
+// never dropped silently; the error names it, and KeepHandLines keeps it.
+func TestRemoveRefusesHandAddedLines(t *testing.T) {
+	src := strings.Replace(string(addedBlock(t)), "\tRewriteEngine On\n", "\tRewriteEngine On\n\tHeader set X-Admin yes\n", 1)
+	c := mustParse(t, src)
+	_, err := c.RemoveRoute("/ws", nil)
+	var he *HandEditedError
+	if !errors.As(err, &he) || len(he.Lines) != 1 || he.Lines[0].Text != "Header set X-Admin yes" || !strings.Contains(err.Error(), "line 5: Header set X-Admin yes") {
+		t.Fatalf("err = %v, want a HandEditedError naming line 5", err)
+	}
+	if _, err := c.AddRoute(AddRequest{Path: "/ws", Backend: "http://127.0.0.1:9000", Strategy: StrategyTunnel, Replace: true}); !errors.As(err, &he) {
+		t.Errorf("replace: err = %v, want a HandEditedError", err)
+	}
+	e, err := c.RemoveRouteWith("/ws", nil, RemoveOptions{KeepHandLines: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.Replace(handConf, "\tProxyPass /", "\tHeader set X-Admin yes\n\tProxyPass /", 1); string(e.New) != want {
+		t.Errorf("kept:\n%s\nwant:\n%s", e.New, want)
+	}
+}
+
+// TestBlockShowsItsRulesBackend: when the begin marker names another
+// backend than the block's rules, the rules' backend is what is shown.
+func TestBlockShowsItsRulesBackend(t *testing.T) {
+	src := strings.Replace(string(addedBlock(t)), "/ws -> http://127.0.0.1:8000/ws ", "/ws -> http://evil.example:1/ws ", 1)
+	if !strings.Contains(src, "evil.example") {
+		t.Fatalf("marker not rewritten:\n%s", src)
+	}
+	c := mustParse(t, src)
+	blocks, err := c.Blocks()
+	if err != nil || len(blocks) != 1 {
+		t.Fatalf("blocks = %v, %v", blocks, err)
+	}
+	if blocks[0].Backend != "http://127.0.0.1:8000/ws" || blocks[0].Strategy != StrategyTunnel {
+		t.Errorf("backend = %s (%s), want the rules' http://127.0.0.1:8000/ws (tunnel)", blocks[0].Backend, blocks[0].Strategy)
+	}
+	if e, err := c.RemoveRoute("/ws", nil); err != nil || string(e.New) != handConf {
+		t.Errorf("remove: %v\n%s", err, e.New)
+	}
+}
