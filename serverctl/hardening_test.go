@@ -234,3 +234,28 @@ func TestBlockShowsItsRulesBackend(t *testing.T) {
 		t.Errorf("remove: %v\n%s", err, e.New)
 	}
 }
+
+// TestDriftIgnoresChangesThatNeverCompleted: a rolled-back, unwritten or
+// pending change does not make the config look drifted.
+func TestDriftIgnoresChangesThatNeverCompleted(t *testing.T) {
+	src := addedBlock(t)
+	c := mustParse(t, string(src))
+	for _, o := range []Outcome{OutcomeRolledBack, OutcomeNotWritten, OutcomeSuperseded, OutcomePending} {
+		s := BackupStore{Dir: t.TempDir()}
+		base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		if _, err := s.Save(nil, BackupEntry{Time: base, Routes: c.ManagedRoutes()}, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// The newer change would have added /other, but did not complete.
+		routes := append(c.ManagedRoutes(), ManagedRoute{VHost: "*:443", Path: "/other", Backend: "http://127.0.0.1:1/other", Strategy: StrategyTunnel})
+		if _, err := s.Save(src, BackupEntry{Time: base.Add(time.Second), Routes: routes, Outcome: o}, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if d, err := FindDrift(c, s); err != nil || d != nil {
+			t.Errorf("%s: drift = %+v, %v; want none", o, d, err)
+		}
+		if u, err := s.UndoTarget(); err != nil || u.Outcome != "" {
+			t.Errorf("%s: undo target = %+v, %v; want the applied change", o, u, err)
+		}
+	}
+}
