@@ -259,3 +259,22 @@ func TestDriftIgnoresChangesThatNeverCompleted(t *testing.T) {
 		}
 	}
 }
+
+// TestRecoverSettlesPendingWithoutJournal: a process killed between the
+// backup and the journal leaves a pending entry; RecoverJournal marks it
+// not written, so drift detection works again.
+func TestRecoverSettlesPendingWithoutJournal(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "apache_serviceproxy.conf")
+	os.WriteFile(conf, []byte("Listen 80\n"), 0o644)
+	a := &Applier{ConfigPath: conf, Tester: okTester{}, Backups: BackupStoreFor(conf)}
+	if _, err := a.Backups.Save([]byte("Listen 80\n"), BackupEntry{Time: time.Now(), Outcome: OutcomePending}, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RecoverJournal(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := a.Backups.List()
+	if len(entries) != 1 || entries[0].Outcome != OutcomeNotWritten {
+		t.Errorf("entries = %+v, want one marked not written", entries)
+	}
+}

@@ -81,6 +81,18 @@ func (s BackupStore) Interrupted() bool {
 	return err == nil
 }
 
+// hasPending reports whether an entry is still marked pending (its process
+// may have died before it wrote the journal).
+func (s BackupStore) hasPending() bool {
+	entries, _ := s.List()
+	for _, e := range entries {
+		if e.Outcome == OutcomePending {
+			return true
+		}
+	}
+	return false
+}
+
 // Recovery says how RecoverJournal settled a transaction that was killed
 // half-way.
 type Recovery struct {
@@ -145,7 +157,7 @@ var ErrInterrupted = errors.New("a Socketbar change was interrupted and needs fi
 // is running a transaction right now (the journal is then that one's).
 // Apply also calls it, under its lock, before a new change.
 func RecoverJournal(ctx context.Context, a *Applier) (*Recovery, error) {
-	if !a.Backups.Interrupted() {
+	if !a.Backups.Interrupted() && !a.Backups.hasPending() {
 		return nil, nil
 	}
 	lock, err := lockFile(filepath.Join(a.Backups.Dir, ".lock"))
