@@ -3,6 +3,8 @@ package serverctl
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -91,6 +93,9 @@ type Result struct {
 	Restarted bool
 	PID       int
 	Took      time.Duration
+	// Recovered, when set, is a transaction a killed Socketbar left,
+	// settled before this one started.
+	Recovered *Recovery
 }
 
 // ConfigTestError is a new config that Apache refused; nothing was written.
@@ -170,6 +175,17 @@ func (a *Applier) done(s Step) {
 
 // Apply runs the transaction for ch. On any error before the write the
 // config is untouched; after it, the old config is restored.
+//
+// Another writer (Server.app, an editor) does not take Socketbar's lock, so
+// the file is compared with ch.Old again right before the rename, and with
+// the new text right before a rollback writes the old one back: if it
+// changed, nothing is written and the error wraps ErrChangedOnDisk, so
+// that other edit is never lost.
+//
+// From just before the rename until the service is verified or the old
+// config is back, a journal beside the backups records the transaction
+// (see RecoverJournal); Apply first settles a journal a killed transaction
+// left, and Result.Recovered says how.
 func (a *Applier) Apply(ctx context.Context, ch Change) (*Result, error) {
 	now := time.Now
 	if a.Now != nil {
@@ -179,8 +195,8 @@ func (a *Applier) Apply(ctx context.Context, ch Change) (*Result, error) {
 	if a.Tester == nil {
 		return nil, errors.New("serverctl: no config tester; Socketbar never writes a config Apache has not accepted")
 	}
-	if err := os.MkdirAll(a.Backups.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("serverctl: create backup folder: %w", err)
+	if err := ensureDir(a.Backups.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("serverctl: backup folder: %w", err)
 	}
 	lock, err := lockFile(filepath.Join(a.Backups.Dir, ".lock"))
 	if err != nil {
@@ -188,8 +204,12 @@ func (a *Applier) Apply(ctx context.Context, ch Change) (*Result, error) {
 	}
 	defer lock.Close()
 	a.removeStaleTemps()
+	recovered, err := a.recoverLocked(ctx)
+	if err != nil {
+		return nil, err
+	}
 
-	cur, err := os.ReadFile(a.ConfigPath)
+	cur, err := readFile(a.ConfigPath, false)
 	if err != nil {
 		return nil, fmt.Errorf("serverctl: read %s: %w", a.ConfigPath, err)
 	}
@@ -206,41 +226,84 @@ func (a *Applier) Apply(ctx context.Context, ch Change) (*Result, error) {
 		return nil, err
 	}
 	a.done(StepTest)
+	// The test takes a while; a writer meanwhile means the tested text
+	// is no longer an edit of what is on disk.
+	if err := unchangedOnDisk(a.ConfigPath, cur); err != nil {
+		return nil, err
+	}
 
 	a.step(StepBackup)
 	var routes []ManagedRoute
 	if nc, err := ParseConfig(a.ConfigPath, ch.New); err == nil {
 		routes = nc.ManagedRoutes()
 	}
-	entry, err := a.Backups.Save(cur, BackupEntry{Time: now(), Description: ch.Description, UndoOf: ch.UndoOf, Routes: routes}, fi.Mode().Perm())
+	entry, err := a.Backups.Save(cur, BackupEntry{Time: now(), Description: ch.Description, UndoOf: ch.UndoOf, Routes: routes, Outcome: OutcomePending}, fi.Mode().Perm())
 	if err != nil {
+		return nil, err
+	}
+	j := journal{Backup: entry.ID, Config: a.ConfigPath, OldSHA256: entry.SHA256, NewSHA256: sha256Hex(ch.New), Phase: phaseWrite, PID: os.Getpid(), Started: start}
+	if err := a.Backups.writeJournal(j); err != nil {
+		a.settle(entry, OutcomeNotWritten)
 		return nil, err
 	}
 	a.done(StepBackup)
 
 	a.step(StepWrite)
-	if err := replaceFile(a.ConfigPath, ch.New, fi, func() { a.done(StepWrite) }); err != nil {
+	err = replaceFile(a.ConfigPath, ch.New, fi, func() error {
+		a.done(StepWrite)
+		return unchangedOnDisk(a.ConfigPath, cur)
+	})
+	if err != nil {
+		a.settle(entry, OutcomeNotWritten)
 		return nil, err
 	}
-	res := &Result{Backup: entry}
+	res := &Result{Backup: entry, Recovered: recovered}
 	if a.Service == nil {
+		res.Backup = a.settle(entry, OutcomeApplied)
 		res.Took = now().Sub(start)
 		return res, nil
 	}
 
 	pid, err := a.restartAndVerify(ctx)
 	if err == nil {
+		res.Backup = a.settle(entry, OutcomeApplied)
 		res.Restarted, res.PID, res.Took = true, pid, now().Sub(start)
 		return res, nil
 	}
 	rerr := &RestartError{Cause: err, LogTail: tailFile(a.ErrorLog, 15), Backup: entry}
 	a.step(StepRollback)
-	if werr := replaceFile(a.ConfigPath, cur, fi, nil); werr != nil {
-		rerr.RollbackErr = werr
-	} else if _, verr := a.restartAndVerify(ctx); verr != nil {
-		rerr.RollbackErr = fmt.Errorf("the previous config is back in place, but the Service Proxy did not come back with it either: %w", verr)
+	j.Phase = phaseRollback
+	if jerr := a.Backups.writeJournal(j); jerr != nil {
+		rerr.RollbackErr = jerr
+		return nil, rerr
+	}
+	werr := replaceFile(a.ConfigPath, cur, fi, func() error { return unchangedOnDisk(a.ConfigPath, ch.New) })
+	switch {
+	case errors.Is(werr, ErrChangedOnDisk):
+		// Someone wrote the file after the rename: theirs stays.
+		rerr.RollbackErr = fmt.Errorf("%w; the previous config was not written back, so as not to lose that edit", werr)
+		rerr.Backup = a.settle(entry, OutcomeSuperseded)
+	case werr != nil:
+		rerr.RollbackErr = werr // the journal stays: the next run retries
+	default:
+		if _, verr := a.restartAndVerify(ctx); verr != nil {
+			rerr.RollbackErr = fmt.Errorf("the previous config is back in place, but the Service Proxy did not come back with it either: %w", verr)
+		}
+		rerr.Backup = a.settle(entry, OutcomeRolledBack)
 	}
 	return nil, rerr
+}
+
+// settle records the outcome of the change and ends its journal.
+func (a *Applier) settle(e BackupEntry, o Outcome) BackupEntry {
+	e, _ = a.Backups.SetOutcome(e, o)
+	a.Backups.removeJournal()
+	return e
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // removeStaleTemps deletes temporary files a killed transaction left beside
@@ -264,13 +327,15 @@ func (a *Applier) test(ctx context.Context, text []byte, fi os.FileInfo) error {
 	}
 	defer os.Remove(tmp.Name())
 	_, werr := tmp.Write(text)
+	if werr == nil {
+		werr = tmp.Chmod(fi.Mode().Perm()) // through the descriptor: the name could be swapped meanwhile
+	}
 	if cerr := tmp.Close(); werr == nil {
 		werr = cerr
 	}
 	if werr != nil {
 		return fmt.Errorf("serverctl: write %s: %w", tmp.Name(), werr)
 	}
-	_ = os.Chmod(tmp.Name(), fi.Mode().Perm())
 	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	out, err := a.Tester.Test(tctx, tmp.Name())
@@ -322,8 +387,11 @@ func (a *Applier) restartAndVerify(ctx context.Context) (int, error) {
 	return pid, nil
 }
 
-// Verify waits until svc runs with a pid other than before's and every
-// endpoint answers HTTP, or ctx ends; the error then says what was missing.
+// Verify waits until svc runs a new process or a new generation (see
+// ServiceState.Generation) compared with before, and every endpoint
+// answers HTTP, or ctx ends; the error then says what was missing. The
+// endpoints are checked only once the new generation is up, so an answer
+// from the old one does not count.
 func Verify(ctx context.Context, svc Service, before ServiceState, endpoints []Endpoint) (int, error) {
 	var last error
 	t := time.NewTicker(100 * time.Millisecond)
@@ -335,8 +403,8 @@ func Verify(ctx context.Context, svc Service, before ServiceState, endpoints []E
 			last = err
 		case !st.Running:
 			last = fmt.Errorf("the %s service is not running", svc.Name())
-		case before.Running && st.PID == before.PID:
-			last = fmt.Errorf("the %s service still runs the old process (pid %d)", svc.Name(), st.PID)
+		case before.Running && st.PID == before.PID && (st.Generation == "" || st.Generation == before.Generation):
+			last = fmt.Errorf("the %s service still runs the old process (pid %d) and has not reread its config", svc.Name(), st.PID)
 		default:
 			last = nil
 			for _, e := range endpoints {

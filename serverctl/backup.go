@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // BackupDirName is the folder beside the config where Socketbar keeps the
@@ -42,7 +44,32 @@ type BackupEntry struct {
 	UndoOf string `json:"undo_of,omitempty"`
 	// Routes are Socketbar's routes in the config after the change.
 	Routes []ManagedRoute `json:"routes"`
+	// Outcome says whether the change took effect; empty (entries written
+	// before outcomes were recorded) means applied. Only applied changes
+	// count for drift and undo.
+	Outcome Outcome `json:"outcome,omitempty"`
 }
+
+// Outcome is what became of a change in the history.
+type Outcome string
+
+// The outcomes. A change is pending from its backup until it is verified
+// or rolled back; a pending change whose process died is settled by
+// RecoverJournal.
+const (
+	OutcomeApplied    Outcome = "applied"
+	OutcomePending    Outcome = "pending"
+	OutcomeRolledBack Outcome = "rolled back"
+	// OutcomeNotWritten: the transaction stopped before the new config
+	// reached the file (refused, or killed before the rename).
+	OutcomeNotWritten Outcome = "not written"
+	// OutcomeSuperseded: another writer replaced the file while the
+	// change was being verified or rolled back; Socketbar left theirs.
+	OutcomeSuperseded Outcome = "superseded by another writer"
+)
+
+// Applied reports whether the change took effect.
+func (e BackupEntry) Applied() bool { return e.Outcome == "" || e.Outcome == OutcomeApplied }
 
 // BackupStore keeps backups in Dir: ID.bak holds the old config, ID.json
 // the entry.
@@ -58,7 +85,7 @@ func BackupStoreFor(configPath string) BackupStore {
 
 // Save writes old under a new entry and drops the oldest beyond Keep.
 func (s BackupStore) Save(old []byte, e BackupEntry, perm os.FileMode) (BackupEntry, error) {
-	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+	if err := ensureDir(s.Dir, 0o755); err != nil {
 		return e, fmt.Errorf("serverctl: create backup folder: %w", err)
 	}
 	sum := sha256.Sum256(old)
@@ -84,8 +111,24 @@ func (s BackupStore) Save(old []byte, e BackupEntry, perm os.FileMode) (BackupEn
 	return e, nil
 }
 
+// SetOutcome records what became of the change e.
+func (s BackupStore) SetOutcome(e BackupEntry, o Outcome) (BackupEntry, error) {
+	e.Outcome = o
+	meta, err := json.MarshalIndent(e, "", "  ")
+	if err != nil {
+		return e, err
+	}
+	if err := writeFileAtomic(filepath.Join(s.Dir, e.ID+".json"), append(meta, '\n'), 0o644); err != nil {
+		return e, fmt.Errorf("serverctl: record the outcome of %s: %w", e.ID, err)
+	}
+	return e, nil
+}
+
 // List returns the entries, newest first. Entries whose files are damaged
-// are left out.
+// (or are not regular files) are left out. Text that reaches a terminal
+// (descriptions, routes) has its control characters made visible, since
+// anyone who could write the folder could otherwise send escape sequences
+// to whoever runs `socketbar history`.
 func (s BackupStore) List() ([]BackupEntry, error) {
 	names, err := filepath.Glob(filepath.Join(s.Dir, "*.json"))
 	if err != nil {
@@ -93,7 +136,7 @@ func (s BackupStore) List() ([]BackupEntry, error) {
 	}
 	var entries []BackupEntry
 	for _, n := range names {
-		data, err := os.ReadFile(n)
+		data, err := readFile(n, true)
 		if err != nil {
 			continue
 		}
@@ -101,7 +144,7 @@ func (s BackupStore) List() ([]BackupEntry, error) {
 		if json.Unmarshal(data, &e) != nil || e.ID != strings.TrimSuffix(filepath.Base(n), ".json") {
 			continue
 		}
-		entries = append(entries, e)
+		entries = append(entries, sanitizeEntry(e))
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].ID > entries[j].ID })
 	return entries, nil
@@ -120,7 +163,7 @@ func (s BackupStore) Load(id string) (BackupEntry, []byte, error) {
 		if e.ID != id {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(s.Dir, id+".bak"))
+		data, err := readFile(filepath.Join(s.Dir, id+".bak"), true)
 		if err != nil {
 			return e, nil, fmt.Errorf("serverctl: read backup %s: %w", id, err)
 		}
@@ -142,12 +185,12 @@ func (s BackupStore) UndoTarget() (BackupEntry, error) {
 	}
 	undone := map[string]bool{}
 	for _, e := range entries {
-		if e.UndoOf != "" {
+		if e.UndoOf != "" && e.Applied() {
 			undone[e.UndoOf] = true
 		}
 	}
 	for _, e := range entries {
-		if e.UndoOf == "" && !undone[e.ID] {
+		if e.UndoOf == "" && !undone[e.ID] && e.Applied() {
 			return e, nil
 		}
 	}
@@ -180,4 +223,55 @@ func (c *Config) ManagedRoutes() []ManagedRoute {
 		routes = append(routes, ManagedRoute{VHost: b.Host.Label(), Path: b.Path, Backend: b.Backend, Strategy: b.Strategy})
 	}
 	return routes
+}
+
+// sanitizeEntry makes the entry's free text safe to print.
+func sanitizeEntry(e BackupEntry) BackupEntry {
+	e.Description = SanitizeText(e.Description)
+	e.UndoOf = SanitizeText(e.UndoOf)
+	e.Outcome = Outcome(SanitizeText(string(e.Outcome)))
+	routes := make([]ManagedRoute, len(e.Routes))
+	for i, r := range e.Routes {
+		routes[i] = ManagedRoute{VHost: SanitizeText(r.VHost), Path: SanitizeText(r.Path), Backend: SanitizeText(r.Backend), Strategy: Strategy(SanitizeText(string(r.Strategy)))}
+	}
+	if e.Routes != nil {
+		e.Routes = routes
+	}
+	return e
+}
+
+// SanitizeText replaces every control character (C0 and C1, including
+// ESC, CR, LF and DEL) and every bidirectional-override character with its
+// Go escape (\x1b, \u202e), so text read from a file can be printed on a
+// terminal without moving the cursor, changing colours or reordering text.
+// Invalid UTF-8 becomes U+FFFD.
+func SanitizeText(s string) string {
+	clean := true
+	for _, r := range s {
+		if unsafeRune(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == utf8.RuneError:
+			b.WriteRune(utf8.RuneError)
+		case unsafeRune(r) && r < 0x100:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case unsafeRune(r):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func unsafeRune(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == utf8.RuneError || r == '\u2028' || r == '\u2029'
 }

@@ -51,8 +51,90 @@ type Block struct {
 	Host       VHost
 	Begin, End *apacheconf.Node
 	Path       string
-	Backend    string
-	Strategy   Strategy
+	// Backend and Strategy are what the block's rules do (its ProxyPass
+	// target, and upgrade=websocket or not); the begin marker's words are
+	// used only when the block has no ProxyPass, since a hand edit of a
+	// rule would otherwise be shown as the marker says.
+	Backend  string
+	Strategy Strategy
+}
+
+// interior returns the nodes between the block's markers.
+func (b *Block) interior() []*apacheconf.Node {
+	siblings := b.Host.Node.Children
+	if b.Begin.Parent != nil {
+		siblings = b.Begin.Parent.Children
+	}
+	i, j := indexOf(siblings, b.Begin), indexOf(siblings, b.End)
+	if i < 0 || j < i {
+		return nil
+	}
+	return siblings[i+1 : j]
+}
+
+// fromRules sets Backend and Strategy from the block's rules.
+func (b *Block) fromRules() {
+	for _, n := range b.interior() {
+		if n.Kind == apacheconf.Directive && n.Is("ProxyPass") && len(n.Args) >= 2 {
+			b.Backend, b.Strategy = n.Args[1], StrategyTunnel
+			for _, a := range n.Args[2:] {
+				if strings.EqualFold(a, "upgrade=websocket") {
+					b.Strategy = StrategyUpgrade
+				}
+			}
+			return
+		}
+	}
+}
+
+// HandLine is a line inside a Socketbar block that Socketbar did not
+// write (added or changed by hand).
+type HandLine struct {
+	Line int
+	Text string
+}
+
+// handLines returns the lines of b that renderBlock would not have
+// written for the block's path, backend and strategy. Blank lines do not
+// count.
+func (b *Block) handLines() []HandLine {
+	want := map[string]bool{}
+	for _, ssl := range []bool{true, false} {
+		for _, l := range strings.Split(renderBlock(b.Path, b.Backend, b.Strategy, "", "\n", ssl), "\n") {
+			want[l] = true
+		}
+	}
+	var hand []HandLine
+	for _, n := range b.interior() {
+		text := strings.TrimSpace(string(n.Raw))
+		if n.Kind == apacheconf.Section {
+			hand = append(hand, HandLine{n.Line, strings.TrimSpace(strings.SplitN(text, "\n", 2)[0])})
+			continue
+		}
+		if text == "" || want[strings.Join(strings.Fields(text), " ")] {
+			continue
+		}
+		hand = append(hand, HandLine{n.Line, text})
+	}
+	return hand
+}
+
+// HandEditedError refuses to remove or replace a Socketbar block that holds
+// lines Socketbar did not write: removing the block would drop them.
+type HandEditedError struct {
+	Path  string
+	VHost string
+	Lines []HandLine
+}
+
+func (e *HandEditedError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "serverctl: Socketbar's block for %s in %s holds lines Socketbar did not write:", e.Path, e.VHost)
+	for _, l := range e.Lines {
+		fmt.Fprintf(&b, "\n  line %d: %s", l.Line, l.Text)
+	}
+	b.WriteString("\nMove them out of the block (above its socketbar:begin line) or delete them, then try again; or remove only Socketbar's lines and keep these (RemoveOptions.KeepHandLines)")
+	return b.String()
 }
 
 // Blocks returns Socketbar's blocks. A begin marker without its end marker
@@ -82,6 +164,7 @@ func (c *Config) Blocks() ([]Block, error) {
 					return fmt.Errorf("serverctl: %s: line %d: end marker for %s closes the block for %s from line %d; fix the markers by hand", c.Path, n.Line, m.path, open.Path, open.Begin.Line)
 				case m.end:
 					open.End = n
+					open.fromRules()
 					blocks = append(blocks, *open)
 					open = nil
 				}
@@ -109,16 +192,19 @@ func findBlock(blocks []Block, vh VHost, path string) *Block {
 
 // blockText returns the exact lines of a block.
 func blockText(b *Block) string {
-	siblings := b.Host.Node.Children
-	if b.Begin.Parent != nil {
-		siblings = b.Begin.Parent.Children
-	}
 	var s strings.Builder
-	for i := indexOf(siblings, b.Begin); i >= 0 && i < len(siblings); i++ {
-		s.Write(siblings[i].Raw)
-		if siblings[i] == b.End {
-			break
-		}
+	s.Write(b.Begin.Raw)
+	for _, n := range b.interior() {
+		writeNode(&s, n)
 	}
+	s.Write(b.End.Raw)
 	return s.String()
+}
+
+func writeNode(s *strings.Builder, n *apacheconf.Node) {
+	s.Write(n.Raw)
+	for _, c := range n.Children {
+		writeNode(s, c)
+	}
+	s.Write(n.End)
 }

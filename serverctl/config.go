@@ -2,7 +2,6 @@ package serverctl
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
 
@@ -17,9 +16,11 @@ type Config struct {
 	File *apacheconf.File
 }
 
-// ReadConfig reads and parses the config at path.
+// ReadConfig reads and parses the config at path. It refuses anything but
+// a regular file (a device or FIFO would never end) and files over
+// MaxFileSize; the error then wraps ErrNotRegular or ErrTooLarge.
 func ReadConfig(path string) (*Config, error) {
-	src, err := os.ReadFile(path)
+	src, err := readFile(path, false)
 	if err != nil {
 		return nil, fmt.Errorf("serverctl: read config: %w", err)
 	}

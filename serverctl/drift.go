@@ -20,17 +20,35 @@ type Drift struct {
 // certificate change, on promotion), silently dropping Socketbar's blocks;
 // this is how that is noticed. It returns nil when nothing is missing or
 // there is no history.
+//
+// Only changes that took effect count: a change that was rolled back or
+// never written left the routes of the change before it. While the newest
+// change is pending (a transaction runs, or one was killed and awaits
+// RecoverJournal), the config is between two states and nothing is reported.
 func FindDrift(cfg *Config, store BackupStore) (*Drift, error) {
 	entries, err := store.List()
 	if err != nil || len(entries) == 0 {
 		return nil, err
 	}
+	if entries[0].Outcome == OutcomePending {
+		return nil, nil
+	}
+	var last *BackupEntry
+	for i := range entries {
+		if entries[i].Applied() {
+			last = &entries[i]
+			break
+		}
+	}
+	if last == nil {
+		return nil, nil
+	}
 	have := map[ManagedRoute]bool{}
 	for _, r := range cfg.ManagedRoutes() {
 		have[r] = true
 	}
-	d := &Drift{Entry: entries[0]}
-	for _, r := range entries[0].Routes {
+	d := &Drift{Entry: *last}
+	for _, r := range last.Routes {
 		if !have[r] {
 			d.Missing = append(d.Missing, r)
 		}

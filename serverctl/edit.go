@@ -122,6 +122,9 @@ func (c *Config) AddRoute(req AddRequest) (*Edit, error) {
 				edit.Notes = append(edit.Notes, fmt.Sprintf("%s: %s → %s is already there; nothing to change", vh.Label(), req.Path, backend))
 				continue
 			}
+			if hand := old.handLines(); len(hand) > 0 {
+				return nil, &HandEditedError{Path: req.Path, VHost: vh.Label(), Lines: hand}
+			}
 			if !req.Replace {
 				return nil, &InputError{Field: FieldPath, Remedy: RemedyReplace, Msg: fmt.Sprintf("%s already has a Socketbar route for %s (to %s, %s, line %d)", vh.Label(), req.Path, old.Backend, old.Strategy, old.Begin.Line)}
 			}
@@ -156,8 +159,23 @@ func (c *Config) AddRoute(req AddRequest) (*Edit, error) {
 
 // RemoveRoute returns the config without Socketbar's blocks for path in the
 // selected hosts (all hosts when ports is empty). Rules Socketbar did not
-// write are never removed.
+// write are never removed: a block holding a line added or changed by hand
+// is refused with a *HandEditedError naming the lines.
 func (c *Config) RemoveRoute(path string, ports []string) (*Edit, error) {
+	return c.RemoveRouteWith(path, ports, RemoveOptions{})
+}
+
+// RemoveOptions tune RemoveRouteWith.
+type RemoveOptions struct {
+	// KeepHandLines removes only the lines Socketbar wrote (its markers
+	// and rules) from a block that also holds lines added by hand, and
+	// leaves those where they are, outside any block.
+	KeepHandLines bool
+}
+
+// RemoveRouteWith is RemoveRoute with options; the front end offers
+// KeepHandLines after RemoveRoute refused with a *HandEditedError.
+func (c *Config) RemoveRouteWith(path string, ports []string, opts RemoveOptions) (*Edit, error) {
 	if err := ValidatePath(path); err != nil {
 		return nil, err
 	}
@@ -177,6 +195,25 @@ func (c *Config) RemoveRoute(path string, ports []string) (*Edit, error) {
 	edit := &Edit{Old: c.Src}
 	for _, vh := range hosts {
 		if b := findBlock(blocks, vh, path); b != nil {
+			hand := b.handLines()
+			switch {
+			case len(hand) > 0 && !opts.KeepHandLines:
+				return nil, &HandEditedError{Path: path, VHost: vh.Label(), Lines: hand}
+			case len(hand) > 0:
+				keep := map[int]bool{}
+				for _, h := range hand {
+					keep[h.Line] = true
+				}
+				for _, n := range append(append([]*apacheconf.Node{b.Begin}, b.interior()...), b.End) {
+					if !keep[n.Line] {
+						if err := work.RemoveRun(n, n); err != nil {
+							return nil, err
+						}
+					}
+				}
+				edit.Notes = append(edit.Notes, fmt.Sprintf("%s: removing Socketbar's lines for %s, keeping %d line(s) added by hand", vh.Label(), path, len(hand)))
+				continue
+			}
 			if err := work.RemoveRun(b.Begin, b.End); err != nil {
 				return nil, err
 			}

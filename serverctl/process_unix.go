@@ -4,8 +4,18 @@ package serverctl
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"syscall"
+)
+
+// Open flags that only exist on Unix.
+const (
+	oNoFollow = syscall.O_NOFOLLOW
+	oNonBlock = syscall.O_NONBLOCK
 )
 
 // processAlive reports whether a process with pid exists (signal 0 probes
@@ -17,10 +27,25 @@ func processAlive(pid int) bool {
 
 // lockFile takes an exclusive lock on path, or fails at once when another
 // process holds it. Closing the file releases the lock, also when the
-// process dies.
+// process dies. The file is never reached through a symbolic link, and it
+// must belong to a user who could replace it anyway (see checkOwner).
 func lockFile(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|oNoFollow, 0o644)
 	if err != nil {
+		if isSymlinkErr(path, err) {
+			return nil, fmt.Errorf("%s %w", path, ErrSymlink)
+		}
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, describeType(fi.Mode()))
+	}
+	if err == nil {
+		err = checkOwner(path, fi)
+	}
+	if err != nil {
+		f.Close()
 		return nil, err
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
@@ -33,6 +58,58 @@ func lockFile(path string) (*os.File, error) {
 	return f, nil
 }
 
+// ErrForeignOwner means a file or folder Socketbar writes in belongs to a
+// user who could use it to make Socketbar (run as root) write elsewhere.
+var ErrForeignOwner = errors.New("belongs to another user")
+
+// checkOwner accepts fi when this process, root or the owner of its parent
+// folder owns it: anyone else could have planted it.
+func checkOwner(path string, fi os.FileInfo) error {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil
+	}
+	uid := int(st.Uid)
+	if uid == os.Geteuid() || uid == 0 {
+		return nil
+	}
+	if pfi, err := os.Stat(filepath.Dir(path)); err == nil {
+		if pst, ok := pfi.Sys().(*syscall.Stat_t); ok && pst.Uid == st.Uid {
+			return nil
+		}
+	}
+	return fmt.Errorf("serverctl: %s %w (uid %d); remove it or give it to root", path, ErrForeignOwner, uid)
+}
+
 // Writable reports whether this process may write path (and so replace a
 // file in it, for a folder), as the kernel would decide for the real user.
+// WriteAccess says why not.
 func Writable(path string) bool { return syscall.Access(path, 2) == nil }
+
+// WriteAccess says whether this process may write path (a file, or a
+// folder to create files in), and if not, why: the error wraps
+// ErrReadOnlyFS when the file system is mounted read-only (sudo does not
+// help), fs.ErrPermission when the user lacks the right (sudo or the
+// administrator prompt does), or the system's error otherwise.
+func WriteAccess(path string) error {
+	err := syscall.Access(path, 2)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, syscall.EROFS):
+		return &WriteAccessError{Path: path, Err: ErrReadOnlyFS}
+	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
+		return &WriteAccessError{Path: path, Err: fs.ErrPermission}
+	}
+	return &WriteAccessError{Path: path, Err: err}
+}
+
+// processArgs returns the command line of process pid where /proc shows
+// it (Linux); ok is false where the system cannot tell.
+func processArgs(pid int) (args []string, ok bool) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || len(data) == 0 {
+		return nil, false
+	}
+	return strings.Split(strings.TrimRight(string(data), "\x00"), "\x00"), true
+}

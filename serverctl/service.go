@@ -20,6 +20,11 @@ import (
 type ServiceState struct {
 	Running bool
 	PID     int
+	// Generation changes each time the service rereads its config without
+	// a new process, where the driver can tell (httpd: the pid file's
+	// modification time, which httpd rewrites on every restart); empty
+	// otherwise. Verify takes a new pid or a new generation as restarted.
+	Generation string
 }
 
 // Service starts and inspects the Service Proxy. Two drivers exist: launchd
@@ -30,7 +35,10 @@ type Service interface {
 	Name() string
 	// State reports whether the service runs, and its pid.
 	State(ctx context.Context) (ServiceState, error)
-	// Restart stops the service if it runs and starts it again.
+	// Restart makes the service reread its config, starting it when it
+	// does not run. Drivers do it as one step from the service's point of
+	// view where they can, so that a Socketbar killed meanwhile never
+	// leaves the service stopped.
 	Restart(ctx context.Context) error
 }
 
@@ -135,9 +143,13 @@ func (s HTTPDService) Command(action string) Command {
 	return Command{Path: s.Binary, Args: append(args, "-k", action), Env: s.Env}
 }
 
-// State implements Service: running when the pid file names a live process.
+// State implements Service: running when the pid file names a live
+// process that is this httpd. A pid file left by an httpd that was killed
+// (or a machine that rebooted) can name a pid the system has since given
+// to another program; where the system shows command lines (/proc), a
+// process whose command line does not name ConfigFile is not the service.
 func (s HTTPDService) State(context.Context) (ServiceState, error) {
-	data, err := os.ReadFile(s.PidFile)
+	data, err := readFile(s.PidFile, false)
 	if errors.Is(err, os.ErrNotExist) {
 		return ServiceState{}, nil
 	}
@@ -148,18 +160,46 @@ func (s HTTPDService) State(context.Context) (ServiceState, error) {
 	if err != nil || pid <= 0 {
 		return ServiceState{}, nil
 	}
-	if !processAlive(pid) {
+	if !processAlive(pid) || !s.isOurs(pid) {
 		return ServiceState{}, nil
 	}
-	return ServiceState{Running: true, PID: pid}, nil
+	st := ServiceState{Running: true, PID: pid}
+	if fi, err := os.Stat(s.PidFile); err == nil {
+		st.Generation = strconv.FormatInt(fi.ModTime().UnixNano(), 10)
+	}
+	return st, nil
 }
 
-// Start starts httpd; it returns once httpd has detached or failed.
+// isOurs reports whether process pid runs this service's config, when the
+// system can tell; otherwise it trusts the pid file.
+func (s HTTPDService) isOurs(pid int) bool {
+	args, ok := processArgs(pid)
+	if !ok || s.ConfigFile == "" {
+		return true
+	}
+	for i, a := range args {
+		if a == s.ConfigFile || (a == "-f" && i+1 < len(args) && args[i+1] == s.ConfigFile) || a == "-f"+s.ConfigFile {
+			return true
+		}
+	}
+	return false
+}
+
+// Start starts httpd; it returns once httpd has detached or failed. A
+// stale pid file (see State) is removed first: httpd would otherwise take
+// its pid for a running server and refuse to start.
 func (s HTTPDService) Start(ctx context.Context) error {
+	s.removeStalePidFile(ctx)
 	if out, err := s.Runner.Run(ctx, s.Command("start")); err != nil {
 		return fmt.Errorf("serverctl: start httpd: %w: %s", err, strings.TrimSpace(string(out)))
 	}
 	return nil
+}
+
+func (s HTTPDService) removeStalePidFile(ctx context.Context) {
+	if st, err := s.State(ctx); err == nil && !st.Running {
+		os.Remove(s.PidFile)
+	}
 }
 
 // Stop stops httpd and waits until its process has gone.
@@ -174,13 +214,26 @@ func (s HTTPDService) Stop(ctx context.Context) error {
 	return waitFor(ctx, func() bool { return !processAlive(st.PID) }, "httpd (pid %d) to exit", st.PID)
 }
 
-// Restart implements Service: a full stop and start, so the new process
-// has a new pid and rereads every file, like launchctl kickstart -k.
+// Restart implements Service with httpd -k restart: the running parent
+// rereads every file and replaces its children (like launchctl kickstart
+// -k, open connections are closed), keeping its pid; the new generation
+// shows in the pid file's time. A stopped httpd is started. Unlike a stop
+// followed by a start, there is no moment where a Socketbar killed between
+// two commands leaves the service down: the signal is one step. httpd -k
+// restart parses the config before it signals, so a config it cannot read
+// leaves the old server running.
 func (s HTTPDService) Restart(ctx context.Context) error {
-	if err := s.Stop(ctx); err != nil {
+	st, err := s.State(ctx)
+	if err != nil {
 		return err
 	}
-	return s.Start(ctx)
+	if !st.Running {
+		return s.Start(ctx)
+	}
+	if out, err := s.Runner.Run(ctx, s.Command("restart")); err != nil {
+		return fmt.Errorf("serverctl: restart httpd: %w: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
 }
 
 // waitFor polls cond every 50 ms until it holds or ctx ends.

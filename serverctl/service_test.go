@@ -38,7 +38,7 @@ func TestParseLaunchctlPrint(t *testing.T) {
 		out  string
 		want ServiceState
 	}{
-		{"\tstate = running\n\tpid = 99\n", ServiceState{true, 99}},
+		{"\tstate = running\n\tpid = 99\n", ServiceState{Running: true, PID: 99}},
 		{"\tstate = not running\n\tlast exit code = 1\n", ServiceState{}},
 		{"\tstate = waiting\n\tpid = 5\n", ServiceState{}},
 		{"", ServiceState{}},
@@ -87,7 +87,7 @@ func TestHTTPDStateFromPidFile(t *testing.T) {
 	}{
 		{"", ServiceState{}},
 		{"garbage", ServiceState{}},
-		{strconv.Itoa(os.Getpid()) + "\n", ServiceState{true, os.Getpid()}},
+		{strconv.Itoa(os.Getpid()) + "\n", ServiceState{Running: true, PID: os.Getpid()}},
 		{"999999999", ServiceState{}},
 	} {
 		if tt.content != "" {
@@ -95,9 +95,37 @@ func TestHTTPDStateFromPidFile(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if st, err := s.State(context.Background()); err != nil || st != tt.want {
+		st, err := s.State(context.Background())
+		if err != nil || st.Running != tt.want.Running || st.PID != tt.want.PID {
 			t.Errorf("pid file %q: State = %+v, %v; want %+v", tt.content, st, err, tt.want)
 		}
+		if st.Running && st.Generation == "" {
+			t.Errorf("pid file %q: no generation", tt.content)
+		}
+	}
+}
+
+// TestHTTPDStateStalePidFile: a pid file whose pid now belongs to another
+// program (here: this test) is not a running service, and Start removes it
+// so that httpd does not refuse to start.
+func TestHTTPDStateStalePidFile(t *testing.T) {
+	if _, ok := processArgs(os.Getpid()); !ok {
+		t.Skip("this system does not show command lines")
+	}
+	dir := t.TempDir()
+	s := HTTPDService{PidFile: filepath.Join(dir, "httpd.pid"), ConfigFile: filepath.Join(dir, "proxy.conf"),
+		Runner: runnerFunc(func(context.Context, Command) ([]byte, error) { return nil, nil })}
+	if err := os.WriteFile(s.PidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := s.State(context.Background()); err != nil || st.Running {
+		t.Fatalf("State = %+v, %v; want not running (pid %d is not an httpd for %s)", st, err, os.Getpid(), s.ConfigFile)
+	}
+	if err := s.Restart(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.PidFile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stale pid file still there before start: %v", err)
 	}
 }
 

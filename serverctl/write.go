@@ -1,6 +1,7 @@
 package serverctl
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -8,19 +9,30 @@ import (
 )
 
 // ErrChangedOnDisk means the file is no longer what the edit was computed
-// from (another editor or Server.app wrote it); writing would lose that change.
-var ErrChangedOnDisk = errors.New("the file changed on disk since Socketbar read it")
+// from (another editor or Server.app wrote it); writing would lose that
+// change, so nothing was written.
+var ErrChangedOnDisk = errors.New("the file changed on disk since Socketbar read it (changed on disk, nothing written)")
 
 // ReplaceFile atomically replaces path with data, keeping the mode (and,
-// where permitted, the owner) of like.
+// where permitted, the owner) of like. When path is a symbolic link, the
+// file it points to is replaced and the link stays.
 func ReplaceFile(path string, data []byte, like os.FileInfo) error {
 	return replaceFile(path, data, like, nil)
 }
 
 // replaceFile is ReplaceFile with a hook that runs once the new text is
-// safely on disk beside the old file, right before the rename.
-func replaceFile(path string, data []byte, like os.FileInfo, beforeRename func()) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".socketbar-*")
+// safely on disk beside the old file, right before the rename; when the
+// hook fails, nothing is renamed and its error is returned.
+func replaceFile(path string, data []byte, like os.FileInfo, beforeRename func() error) error {
+	// A rename onto the link itself would turn it into a regular file and
+	// leave the real config (where the link points) untouched.
+	target, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return fmt.Errorf("serverctl: resolve %s: %w", path, err)
+	}
+	// os.CreateTemp opens with O_EXCL: it never follows a link planted
+	// under the temporary name.
+	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".socketbar-*")
 	if err != nil {
 		return fmt.Errorf("serverctl: write %s: %w", path, err)
 	}
@@ -43,17 +55,34 @@ func replaceFile(path string, data []byte, like os.FileInfo, beforeRename func()
 		return fmt.Errorf("serverctl: close %s: %w", tmpName, err)
 	}
 	if beforeRename != nil {
-		beforeRename()
+		if err := beforeRename(); err != nil {
+			return err
+		}
 	}
-	if err := os.Rename(tmpName, path); err != nil {
+	if err := os.Rename(tmpName, target); err != nil {
 		return fmt.Errorf("serverctl: replace %s: %w", path, err)
 	}
-	syncDir(filepath.Dir(path))
+	syncDir(filepath.Dir(target))
 	return nil
 }
 
+// unchangedOnDisk returns ErrChangedOnDisk (wrapped, naming path) when the
+// file at path no longer holds want.
+func unchangedOnDisk(path string, want []byte) error {
+	cur, err := readFile(path, false)
+	if err != nil {
+		return fmt.Errorf("serverctl: read %s again: %w", path, err)
+	}
+	if !bytes.Equal(cur, want) {
+		return fmt.Errorf("serverctl: %s: %w", path, ErrChangedOnDisk)
+	}
+	return nil
+}
+
+// writeFileSynced creates path (which must not exist, and is never reached
+// through a link) with data, durably.
 func writeFileSynced(path string, data []byte, perm os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	f, err := createExclusive(path, perm)
 	if err != nil {
 		return err
 	}
@@ -66,6 +95,35 @@ func writeFileSynced(path string, data []byte, perm os.FileMode) error {
 		return err
 	}
 	return f.Close()
+}
+
+// writeFileAtomic puts data at path through a new temporary file beside
+// it and a rename, so a reader sees the old or the new content, and no
+// link planted at path is written through (rename replaces the link).
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(perm)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	syncDir(filepath.Dir(path))
+	return nil
 }
 
 // syncDir makes a rename durable. Failure is not fatal: the rename happened.

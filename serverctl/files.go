@@ -1,0 +1,143 @@
+package serverctl
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// MaxFileSize bounds every file Socketbar reads whole: a Service Proxy
+// config, a plist, a backup. Apple's largest is a few tens of KiB; the bound
+// only keeps a wrong path (/dev/zero, a disk image) from eating the memory.
+const MaxFileSize = 16 << 20
+
+// ErrNotRegular and ErrTooLarge are why readFile refused a file; the
+// error it returns names the file and wraps one of them.
+var (
+	ErrNotRegular = errors.New("not a regular file")
+	ErrTooLarge   = fmt.Errorf("larger than %d MiB", MaxFileSize>>20)
+)
+
+// ErrSymlink means Socketbar refused to write through a symbolic link in
+// a folder another user may write to.
+var ErrSymlink = errors.New("is a symbolic link; Socketbar does not write through links there")
+
+// readFile reads the regular file at path, at most MaxFileSize bytes. It
+// opens without blocking, so a FIFO cannot hang it, and checks the opened
+// file (not the name, which could change in between) before reading.
+// With noFollow a symbolic link is refused rather than followed.
+func readFile(path string, noFollow bool) ([]byte, error) {
+	flags := os.O_RDONLY | oNonBlock
+	if noFollow {
+		flags |= oNoFollow
+	}
+	f, err := os.OpenFile(path, flags, 0)
+	if err != nil {
+		if noFollow && isSymlinkErr(path, err) {
+			return nil, fmt.Errorf("%s %w", path, ErrSymlink)
+		}
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, describeType(fi.Mode()))
+	}
+	if fi.Size() > MaxFileSize {
+		return nil, fmt.Errorf("%s: %w (%d bytes)", path, ErrTooLarge, fi.Size())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileSize { // grew while being read
+		return nil, fmt.Errorf("%s: %w", path, ErrTooLarge)
+	}
+	return data, nil
+}
+
+// describeType names a file type for people.
+func describeType(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	}
+	return "a special file"
+}
+
+// isSymlinkErr reports whether an O_NOFOLLOW open of path failed because
+// path is a symbolic link (ELOOP on Linux, EMLINK on some BSDs).
+func isSymlinkErr(path string, err error) bool {
+	fi, lerr := os.Lstat(path)
+	return err != nil && lerr == nil && fi.Mode()&fs.ModeSymlink != 0
+}
+
+// createExclusive creates a new file at path for writing; it never opens an
+// existing file or follows a symbolic link planted at path.
+func createExclusive(path string, perm os.FileMode) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, perm)
+	if err != nil && isSymlinkErr(path, err) {
+		return nil, fmt.Errorf("%s %w", path, ErrSymlink)
+	}
+	return f, err
+}
+
+// ensureDir creates dir if needed and checks that it is a real folder (not
+// a link to one) owned by this user, by root, or by the owner of the folder
+// it lives in (who could replace it anyway). Socketbar, often run as root,
+// writes backups and its journal there, so a folder another user planted
+// or controls must not be used.
+func ensureDir(dir string, perm os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return err
+	}
+	if err := os.Mkdir(dir, perm); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("%s %w", dir, ErrSymlink)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s: %w (%s)", dir, ErrNotRegular, describeType(fi.Mode()))
+	}
+	return checkOwner(dir, fi)
+}
+
+// ErrReadOnlyFS means the file system is mounted read-only: no user,
+// root included, can write there, so asking for administrator rights
+// does not help.
+var ErrReadOnlyFS = errors.New("the file system is mounted read-only")
+
+// WriteAccessError is WriteAccess's answer when path may not be written.
+// Err is ErrReadOnlyFS, fs.ErrPermission or the system's error; test it
+// with errors.Is.
+type WriteAccessError struct {
+	Path string
+	Err  error
+}
+
+func (e *WriteAccessError) Error() string {
+	return fmt.Sprintf("serverctl: cannot write %s: %v", e.Path, e.Err)
+}
+
+func (e *WriteAccessError) Unwrap() error { return e.Err }

@@ -1,0 +1,269 @@
+package serverctl
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// JournalName is the file in the backup folder that records a transaction
+// from just before the new config replaces the old one until the Service
+// Proxy is verified or the old config is back. If it exists while no
+// Socketbar holds the lock, a transaction was killed half-way, and
+// RecoverJournal finishes or undoes it.
+const JournalName = "journal.json"
+
+// Journal phases: the new config is about to be (or was) written, or the
+// old one is about to be (or was) written back.
+const (
+	phaseWrite    = "write"
+	phaseRollback = "rollback"
+)
+
+// journal is what a transaction in progress records.
+type journal struct {
+	// Backup is the history entry of the change (its .bak is the old text).
+	Backup    string    `json:"backup"`
+	Config    string    `json:"config"`
+	OldSHA256 string    `json:"old_sha256"`
+	NewSHA256 string    `json:"new_sha256"`
+	Phase     string    `json:"phase"`
+	PID       int       `json:"pid"`
+	Started   time.Time `json:"started"`
+}
+
+func (s BackupStore) journalPath() string { return filepath.Join(s.Dir, JournalName) }
+
+func (s BackupStore) writeJournal(j journal) error {
+	data, err := json.MarshalIndent(j, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(s.journalPath(), append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("serverctl: write the transaction journal: %w", err)
+	}
+	return nil
+}
+
+// readJournal returns the journal, or nil when there is none.
+func (s BackupStore) readJournal() (*journal, error) {
+	data, err := readFile(s.journalPath(), true)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("serverctl: read the transaction journal: %w", err)
+	}
+	var j journal
+	if err := json.Unmarshal(data, &j); err != nil {
+		return nil, fmt.Errorf("serverctl: %s is damaged (%v); check the config, then delete the file", s.journalPath(), err)
+	}
+	return &j, nil
+}
+
+func (s BackupStore) removeJournal() {
+	os.Remove(s.journalPath())
+	syncDir(s.Dir)
+}
+
+// Interrupted reports whether a transaction's journal is in the store, that
+// is, whether a change is running now or was killed half-way. It needs no
+// lock and no write access, so `status` can say so to any user.
+func (s BackupStore) Interrupted() bool {
+	_, err := os.Lstat(s.journalPath())
+	return err == nil
+}
+
+// hasPending reports whether an entry is still marked pending (its process
+// may have died before it wrote the journal).
+func (s BackupStore) hasPending() bool {
+	entries, _ := s.List()
+	for _, e := range entries {
+		if e.Outcome == OutcomePending {
+			return true
+		}
+	}
+	return false
+}
+
+// Recovery says how RecoverJournal settled a transaction that was killed
+// half-way.
+type Recovery struct {
+	// Entry is the interrupted change, with its outcome now recorded.
+	Entry BackupEntry
+	// Restarted says the Service Proxy was restarted and verified; PID
+	// is its process then.
+	Restarted bool
+	PID       int
+	// Err is set when the Service Proxy could not be brought back; the
+	// config is then the one Outcome names.
+	Err error
+}
+
+// String says in one sentence what happened, for the CLI and the app.
+func (r *Recovery) String() string {
+	var what string
+	switch r.Entry.Outcome {
+	case OutcomeApplied:
+		what = "the new config was in place; Socketbar finished the change"
+	case OutcomeRolledBack:
+		what = "the change did not come up; Socketbar put the previous config back"
+	case OutcomeNotWritten:
+		what = "the new config had not been written; the previous config is unchanged"
+	case OutcomeSuperseded:
+		what = "another program has written the config since; Socketbar left that version in place"
+	default:
+		what = "its outcome is " + string(r.Entry.Outcome)
+	}
+	msg := fmt.Sprintf("A Socketbar change (%s, backup %s) was interrupted: %s", orDash(r.Entry.Description), r.Entry.ID, what)
+	switch {
+	case r.Err != nil:
+		msg += fmt.Sprintf(", but the Service Proxy does not run: %v", r.Err)
+	case r.Restarted:
+		msg += fmt.Sprintf(", and the Service Proxy runs (pid %d)", r.PID)
+	}
+	return msg + "."
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "no description"
+	}
+	return s
+}
+
+// ErrInterrupted means a change was killed half-way and this process may
+// not finish it (it cannot take the lock or write the backup folder); run
+// Socketbar with administrator rights to settle it.
+var ErrInterrupted = errors.New("a Socketbar change was interrupted and needs finishing")
+
+// RecoverJournal settles a transaction that was killed half-way (see
+// JournalName): when the new config is in place, it restarts and verifies
+// the Service Proxy and, if that fails, puts the old config back; when the
+// old config is in place, it makes sure the Service Proxy runs; when
+// another program has written the config since, it leaves that file alone.
+// It records the outcome in the history and removes the journal.
+//
+// The action layer calls it at the start of every command that touches the
+// Server, with the Applier it would use, and prints Recovery.String(). It
+// returns nil, nil when there is nothing to recover or another Socketbar
+// is running a transaction right now (the journal is then that one's).
+// Apply also calls it, under its lock, before a new change.
+func RecoverJournal(ctx context.Context, a *Applier) (*Recovery, error) {
+	if !a.Backups.Interrupted() && !a.Backups.hasPending() {
+		return nil, nil
+	}
+	lock, err := lockFile(filepath.Join(a.Backups.Dir, ".lock"))
+	if errors.Is(err, errLocked) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("serverctl: %w: lock %s: %w", ErrInterrupted, a.Backups.Dir, err)
+	}
+	defer lock.Close()
+	return a.recoverLocked(ctx)
+}
+
+// recoverLocked is RecoverJournal for a caller that holds the lock. It
+// also settles pending entries that have no journal: their process died
+// before the journal was written, so before the rename.
+func (a *Applier) recoverLocked(ctx context.Context) (*Recovery, error) {
+	j, err := a.Backups.readJournal()
+	if err != nil {
+		return nil, err
+	}
+	entries, _ := a.Backups.List()
+	for _, e := range entries {
+		if e.Outcome == OutcomePending && (j == nil || e.ID != j.Backup) {
+			a.Backups.SetOutcome(e, OutcomeNotWritten)
+		}
+	}
+	if j == nil {
+		return nil, nil
+	}
+	entry, old, err := a.Backups.Load(j.Backup)
+	if err != nil {
+		return nil, fmt.Errorf("serverctl: %w, but its backup cannot be read: %w", ErrInterrupted, err)
+	}
+	fi, err := os.Stat(a.ConfigPath)
+	if err != nil {
+		return nil, fmt.Errorf("serverctl: stat %s: %w", a.ConfigPath, err)
+	}
+	cur, err := readFile(a.ConfigPath, false)
+	if err != nil {
+		return nil, fmt.Errorf("serverctl: read %s: %w", a.ConfigPath, err)
+	}
+	rec := &Recovery{Entry: entry}
+	sum := sha256.Sum256(cur)
+	switch hex.EncodeToString(sum[:]) {
+	case j.NewSHA256:
+		if j.Phase == phaseWrite {
+			pid, err := a.restartIfAny(ctx)
+			if err == nil {
+				rec.Restarted, rec.PID = a.Service != nil, pid
+				rec.Entry.Outcome = OutcomeApplied
+				break
+			}
+		}
+		// Put the old config back: the new one did not come up, or a
+		// rollback was under way.
+		if err := replaceFile(a.ConfigPath, old, fi, func() error { return unchangedOnDisk(a.ConfigPath, cur) }); err != nil {
+			if errors.Is(err, ErrChangedOnDisk) {
+				rec.Entry.Outcome = OutcomeSuperseded
+				rec.Restarted, rec.PID, rec.Err = a.ensureRunning(ctx)
+				break
+			}
+			return nil, err
+		}
+		rec.Entry.Outcome = OutcomeRolledBack
+		pid, err := a.restartIfAny(ctx)
+		rec.Restarted, rec.PID, rec.Err = err == nil && a.Service != nil, pid, err
+	case j.OldSHA256:
+		rec.Entry.Outcome = OutcomeNotWritten
+		if j.Phase == phaseRollback {
+			rec.Entry.Outcome = OutcomeRolledBack
+			// The old text is back, but the service may still run the new
+			// one, or not run at all.
+			pid, err := a.restartIfAny(ctx)
+			rec.Restarted, rec.PID, rec.Err = err == nil && a.Service != nil, pid, err
+			break
+		}
+		rec.Restarted, rec.PID, rec.Err = a.ensureRunning(ctx)
+	default:
+		rec.Entry.Outcome = OutcomeSuperseded
+		rec.Restarted, rec.PID, rec.Err = a.ensureRunning(ctx)
+	}
+	if rec.Entry, err = a.Backups.SetOutcome(entry, rec.Entry.Outcome); err != nil {
+		return rec, err
+	}
+	a.Backups.removeJournal()
+	return rec, nil
+}
+
+// restartIfAny restarts and verifies the service, when there is one.
+func (a *Applier) restartIfAny(ctx context.Context) (int, error) {
+	if a.Service == nil {
+		return 0, nil
+	}
+	return a.restartAndVerify(ctx)
+}
+
+// ensureRunning starts the service when it does not run; one that runs is
+// left alone.
+func (a *Applier) ensureRunning(ctx context.Context) (bool, int, error) {
+	if a.Service == nil {
+		return false, 0, nil
+	}
+	if st, err := a.Service.State(ctx); err == nil && st.Running {
+		return false, st.PID, nil
+	}
+	pid, err := a.restartAndVerify(ctx)
+	return err == nil, pid, err
+}
