@@ -125,6 +125,9 @@ func (c *cli) commit(p *action.Proposal, af *applyFlags) error {
 	if err != nil {
 		return err
 	}
+	if res.Recovered != "" {
+		fmt.Fprintln(c.stdout, res.Recovered)
+	}
 	fmt.Fprintf(c.stdout, "Backed up the old config as %s (see socketbar history).\nWrote %s.\n", res.BackupID, p.Config)
 	if !res.Restarted {
 		fmt.Fprintln(c.stdout, "Not restarted (--no-restart): the Service Proxy uses the new config from its next restart (socketbar restart).")
@@ -170,6 +173,9 @@ var restartCommand = command{
 			r, err := c.actions.Restart(c.ctx, action.RestartOptions{Target: *t, Timeout: *timeout})
 			if err != nil {
 				return err
+			}
+			if r.Recovered != "" {
+				fmt.Fprintln(c.stdout, r.Recovered)
 			}
 			fmt.Fprintf(c.stdout, "Restarted the Service Proxy with %s (pid %d); it answers on %s. Took %s.\n",
 				r.Service, r.PID, orNone(strings.Join(r.Endpoints, ", ")), r.Took.Round(time.Millisecond))

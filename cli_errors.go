@@ -74,6 +74,7 @@ func describe(err error) (string, int) {
 		inUse *proxy.AddrInUseError
 		noRt  *action.NoRouteError
 		dpe   *action.DemoPortError
+		hand  *serverctl.HandEditedError
 	)
 	switch {
 	case errors.As(err, &usage):
@@ -99,9 +100,13 @@ func describe(err error) (string, int) {
 		return nm.Msg + ". Nothing was changed.", exitFailure
 	case errors.As(err, &cte):
 		return fmt.Sprintf("%v\nFix the cause above; the config on disk was not changed.", cte), exitFailure
+	case errors.As(err, &hand):
+		return hand.Error() + " Nothing was changed.", exitFailure
 	case errors.As(err, &rse):
 		msg := rse.Error()
-		if rse.RollbackErr != nil {
+		// Undo would overwrite another writer's edit: advise it only when
+		// the rollback failed for another reason.
+		if rse.RollbackErr != nil && !errors.Is(rse.RollbackErr, serverctl.ErrChangedOnDisk) {
 			msg += fmt.Sprintf("\nRestore it with: socketbar undo --to %s", rse.Backup.ID)
 		}
 		return msg, exitFailure

@@ -43,6 +43,8 @@ type statusReport struct {
 	// Drift lists Socketbar routes recorded by the last change that the
 	// config no longer has (Server.app rewrote it).
 	Drift *serverctl.Drift `json:"drift,omitempty"`
+	// Interrupted says a change was cut off half-way (Socketbar was killed).
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 var statusCommand = command{
@@ -80,7 +82,7 @@ func newStatusReport(st *action.Status) statusReport {
 		Config: srv.HostPath(srv.ConfigPath), ErrorLog: srv.HostPath(srv.ErrorLogPath),
 		Defines: srv.Job.Defines, Environment: srv.Job.Environment, Webapps: srv.Webapps,
 		Unreadable: srv.Unreadable, Warnings: srv.Warnings, ModuleCheck: st.Modules, Drift: st.Drift,
-		ServiceRunning: st.Service.Running, ServicePID: st.Service.PID,
+		ServiceRunning: st.Service.Running, ServicePID: st.Service.PID, Interrupted: st.Interrupted,
 	}
 	if st.ServiceErr != nil {
 		r.ServiceError = st.ServiceErr.Error()
@@ -152,6 +154,9 @@ func (c *cli) printStatus(st *action.Status, r statusReport) {
 		}
 		fmt.Fprintf(w, "Drift:\t%d Socketbar route(s) missing since the config was rewritten at %s: %s. Run socketbar reapply.\n",
 			len(d.Missing), d.Changed.Local().Format(time.DateTime), strings.Join(lost, ", "))
+	}
+	if r.Interrupted {
+		fmt.Fprintf(w, "Interrupted:\ta change was cut off half-way; the next change (or socketbar restart) finishes or rolls it back\n")
 	}
 	for _, p := range r.Unreadable {
 		fmt.Fprintf(w, "Unreadable:\t%s: %s\n", p.Path, p.Reason)
@@ -260,6 +265,9 @@ var historyCommand = command{
 				desc := e.Description
 				if undone[e.ID] {
 					desc += " (undone)"
+				}
+				if !e.Applied() {
+					desc += " (" + string(e.Outcome) + ")"
 				}
 				fmt.Fprintf(w, "%s\t%s\t%s\n", e.ID, e.Time.Local().Format(time.DateTime), desc)
 			}

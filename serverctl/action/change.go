@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/socketbar/socketbar/serverctl"
@@ -217,6 +216,9 @@ type Applied struct {
 	Endpoints []string
 	// Elevated is set when the change ran as root after the prompt.
 	Elevated bool
+	// Recovered says how a transaction that an earlier, killed Socketbar
+	// left half-done was finished or rolled back first.
+	Recovered string
 }
 
 // Apply puts a proposal in place through Socketbar's transaction: config
@@ -256,6 +258,9 @@ func (l *Local) Apply(ctx context.Context, p *Proposal, opts ApplyOptions) (*App
 		return nil, err
 	}
 	out := &Applied{BackupID: res.Backup.ID, Restarted: res.Restarted, PID: res.PID, Took: res.Took}
+	if res.Recovered != nil {
+		out.Recovered = res.Recovered.String()
+	}
 	for _, e := range a.Endpoints {
 		out.Endpoints = append(out.Endpoints, e.String())
 	}
@@ -270,8 +275,8 @@ func needsRoot(config, backups string) *NeedsRootError {
 		check = append(check, backups)
 	}
 	for _, p := range check {
-		if err := writeAccess(p); err != nil {
-			return &NeedsRootError{Path: p, ReadOnly: errors.Is(err, syscall.EROFS)}
+		if err := serverctl.WriteAccess(p); err != nil {
+			return &NeedsRootError{Path: p, ReadOnly: errors.Is(err, serverctl.ErrReadOnlyFS)}
 		}
 	}
 	return nil

@@ -21,6 +21,9 @@ type Restarted struct {
 	PID       int
 	Endpoints []string
 	Took      time.Duration
+	// Recovered says how a change that a killed Socketbar left half-done
+	// was finished or rolled back first.
+	Recovered string
 }
 
 // ServiceError is a Service Proxy that did not come back, with the end of
@@ -49,11 +52,18 @@ func (l *Local) Restart(ctx context.Context, opts RestartOptions) (*Restarted, e
 		return nil, err
 	}
 	start := time.Now()
+	rec, err := serverctl.RecoverJournal(ctx, a)
+	if err != nil {
+		return nil, err
+	}
 	pid, err := a.Restart(ctx)
 	if err != nil {
 		return nil, &ServiceError{Err: err, ErrorLog: a.ErrorLog, LogTail: a.ErrorLogTail()}
 	}
 	r := &Restarted{Service: a.Service.Name(), PID: pid, Took: time.Since(start)}
+	if rec != nil {
+		r.Recovered = rec.String()
+	}
 	for _, e := range a.Endpoints {
 		r.Endpoints = append(r.Endpoints, e.String())
 	}

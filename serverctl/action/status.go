@@ -25,6 +25,9 @@ type Status struct {
 	Drift   *serverctl.Drift
 	History []serverctl.BackupEntry
 	Modules ModuleCheck
+	// Interrupted says a change was cut off (Socketbar was killed); the
+	// next change finishes or rolls it back.
+	Interrupted bool
 	// Service is the Service Proxy's state; ServiceErr says why it is unknown.
 	Service    serverctl.ServiceState
 	ServiceErr error
@@ -89,6 +92,7 @@ func (l *Local) Status(ctx context.Context, t Target) (*Status, error) {
 	store := serverctl.BackupStoreFor(cfg.Path)
 	s.Drift, _ = serverctl.FindDrift(cfg, store)
 	s.History, _ = store.List()
+	s.Interrupted = store.Interrupted()
 	s.Modules = checkModules(srv, cfg)
 	if a, err := srv.Applier(cfg, serverctl.ApplyOptions{HTTPD: t.HTTPD, Runner: l.Runner}); err != nil {
 		s.ServiceErr = err

@@ -1,5 +1,0 @@
-//go:build !unix
-
-package action
-
-func writeAccess(string) error { return nil }
