@@ -22,6 +22,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -40,6 +41,13 @@ const (
 	CauseBadHandshake   = "bad-handshake"
 	CauseAppRejected    = "app-rejected"
 	CauseTimeout        = "timeout"
+	// CauseBadOption means an option (Origin, a header) cannot be sent as
+	// given; like CauseBadURL, nothing was sent.
+	CauseBadOption = "bad-option"
+	// CauseProtocolError means the server broke the HTTP or WebSocket
+	// protocol (a malformed or oversized answer, an invalid frame); the
+	// message says what it sent.
+	CauseProtocolError = "protocol-error"
 )
 
 // Step names, in order.
@@ -52,6 +60,9 @@ const (
 	StepPing    = "ping"
 	StepClose   = "close"
 )
+
+// DefaultTimeout bounds a test whose Options.Timeout is zero.
+const DefaultTimeout = 10 * time.Second
 
 // Options tune a test.
 type Options struct {
@@ -112,8 +123,8 @@ type run struct {
 // taken as their WebSocket twins).
 func Run(ctx context.Context, rawURL string, opts Options) *Report {
 	r := &run{opts: opts, report: &Report{URL: rawURL}}
-	if opts.Timeout <= 0 {
-		opts.Timeout = 10 * time.Second
+	if r.opts.Timeout <= 0 {
+		r.opts.Timeout = DefaultTimeout
 	}
 	if r.opts.Message == "" {
 		b := make([]byte, 8)
@@ -121,11 +132,15 @@ func Run(ctx context.Context, rawURL string, opts Options) *Report {
 		r.opts.Message = "socketbar-" + hex.EncodeToString(b)
 	}
 	var cancel context.CancelFunc
-	r.ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+	r.ctx, cancel = context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
 	u, err := ParseURL(rawURL)
 	if err != nil {
 		r.diagnose(CauseBadURL, err.Error(), "Give a URL such as wss://server.example.com/ws/.")
+		return r.report
+	}
+	if err := opts.Validate(); err != nil {
+		r.diagnose(CauseBadOption, err.Error(), "Remove line breaks and control characters from --origin and --header.")
 		return r.report
 	}
 	r.u = u
@@ -144,7 +159,57 @@ func Run(ctx context.Context, rawURL string, opts Options) *Report {
 	return r.report
 }
 
-// ParseURL checks a WebSocket URL; http(s) are read as ws(s).
+// Validate checks that the options can be sent as they are: a CR or LF in
+// the Origin or a header would end the header early and let the rest be
+// read as headers of its own (header injection), and a header name must be
+// an HTTP token (RFC 9110 section 5.1). Run calls it before it connects;
+// callers can call it first to refuse bad input the way they refuse a bad
+// URL.
+func (o Options) Validate() error {
+	if err := checkFieldValue(o.Origin); err != nil {
+		return fmt.Errorf("the Origin %q %v", o.Origin, err)
+	}
+	for k, vs := range o.Header {
+		if !isToken(k) {
+			return fmt.Errorf("the header name %q is not a valid HTTP field name", k)
+		}
+		for _, v := range vs {
+			if err := checkFieldValue(v); err != nil {
+				return fmt.Errorf("the header %s: %q %v", k, v, err)
+			}
+		}
+	}
+	return nil
+}
+
+// checkFieldValue refuses control characters other than tab in a field
+// value (RFC 9110 section 5.5); CR and LF above all.
+func checkFieldValue(v string) error {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return fmt.Errorf("contains the control character %q", c)
+		}
+	}
+	return nil
+}
+
+// isToken reports whether s is an HTTP token (RFC 9110 section 5.6.2).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseURL checks a WebSocket URL; http(s) are read as ws(s). A port out of
+// 1–65535 or a host that is neither an IP address nor a DNS name is an
+// error here, not a connection attempt.
 func ParseURL(rawURL string) (*url.URL, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -162,10 +227,44 @@ func ParseURL(rawURL string) (*url.URL, error) {
 	if u.Hostname() == "" {
 		return nil, fmt.Errorf("%q has no host", rawURL)
 	}
+	if err := checkHost(u.Hostname()); err != nil {
+		return nil, fmt.Errorf("%q: %v", rawURL, err)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("%q: the port %s is not between 1 and 65535", rawURL, p)
+		}
+	}
 	if u.Path == "" {
 		u.Path = "/"
 	}
 	return u, nil
+}
+
+// checkHost accepts an IP address (an IPv6 one may carry a zone) or a DNS
+// name: labels of letters, digits, '-' and '_' of at most 63 bytes, at
+// most 253 in all (RFC 1035 section 2.3.4). Bytes over 0x7f are left to
+// the resolver (internationalised names).
+func checkHost(host string) error {
+	ip, _, _ := strings.Cut(host, "%")
+	if net.ParseIP(ip) != nil {
+		return nil
+	}
+	if len(host) > 253 {
+		return fmt.Errorf("the host name is longer than 253 characters")
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(host, "."), ".") {
+		if label == "" || len(label) > 63 {
+			return fmt.Errorf("the host %q is not a valid name (an empty or over-long label)", host)
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if c < 0x80 && !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+				return fmt.Errorf("the host %q is not a valid name (it contains %q)", host, c)
+			}
+		}
+	}
+	return nil
 }
 
 func (r *run) secure() bool { return r.u.Scheme == "wss" }
