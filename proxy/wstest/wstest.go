@@ -25,6 +25,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/socketbar/socketbar/proxy/wsframe"
 )
 
 // Cause codes of a Diagnosis. They are part of the JSON output and stable.
@@ -116,7 +118,15 @@ type run struct {
 	u      *url.URL
 	report *Report
 	conn   net.Conn
-	br     *bufio.Reader
+	// cr counts and caps what is read from conn (see capReader); br
+	// buffers it.
+	cr *capReader
+	br *bufio.Reader
+	// partial is a data message whose last fragment has not come yet.
+	partial message
+	// stopWatch ends the watch that wakes blocked reads and writes when
+	// ctx is cancelled.
+	stopWatch func() bool
 }
 
 // Run tests the WebSocket at rawURL (ws:// or wss://; http and https are
@@ -146,6 +156,7 @@ func Run(ctx context.Context, rawURL string, opts Options) *Report {
 	r.u = u
 	defer func() {
 		if r.conn != nil {
+			r.stopWatch()
 			r.conn.Close()
 		}
 	}()
@@ -345,6 +356,9 @@ func (r *run) tcp() bool {
 	if dl, ok := r.ctx.Deadline(); ok {
 		conn.SetDeadline(dl)
 	}
+	// A deadline covers the timeout; a cancelled ctx must wake a blocked
+	// read or write too.
+	r.stopWatch = context.AfterFunc(r.ctx, func() { conn.SetDeadline(time.Now()) })
 	return r.step(StepTCP, start, true, "connected to "+conn.RemoteAddr().String())
 }
 
@@ -389,12 +403,21 @@ func (r *run) upgrade() bool {
 		r.step(StepUpgrade, start, false, err.Error())
 		return r.lost(err, "while sending the upgrade request")
 	}
-	r.br = bufio.NewReader(r.conn)
+	r.cr = &capReader{r: r.conn, left: maxHead, capped: true}
+	r.br = bufio.NewReader(r.cr)
 	resp, err := http.ReadResponse(r.br, nil)
 	if err != nil {
 		r.step(StepUpgrade, start, false, err.Error())
+		switch {
+		case errors.Is(err, errHeadTooLong):
+			return r.protocol(fmt.Sprintf("The server's answer to the upgrade went on for over %d KiB without ending its status line and headers.", maxHead>>10), 0)
+		case r.cr.err == nil:
+			// The connection is fine; what came over it is not HTTP.
+			return r.protocol(fmt.Sprintf("The server's answer to the upgrade is not a valid HTTP response (%v).", err), 0)
+		}
 		return r.lost(err, "to the upgrade request")
 	}
+	r.cr.capped = false
 	r.report.Status, r.report.Server = resp.StatusCode, resp.Header.Get("Server")
 	status := fmt.Sprintf("HTTP %s", resp.Status)
 	if resp.StatusCode != http.StatusSwitchingProtocols {
@@ -435,6 +458,55 @@ func headerHasToken(h http.Header, name, token string) bool {
 			}
 		}
 	}
+	return false
+}
+
+// maxHead bounds the status line and headers of the answer to the upgrade,
+// as Apache's LimitRequestFieldSize and LimitRequestFields bound a
+// request's: a server that never ends them must not fill the memory.
+const maxHead = 64 << 10
+
+// errHeadTooLong is capReader's error once its cap is reached.
+var errHeadTooLong = errors.New("wstest: the answer's head is over the limit")
+
+// capReader reads from r, failing with errHeadTooLong once left bytes are
+// read while capped; err keeps r's own last error, so that a failure to
+// parse can be told from a failure of the connection.
+type capReader struct {
+	r      io.Reader
+	left   int64
+	capped bool
+	err    error
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.capped {
+		if c.left <= 0 {
+			return 0, errHeadTooLong
+		}
+		if int64(len(p)) > c.left {
+			p = p[:c.left]
+		}
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	if err != nil {
+		c.err = err
+	}
+	return n, err
+}
+
+// protocol diagnoses a server that broke HTTP or RFC 6455. A non-zero
+// code is sent in a close frame first, as RFC 6455 section 7.1.7 asks of
+// an endpoint that fails the connection; the write is bounded so that a
+// peer that does not read cannot hold the test.
+func (r *run) protocol(msg string, code int) bool {
+	if code != 0 {
+		r.conn.SetWriteDeadline(time.Now().Add(250 * time.Millisecond))
+		r.conn.Write(wsframe.CloseFrame(code, "", true))
+	}
+	r.diagnose(CauseProtocolError, msg,
+		"The server, or a proxy on the way, does not speak HTTP and WebSocket as RFC 6455 requires; test the app directly (socketbar test --route) to find which tier. If the URL is ws://, check that the port does not expect TLS.")
 	return false
 }
 
