@@ -108,8 +108,14 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.table = newRouteTable(s.Routes)
 	s.sessions = map[*session]struct{}{}
 	s.rp = &httputil.ReverseProxy{
-		Rewrite:      s.rewrite,
-		Transport:    &http.Transport{TLSClientConfig: s.BackendTLS, Proxy: nil, DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: false},
+		Rewrite: s.rewrite,
+		Transport: &http.Transport{TLSClientConfig: s.BackendTLS, Proxy: nil, DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: false,
+			// A backend that never ends its headers, or never answers,
+			// must not hold memory or the request for ever. 60 s is
+			// Apache's default Timeout, which ProxyTimeout falls back on.
+			MaxResponseHeaderBytes: maxResponseHead,
+			ResponseHeaderTimeout:  60 * time.Second,
+		},
 		ErrorHandler: s.backendError,
 		ErrorLog:     log.New(discard{}, "", 0),
 	}
