@@ -2,6 +2,8 @@ package wstest
 
 import (
 	"context"
+	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -43,5 +45,37 @@ func TestHostilePeers(t *testing.T) {
 				t.Logf("run %d: %v, server wrote %d bytes; %s", i, took.Round(time.Millisecond), c.Written, r.Diagnosis.Message)
 			}
 		})
+	}
+}
+
+// TestPeakRSSUnderHostilePeers prints the tester's peak RSS against each
+// hostile peer. It is a measurement, not a check: run it with
+//
+//	SOCKETBAR_RSS=1 go test -count=1 -run PeakRSS -v ./proxy/wstest
+func TestPeakRSSUnderHostilePeers(t *testing.T) {
+	if os.Getenv("SOCKETBAR_RSS") == "" {
+		t.Skip("set SOCKETBAR_RSS=1 to measure")
+	}
+	runtime.GC()
+	base, err := hostile.PeakRSS()
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, b := range hostile.All() {
+		srv := hostile.Start(t, b)
+		runtime.GC()
+		if err := hostile.ResetPeakRSS(); err != nil {
+			t.Skip(err)
+		}
+		start := time.Now()
+		var written int64
+		for i := 0; i < 20; i++ {
+			Run(context.Background(), "ws://"+srv.Addr+"/ws", Options{Timeout: 2 * time.Second})
+			c, _ := srv.Next(3 * time.Second)
+			written += c.Written
+		}
+		peak, _ := hostile.PeakRSS()
+		t.Logf("%-24s 20 runs in %v: peak RSS %6d KiB (%+d KiB over the %d KiB at start); the peer wrote %d KiB in all",
+			b, time.Since(start).Round(time.Millisecond), peak, peak-base, base, written>>10)
 	}
 }
