@@ -1,20 +1,14 @@
 package proxy
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"errors"
 	"fmt"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/socketbar/socketbar/proxy/tlscert"
 )
 
 // SelfSignedCert returns the test proxy's certificate from dir
@@ -22,51 +16,47 @@ import (
 // it has expired or cannot be read. It names localhost, 127.0.0.1, ::1 and
 // this machine's host name, and lasts a year; created reports a new one, so
 // the caller can tell the person to trust it once.
+//
+// A key file other users could read is not reused: the key may have
+// leaked, so a new one is made (0600, in a folder created 0700). A key or
+// certificate path that is not a regular file, such as a symbolic link
+// someone planted, is refused rather than written through.
 func SelfSignedCert(dir string, now time.Time) (cert tls.Certificate, certFile string, created bool, err error) {
 	certFile, keyFile := filepath.Join(dir, "serve-cert.pem"), filepath.Join(dir, "serve-key.pem")
-	if c, err := tls.LoadX509KeyPair(certFile, keyFile); err == nil {
-		if leaf, err := x509.ParseCertificate(c.Certificate[0]); err == nil && now.Before(leaf.NotAfter.Add(-24*time.Hour)) {
-			return c, certFile, false, nil
+	if fi, err := os.Lstat(keyFile); err == nil && fi.Mode().IsRegular() && !tlscert.LooseMode(fi.Mode()) {
+		if c, err := tls.LoadX509KeyPair(certFile, keyFile); err == nil {
+			if leaf, err := x509.ParseCertificate(c.Certificate[0]); err == nil && now.Before(leaf.NotAfter.Add(-24*time.Hour)) {
+				return c, certFile, false, nil
+			}
 		}
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return cert, "", false, err
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 126))
-	if err != nil {
-		return cert, "", false, err
 	}
 	names := []string{"localhost"}
 	if h, err := os.Hostname(); err == nil && h != "" && h != "localhost" {
 		names = append(names, h)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: "Socketbar test proxy", Organization: []string{"Socketbar"}},
-		DNSNames:     names,
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	names = append(names, "127.0.0.1", "::1")
+	certPEM, keyPEM, err := tlscert.Generate(tlscert.Spec{
+		CommonName:   "Socketbar test proxy",
+		Organization: "Socketbar",
+		Names:        names,
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.AddDate(1, 0, 0),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	})
 	if err != nil {
-		return cert, "", false, err
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return cert, "", false, err
+		return cert, "", false, fmt.Errorf("proxy: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return cert, "", false, fmt.Errorf("proxy: create %s: %w", dir, err)
 	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
-	if err := errors.Join(os.WriteFile(keyFile, keyPEM, 0o600), os.WriteFile(certFile, certPEM, 0o644)); err != nil {
+	if err := tlscert.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		return cert, "", false, fmt.Errorf("proxy: save the certificate's key: %w", err)
+	}
+	if err := tlscert.WriteFile(certFile, certPEM, 0o644); err != nil {
 		return cert, "", false, fmt.Errorf("proxy: save the certificate: %w", err)
 	}
 	cert, err = tls.X509KeyPair(certPEM, keyPEM)
-	return cert, certFile, true, err
+	if err != nil {
+		return cert, "", false, fmt.Errorf("proxy: load the new certificate: %w", err)
+	}
+	return cert, certFile, true, nil
 }

@@ -33,6 +33,10 @@ type Server struct {
 	// BackendTLS configures TLS to https and wss backends (default: verify).
 	BackendTLS *tls.Config
 
+	// timeouts overrides the default timeouts where set (tests shorten
+	// them).
+	timeouts httpTimeouts
+
 	table    routeTable
 	ln       net.Listener
 	http     *http.Server
@@ -40,6 +44,37 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[*session]struct{}
 	closing  bool
+}
+
+// httpTimeouts bound the HTTP side of the proxy: the wait for a request's
+// headers, for its whole request (headers and body), and for the next
+// request on a keep-alive connection. A WebSocket is not bound by them
+// once it is hijacked; IdleTimeout is its bound.
+type httpTimeouts struct {
+	readHeader, read, idle time.Duration
+}
+
+// The default timeouts follow Apache's where it has one: Timeout 60 s for a
+// request; its KeepAliveTimeout is 5 s, but a test proxy can keep a
+// browser's connections a little longer.
+const (
+	defaultReadHeaderTimeout = 10 * time.Second
+	defaultReadTimeout       = 60 * time.Second
+	defaultKeepAliveTimeout  = 60 * time.Second
+)
+
+// withDefaults fills the unset timeouts.
+func (t httpTimeouts) withDefaults() httpTimeouts {
+	if t.readHeader <= 0 {
+		t.readHeader = defaultReadHeaderTimeout
+	}
+	if t.read <= 0 {
+		t.read = defaultReadTimeout
+	}
+	if t.idle <= 0 {
+		t.idle = defaultKeepAliveTimeout
+	}
+	return t
 }
 
 // AddrInUseError says the address is taken, which on a live Server 5 is
@@ -108,14 +143,27 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.table = newRouteTable(s.Routes)
 	s.sessions = map[*session]struct{}{}
 	s.rp = &httputil.ReverseProxy{
-		Rewrite:      s.rewrite,
-		Transport:    &http.Transport{TLSClientConfig: s.BackendTLS, Proxy: nil, DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: false},
+		Rewrite: s.rewrite,
+		Transport: &http.Transport{TLSClientConfig: s.BackendTLS, Proxy: nil, DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: false,
+			// A backend that never ends its headers, or never answers,
+			// must not hold memory or the request for ever. 60 s is
+			// Apache's default Timeout, which ProxyTimeout falls back on.
+			MaxResponseHeaderBytes: maxResponseHead,
+			ResponseHeaderTimeout:  60 * time.Second,
+		},
 		ErrorHandler: s.backendError,
 		ErrorLog:     log.New(discard{}, "", 0),
 	}
+	to := s.timeouts.withDefaults()
 	s.http = &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler: s,
+		// Without these a keep-alive connection or a request body that
+		// stops coming holds a connection and its goroutine for ever.
+		// net/http clears the read deadline once a body is read, so a
+		// long response is not cut.
+		ReadHeaderTimeout: to.readHeader,
+		ReadTimeout:       to.read,
+		IdleTimeout:       to.idle,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          log.New(discard{}, "", 0),
 		// HTTP/2 off: WebSockets need HTTP/1.1's Upgrade (browsers fall back).
@@ -183,13 +231,16 @@ type routed struct {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-	route, rest, ok := s.table.match(r.URL.Path)
+	rawPath, _, _ := strings.Cut(r.RequestURI, "?")
+	route, rest, ok, pathErr := s.table.route(rawPath)
 	label := "-"
 	switch {
 	case r.Method == http.MethodConnect:
 		http.Error(rec, "socketbar serve is not an open proxy: CONNECT is not supported.", http.StatusMethodNotAllowed)
 	case !strings.HasPrefix(r.RequestURI, "/"):
 		http.Error(rec, "socketbar serve is not an open proxy: send requests for its own routes, with a path such as /ws/.", http.StatusBadRequest)
+	case pathErr != nil:
+		http.Error(rec, fmt.Sprintf("socketbar serve refuses the path %s: %v.", rawPath, pathErr), http.StatusBadRequest)
 	case !ok:
 		http.Error(rec, fmt.Sprintf("socketbar serve has no route for %s. Its routes: %s.", r.URL.Path, s.routeList()), http.StatusNotFound)
 	case isUpgrade(r):

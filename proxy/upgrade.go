@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -66,19 +67,27 @@ func (s *Server) serveUpgrade(w *recorder, r *http.Request, route Route, rest st
 		out.Header.Set("User-Agent", "") // Request.Write would add Go's own
 	}
 
+	// Until the 101, the handshake's deadline bounds every read and write,
+	// and the client going away wakes them.
 	backend.SetDeadline(time.Now().Add(10 * time.Second))
+	stopWatch := context.AfterFunc(ctx, func() { backend.SetDeadline(time.Now()) })
+	defer stopWatch()
 	if err := out.Write(backend); err != nil {
 		http.Error(w, fmt.Sprintf("socketbar serve: sending the upgrade to %s failed: %v", route.Backend, err), http.StatusBadGateway)
 		return
 	}
-	br := bufio.NewReader(backend)
+	head := &headLimit{r: backend, left: maxResponseHead}
+	br := bufio.NewReader(head)
 	resp, err := http.ReadResponse(br, out)
 	if err != nil {
+		if errors.Is(err, errHeadTooLong) {
+			err = fmt.Errorf("its status line and headers are over %d KiB", maxResponseHead>>10)
+		}
 		http.Error(w, fmt.Sprintf("socketbar serve: the backend %s did not answer the upgrade: %v", route.Backend, err), http.StatusBadGateway)
 		s.logf("ws %s %s route=%s status=502 error=%q", r.RemoteAddr, r.URL.Path, route.Path, err)
 		return
 	}
-	backend.SetDeadline(time.Time{})
+	head.off = true
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		// The backend refused the upgrade: pass its answer on unchanged.
 		defer resp.Body.Close()
@@ -95,11 +104,18 @@ func (s *Server) serveUpgrade(w *recorder, r *http.Request, route Route, rest st
 		return
 	}
 
+	if !stopWatch() {
+		return // the client went away during the handshake
+	}
+	backend.SetDeadline(time.Time{})
 	client, crw, err := w.hijack()
 	if err != nil {
 		http.Error(w, "socketbar serve: cannot take over the connection: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
+	// The server's read deadlines must not cut the WebSocket; the session
+	// sets its own for IdleTimeout.
+	client.SetDeadline(time.Time{})
 	if err := writeSwitching(crw.Writer, resp); err != nil {
 		client.Close()
 		return
@@ -120,6 +136,36 @@ func (s *Server) serveUpgrade(w *recorder, r *http.Request, route Route, rest st
 		s.logf("ws %s %s route=%s status=101 up_bytes=%d up_frames=%d down_bytes=%d down_frames=%d close=%d %s",
 			remote, path, route.Path, ss.up.bytes.Load(), ss.up.frames.Load(), ss.down.bytes.Load(), ss.down.frames.Load(), ss.closeCodeOrAbnormal(), time.Since(start).Round(time.Millisecond))
 	}()
+}
+
+// maxResponseHead bounds the status line and headers a backend may answer
+// with, on the upgrade path as in the Transport (MaxResponseHeaderBytes):
+// a backend that never ends them must not fill the proxy's memory.
+const maxResponseHead = 64 << 10
+
+var errHeadTooLong = errors.New("proxy: response head over the limit")
+
+// headLimit fails with errHeadTooLong after left bytes until off is set,
+// once the head has been read; the frames after it pass through unlimited.
+type headLimit struct {
+	r    io.Reader
+	left int
+	off  bool
+}
+
+func (h *headLimit) Read(p []byte) (int, error) {
+	if h.off {
+		return h.r.Read(p)
+	}
+	if h.left <= 0 {
+		return 0, errHeadTooLong
+	}
+	if len(p) > h.left {
+		p = p[:h.left]
+	}
+	n, err := h.r.Read(p)
+	h.left -= n
+	return n, err
 }
 
 func (ss *session) closeCodeOrAbnormal() int {

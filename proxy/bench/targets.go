@@ -14,7 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/socketbar/socketbar/serverctl"
+	"github.com/socketbar/socketbar/proxy/tlscert"
 )
 
 // runBackend is the echo backend's process: it prints its address, echoes
@@ -227,6 +227,6 @@ Listen %s
 
 func writeCert(dir string) (string, string, error) {
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	err := serverctl.WriteSelfSignedCert(certFile, keyFile, []string{"localhost", "127.0.0.1"}, time.Now().Add(24*time.Hour))
+	err := tlscert.Write(certFile, keyFile, tlscert.Spec{Names: []string{"localhost", "127.0.0.1"}, NotAfter: time.Now().Add(24 * time.Hour)})
 	return certFile, keyFile, err
 }

@@ -31,8 +31,25 @@ const (
 	MaxControlPayload = 125
 )
 
+// Errors a reader can tell apart from the connection's own: the peer broke
+// RFC 6455 (ErrProtocol, close code 1002), or sent a frame over the
+// reader's limit (ErrTooBig, close code 1009).
+var (
+	ErrProtocol = errors.New("websocket: protocol error")
+	ErrTooBig   = errors.New("websocket: frame too big")
+)
+
+// Close codes for the errors above (RFC 6455 section 7.4.1).
+const (
+	CloseProtocolError = 1002
+	CloseTooBig        = 1009
+)
+
 // Header is a parsed frame header and the bytes it was read from.
 type Header struct {
+	// Rsv holds the RSV1-3 bits (0x70 of the first byte); extensions such
+	// as permessage-deflate give them a meaning, otherwise they must be 0.
+	Rsv    byte
 	Fin    bool
 	Opcode byte
 	Masked bool
@@ -49,6 +66,7 @@ func ParseHeader(b []byte) (h Header, n int, ok bool, err error) {
 		return h, 0, false, nil
 	}
 	h.Fin = b[0]&0x80 != 0
+	h.Rsv = b[0] & 0x70
 	h.Opcode = b[0] & 0x0f
 	h.Masked = b[1]&0x80 != 0
 	n = 2
@@ -65,11 +83,11 @@ func ParseHeader(b []byte) (h Header, n int, ok bool, err error) {
 		}
 		length, n = binary.BigEndian.Uint64(b[2:10]), 10
 		if length>>63 != 0 {
-			return h, 0, false, errors.New("websocket: frame length has its most significant bit set")
+			return h, 0, false, fmt.Errorf("%w: frame length has its most significant bit set", ErrProtocol)
 		}
 	}
 	if h.Opcode >= OpClose && length > MaxControlPayload {
-		return h, 0, false, fmt.Errorf("websocket: control frame of %d bytes (at most 125)", length)
+		return h, 0, false, fmt.Errorf("%w: control frame of %d bytes (at most 125)", ErrProtocol, length)
 	}
 	if h.Masked {
 		if len(b) < n+4 {
@@ -90,6 +108,7 @@ func ReadHeader(r *bufio.Reader) (Header, error) {
 		return h, err
 	}
 	h.Fin = b[0]&0x80 != 0
+	h.Rsv = b[0] & 0x70
 	h.Opcode = b[0] & 0x0f
 	h.Masked = b[1]&0x80 != 0
 	n := uint64(b[1] & 0x7f)
@@ -109,11 +128,11 @@ func ReadHeader(r *bufio.Reader) (Header, error) {
 		b = append(b, ext...)
 		n = binary.BigEndian.Uint64(ext)
 		if n>>63 != 0 {
-			return h, errors.New("websocket: frame length has its most significant bit set")
+			return h, fmt.Errorf("%w: frame length has its most significant bit set", ErrProtocol)
 		}
 	}
 	if h.Opcode >= OpClose && n > MaxControlPayload {
-		return h, fmt.Errorf("websocket: control frame of %d bytes (at most 125)", n)
+		return h, fmt.Errorf("%w: control frame of %d bytes (at most 125)", ErrProtocol, n)
 	}
 	if h.Masked {
 		if _, err := io.ReadFull(r, h.Mask[:]); err != nil {
@@ -189,7 +208,7 @@ func ReadFrame(r *bufio.Reader, limit uint64) (Header, []byte, error) {
 		return h, nil, err
 	}
 	if h.Length > limit {
-		return h, nil, fmt.Errorf("websocket: frame of %d bytes is over the %d-byte limit", h.Length, limit)
+		return h, nil, fmt.Errorf("%w: a frame of %d bytes is over the %d-byte limit", ErrTooBig, h.Length, limit)
 	}
 	p := make([]byte, h.Length)
 	if _, err := io.ReadFull(r, p); err != nil {

@@ -54,9 +54,40 @@ func FuzzHeader(f *testing.F) {
 				t.Fatalf("ParseHeader wants more bytes, ReadHeader says %v", rerr)
 			}
 		default:
-			if rerr != nil || rh.Length != ph.Length || rh.Opcode != ph.Opcode || rh.Masked != ph.Masked || rh.Mask != ph.Mask || len(rh.Raw) != n {
+			if rerr != nil || rh.Length != ph.Length || rh.Opcode != ph.Opcode || rh.Rsv != ph.Rsv || rh.Masked != ph.Masked || rh.Mask != ph.Mask || len(rh.Raw) != n {
 				t.Fatalf("disagree: parse %+v (%d bytes), read %+v %v", ph, n, rh, rerr)
 			}
 		}
 	})
+}
+
+// TestErrorsAreTyped: a reader can tell a peer's protocol violation and an
+// over-limit frame from a connection error.
+func TestErrorsAreTyped(t *testing.T) {
+	tests := []struct {
+		name string
+		raw  []byte
+		want error
+	}{
+		{"ping claiming 200 bytes", []byte{0x89, 0x7e, 0, 200}, ErrProtocol},
+		{"length with its top bit set", []byte{0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 1}, ErrProtocol},
+		{"2^62 bytes", []byte{0x82, 0x7f, 0x40, 0, 0, 0, 0, 0, 0, 0}, ErrTooBig},
+		{"cut short", []byte{0x82, 0x7f, 0}, io.ErrUnexpectedEOF},
+	}
+	for _, tt := range tests {
+		_, _, err := ReadFrame(bufio.NewReader(bytes.NewReader(tt.raw)), 1<<20)
+		if !errors.Is(err, tt.want) {
+			t.Errorf("%s: %v, want %v", tt.name, err, tt.want)
+		}
+		if tt.want != ErrProtocol {
+			continue
+		}
+		if _, _, _, err := ParseHeader(tt.raw); !errors.Is(err, ErrProtocol) {
+			t.Errorf("%s: ParseHeader: %v, want %v", tt.name, err, ErrProtocol)
+		}
+	}
+	h, _, _, _ := ParseHeader([]byte{0xc1, 0})
+	if h.Rsv != 0x40 {
+		t.Errorf("Rsv = %#x, want 0x40", h.Rsv)
+	}
 }

@@ -15,8 +15,10 @@ import (
 
 var errConnRefused = syscall.ECONNREFUSED
 
-// maxFrame bounds what the tester reads from one frame.
-const maxFrame = 1 << 20
+// maxMessage bounds what the tester reads from one frame and one message
+// (fragments together): an echo test needs little, and a peer must not
+// make it hold more.
+const maxMessage = 1 << 20
 
 var tlsVersions = map[uint16]string{tls.VersionTLS10: "TLS 1.0", tls.VersionTLS11: "TLS 1.1", tls.VersionTLS12: "TLS 1.2", tls.VersionTLS13: "TLS 1.3"}
 
@@ -104,29 +106,118 @@ func orWord(a, b string) string {
 	return b
 }
 
-// readData reads frames until a data frame arrives, answering pings and
-// noting a close. It returns the data, or the close code when the peer
-// closed (1006 when the connection ended without a close frame).
-func (r *run) readData(until time.Time) (data []byte, closed int, err error) {
-	r.conn.SetReadDeadline(until)
+// protocolError is a server's breach of RFC 6455 after the handshake;
+// code is the close code to fail the connection with.
+type protocolError struct {
+	code int
+	msg  string
+}
+
+func (e *protocolError) Error() string { return e.msg }
+
+// message is a whole data message, or a control frame.
+type message struct {
+	op   byte
+	data []byte
+}
+
+// nextMessage reads frames until it has a control frame or a whole data
+// message, checking what RFC 6455 asks of a server's frames: no RSV bits
+// (the tester agrees no extension, section 5.2), no reserved opcode, no
+// mask (section 5.1), control frames final and at most 125 bytes (5.5),
+// fragments in order (5.4), and at most maxMessage bytes. A breach is a
+// *protocolError. A message in fragments is kept in r.partial across
+// control frames sent between its fragments.
+func (r *run) nextMessage() (message, error) {
+	msg := &r.partial
 	for {
-		h, p, err := wsframe.ReadFrame(r.br, maxFrame)
+		h, err := wsframe.ReadHeader(r.br)
+		switch {
+		case errors.Is(err, wsframe.ErrProtocol):
+			return message{}, &protocolError{wsframe.CloseProtocolError, fmt.Sprintf("an invalid frame header (%v)", err)}
+		case err != nil:
+			return message{}, err
+		}
+		// Checked before reading the payload: a peer's garbage read as a
+		// header announces a length that may never come.
+		var breach string
+		switch {
+		case h.Rsv != 0:
+			breach = fmt.Sprintf("a frame with RSV bits set, though no extension was agreed (the first byte was %#02x)", h.Raw[0])
+		case h.Opcode > wsframe.OpBinary && h.Opcode < wsframe.OpClose || h.Opcode > wsframe.OpPong:
+			breach = fmt.Sprintf("a frame with the reserved opcode %#x (the first byte was %#02x)", h.Opcode, h.Raw[0])
+		case h.Masked:
+			breach = "a masked frame (a server must not mask its frames)"
+		case h.Opcode >= wsframe.OpClose && !h.Fin:
+			breach = "a fragmented control frame"
+		case h.Opcode == 0 && msg.op == 0:
+			breach = "a continuation frame with no message to continue"
+		case h.Opcode != 0 && h.Opcode < wsframe.OpClose && msg.op != 0:
+			breach = "a new message before the previous one's last fragment"
+		}
+		if breach != "" {
+			return message{}, &protocolError{wsframe.CloseProtocolError, breach}
+		}
+		if h.Length > maxMessage-uint64(len(msg.data)) {
+			return message{}, &protocolError{wsframe.CloseTooBig, fmt.Sprintf("a frame of %d bytes, over the tester's %d-byte limit for a message", h.Length, maxMessage)}
+		}
+		p := make([]byte, h.Length)
+		if _, err := io.ReadFull(r.br, p); err != nil {
+			return message{}, err
+		}
+		if h.Opcode >= wsframe.OpClose {
+			return message{h.Opcode, p}, nil
+		}
+		if h.Opcode != 0 {
+			msg.op = h.Opcode
+		}
+		msg.data = append(msg.data, p...)
+		if h.Fin {
+			whole := *msg
+			*msg = message{}
+			return whole, nil
+		}
+	}
+}
+
+// setReadDeadline sets the read deadline, or an expired one when ctx has
+// ended: the watch set in tcp may have fired before this call.
+func (r *run) setReadDeadline(t time.Time) {
+	r.conn.SetReadDeadline(t)
+	if r.ctx.Err() != nil {
+		r.conn.SetReadDeadline(time.Now())
+	}
+}
+
+// readData reads until a data message arrives, answering pings and noting
+// a close. It returns the data, or the close code when the peer closed
+// (1006 when the connection ended without a close frame).
+func (r *run) readData(until time.Time) (data []byte, closed int, err error) {
+	r.setReadDeadline(until)
+	for {
+		m, err := r.nextMessage()
 		switch {
 		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isReset(err):
 			return nil, wsframe.CloseAbnormal, nil
 		case err != nil:
 			return nil, 0, err
 		}
-		switch h.Opcode {
+		switch m.op {
 		case wsframe.OpClose:
-			return nil, wsframe.CloseCode(wsframe.Header{}, p), nil
+			return nil, wsframe.CloseCode(wsframe.Header{}, m.data), nil
 		case wsframe.OpPing:
-			r.conn.Write(wsframe.Frame(wsframe.OpPong, p, true))
+			r.conn.Write(wsframe.Frame(wsframe.OpPong, m.data, true))
 		case wsframe.OpPong:
 		default:
-			return p, 0, nil
+			return m.data, 0, nil
 		}
 	}
+}
+
+// failProtocol ends a stage on a frame that breaks RFC 6455.
+func (r *run) failProtocol(step string, start time.Time, pe *protocolError) bool {
+	r.step(step, start, false, pe.msg)
+	return r.protocol(fmt.Sprintf("After the handshake the server sent %s; a browser closes the connection on that.", pe.msg), pe.code)
 }
 
 func isReset(err error) bool {
@@ -160,7 +251,10 @@ func (r *run) echo() bool {
 	var others int
 	for {
 		data, closed, err := r.readData(deadline)
+		var pe *protocolError
 		switch {
+		case errors.As(err, &pe):
+			return r.failProtocol(StepEcho, start, pe)
 		case closed != 0:
 			r.step(StepEcho, start, false, "the connection was closed with "+closeWords(closed))
 			r.diagnose(CauseAppRejected, fmt.Sprintf("The handshake succeeded, then the connection was closed with %s before any message: the app accepted the upgrade but its WebSocket route rejected the connection.", closeWords(closed)),
@@ -199,10 +293,14 @@ func (r *run) ping() bool {
 		return r.lost(err, "when pinged")
 	}
 	deadline, _ := r.ctx.Deadline()
-	r.conn.SetReadDeadline(deadline)
+	r.setReadDeadline(deadline)
 	for {
-		h, p, err := wsframe.ReadFrame(r.br, maxFrame)
-		if err != nil {
+		m, err := r.nextMessage()
+		var pe *protocolError
+		switch {
+		case errors.As(err, &pe):
+			return r.failProtocol(StepPing, start, pe)
+		case err != nil:
 			r.step(StepPing, start, false, err.Error())
 			if r.timedOut(err) {
 				return r.timeout("to a ping (no pong)")
@@ -210,10 +308,12 @@ func (r *run) ping() bool {
 			return r.lost(err, "when pinged")
 		}
 		switch {
-		case h.Opcode == wsframe.OpPong && string(p) == string(payload):
+		case m.op == wsframe.OpPong && string(m.data) == string(payload):
 			return r.step(StepPing, start, true, "pong received")
-		case h.Opcode == wsframe.OpClose:
-			code := wsframe.CloseCode(wsframe.Header{}, p)
+		case m.op == wsframe.OpPing:
+			r.conn.Write(wsframe.Frame(wsframe.OpPong, m.data, true))
+		case m.op == wsframe.OpClose:
+			code := wsframe.CloseCode(wsframe.Header{}, m.data)
 			r.step(StepPing, start, false, "closed with "+closeWords(code))
 			r.diagnose(CauseAppRejected, "The connection was closed with "+closeWords(code)+" instead of answering a ping.", "Check the app's log around the time of the test.")
 			return false
@@ -234,7 +334,10 @@ func (r *run) close() bool {
 	for closed == 0 && err == nil { // skip messages still on their way
 		_, closed, err = r.readData(until)
 	}
+	var pe *protocolError
 	switch {
+	case errors.As(err, &pe):
+		return r.failProtocol(StepClose, start, pe)
 	case err != nil:
 		r.step(StepClose, start, false, "no close frame came back: "+err.Error())
 		return r.timeout("to the closing handshake")

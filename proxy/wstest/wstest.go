@@ -22,8 +22,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/socketbar/socketbar/proxy/wsframe"
 )
 
 // Cause codes of a Diagnosis. They are part of the JSON output and stable.
@@ -40,6 +43,13 @@ const (
 	CauseBadHandshake   = "bad-handshake"
 	CauseAppRejected    = "app-rejected"
 	CauseTimeout        = "timeout"
+	// CauseBadOption means an option (Origin, a header) cannot be sent as
+	// given; like CauseBadURL, nothing was sent.
+	CauseBadOption = "bad-option"
+	// CauseProtocolError means the server broke the HTTP or WebSocket
+	// protocol (a malformed or oversized answer, an invalid frame); the
+	// message says what it sent.
+	CauseProtocolError = "protocol-error"
 )
 
 // Step names, in order.
@@ -52,6 +62,9 @@ const (
 	StepPing    = "ping"
 	StepClose   = "close"
 )
+
+// DefaultTimeout bounds a test whose Options.Timeout is zero.
+const DefaultTimeout = 10 * time.Second
 
 // Options tune a test.
 type Options struct {
@@ -105,15 +118,23 @@ type run struct {
 	u      *url.URL
 	report *Report
 	conn   net.Conn
-	br     *bufio.Reader
+	// cr counts and caps what is read from conn (see capReader); br
+	// buffers it.
+	cr *capReader
+	br *bufio.Reader
+	// partial is a data message whose last fragment has not come yet.
+	partial message
+	// stopWatch ends the watch that wakes blocked reads and writes when
+	// ctx is cancelled.
+	stopWatch func() bool
 }
 
 // Run tests the WebSocket at rawURL (ws:// or wss://; http and https are
 // taken as their WebSocket twins).
 func Run(ctx context.Context, rawURL string, opts Options) *Report {
 	r := &run{opts: opts, report: &Report{URL: rawURL}}
-	if opts.Timeout <= 0 {
-		opts.Timeout = 10 * time.Second
+	if r.opts.Timeout <= 0 {
+		r.opts.Timeout = DefaultTimeout
 	}
 	if r.opts.Message == "" {
 		b := make([]byte, 8)
@@ -121,16 +142,21 @@ func Run(ctx context.Context, rawURL string, opts Options) *Report {
 		r.opts.Message = "socketbar-" + hex.EncodeToString(b)
 	}
 	var cancel context.CancelFunc
-	r.ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+	r.ctx, cancel = context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
 	u, err := ParseURL(rawURL)
 	if err != nil {
 		r.diagnose(CauseBadURL, err.Error(), "Give a URL such as wss://server.example.com/ws/.")
 		return r.report
 	}
+	if err := opts.Validate(); err != nil {
+		r.diagnose(CauseBadOption, err.Error(), "Remove line breaks and control characters from --origin and --header.")
+		return r.report
+	}
 	r.u = u
 	defer func() {
 		if r.conn != nil {
+			r.stopWatch()
 			r.conn.Close()
 		}
 	}()
@@ -144,7 +170,57 @@ func Run(ctx context.Context, rawURL string, opts Options) *Report {
 	return r.report
 }
 
-// ParseURL checks a WebSocket URL; http(s) are read as ws(s).
+// Validate checks that the options can be sent as they are: a CR or LF in
+// the Origin or a header would end the header early and let the rest be
+// read as headers of its own (header injection), and a header name must be
+// an HTTP token (RFC 9110 section 5.1). Run calls it before it connects;
+// callers can call it first to refuse bad input the way they refuse a bad
+// URL.
+func (o Options) Validate() error {
+	if err := checkFieldValue(o.Origin); err != nil {
+		return fmt.Errorf("the Origin %q %v", o.Origin, err)
+	}
+	for k, vs := range o.Header {
+		if !isToken(k) {
+			return fmt.Errorf("the header name %q is not a valid HTTP field name", k)
+		}
+		for _, v := range vs {
+			if err := checkFieldValue(v); err != nil {
+				return fmt.Errorf("the header %s: %q %v", k, v, err)
+			}
+		}
+	}
+	return nil
+}
+
+// checkFieldValue refuses control characters other than tab in a field
+// value (RFC 9110 section 5.5); CR and LF above all.
+func checkFieldValue(v string) error {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
+			return fmt.Errorf("contains the control character %q", c)
+		}
+	}
+	return nil
+}
+
+// isToken reports whether s is an HTTP token (RFC 9110 section 5.6.2).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseURL checks a WebSocket URL; http(s) are read as ws(s). A port out of
+// 1–65535 or a host that is neither an IP address nor a DNS name is an
+// error here, not a connection attempt.
 func ParseURL(rawURL string) (*url.URL, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -162,10 +238,44 @@ func ParseURL(rawURL string) (*url.URL, error) {
 	if u.Hostname() == "" {
 		return nil, fmt.Errorf("%q has no host", rawURL)
 	}
+	if err := checkHost(u.Hostname()); err != nil {
+		return nil, fmt.Errorf("%q: %v", rawURL, err)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("%q: the port %s is not between 1 and 65535", rawURL, p)
+		}
+	}
 	if u.Path == "" {
 		u.Path = "/"
 	}
 	return u, nil
+}
+
+// checkHost accepts an IP address (an IPv6 one may carry a zone) or a DNS
+// name: labels of letters, digits, '-' and '_' of at most 63 bytes, at
+// most 253 in all (RFC 1035 section 2.3.4). Bytes over 0x7f are left to
+// the resolver (internationalised names).
+func checkHost(host string) error {
+	ip, _, _ := strings.Cut(host, "%")
+	if net.ParseIP(ip) != nil {
+		return nil
+	}
+	if len(host) > 253 {
+		return fmt.Errorf("the host name is longer than 253 characters")
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(host, "."), ".") {
+		if label == "" || len(label) > 63 {
+			return fmt.Errorf("the host %q is not a valid name (an empty or over-long label)", host)
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if c < 0x80 && !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+				return fmt.Errorf("the host %q is not a valid name (it contains %q)", host, c)
+			}
+		}
+	}
+	return nil
 }
 
 func (r *run) secure() bool { return r.u.Scheme == "wss" }
@@ -246,6 +356,9 @@ func (r *run) tcp() bool {
 	if dl, ok := r.ctx.Deadline(); ok {
 		conn.SetDeadline(dl)
 	}
+	// A deadline covers the timeout; a cancelled ctx must wake a blocked
+	// read or write too.
+	r.stopWatch = context.AfterFunc(r.ctx, func() { conn.SetDeadline(time.Now()) })
 	return r.step(StepTCP, start, true, "connected to "+conn.RemoteAddr().String())
 }
 
@@ -290,12 +403,21 @@ func (r *run) upgrade() bool {
 		r.step(StepUpgrade, start, false, err.Error())
 		return r.lost(err, "while sending the upgrade request")
 	}
-	r.br = bufio.NewReader(r.conn)
+	r.cr = &capReader{r: r.conn, left: maxHead, capped: true}
+	r.br = bufio.NewReader(r.cr)
 	resp, err := http.ReadResponse(r.br, nil)
 	if err != nil {
 		r.step(StepUpgrade, start, false, err.Error())
+		switch {
+		case errors.Is(err, errHeadTooLong):
+			return r.protocol(fmt.Sprintf("The server's answer to the upgrade went on for over %d KiB without ending its status line and headers.", maxHead>>10), 0)
+		case r.cr.err == nil:
+			// The connection is fine; what came over it is not HTTP.
+			return r.protocol(fmt.Sprintf("The server's answer to the upgrade is not a valid HTTP response (%v).", err), 0)
+		}
 		return r.lost(err, "to the upgrade request")
 	}
+	r.cr.capped = false
 	r.report.Status, r.report.Server = resp.StatusCode, resp.Header.Get("Server")
 	status := fmt.Sprintf("HTTP %s", resp.Status)
 	if resp.StatusCode != http.StatusSwitchingProtocols {
@@ -336,6 +458,55 @@ func headerHasToken(h http.Header, name, token string) bool {
 			}
 		}
 	}
+	return false
+}
+
+// maxHead bounds the status line and headers of the answer to the upgrade,
+// as Apache's LimitRequestFieldSize and LimitRequestFields bound a
+// request's: a server that never ends them must not fill the memory.
+const maxHead = 64 << 10
+
+// errHeadTooLong is capReader's error once its cap is reached.
+var errHeadTooLong = errors.New("wstest: the answer's head is over the limit")
+
+// capReader reads from r, failing with errHeadTooLong once left bytes are
+// read while capped; err keeps r's own last error, so that a failure to
+// parse can be told from a failure of the connection.
+type capReader struct {
+	r      io.Reader
+	left   int64
+	capped bool
+	err    error
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.capped {
+		if c.left <= 0 {
+			return 0, errHeadTooLong
+		}
+		if int64(len(p)) > c.left {
+			p = p[:c.left]
+		}
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	if err != nil {
+		c.err = err
+	}
+	return n, err
+}
+
+// protocol diagnoses a server that broke HTTP or RFC 6455. A non-zero
+// code is sent in a close frame first, as RFC 6455 section 7.1.7 asks of
+// an endpoint that fails the connection; the write is bounded so that a
+// peer that does not read cannot hold the test.
+func (r *run) protocol(msg string, code int) bool {
+	if code != 0 {
+		r.conn.SetWriteDeadline(time.Now().Add(250 * time.Millisecond))
+		r.conn.Write(wsframe.CloseFrame(code, "", true))
+	}
+	r.diagnose(CauseProtocolError, msg,
+		"The server, or a proxy on the way, does not speak HTTP and WebSocket as RFC 6455 requires; test the app directly (socketbar test --route) to find which tier. If the URL is ws://, check that the port does not expect TLS.")
 	return false
 }
 

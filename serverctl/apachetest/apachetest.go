@@ -25,7 +25,7 @@ import (
 	"time"
 
 	"github.com/socketbar/socketbar/internal/loopport"
-	"github.com/socketbar/socketbar/serverctl"
+	"github.com/socketbar/socketbar/proxy/tlscert"
 	"github.com/socketbar/socketbar/serverctl/apacheconf"
 )
 
@@ -111,7 +111,7 @@ func Localize(t testing.TB, h HTTPD, conf []byte, vars map[string]string) *Site 
 		must(t, os.WriteFile(filepath.Join(root, f), nil, 0o644))
 	}
 	s.CertFile, s.KeyFile = filepath.Join(root, "etc/certificates/test.cert.pem"), filepath.Join(root, "etc/certificates/test.key.pem")
-	must(t, serverctl.WriteSelfSignedCert(s.CertFile, s.KeyFile, []string{CertName}, time.Now().Add(24*time.Hour)))
+	must(t, tlscert.Write(s.CertFile, s.KeyFile, tlscert.Spec{Names: []string{CertName}, NotAfter: time.Now().Add(24 * time.Hour)}))
 
 	prefix := filepath.Join(root, "prefix")
 	env := map[string]string{}

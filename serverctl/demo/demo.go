@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/socketbar/socketbar/internal/loopport"
+	"github.com/socketbar/socketbar/proxy/tlscert"
 	"github.com/socketbar/socketbar/serverctl"
 )
 
@@ -276,8 +277,8 @@ func (st *State) write() error {
 		}
 	}
 	certs := filepath.Join(st.Root, "etc/certificates")
-	if err := serverctl.WriteSelfSignedCert(filepath.Join(certs, "demo.cert.pem"), filepath.Join(certs, "demo.key.pem"),
-		[]string{"localhost", "127.0.0.1", "::1"}, time.Now().AddDate(5, 0, 0)); err != nil {
+	if err := tlscert.Write(filepath.Join(certs, "demo.cert.pem"), filepath.Join(certs, "demo.key.pem"),
+		tlscert.Spec{Names: []string{"localhost", "127.0.0.1", "::1"}, NotAfter: time.Now().AddDate(5, 0, 0)}); err != nil {
 		return fmt.Errorf("demo: certificate: %w", err)
 	}
 	if st.HTTPD != nil {
