@@ -79,11 +79,7 @@ func (c *cli) run(args []string) int {
 	}
 	cmd, ok := findCommand(args[0])
 	if !ok {
-		msg := fmt.Sprintf("unknown command %q", args[0])
-		if near := nearest(args[0]); near != "" {
-			msg += fmt.Sprintf("; did you mean %s?", near)
-		}
-		return c.fail("", usageErrorf("%s Run 'socketbar help' for the list.", msg+"."))
+		return c.fail("", unknownCommand(args[0]))
 	}
 	return c.fail(cmd.name, c.runCommand(cmd, append(global, args[1:]...)))
 }
@@ -156,6 +152,15 @@ Commands:
 		}
 	}
 	fmt.Fprint(w, "\nRun 'socketbar help COMMAND' or 'socketbar COMMAND -h' for its flags.\n")
+}
+
+// unknownCommand says a command does not exist and suggests the nearest.
+func unknownCommand(name string) error {
+	msg := fmt.Sprintf("unknown command %q", name)
+	if near := nearest(name); near != "" {
+		msg += fmt.Sprintf("; did you mean %s?", near)
+	}
+	return usageErrorf("%s Run 'socketbar help' for the list.", msg)
 }
 
 // nearest is the command name closest to a mistyped one, or "".

@@ -155,11 +155,7 @@ func helpCommand() command {
 				}
 				cmd, ok := findCommand(pos[0])
 				if !ok {
-					msg := fmt.Sprintf("unknown command %q", pos[0])
-					if near := nearest(pos[0]); near != "" {
-						msg += fmt.Sprintf("; did you mean %s?", near)
-					}
-					return usageErrorf("%s", msg)
+					return unknownCommand(pos[0])
 				}
 				cfs := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
 				cmd.flags(c, cfs)
