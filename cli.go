@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
 	"github.com/socketbar/socketbar/serverctl/action"
@@ -84,18 +85,40 @@ func (c *cli) run(args []string) int {
 	return c.fail(cmd.name, c.runCommand(cmd, append(global, args[1:]...)))
 }
 
+// longFlags finds the flags the flag package names with one dash, to
+// name them as the usage lines do (-timeout becomes --timeout; -H stays).
+var longFlags = regexp.MustCompile(` -([A-Za-z][-A-Za-z]+)`)
+
 // splitGlobal takes the flags written before the command
-// (socketbar --root DIR status): they are handed to the command.
+// (socketbar --root DIR status): they are handed to the command, which
+// knows them. Which flags take a value is not known before the command
+// is, so a flag's value is the next word unless that word is a command
+// (socketbar --json status).
 func splitGlobal(args []string) (global, rest []string) {
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" {
 		global = append(global, args[0])
-		if !strings.Contains(args[0], "=") && len(args) > 1 {
+		if next := valueOf(args[1:]); takesNext(args[0], next) {
 			global = append(global, args[1])
 			args = args[1:]
 		}
 		args = args[1:]
 	}
 	return global, args
+}
+
+// takesNext says whether flag, written before the command, takes next as
+// its value: not with --flag=value, not when next is another flag or a
+// command.
+func takesNext(flag, next string) bool {
+	_, isCommand := findCommand(next)
+	return !strings.Contains(flag, "=") && next != "" && !strings.HasPrefix(next, "-") && !isCommand
+}
+
+func valueOf(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return args[0]
 }
 
 // runCommand parses the command's flags (before, between or after its
@@ -111,7 +134,7 @@ func (c *cli) runCommand(cmd command, args []string) error {
 				c.commandHelp(c.stdout, cmd, fs)
 				return nil
 			}
-			return usageErrorf("%s. Usage: %s", strings.Replace(err.Error(), "-", "--", 1), usageLine(cmd, fs))
+			return usageErrorf("%s. Usage: %s", longFlags.ReplaceAllString(err.Error(), " --$1"), usageLine(cmd, fs))
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -156,11 +179,10 @@ Commands:
 
 // unknownCommand says a command does not exist and suggests the nearest.
 func unknownCommand(name string) error {
-	msg := fmt.Sprintf("unknown command %q", name)
 	if near := nearest(name); near != "" {
-		msg += fmt.Sprintf("; did you mean %s?", near)
+		return usageErrorf("unknown command %q; did you mean %s? Run 'socketbar help' for the list.", name, near)
 	}
-	return usageErrorf("%s Run 'socketbar help' for the list.", msg)
+	return usageErrorf("unknown command %q. Run 'socketbar help' for the list.", name)
 }
 
 // nearest is the command name closest to a mistyped one, or "".
