@@ -258,3 +258,36 @@ func TestWireErrorsKeepTheirType(t *testing.T) {
 		t.Error("ErrChangedOnDisk lost its identity")
 	}
 }
+
+func TestOwnedByRootTrustsOnlyAdministratorsGroups(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give files to root and to other groups")
+	}
+	dir := filepath.Join(t.TempDir(), "Applications")
+	httpd := filepath.Join(dir, "httpd")
+	if err := os.Mkdir(dir, 0o775); err != nil {
+		t.Fatal(err)
+	}
+	write(t, httpd, []byte(fakeHTTPD))
+	for _, tt := range []struct {
+		gid  int
+		mode os.FileMode
+		ok   bool
+	}{
+		{80, 0o775, true},    // macOS /Applications: root:admin 0775
+		{1000, 0o775, false}, // any other group may swap the program
+		{1000, 0o755, true},
+		{80, 0o777, false}, // writable by all, not sticky
+	} {
+		if err := os.Chown(dir, 0, tt.gid); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, tt.mode); err != nil {
+			t.Fatal(err)
+		}
+		err := ownedByRootTrusting(httpd, map[uint32]bool{0: true, 80: true})
+		if (err == nil) != tt.ok {
+			t.Errorf("folder gid %d mode %o: err = %v, want ok %v", tt.gid, tt.mode, err, tt.ok)
+		}
+	}
+}
