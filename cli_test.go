@@ -63,7 +63,7 @@ func TestCommandTable(t *testing.T) {
 		{[]string{"serve", "-h"}, 0, "[--route PATH=BACKEND]…", ""},
 		{[]string{"add", "/ws/", "127.0.0.1:5020", "--root", root}, 2, "", "a backend is a URL: http://127.0.0.1:5020"},
 		{[]string{"add", "/ws/", "http://127.0.0.1:99999/ws/", "--root", root}, 2, "", "1 to 65535"},
-		{[]string{"test", "ws://127.0.0.1:1/", "--origin", "https://a\r\nX-Evil: 1"}, 2, "", "--origin contains a line break"},
+		{[]string{"test", "ws://127.0.0.1:1/", "--origin", "https://a\r\nX-Evil: 1"}, 2, "", "--origin the Origin \"https://a\\r\\nX-Evil: 1\" contains the control character"},
 		{[]string{"serve", "--route", "/ws/=http://127.0.0.1:0/ws/"}, 2, "", "has port 0"},
 		{[]string{"undo", "--to", "nope", "--root", root}, 2, "", "--to \"nope\" is not the ID"},
 	} {

@@ -34,21 +34,17 @@ func (o TestOptions) wstest() wstest.Options {
 	return wstest.Options{Origin: o.Origin, Header: o.Header, Insecure: o.Insecure, Timeout: o.Timeout, Message: o.Message, ExpectEcho: o.ExpectEcho}
 }
 
-// validate refuses what must never reach the wire: a URL that is not a
-// WebSocket URL, and CR or LF in a header, which would end it early.
+// validate refuses what must never reach the wire, with wstest's own
+// checks, and says which input was at fault.
 func (o TestOptions) validate() error {
 	if _, err := wstest.ParseURL(o.URL); err != nil {
 		return &serverctl.InputError{Field: serverctl.FieldURL, Msg: err.Error()}
 	}
-	if strings.ContainsAny(o.Origin, "\r\n") {
-		return &serverctl.InputError{Field: serverctl.FieldOrigin, Msg: "contains a line break; give one origin such as https://example.com"}
+	if err := (wstest.Options{Origin: o.Origin}).Validate(); err != nil {
+		return &serverctl.InputError{Field: serverctl.FieldOrigin, Msg: err.Error()}
 	}
-	for name, values := range o.Header {
-		for _, v := range values {
-			if strings.ContainsAny(name+v, "\r\n") || strings.ContainsAny(name, " \t:") {
-				return &serverctl.InputError{Field: serverctl.FieldHeader, Msg: "a header is one line, written as 'Name: value'"}
-			}
-		}
+	if err := (wstest.Options{Header: o.Header}).Validate(); err != nil {
+		return &serverctl.InputError{Field: serverctl.FieldHeader, Msg: err.Error()}
 	}
 	return nil
 }
