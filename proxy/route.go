@@ -28,15 +28,6 @@ type Route struct {
 
 func (r Route) String() string { return r.Path + " → " + r.Backend.String() }
 
-// ParseRoute reads "PATH=BACKEND", as given to socketbar serve --route.
-func ParseRoute(s string) (Route, error) {
-	path, backend, ok := strings.Cut(s, "=")
-	if !ok || !strings.HasPrefix(path, "/") {
-		return Route{}, fmt.Errorf("proxy: route %q: write it as PATH=BACKEND, for example /ws/=http://127.0.0.1:8000/ws/", s)
-	}
-	return NewRoute(path, backend)
-}
-
 // NewRoute checks a route's backend URL.
 func NewRoute(path, backend string) (Route, error) {
 	u, err := url.Parse(backend)

@@ -29,10 +29,6 @@ var ErrForeignOwner = errors.New("belongs to another user")
 // checkOwner accepts everything where files have no Unix owner.
 func checkOwner(string, os.FileInfo) error { return nil }
 
-// Writable assumes yes where access(2) does not exist; the write itself
-// will then say otherwise.
-func Writable(string) bool { return true }
-
 // WriteAccess cannot ask the kernel here and says yes; the write itself
 // will then say otherwise.
 func WriteAccess(string) error { return nil }

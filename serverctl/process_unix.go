@@ -81,11 +81,6 @@ func checkOwner(path string, fi os.FileInfo) error {
 	return fmt.Errorf("serverctl: %s %w (uid %d); remove it or give it to root", path, ErrForeignOwner, uid)
 }
 
-// Writable reports whether this process may write path (and so replace a
-// file in it, for a folder), as the kernel would decide for the real user.
-// WriteAccess says why not.
-func Writable(path string) bool { return syscall.Access(path, 2) == nil }
-
 // WriteAccess says whether this process may write path (a file, or a
 // folder to create files in), and if not, why: the error wraps
 // ErrReadOnlyFS when the file system is mounted read-only (sudo does not
