@@ -63,34 +63,10 @@ func run(t *testing.T, env []string, args ...string) result {
 	return result{code, stdout.String(), stderr.String()}
 }
 
-// fakeHTTPD stands in for Apple's httpd wrapper in CLI tests that check
-// Socketbar's own behaviour: -v names Apache 2.4.23; -t passes, unless the
-// config contains fail-config-test. The real httpd runs in the apply tests.
-const fakeHTTPD = `#!/bin/sh
-case " $* " in
-*" -v "*) echo "Server version: Apache/2.4.23 (Unix)"; exit 0;;
-*" -t "*)
-  while [ $# -gt 0 ]; do [ "$1" = -f ] && conf=$2; shift; done
-  if grep -q fail-config-test "$conf"; then echo "AH00526: Syntax error on line 7 of $conf:"; echo "Invalid command 'FAIL-CONFIG-TEST'"; exit 1; fi
-  echo "Syntax OK"; exit 0;;
-esac
-echo "fake httpd: unexpected arguments: $*" >&2; exit 2
-`
-
 // serverCopy copies a fixture tree to a temporary root the test may change,
 // with the fake httpd at the launchd job's program path.
 func serverCopy(t *testing.T, version string) (root, conf string) {
-	t.Helper()
-	root = servertest.Copy(t, version)
-	for _, p := range []string{"Applications/Server.app/Contents/ServerRoot/usr/sbin/httpd-server-wrapper", "usr/sbin/httpd"} {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, p)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(root, p), []byte(fakeHTTPD), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root, filepath.Join(root, "Library/Server/Web/Config/Proxy/apache_serviceproxy.conf")
+	return servertest.CopyWithHTTPD(t, version)
 }
 
 func readFile(t *testing.T, path string) string {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/socketbar/socketbar/serverctl"
+	"github.com/socketbar/socketbar/serverctl/servertest"
 )
 
 func TestOsascriptCommandPassesValuesAsArguments(t *testing.T) {
@@ -73,38 +74,9 @@ func TestOnlyUserCancelIsCancelled(t *testing.T) {
 	}
 }
 
-// fakeHTTPD stands in for the Server's httpd: -t passes unless the config
-// contains fail-config-test.
-const fakeHTTPD = `#!/bin/sh
-case " $* " in
-*" -v "*) echo "Server version: Apache/2.4.23 (Unix)"; exit 0;;
-*" -t "*)
-  while [ $# -gt 0 ]; do [ "$1" = -f ] && conf=$2; shift; done
-  if grep -q fail-config-test "$conf"; then echo "AH00526: Syntax error"; exit 1; fi
-  echo "Syntax OK"; exit 0;;
-esac
-exit 2
-`
-
-// server copies the 5.3.1 fixture to a root with the fake httpd as the
-// launchd job's program, and returns the root and the config's path.
-func server(t *testing.T) (root, conf string) {
-	t.Helper()
-	root = t.TempDir()
-	if err := os.CopyFS(root, os.DirFS("../testdata/servers/5.3.1")); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []string{"Applications/Server.app/Contents/ServerRoot/usr/sbin/httpd-server-wrapper", "usr/sbin/httpd"} {
-		p = filepath.Join(root, p)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(fakeHTTPD), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root, filepath.Join(root, "Library/Server/Web/Config/Proxy/apache_serviceproxy.conf")
-}
+// server copies the 5.3.1 fixture with a stand-in httpd as the launchd
+// job's program.
+func server(t *testing.T) (root, conf string) { return servertest.CopyWithHTTPD(t, "5.3.1") }
 
 // standIn plays osascript after the password was typed: before running the
 // elevated half (in-process, as root would run it) it calls tamper, which
@@ -268,7 +240,7 @@ func TestOwnedByRootTrustsOnlyAdministratorsGroups(t *testing.T) {
 	if err := os.Mkdir(dir, 0o775); err != nil {
 		t.Fatal(err)
 	}
-	write(t, httpd, []byte(fakeHTTPD))
+	write(t, httpd, []byte(servertest.FakeHTTPD))
 	for _, tt := range []struct {
 		gid  int
 		mode os.FileMode

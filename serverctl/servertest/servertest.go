@@ -72,3 +72,37 @@ func eventually(t testing.TB, what string, within time.Duration, cond func() boo
 		<-tick.C
 	}
 }
+
+// FakeHTTPD stands in for Apple's httpd wrapper where a test checks
+// Socketbar's own behaviour: -v names Apache 2.4.23; -t passes, unless the
+// config contains fail-config-test. The real httpd runs in the apply tests.
+const FakeHTTPD = `#!/bin/sh
+case " $* " in
+*" -v "*) echo "Server version: Apache/2.4.23 (Unix)"; exit 0;;
+*" -t "*)
+  while [ $# -gt 0 ]; do [ "$1" = -f ] && conf=$2; shift; done
+  if grep -q fail-config-test "$conf"; then echo "AH00526: Syntax error on line 7 of $conf:"; echo "Invalid command 'FAIL-CONFIG-TEST'"; exit 1; fi
+  echo "Syntax OK"; exit 0;;
+esac
+echo "fake httpd: unexpected arguments: $*" >&2; exit 2
+`
+
+// ConfigPath is where a tree keeps the Service Proxy config.
+const ConfigPath = "Library/Server/Web/Config/Proxy/apache_serviceproxy.conf"
+
+// CopyWithHTTPD is Copy with FakeHTTPD at the launchd job's program and at
+// /usr/sbin/httpd; it returns the root and the config's path.
+func CopyWithHTTPD(t testing.TB, version string) (root, config string) {
+	t.Helper()
+	root = Copy(t, version)
+	for _, p := range []string{"Applications/Server.app/Contents/ServerRoot/usr/sbin/httpd-server-wrapper", "usr/sbin/httpd"} {
+		p = filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatalf("servertest: %v", err)
+		}
+		if err := os.WriteFile(p, []byte(FakeHTTPD), 0o755); err != nil {
+			t.Fatalf("servertest: %v", err)
+		}
+	}
+	return root, filepath.Join(root, ConfigPath)
+}
