@@ -6,6 +6,9 @@
 #                                   imagemagick and x11-utils)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+for tool in import xwininfo xvfb-run dbus-run-session; do
+  command -v "$tool" >/dev/null || { echo "take.sh needs $tool (apt-get install imagemagick x11-utils xvfb dbus)" >&2; exit 1; }
+done
 out=app/screenshots
 work=$(mktemp -d)
 trap 'kill "$demo_pid" 2>/dev/null; wait "$demo_pid" 2>/dev/null; rm -rf "$work"' EXIT
@@ -38,7 +41,9 @@ import -window "\$id" "$out/$1.png"
 kill \$app
 SCRIPT
   chmod +x "$work/shot.sh"
-  dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" "$work/shot.sh" >/dev/null 2>&1
+  rm -f "$out/$1.png"
+  dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" "$work/shot.sh" > "$work/shot.log" 2>&1 || true
+  [ -s "$out/$1.png" ] || { echo "no screenshot for $1:" >&2; cat "$work/shot.log" >&2; exit 1; }
   echo "saved $out/$1.png"
 }
 
