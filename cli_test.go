@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"reflect"
 	"strings"
 	"testing"
@@ -34,6 +35,19 @@ func TestAddAsksTheActionLayerWhatTheAppAsks(t *testing.T) {
 	}
 	if applied := rec.Applied(); len(applied) != 1 || !strings.Contains(string(applied[0].New), "socketbar:begin /ws/") {
 		t.Errorf("applied %d proposals", len(applied))
+	}
+}
+
+func TestServeOnATakenPortNamesTheFlag(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir()) // the self-signed certificate goes here
+	r := runIn(t, &action.Local{}, nil, "serve", "--addr", ln.Addr().String(), "--route", "/ws/=http://127.0.0.1:8000/ws/")
+	if r.code != 1 || !strings.Contains(r.stderr, "already in use") || !strings.Contains(r.stderr, "--addr 127.0.0.1:18443") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }
 

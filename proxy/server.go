@@ -85,7 +85,7 @@ type AddrInUseError struct {
 }
 
 func (e *AddrInUseError) Error() string {
-	return fmt.Sprintf("proxy: %s is already in use; on a macOS Server the Service Proxy itself listens on 8443 for Calendar and Contacts. Pick another port with --addr 127.0.0.1:18443", e.Addr)
+	return fmt.Sprintf("proxy: %s is already in use; on a macOS Server the Service Proxy itself listens on 8443 for Calendar and Contacts; pick another port", e.Addr)
 }
 
 func (e *AddrInUseError) Unwrap() error { return e.Err }

@@ -310,7 +310,7 @@ func (s *Server) findApacheVersion(ctx context.Context, opts Options) {
 			s.ApacheVersionError = err.Error()
 			return
 		}
-		s.Apache, s.ApacheVersionSource = v, "--apache-version"
+		s.Apache, s.ApacheVersionSource = v, "the version given"
 		return
 	}
 	httpd := opts.HTTPD

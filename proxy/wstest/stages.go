@@ -63,7 +63,7 @@ func (r *run) tls() bool {
 	}
 	r.step(StepTLS, start, false, detail+"; "+words)
 	r.diagnose(CauseTLS, "The server's certificate is not accepted: "+words+".",
-		"Give the Service Proxy a certificate for this name (Server.app → Certificates), connect with the name the certificate has, or for a test add --insecure.")
+		"Give the Service Proxy a certificate for this name (Server.app → Certificates), connect with the name the certificate has, or for a test accept an untrusted certificate.")
 	return false
 }
 
@@ -262,7 +262,7 @@ func (r *run) echo() bool {
 			return false
 		case err != nil && r.timedOut(err):
 			if !r.opts.ExpectEcho {
-				return r.step(StepEcho, start, true, fmt.Sprintf("sent %q; no answer within 2s (fine for apps that do not echo; --expect-echo requires one)", r.opts.Message))
+				return r.step(StepEcho, start, true, fmt.Sprintf("sent %q; no answer within 2s (fine for apps that do not echo, unless the test requires the echo)", r.opts.Message))
 			}
 			r.step(StepEcho, start, false, fmt.Sprintf("sent %q; %d other message(s), no echo", r.opts.Message, others))
 			return r.timeout("to the echo of your message")

@@ -150,7 +150,7 @@ func Run(ctx context.Context, rawURL string, opts Options) *Report {
 		return r.report
 	}
 	if err := opts.Validate(); err != nil {
-		r.diagnose(CauseBadOption, err.Error(), "Remove line breaks and control characters from --origin and --header.")
+		r.diagnose(CauseBadOption, err.Error(), "Remove line breaks and control characters from the Origin and the headers.")
 		return r.report
 	}
 	r.u = u
@@ -309,7 +309,7 @@ func (r *run) timedOut(err error) bool {
 
 func (r *run) timeout(where string) bool {
 	r.diagnose(CauseTimeout, fmt.Sprintf("Nothing came back %s within %s.", where, r.opts.Timeout),
-		"Check that the server and the route are up; a firewall or a proxy that holds the connection can also cause silence. Raise --timeout if the network is slow.")
+		"Check that the server and the route are up; a firewall or a proxy that holds the connection can also cause silence. Allow the test more time if the network is slow.")
 	return false
 }
 
@@ -444,7 +444,7 @@ func (r *run) upgrade() bool {
 	if len(problems) > 0 {
 		r.step(StepUpgrade, start, false, status+": "+strings.Join(problems, "; "))
 		r.diagnose(CauseBadHandshake, "The server answered 101 Switching Protocols, but not as RFC 6455 requires: "+strings.Join(problems, "; ")+".",
-			"Something between the client and the app rewrites the handshake; test the app directly (socketbar test --route) to find which tier.")
+			"Something between the client and the app rewrites the handshake; test the route at every tier (Socketbar's route check) to find which one.")
 		return false
 	}
 	return r.step(StepUpgrade, start, true, status+", Upgrade: websocket, Sec-WebSocket-Accept matches the key")
@@ -506,7 +506,7 @@ func (r *run) protocol(msg string, code int) bool {
 		r.conn.Write(wsframe.CloseFrame(code, "", true))
 	}
 	r.diagnose(CauseProtocolError, msg,
-		"The server, or a proxy on the way, does not speak HTTP and WebSocket as RFC 6455 requires; test the app directly (socketbar test --route) to find which tier. If the URL is ws://, check that the port does not expect TLS.")
+		"The server, or a proxy on the way, does not speak HTTP and WebSocket as RFC 6455 requires; test the route at every tier (Socketbar's route check) to find which one. If the URL is ws://, check that the port does not expect TLS.")
 	return false
 }
 
@@ -532,33 +532,33 @@ func (r *run) diagnoseRefusal(resp *http.Response, body string) {
 	switch {
 	case strings.Contains(body, "No protocol handler was valid"):
 		r.diagnose(CauseModuleMissing, fmt.Sprintf("HTTP %d from %s: Apache has no module for the route's ws:// target (\"No protocol handler was valid for the URL\").", code, from),
-			"Load mod_proxy_wstunnel in the Service Proxy config (`socketbar lint` prints the exact LoadModule line), or on Apache 2.4.47+ re-add the route with `socketbar add --strategy upgrade`.")
+			"Load mod_proxy_wstunnel in the Service Proxy config (Socketbar's lint prints the exact LoadModule line), or on Apache 2.4.47+ add the route again with the upgrade strategy.")
 	case code == http.StatusInternalServerError && strings.HasPrefix(server, "Apache"):
 		// Apache keeps AH01144's text for its error log and sends a bare 500.
 		r.diagnose(CauseModuleMissing, fmt.Sprintf("HTTP 500 from %s on a WebSocket route: most often a proxy module for the route's target is not loaded — the error log then says AH01144 \"No protocol handler was valid for the URL\".", from),
-			"Load mod_proxy_wstunnel in the Service Proxy config (`socketbar lint` prints the exact LoadModule line), or on Apache 2.4.47+ re-add the route with `socketbar add --strategy upgrade`.")
+			"Load mod_proxy_wstunnel in the Service Proxy config (Socketbar's lint prints the exact LoadModule line), or on Apache 2.4.47+ add the route again with the upgrade strategy.")
 	case code == http.StatusBadRequest && mentionsAny(lower, "origin", "host", "not allowed", "forbidden"):
 		r.diagnose(CauseAppRejected, fmt.Sprintf("HTTP %d from %s: the app refused the connection's Origin or Host (%.80q).", code, from, strings.TrimSpace(body)),
-			"Allow the public host name in the app (Django's ALLOWED_HOSTS and AllowedHostsOriginValidator, Socket.IO's cors_allowed_origins), or pass the right --origin.")
+			"Allow the public host name in the app (Django's ALLOWED_HOSTS and AllowedHostsOriginValidator, Socket.IO's cors_allowed_origins), or send the Origin the app expects.")
 	case code == http.StatusUpgradeRequired || code == http.StatusBadRequest || (code == http.StatusMethodNotAllowed && mentionsAny(lower, "upgrade", "websocket")):
 		r.diagnose(CauseUpgradeDropped, fmt.Sprintf("HTTP %d from %s: the app received a plain request without the Upgrade header. A proxy on the way dropped it: an http:// route without upgrade=websocket, or a rule in the Websites tier behind the Service Proxy's plain ProxyPass.", code, from),
-			fmt.Sprintf("Route %s in the Service Proxy with `socketbar add %s BACKEND`; it writes the form your Apache tunnels. `socketbar test --route %s` shows which tier drops it.", path, path, path))
+			fmt.Sprintf("Add a WebSocket route for %s in the Service Proxy with Socketbar; it writes the form your Apache tunnels. Socketbar's route check shows which tier drops it.", path))
 	case code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout:
 		r.diagnose(CauseBackendDown, fmt.Sprintf("HTTP %d from %s: the proxy could not reach the app behind %s%s.", code, from, path, proxyErrorHint(body)),
-			"Start the app, or check the backend address and port of the route (`socketbar routes`).")
+			"Start the app, or check the backend address and port of the route (Socketbar lists the routes).")
 	case code >= 500:
 		r.diagnose(CauseBackendDown, fmt.Sprintf("HTTP %d from %s: the server failed while handling the upgrade%s.", code, from, proxyErrorHint(body)),
-			"Read the Service Proxy's error log (socketbar status shows where it is) and the app's log.")
+			"Read the Service Proxy's error log (Socketbar's status shows where it is) and the app's log.")
 	case code == http.StatusForbidden || code == http.StatusUnauthorized:
 		r.diagnose(CauseAppRejected, fmt.Sprintf("HTTP %d from %s: the request reached something that refused the WebSocket.", code, from),
-			"Apps often refuse an Origin or Host they do not know (Django's ALLOWED_HOSTS and AllowedHostsOriginValidator, Socket.IO's cors_allowed_origins): allow the public host name, or pass the right --origin.")
+			"Apps often refuse an Origin or Host they do not know (Django's ALLOWED_HOSTS and AllowedHostsOriginValidator, Socket.IO's cors_allowed_origins): allow the public host name, or send the Origin the app expects.")
 	default:
 		tier := "an Apache page"
 		if strings.Contains(lower, "websites tier") || (strings.HasPrefix(server, "Apache") && strings.Contains(lower, "not found")) {
 			tier = "Apache's own \"Not Found\" — the Websites tier behind the catch-all"
 		}
 		r.diagnose(CauseRouteMissing, fmt.Sprintf("HTTP %d from %s instead of 101: the request never reached a WebSocket route (%s). The Service Proxy has no WebSocket route for %s, or one that comes after the catch-all ProxyPass /.", code, from, tier, path),
-			fmt.Sprintf("Add the route in the Service Proxy: `socketbar add %s BACKEND`, then check the order with `socketbar lint`.", path))
+			fmt.Sprintf("Add a WebSocket route for %s in the Service Proxy with Socketbar, then check its order with Socketbar's lint.", path))
 	}
 }
 
