@@ -189,9 +189,14 @@ func write(t *testing.T, path string, data []byte) {
 
 func TestElevatedHalfRunsOnlyARootOwnedHTTPD(t *testing.T) {
 	root, conf := server(t)
-	wrapper := filepath.Join(root, "Applications/Server.app/Contents/ServerRoot/usr/sbin/httpd-server-wrapper")
-	if err := os.Chmod(wrapper, 0o777); err != nil { // anyone could swap what root runs
-		t.Fatal(err)
+	// Anyone could swap what root runs; the stand-ins note each run.
+	ran := filepath.Join(t.TempDir(), "ran")
+	for _, p := range []string{"Applications/Server.app/Contents/ServerRoot/usr/sbin/httpd-server-wrapper", "usr/sbin/httpd"} {
+		p = filepath.Join(root, p)
+		write(t, p, []byte("#!/bin/sh\necho \"$0 $*\" >> "+ran+"\n"+servertest.FakeHTTPD[len("#!/bin/sh\n"):]))
+		if err := os.Chmod(p, 0o777); err != nil {
+			t.Fatal(err)
+		}
 	}
 	before, _ := os.ReadFile(conf)
 	_, err := Apply(context.Background(), &standIn{}, "/usr/local/bin/socketbar", Plan{Root: root, NoRestart: true}, change(t, conf, "# approved\n"))
@@ -200,6 +205,9 @@ func TestElevatedHalfRunsOnlyARootOwnedHTTPD(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(conf); string(after) != string(before) {
 		t.Error("the config changed")
+	}
+	if got, err := os.ReadFile(ran); err == nil {
+		t.Errorf("root ran a program anyone may change:\n%s", got)
 	}
 }
 

@@ -148,6 +148,9 @@ func runPlan(ctx context.Context, runner serverctl.Runner, args []string) (*Resu
 	if err := json.Unmarshal(planBytes, &p); err != nil {
 		return nil, fmt.Errorf("elevate: read the plan: %w", err)
 	}
+	// Every program the elevated half runs (httpd -v, -t, -k; launchctl)
+	// goes through the same check: root runs nothing its user could swap.
+	runner = rootOnlyRunner{runner}
 	srv, err := serverctl.Discover(ctx, serverctl.Options{Root: p.Root, Runner: runner})
 	if err != nil {
 		return nil, err
@@ -164,6 +167,8 @@ func runPlan(ctx context.Context, runner serverctl.Runner, args []string) (*Resu
 	if err != nil {
 		return nil, err
 	}
+	// Said up front: inside the config test a refusal would read as
+	// Apache's own failure.
 	if t, ok := a.Tester.(serverctl.HTTPDTester); ok {
 		if err := ownedByRoot(t.Binary); err != nil {
 			return nil, err
@@ -207,4 +212,15 @@ func readVerified(path, want string) ([]byte, error) {
 		return nil, fmt.Errorf("elevate: %s %w", path, ErrTampered)
 	}
 	return data, nil
+}
+
+// rootOnlyRunner runs a program only when it and the folders above it
+// belong to root (see ownedByRoot).
+type rootOnlyRunner struct{ serverctl.Runner }
+
+func (r rootOnlyRunner) Run(ctx context.Context, cmd serverctl.Command) ([]byte, error) {
+	if err := ownedByRoot(cmd.Path); err != nil {
+		return nil, err
+	}
+	return r.Runner.Run(ctx, cmd)
 }
