@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"sort"
@@ -110,8 +111,10 @@ func (c *cli) printStatus(st *action.Status, r statusReport) {
 	}
 	fmt.Fprintf(w, "Apache:\t%s\n", apache)
 	switch {
+	case errors.As(st.ServiceErr, new(*serverctl.NoHTTPDError)):
+		fmt.Fprintf(w, "Service Proxy:\tstate unknown: no httpd under this root to drive it (pass --httpd PATH)\n")
 	case r.ServiceError != "":
-		fmt.Fprintf(w, "Service Proxy:\tstate unknown: %s\n", r.ServiceError)
+		fmt.Fprintf(w, "Service Proxy:\tstate unknown: %s\n", strings.TrimPrefix(r.ServiceError, "serverctl: "))
 	case r.ServiceRunning:
 		fmt.Fprintf(w, "Service Proxy:\trunning (pid %d)\n", r.ServicePID)
 	case r.ConfigError == "":

@@ -64,6 +64,7 @@ func TestCommandTable(t *testing.T) {
 		{[]string{"stat"}, 2, "", "did you mean status?"},
 		{[]string{"--root", root, "routes"}, 0, "/devicemanagement", ""},
 		{[]string{"--root=" + root, "status"}, 0, "macOS Server 5.3.1", ""},
+		{[]string{"status", "--root", root}, 0, "state unknown: no httpd under this root to drive it (pass --httpd PATH)", ""},
 		{[]string{"--root", root}, 2, "", "give a command"},
 		{[]string{"--json", "--root", root, "routes"}, 0, `"config": `, ""},
 		{[]string{"--root", root, "--json", "status"}, 0, `"server_version": "5.3.1"`, ""},
