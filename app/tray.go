@@ -55,42 +55,39 @@ func (u *ui) buildMenu() {
 	if u.proxy.running() {
 		proxyLabel = itemProxyStop
 	}
+	hasConfig := s.Config != nil
 	items := []*fyne.MenuItem{status, fyne.NewMenuItemSeparator()}
 	if s.NoServer() {
-		items = append(items, fyne.NewMenuItem(itemDemo, func() { u.startDemo(u.anyWindow()) }))
+		items = append(items, actionItem(itemDemo, func() { u.startDemo(u.anyWindow()) }, true))
 	}
 	items = append(items,
-		routes,
-		fyne.NewMenuItem(itemAdd, func() { u.showAddRoute("", "") }),
-		fyne.NewMenuItem(itemTest, func() { u.showTest("") }),
-		fyne.NewMenuItem(proxyLabel, u.toggleProxy),
+		enable(routes, hasConfig),
+		actionItem(itemAdd, func() { u.showAddRoute("", "") }, hasConfig),
+		actionItem(itemTest, func() { u.showTest("") }, true),
+		// The proxy may run on routes of a config that has since become
+		// unreadable: it can always be stopped.
+		actionItem(proxyLabel, u.toggleProxy, hasConfig || u.proxy.running()),
 		fyne.NewMenuItemSeparator(),
-		fyne.NewMenuItem(itemRestart, u.restartService),
-		fyne.NewMenuItem(itemUndo, func() { u.undoLast(u.anyWindow()) }),
-		fyne.NewMenuItem(itemLog, u.showLog),
-		fyne.NewMenuItem(itemOpenConfig, u.openConfig),
+		actionItem(itemRestart, u.restartService, hasConfig),
+		actionItem(itemUndo, func() { u.undoLast(u.anyWindow()) }, hasConfig && len(s.History) > 0),
+		actionItem(itemLog, u.showLog, hasConfig),
+		actionItem(itemOpenConfig, u.openConfig, hasConfig),
 		fyne.NewMenuItemSeparator(),
-		fyne.NewMenuItem(itemAbout, u.showAbout),
-		fyne.NewMenuItem(itemQuit, u.app.Quit),
+		actionItem(itemAbout, u.showAbout, true),
+		actionItem(itemQuit, u.app.Quit, true),
 	)
-	if s.Config == nil {
-		for _, it := range items[2:] {
-			switch it.Label {
-			case itemDemo, itemTest, itemAbout, itemQuit, itemProxyStart:
-			default:
-				it.Disabled = true
-			}
-		}
-	}
-	if len(s.History) == 0 {
-		for _, it := range items {
-			if it.Label == itemUndo {
-				it.Disabled = true
-			}
-		}
-	}
 	u.menu.Items = items
 	u.menu.Refresh()
+}
+
+// actionItem is a menu item, enabled when the state allows its action.
+func actionItem(label string, action func(), enabled bool) *fyne.MenuItem {
+	return enable(fyne.NewMenuItem(label, action), enabled)
+}
+
+func enable(it *fyne.MenuItem, enabled bool) *fyne.MenuItem {
+	it.Disabled = !enabled
+	return it
 }
 
 // anyWindow is an open window to hang dialogs on, or nil.
