@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -42,30 +43,7 @@ func (s *Server) serveUpgrade(w *recorder, r *http.Request, route Route, rest st
 		}
 	}()
 
-	out := r.Clone(ctx)
-	out.URL = target
-	out.RequestURI = ""
-	out.Host = r.Host
-	for _, h := range hopHeaders {
-		out.Header.Del(h)
-	}
-	out.Header.Set("Connection", "Upgrade")
-	out.Header.Set("Upgrade", r.Header.Get("Upgrade"))
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		if prior := out.Header.Get("X-Forwarded-For"); prior != "" {
-			host = prior + ", " + host
-		}
-		out.Header.Set("X-Forwarded-For", host)
-	}
-	proto := "http"
-	if r.TLS != nil {
-		proto = "https"
-	}
-	out.Header.Set("X-Forwarded-Proto", proto)
-	out.Header.Set("X-Forwarded-Host", r.Host)
-	if out.Header.Get("User-Agent") == "" {
-		out.Header.Set("User-Agent", "") // Request.Write would add Go's own
-	}
+	out := upgradeRequest(ctx, r, target)
 
 	// Until the 101, the handshake's deadline bounds every read and write,
 	// and the client going away wakes them.
@@ -136,6 +114,37 @@ func (s *Server) serveUpgrade(w *recorder, r *http.Request, route Route, rest st
 		s.logf("ws %s %s route=%s status=101 up_bytes=%d up_frames=%d down_bytes=%d down_frames=%d close=%d %s",
 			remote, path, route.Path, ss.up.bytes.Load(), ss.up.frames.Load(), ss.down.bytes.Load(), ss.down.frames.Load(), ss.closeCodeOrAbnormal(), time.Since(start).Round(time.Millisecond))
 	}()
+}
+
+// upgradeRequest is the client's upgrade request as the backend gets it:
+// the client's own Host and headers, the hop-by-hop ones dropped except
+// the upgrade itself, and X-Forwarded-For, -Proto and -Host added.
+func upgradeRequest(ctx context.Context, r *http.Request, target *url.URL) *http.Request {
+	out := r.Clone(ctx)
+	out.URL = target
+	out.RequestURI = ""
+	out.Host = r.Host
+	for _, h := range hopHeaders {
+		out.Header.Del(h)
+	}
+	out.Header.Set("Connection", "Upgrade")
+	out.Header.Set("Upgrade", r.Header.Get("Upgrade"))
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		if prior := out.Header.Get("X-Forwarded-For"); prior != "" {
+			host = prior + ", " + host
+		}
+		out.Header.Set("X-Forwarded-For", host)
+	}
+	proto := "http"
+	if r.TLS != nil {
+		proto = "https"
+	}
+	out.Header.Set("X-Forwarded-Proto", proto)
+	out.Header.Set("X-Forwarded-Host", r.Host)
+	if out.Header.Get("User-Agent") == "" {
+		out.Header.Set("User-Agent", "") // Request.Write would add Go's own
+	}
+	return out
 }
 
 // maxResponseHead bounds the status line and headers a backend may answer

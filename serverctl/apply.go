@@ -271,27 +271,34 @@ func (a *Applier) Apply(ctx context.Context, ch Change) (*Result, error) {
 		return res, nil
 	}
 	rerr := &RestartError{Cause: err, LogTail: tailFile(a.ErrorLog, 15), Backup: entry}
+	a.rollback(ctx, rerr, j, cur, ch.New, fi)
+	return nil, rerr
+}
+
+// rollback writes old back in place of the new text that did not come up
+// and restarts again, recording in rerr how that went. Another writer's
+// text, written after the rename, is never overwritten.
+func (a *Applier) rollback(ctx context.Context, rerr *RestartError, j journal, old, new []byte, fi os.FileInfo) {
 	a.step(StepRollback)
 	j.Phase = phaseRollback
 	if jerr := a.Backups.writeJournal(j); jerr != nil {
 		rerr.RollbackErr = jerr
-		return nil, rerr
+		return
 	}
-	werr := replaceFile(a.ConfigPath, cur, fi, func() error { return unchangedOnDisk(a.ConfigPath, ch.New) })
+	werr := replaceFile(a.ConfigPath, old, fi, func() error { return unchangedOnDisk(a.ConfigPath, new) })
 	switch {
 	case errors.Is(werr, ErrChangedOnDisk):
 		// Someone wrote the file after the rename: theirs stays.
 		rerr.RollbackErr = fmt.Errorf("%w; the previous config was not written back, so as not to lose that edit", werr)
-		rerr.Backup = a.settle(entry, OutcomeSuperseded)
+		rerr.Backup = a.settle(rerr.Backup, OutcomeSuperseded)
 	case werr != nil:
 		rerr.RollbackErr = werr // the journal stays: the next run retries
 	default:
 		if _, verr := a.restartAndVerify(ctx); verr != nil {
 			rerr.RollbackErr = fmt.Errorf("the previous config is back in place, but the Service Proxy did not come back with it either: %w", verr)
 		}
-		rerr.Backup = a.settle(entry, OutcomeRolledBack)
+		rerr.Backup = a.settle(rerr.Backup, OutcomeRolledBack)
 	}
-	return nil, rerr
 }
 
 // settle records the outcome of the change and ends its journal.
