@@ -7,6 +7,7 @@ import (
 
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
+	"github.com/socketbar/socketbar/serverctl/lint"
 )
 
 // Snapshot is what the app shows: the Server's status read at one moment.
@@ -54,7 +55,7 @@ func (s *Snapshot) StatusLine() string {
 	}
 	n := s.Counts()
 	line := fmt.Sprintf("%s · Apache %s · %d routes, %d WebSocket", svc, s.Server.Apache, n.Routes, n.WebSocket)
-	if serverctl.HasErrors(s.Findings) || s.Drift != nil {
+	if lint.HasErrors(s.Findings) || s.Drift != nil {
 		line = "⚠ " + line
 	}
 	return line

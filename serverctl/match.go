@@ -104,3 +104,11 @@ func (a matcher) covers(b matcher) bool {
 	}
 	return false
 }
+
+// Answers reports whether r answers every path o answers, leaving aside
+// r's RewriteCond guards (a WebSocket rule's Upgrade guard, say).
+func (r Route) Answers(o Route) bool {
+	m := r.match
+	m.conditional = false
+	return m.covers(o.match)
+}

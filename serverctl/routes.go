@@ -13,7 +13,7 @@ type Route struct {
 	Path    string `json:"path"`
 	Backend string `json:"backend"`
 	Line    int    `json:"line"`
-	// WebSocket says whether the rule can carry a WebSocket upgrade: a ws://
+	// WebSocket says whether the rule can carry a WebSocket UpgradeWorker: a ws://
 	// or wss:// target (mod_proxy_wstunnel), or an http(s) worker with
 	// upgrade=websocket (mod_proxy_http, Apache 2.4.47+).
 	WebSocket bool `json:"websocket"`
@@ -30,9 +30,12 @@ type Route struct {
 	// Conditions are the RewriteCond lines guarding a RewriteRule.
 	Conditions []string `json:"conditions,omitempty"`
 
-	match   matcher
-	upgrade bool // http(s) worker with upgrade=websocket
-	node    *apacheconf.Node
+	// UpgradeWorker says the rule is an http(s) worker with
+	// upgrade=websocket, which needs Apache 2.4.47.
+	UpgradeWorker bool `json:"upgrade_worker,omitempty"`
+
+	match matcher
+	node  *apacheconf.Node
 }
 
 // BaseBackend is the backend without a RewriteRule's back-references: the
@@ -171,12 +174,12 @@ func passRoute(n *apacheconf.Node, location string) (Route, bool) {
 		if strings.EqualFold(k, "upgrade") {
 			for _, proto := range strings.Split(v, ",") {
 				if strings.EqualFold(proto, "websocket") || strings.EqualFold(proto, "ANY") {
-					r.upgrade = true
+					r.UpgradeWorker = true
 				}
 			}
 		}
 	}
-	r.WebSocket = isWebSocketURL(r.Backend) || r.upgrade
+	r.WebSocket = isWebSocketURL(r.Backend) || r.UpgradeWorker
 	return r, true
 }
 
@@ -225,7 +228,7 @@ func isWebSocketURL(s string) bool {
 // whose URL is a prefix of the target, and with it the worker's parameters.
 func upgradeWorkerFor(target string, passes []Route) bool {
 	for _, p := range passes {
-		if p.upgrade && strings.HasPrefix(target, p.Backend) {
+		if p.UpgradeWorker && strings.HasPrefix(target, p.Backend) {
 			return true
 		}
 	}

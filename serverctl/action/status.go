@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/socketbar/socketbar/serverctl"
+	"github.com/socketbar/socketbar/serverctl/lint"
 )
 
 // Status is what is known about a Server at one moment: what `socketbar
@@ -20,7 +21,7 @@ type Status struct {
 	// ModTime is the config file's, to notice changes on disk.
 	ModTime  time.Time
 	Routes   []serverctl.Route
-	Findings []serverctl.Finding
+	Findings []lint.Finding
 	// Drift lists Socketbar routes that vanished since its last change.
 	Drift   *serverctl.Drift
 	History []serverctl.BackupEntry
@@ -88,7 +89,7 @@ func (l *Local) Status(ctx context.Context, t Target) (*Status, error) {
 		s.ModTime = fi.ModTime()
 	}
 	s.Routes = cfg.Routes()
-	s.Findings = cfg.Lint(serverctl.LintOptions{Apache: srv.Apache, Sites: readSites(srv.HostPath(serverctl.SitesDir))})
+	s.Findings = lint.Check(cfg, lint.Options{Apache: srv.Apache, Sites: readSites(srv.HostPath(serverctl.SitesDir))})
 	store := serverctl.BackupStoreFor(cfg.Path)
 	s.Drift, _ = serverctl.FindDrift(cfg, store)
 	s.History, _ = store.List()
@@ -164,16 +165,16 @@ type LintOptions struct {
 
 // LintReport is lint's findings.
 type LintReport struct {
-	Config   string              `json:"config"`
-	Errors   int                 `json:"errors"`
-	Warnings int                 `json:"warnings"`
-	Findings []serverctl.Finding `json:"findings"`
+	Config   string         `json:"config"`
+	Errors   int            `json:"errors"`
+	Warnings int            `json:"warnings"`
+	Findings []lint.Finding `json:"findings"`
 }
 
 // Lint finds what stops WebSockets in a Service Proxy config.
 func (l *Local) Lint(ctx context.Context, opts LintOptions) (*LintReport, error) {
 	var cfg *serverctl.Config
-	lo := serverctl.LintOptions{}
+	lo := lint.Options{}
 	if opts.File != "" {
 		if v := opts.Target.ApacheVersion; v != "" {
 			ver, err := serverctl.ParseVersion(v)
@@ -193,12 +194,12 @@ func (l *Local) Lint(ctx context.Context, opts LintOptions) (*LintReport, error)
 		}
 		cfg, lo.Apache, lo.Sites = c, srv.Apache, readSites(srv.HostPath(serverctl.SitesDir))
 	}
-	r := &LintReport{Config: cfg.Path, Findings: cfg.Lint(lo)}
+	r := &LintReport{Config: cfg.Path, Findings: lint.Check(cfg, lo)}
 	if r.Findings == nil {
-		r.Findings = []serverctl.Finding{}
+		r.Findings = []lint.Finding{}
 	}
 	for _, f := range r.Findings {
-		if f.Severity == serverctl.SeverityError {
+		if f.Severity == lint.SeverityError {
 			r.Errors++
 		} else {
 			r.Warnings++

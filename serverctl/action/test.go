@@ -10,6 +10,7 @@ import (
 
 	"github.com/socketbar/socketbar/proxy/wstest"
 	"github.com/socketbar/socketbar/serverctl"
+	"github.com/socketbar/socketbar/serverctl/lint"
 )
 
 // TestOptions ask for a connection test of one WebSocket URL.
@@ -94,7 +95,7 @@ type TierReport struct {
 	BreaksAt string       `json:"breaks_at"`
 	Tiers    []TierResult `json:"tiers"`
 	// Lint holds the findings about the route when the Service Proxy is at fault.
-	Lint []serverctl.Finding `json:"lint,omitempty"`
+	Lint []lint.Finding `json:"lint,omitempty"`
 	// ErrorLog quotes the Service Proxy's error log lines that explain a bare 500.
 	ErrorLog []string `json:"error_log,omitempty"`
 }
@@ -143,7 +144,7 @@ func (l *Local) CheckRoute(ctx context.Context, opts CheckRouteOptions) (*TierRe
 	rep.OK = rep.BreaksAt == ""
 	if rep.BreaksAt == TierServiceProxy {
 		rep.ErrorLog = explainingLogLines(srv.ErrorLogTail(50))
-		for _, f := range cfg.Lint(serverctl.LintOptions{Apache: srv.Apache}) {
+		for _, f := range lint.Check(cfg, lint.Options{Apache: srv.Apache}) {
 			if f.File == cfg.Path && (f.Line == rt.Line || strings.Contains(f.Message, " "+opts.Path+" ")) {
 				rep.Lint = append(rep.Lint, f)
 			}

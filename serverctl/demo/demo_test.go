@@ -12,6 +12,7 @@ import (
 	"github.com/socketbar/socketbar/proxy/wstest"
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/apachetest"
+	"github.com/socketbar/socketbar/serverctl/lint"
 )
 
 func TestDemoRunsARealServiceProxy(t *testing.T) {
@@ -61,7 +62,7 @@ func TestDemoRunsARealServiceProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if findings := cfg.Lint(serverctl.LintOptions{Apache: srv.Apache}); len(findings) != 0 {
+	if findings := lint.Check(cfg, lint.Options{Apache: srv.Apache}); len(findings) != 0 {
 		t.Errorf("the demo config has lint findings: %+v", findings)
 	}
 	edit, err := cfg.AddRoute(serverctl.AddRequest{Path: "/echo/", Backend: st.EchoURL(), DefaultPorts: srv.WebPorts, Apache: srv.Apache})

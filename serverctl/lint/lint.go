@@ -1,4 +1,10 @@
-package serverctl
+// Package lint finds the mistakes that stop WebSockets in a Service Proxy
+// config: modules the routes need but the file does not load, routes
+// shadowed by an earlier rule, upgrades rewritten to plain HTTP, mod_rewrite
+// set-ups that Apache ignores, and WebSocket rules put in the Websites tier,
+// which never sees an upgrade. Each finding names the line and the fix, in
+// words that fit any front end.
+package lint
 
 import (
 	"fmt"
@@ -7,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/apacheconf"
 )
 
@@ -28,10 +35,10 @@ type Finding struct {
 	Fix      string   `json:"fix"`
 }
 
-// LintOptions carries what lint knows beyond the file.
-type LintOptions struct {
+// Options carries what lint knows beyond the file.
+type Options struct {
 	// Apache is the installed version (zero when unknown).
-	Apache Version
+	Apache serverctl.Version
 	// Sites are the Websites tier's site configs, by path.
 	Sites map[string][]byte
 }
@@ -46,9 +53,9 @@ func HasErrors(fs []Finding) bool {
 	return false
 }
 
-// Lint checks the Service Proxy config for the mistakes that stop WebSockets
-// from getting through. Findings come sorted by file and line.
-func (c *Config) Lint(opts LintOptions) []Finding {
+// Check checks the Service Proxy config for the mistakes that stop
+// WebSockets from getting through. Findings come sorted by file and line.
+func Check(c *serverctl.Config, opts Options) []Finding {
 	l := &linter{c: c, opts: opts}
 	routes := c.Routes()
 	l.modules(routes)
@@ -68,8 +75,8 @@ func (c *Config) Lint(opts LintOptions) []Finding {
 }
 
 type linter struct {
-	c     *Config
-	opts  LintOptions
+	c     *serverctl.Config
+	opts  Options
 	found []Finding
 }
 
@@ -80,7 +87,7 @@ func (l *linter) add(sev Severity, line int, msg, fix string) {
 // modules reports modules the routes need but the file does not load. A
 // file without any LoadModule line loads its modules elsewhere, so it is
 // not judged.
-func (l *linter) modules(routes []Route) {
+func (l *linter) modules(routes []serverctl.Route) {
 	loaded := l.c.LoadedModules()
 	if len(loaded) == 0 {
 		return
@@ -90,7 +97,7 @@ func (l *linter) modules(routes []Route) {
 		why  string
 	}
 	needs := map[string]need{}
-	want := func(mod string, r Route, why string) {
+	want := func(mod string, r serverctl.Route, why string) {
 		if _, ok := needs[mod]; !ok {
 			needs[mod] = need{r.Line, why}
 		}
@@ -141,7 +148,7 @@ func (l *linter) loadModuleLine(mod string) string {
 	return fmt.Sprintf("LoadModule %s %s/%s", mod, dir, file)
 }
 
-func (l *linter) routes(routes []Route) {
+func (l *linter) routes(routes []serverctl.Route) {
 	for _, r := range routes {
 		if r.Shadowed {
 			sev := SeverityWarning
@@ -158,7 +165,7 @@ func (l *linter) routes(routes []Route) {
 				fmt.Sprintf("%s: the RewriteRule for %s proxies WebSocket upgrades to %s://, which Apache forwards as a plain GET (the backend answers 400)", r.VHost, r.Path, s),
 				fmt.Sprintf("Point it at %s:// (mod_proxy_wstunnel), or on Apache 2.4.47+ declare the worker with `ProxyPass %s %s upgrade=websocket`.", map[string]string{"http": "ws", "https": "wss"}[s], r.Path, r.Backend))
 		}
-		if r.upgrade && r.Directive != "RewriteRule" {
+		if r.UpgradeWorker && r.Directive != "RewriteRule" {
 			switch {
 			case !l.opts.Apache.Known():
 				l.add(SeverityWarning, r.Line,
@@ -231,14 +238,14 @@ func walk(nodes []*apacheconf.Node, fn func(*apacheconf.Node)) {
 // sites finds WebSocket rules written into the Websites tier, where they
 // never see an upgrade: the Service Proxy forwards to that tier with a plain
 // ProxyPass that drops the Upgrade header.
-func (l *linter) sites(routes []Route) {
+func (l *linter) sites(routes []serverctl.Route) {
 	names := make([]string, 0, len(l.opts.Sites))
 	for name := range l.opts.Sites {
 		names = append(names, name)
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		sc, err := ParseConfig(name, l.opts.Sites[name])
+		sc, err := serverctl.ParseConfig(name, l.opts.Sites[name])
 		if err != nil {
 			l.found = append(l.found, Finding{SeverityWarning, name, 0, err.Error(), "Fix the file's sections so Apache can read it."})
 			continue
@@ -247,7 +254,7 @@ func (l *linter) sites(routes []Route) {
 			if !r.WebSocket && !guardsUpgrade(r.Conditions) {
 				continue
 			}
-			if servedByFront(routes, r.match) {
+			if servedByFront(routes, r) {
 				continue
 			}
 			backend := httpForm(r.Backend)
@@ -261,12 +268,11 @@ func (l *linter) sites(routes []Route) {
 }
 
 // servedByFront reports whether a WebSocket route of the Service Proxy
-// answers every path m answers.
-func servedByFront(routes []Route, m matcher) bool {
+// answers every path the site's rule answers. An Upgrade guard on the
+// front's rule is exactly what is wanted here, so its conditions do not count.
+func servedByFront(routes []serverctl.Route, site serverctl.Route) bool {
 	for _, r := range routes {
-		front := r.match
-		front.conditional = false // an Upgrade guard is exactly what we want here
-		if r.WebSocket && !r.Shadowed && front.covers(m) {
+		if r.WebSocket && !r.Shadowed && r.Answers(site) {
 			return true
 		}
 	}

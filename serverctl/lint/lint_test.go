@@ -1,4 +1,4 @@
-package serverctl
+package lint
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/servertest"
 )
 
@@ -24,7 +25,7 @@ func TestLintFindings(t *testing.T) {
 	tests := []struct {
 		name   string
 		conf   string
-		apache Version
+		apache serverctl.Version
 		sites  map[string]string
 		want   []string // "severity Lline substring", one per finding, in order
 	}{
@@ -46,7 +47,7 @@ ProxyPass / http://127.0.0.1:34580/
 ProxyPass /ws ws://127.0.0.1:1/ws
 </VirtualHost>
 `,
-			apache: Version{2, 4, 23},
+			apache: serverctl.Version{Major: 2, Minor: 4, Patch: 23},
 			want:   []string{"error L6 proxy_wstunnel_module is not loaded"},
 		},
 		{
@@ -55,7 +56,7 @@ ProxyPass /ws ws://127.0.0.1:1/ws
 ProxyPass /ws ws://127.0.0.1:1/ws
 </VirtualHost>
 `,
-			apache: Version{2, 4, 71},
+			apache: serverctl.Version{Major: 2, Minor: 4, Patch: 71},
 		},
 		{
 			name: "rewrite and http modules missing",
@@ -75,7 +76,7 @@ ProxyPass /ws ws://127.0.0.1:1/ws
 		{
 			name:   "upgrade=websocket on old Apache",
 			conf:   lintModules + "<VirtualHost *:80>\nProxyPass /ws/ http://127.0.0.1:1/ws/ upgrade=websocket\n</VirtualHost>\n",
-			apache: Version{2, 4, 23},
+			apache: serverctl.Version{Major: 2, Minor: 4, Patch: 23},
 			want:   []string{"error L6 upgrade=websocket needs Apache 2.4.47 or later, this is 2.4.23"},
 		},
 		{
@@ -116,7 +117,7 @@ ProxyPass /ws ws://127.0.0.1:1/ws
 			for k, v := range tt.sites {
 				sites[k] = []byte(v)
 			}
-			got := mustParse(t, tt.conf).Lint(LintOptions{Apache: tt.apache, Sites: sites})
+			got := Check(mustParse(t, tt.conf), Options{Apache: tt.apache, Sites: sites})
 			if len(got) != len(tt.want) {
 				var lines []string
 				for _, f := range got {
@@ -148,7 +149,7 @@ func TestLintFixtures(t *testing.T) {
 			root := servertest.Dir(t, version)
 			c := fixtureConfig(t, version)
 			sites := map[string][]byte{}
-			paths, _ := filepath.Glob(filepath.Join(root, SitesDir, "*.conf"))
+			paths, _ := filepath.Glob(filepath.Join(root, serverctl.SitesDir, "*.conf"))
 			for _, p := range paths {
 				b, err := os.ReadFile(p)
 				if err != nil {
@@ -156,20 +157,38 @@ func TestLintFixtures(t *testing.T) {
 				}
 				sites[p] = b
 			}
-			findings := c.Lint(LintOptions{Apache: Version{2, 4, 23}, Sites: sites})
+			findings := Check(c, Options{Apache: serverctl.Version{Major: 2, Minor: 4, Patch: 23}, Sites: sites})
 			wantTierError := len(paths) > 0
 			if got := HasErrors(findings); got != wantTierError {
 				t.Fatalf("HasErrors = %v, want %v: %+v", got, wantTierError, findings)
 			}
 			// Adding the route in the Service Proxy, as the fix says, clears it.
-			edit, err := c.AddRoute(AddRequest{Path: "/chat/", Backend: "http://127.0.0.1:8001/chat/", Apache: Version{2, 4, 23}})
+			edit, err := c.AddRoute(serverctl.AddRequest{Path: "/chat/", Backend: "http://127.0.0.1:8001/chat/", Apache: serverctl.Version{Major: 2, Minor: 4, Patch: 23}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			fixed, _ := ParseConfig(c.Path, edit.New)
-			if after := fixed.Lint(LintOptions{Apache: Version{2, 4, 23}, Sites: sites}); len(after) != 0 {
+			fixed, _ := serverctl.ParseConfig(c.Path, edit.New)
+			if after := Check(fixed, Options{Apache: serverctl.Version{Major: 2, Minor: 4, Patch: 23}, Sites: sites}); len(after) != 0 {
 				t.Errorf("findings after the fix: %+v", after)
 			}
 		})
 	}
+}
+
+func mustParse(t *testing.T, src string) *serverctl.Config {
+	t.Helper()
+	c, err := serverctl.ParseConfig("test.conf", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func fixtureConfig(t *testing.T, version string) *serverctl.Config {
+	t.Helper()
+	c, err := serverctl.ReadConfig(filepath.Join(servertest.Dir(t, version), serverctl.DefaultConfigPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
