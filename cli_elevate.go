@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/elevate"
 )
 
@@ -16,7 +15,7 @@ var applyPlanCommand = command{
 	summary: "Run one approved transaction as root (used by socketbar itself after the administrator prompt).",
 	flags: func(c *cli, fs *flag.FlagSet) func([]string) error {
 		return func(pos []string) error {
-			res := elevate.RunPlan(c.ctx, serverctl.ExecRunner{}, pos)
+			res := elevate.RunPlan(c.ctx, pos)
 			data, err := json.Marshal(res)
 			if err != nil {
 				return err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	sbrun "github.com/socketbar/socketbar/serverctl/run" // named apart from the tests' run helper
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +15,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
 	"github.com/socketbar/socketbar/serverctl/servertest"
 )
@@ -482,7 +482,7 @@ func TestUserWhoMayNotWriteIsToldToUseSudo(t *testing.T) {
 // after the fixed script, as one command.
 type osascriptStandIn struct{ ran []string }
 
-func (o *osascriptStandIn) Run(ctx context.Context, cmd serverctl.Command) ([]byte, error) {
+func (o *osascriptStandIn) Run(ctx context.Context, cmd sbrun.Command) ([]byte, error) {
 	i := 0
 	for i+1 < len(cmd.Args) && cmd.Args[i] == "-e" {
 		i += 2

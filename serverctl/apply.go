@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/socketbar/socketbar/serverctl/run"
+	"github.com/socketbar/socketbar/serverctl/service"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,23 +59,23 @@ type HTTPDTester struct {
 	Binary  string
 	Defines []string
 	Env     []string
-	Runner  Runner
+	Runner  run.Runner
 }
 
 // Command is the command line that tests path.
-func (t HTTPDTester) Command(path string) Command {
+func (t HTTPDTester) Command(path string) run.Command {
 	args := []string{"-t", "-f", path}
 	for _, d := range t.Defines {
 		args = append(args, "-D", d)
 	}
-	return Command{Path: t.Binary, Args: args, Env: t.Env}
+	return run.Command{Path: t.Binary, Args: args, Env: t.Env}
 }
 
 // Test implements ConfigTester.
 func (t HTTPDTester) Test(ctx context.Context, path string) (string, error) {
 	r := t.Runner
 	if r == nil {
-		r = ExecRunner{}
+		r = run.Exec{}
 	}
 	out, err := r.Run(ctx, t.Command(path))
 	return strings.TrimSpace(string(out)), err
@@ -144,9 +146,9 @@ type Applier struct {
 	ConfigPath string
 	Tester     ConfigTester
 	// Service restarts the Service Proxy; nil writes without restarting.
-	Service Service
+	Service service.Driver
 	// Endpoints must answer HTTP after a restart.
-	Endpoints []Endpoint
+	Endpoints []service.Endpoint
 	// VerifyTimeout bounds restart plus verification (default 15 s).
 	VerifyTimeout time.Duration
 	// ErrorLog is the Service Proxy's error log, quoted on failure.
@@ -386,48 +388,10 @@ func (a *Applier) restartAndVerify(ctx context.Context) (int, error) {
 	}
 	a.done(StepRestart)
 	a.step(StepVerify)
-	pid, err := Verify(ctx, a.Service, before, a.Endpoints)
+	pid, err := service.Verify(ctx, a.Service, before, a.Endpoints)
 	if err != nil {
 		return 0, err
 	}
 	a.done(StepVerify)
 	return pid, nil
-}
-
-// Verify waits until svc runs a new process or a new generation (see
-// ServiceState.Generation) compared with before, and every endpoint
-// answers HTTP, or ctx ends; the error then says what was missing. The
-// endpoints are checked only once the new generation is up, so an answer
-// from the old one does not count.
-func Verify(ctx context.Context, svc Service, before ServiceState, endpoints []Endpoint) (int, error) {
-	var last error
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
-		st, err := svc.State(ctx)
-		switch {
-		case err != nil:
-			last = err
-		case !st.Running:
-			last = fmt.Errorf("the %s service is not running", svc.Name())
-		case before.Running && st.PID == before.PID && (st.Generation == "" || st.Generation == before.Generation):
-			last = fmt.Errorf("the %s service still runs the old process (pid %d) and has not reread its config", svc.Name(), st.PID)
-		default:
-			last = nil
-			for _, e := range endpoints {
-				if err := e.Check(ctx); err != nil {
-					last = fmt.Errorf("%s does not answer: %w", e, err)
-					break
-				}
-			}
-			if last == nil {
-				return st.PID, nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return 0, fmt.Errorf("%w (gave up: %v)", last, ctx.Err())
-		case <-t.C:
-		}
-	}
 }

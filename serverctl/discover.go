@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/socketbar/socketbar/serverctl/run"
 	"os"
 	"path/filepath"
 	"sort"
@@ -43,8 +44,8 @@ type Options struct {
 	// HTTPD is the httpd binary to ask for its version, as a path on this
 	// machine. Default: HTTPDPath under Root, when it exists.
 	HTTPD string
-	// Runner runs httpd -v (default ExecRunner).
-	Runner Runner
+	// Runner runs httpd -v (default run.Exec).
+	Runner run.Runner
 }
 
 // LaunchJob is what the launchd plist of com.apple.serviceproxy says about
@@ -323,11 +324,11 @@ func (s *Server) findApacheVersion(ctx context.Context, opts Options) {
 	}
 	runner := opts.Runner
 	if runner == nil {
-		runner = ExecRunner{}
+		runner = run.Exec{}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	out, err := runner.Run(ctx, Command{Path: httpd, Args: []string{"-v"}})
+	out, err := runner.Run(ctx, run.Command{Path: httpd, Args: []string{"-v"}})
 	if err != nil {
 		s.ApacheVersionError = fmt.Sprintf("%s -v failed: %v", httpd, err)
 		return

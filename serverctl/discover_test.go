@@ -3,6 +3,7 @@ package serverctl
 import (
 	"context"
 	"errors"
+	"github.com/socketbar/socketbar/serverctl/run"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,10 +17,10 @@ import (
 type fakeRunner struct {
 	out  map[string]string // command line → output
 	err  error
-	seen []Command
+	seen []run.Command
 }
 
-func (f *fakeRunner) Run(_ context.Context, cmd Command) ([]byte, error) {
+func (f *fakeRunner) Run(_ context.Context, cmd run.Command) ([]byte, error) {
 	f.seen = append(f.seen, cmd)
 	if f.err != nil {
 		return nil, f.err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/socketbar/socketbar/serverctl/service"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,8 +82,8 @@ func TestApplyNeverLosesAnotherWritersEdit(t *testing.T) {
 type failingService struct{ hook func() }
 
 func (failingService) Name() string { return "fake" }
-func (failingService) State(context.Context) (ServiceState, error) {
-	return ServiceState{}, nil
+func (failingService) State(context.Context) (service.State, error) {
+	return service.State{}, nil
 }
 func (f failingService) Restart(context.Context) error {
 	if f.hook != nil {

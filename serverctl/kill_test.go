@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/socketbar/socketbar/serverctl/service"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -88,7 +89,7 @@ func TestKilledTransactionsRecover(t *testing.T) {
 	apachetest.StartWebsites(t, h, site)
 	ctx := context.Background()
 	_, _, a := loadApplier(t, site.Root)
-	svc, ok := a.Service.(serverctl.HTTPDService)
+	svc, ok := a.Service.(service.HTTPD)
 	if !ok {
 		t.Fatalf("service is %T, want the httpd driver", a.Service)
 	}
@@ -157,7 +158,7 @@ func TestKilledTransactionsRecover(t *testing.T) {
 		if err != nil || !st.Running {
 			t.Fatalf("round %d (killed during %s + %v): the Service Proxy is not running after recovery: %+v %v", i, step, delay, st, err)
 		}
-		if _, err := serverctl.Verify(ctx, ra.Service, serverctl.ServiceState{}, ra.Endpoints); err != nil {
+		if _, err := service.Verify(ctx, ra.Service, service.State{}, ra.Endpoints); err != nil {
 			t.Fatalf("round %d: %v", i, err)
 		}
 		if d, err := serverctl.FindDrift(now, ra.Backups); err != nil || d != nil {

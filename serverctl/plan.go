@@ -2,6 +2,8 @@ package serverctl
 
 import (
 	"fmt"
+	"github.com/socketbar/socketbar/serverctl/run"
+	"github.com/socketbar/socketbar/serverctl/service"
 	"net"
 	"os"
 	"runtime"
@@ -40,7 +42,7 @@ func active(n *apacheconf.Node, defines map[string]bool, modules map[string]int)
 // every Listen in an active section, dialled on loopback, with TLS when the
 // Listen says https or an active VirtualHost on its port turns on SSLEngine
 // (mod_ssl) or MSTEngine (Apple's mod_secure_transport).
-func (c *Config) Endpoints(defines []string) []Endpoint {
+func (c *Config) Endpoints(defines []string) []service.Endpoint {
 	defs := map[string]bool{}
 	for _, d := range defines {
 		defs[d] = true
@@ -73,7 +75,7 @@ func (c *Config) Endpoints(defines []string) []Endpoint {
 		}
 	}
 	visit(c.File.Nodes, "")
-	var eps []Endpoint
+	var eps []service.Endpoint
 	seen := map[string]bool{}
 	for _, l := range listens {
 		host, port := "127.0.0.1", l.addr
@@ -91,7 +93,7 @@ func (c *Config) Endpoints(defines []string) []Endpoint {
 			continue
 		}
 		seen[addr] = true
-		eps = append(eps, Endpoint{Addr: addr, TLS: l.proto == "https" || tlsPorts[port]})
+		eps = append(eps, service.Endpoint{Addr: addr, TLS: l.proto == "https" || tlsPorts[port]})
 	}
 	return eps
 }
@@ -123,7 +125,7 @@ type ApplyOptions struct {
 	// NoRestart writes without restarting.
 	NoRestart     bool
 	VerifyTimeout time.Duration
-	Runner        Runner
+	Runner        run.Runner
 }
 
 // Applier returns the transaction for changes to cfg on this Server: the
@@ -133,7 +135,7 @@ type ApplyOptions struct {
 func (s *Server) Applier(cfg *Config, opts ApplyOptions) (*Applier, error) {
 	runner := opts.Runner
 	if runner == nil {
-		runner = ExecRunner{}
+		runner = run.Exec{}
 	}
 	httpd, err := s.httpdBinary(opts.HTTPD)
 	if err != nil {
@@ -159,11 +161,11 @@ func (s *Server) Applier(cfg *Config, opts ApplyOptions) (*Applier, error) {
 }
 
 // Service returns the driver that restarts this Server's Service Proxy.
-func (s *Server) Service(cfg *Config, httpd string, env []string, runner Runner) Service {
+func (s *Server) Service(cfg *Config, httpd string, env []string, runner run.Runner) service.Driver {
 	if runtime.GOOS == "darwin" && (s.Root == "/" || s.Root == "") {
-		return LaunchdService{Label: ServiceLabel, Runner: runner}
+		return service.Launchd{Label: ServiceLabel, Runner: runner}
 	}
-	return HTTPDService{
+	return service.HTTPD{
 		Binary:     httpd,
 		ConfigFile: cfg.Path,
 		ErrorLog:   s.HostPath(s.ErrorLogPath),

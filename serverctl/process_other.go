@@ -13,10 +13,6 @@ const (
 	oNonBlock = 0
 )
 
-// processAlive cannot tell on this system; it says yes so that waits end
-// on their timeout rather than too early.
-func processAlive(int) bool { return true }
-
 // lockFile opens path without a lock where flock does not exist.
 func lockFile(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
@@ -32,6 +28,3 @@ func checkOwner(string, os.FileInfo) error { return nil }
 // WriteAccess cannot ask the kernel here and says yes; the write itself
 // will then say otherwise.
 func WriteAccess(string) error { return nil }
-
-// processArgs cannot tell here.
-func processArgs(int) ([]string, bool) { return nil, false }

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 )
 
@@ -17,13 +16,6 @@ const (
 	oNoFollow = syscall.O_NOFOLLOW
 	oNonBlock = syscall.O_NONBLOCK
 )
-
-// processAlive reports whether a process with pid exists (signal 0 probes
-// without sending anything; EPERM means it exists but belongs to another user).
-func processAlive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
-}
 
 // lockFile takes an exclusive lock on path, or fails at once when another
 // process holds it. Closing the file releases the lock, also when the
@@ -97,14 +89,4 @@ func WriteAccess(path string) error {
 		return &WriteAccessError{Path: path, Err: fs.ErrPermission}
 	}
 	return &WriteAccessError{Path: path, Err: err}
-}
-
-// processArgs returns the command line of process pid where /proc shows
-// it (Linux); ok is false where the system cannot tell.
-func processArgs(pid int) (args []string, ok bool) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil || len(data) == 0 {
-		return nil, false
-	}
-	return strings.Split(strings.TrimRight(string(data), "\x00"), "\x00"), true
 }

@@ -2,7 +2,6 @@ package serverctl
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,120 +11,10 @@ import (
 	"time"
 )
 
-func TestLaunchdCommandLines(t *testing.T) {
-	fr := &fakeRunner{out: map[string]string{
-		"/bin/launchctl print system/com.apple.serviceproxy": "system/com.apple.serviceproxy = {\n\tactive count = 1\n\tpath = /Applications/Server.app/Contents/ServerRoot/System/Library/LaunchDaemons/com.apple.serviceproxy.plist\n\tstate = running\n\n\tprogram = /Applications/Server.app/Contents/ServerRoot/usr/sbin/httpd-server-wrapper\n\tpid = 4711\n\tendpoints = {\n\t\tpid = 12\n\t}\n}\n",
-	}}
-	s := LaunchdService{Label: ServiceLabel, Runner: fr}
-	st, err := s.State(context.Background())
-	if err != nil || st != (ServiceState{Running: true, PID: 4711}) {
-		t.Fatalf("State = %+v, %v", st, err)
-	}
-	if err := s.Restart(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	want := []Command{
-		{Path: "/bin/launchctl", Args: []string{"print", "system/com.apple.serviceproxy"}},
-		{Path: "/bin/launchctl", Args: []string{"kickstart", "-kp", "system/com.apple.serviceproxy"}},
-	}
-	if len(fr.seen) != 2 || fr.seen[0].String() != want[0].String() || fr.seen[1].String() != want[1].String() {
-		t.Errorf("ran %v, want %v", fr.seen, want)
-	}
-}
-
-func TestParseLaunchctlPrint(t *testing.T) {
-	tests := []struct {
-		out  string
-		want ServiceState
-	}{
-		{"\tstate = running\n\tpid = 99\n", ServiceState{Running: true, PID: 99}},
-		{"\tstate = not running\n\tlast exit code = 1\n", ServiceState{}},
-		{"\tstate = waiting\n\tpid = 5\n", ServiceState{}},
-		{"", ServiceState{}},
-	}
-	for _, tt := range tests {
-		if got := parseLaunchctlPrint([]byte(tt.out)); got != tt.want {
-			t.Errorf("parse %q = %+v, want %+v", tt.out, got, tt.want)
-		}
-	}
-}
-
-func TestLaunchdNotLoaded(t *testing.T) {
-	r := runnerFunc(func(context.Context, Command) ([]byte, error) {
-		return []byte(`Could not find service "com.apple.serviceproxy" in domain for system`), errors.New("exit status 113")
-	})
-	st, err := LaunchdService{Label: ServiceLabel, Runner: r}.State(context.Background())
-	if err != nil || st.Running {
-		t.Errorf("State = %+v, %v; want not running and no error", st, err)
-	}
-}
-
-type runnerFunc func(context.Context, Command) ([]byte, error)
-
-func (f runnerFunc) Run(ctx context.Context, c Command) ([]byte, error) { return f(ctx, c) }
-
-func TestHTTPDCommandDropsForeground(t *testing.T) {
-	s := HTTPDService{Binary: "/usr/sbin/httpd", ConfigFile: "/c.conf", ErrorLog: "/e.log", Defines: []string{"FOREGROUND", "PROXY_CALENDAR"}, Env: []string{"A=1"}}
-	got := s.Command("start")
-	want := []string{"-f", "/c.conf", "-E", "/e.log", "-D", "PROXY_CALENDAR", "-k", "start"}
-	if got.Path != "/usr/sbin/httpd" || !slices.Equal(got.Args, want) || !slices.Equal(got.Env, []string{"A=1"}) {
-		t.Errorf("Command = %+v, want args %q", got, want)
-	}
+func TestHTTPDTesterCommand(t *testing.T) {
 	tester := HTTPDTester{Binary: "/w", Defines: []string{"FOREGROUND"}}.Command("/tmp/x.conf")
 	if !slices.Equal(tester.Args, []string{"-t", "-f", "/tmp/x.conf", "-D", "FOREGROUND"}) {
 		t.Errorf("tester args = %q", tester.Args)
-	}
-}
-
-func TestHTTPDStateFromPidFile(t *testing.T) {
-	dir := t.TempDir()
-	pidFile := filepath.Join(dir, "httpd.pid")
-	s := HTTPDService{PidFile: pidFile}
-	for _, tt := range []struct {
-		content string
-		want    ServiceState
-	}{
-		{"", ServiceState{}},
-		{"garbage", ServiceState{}},
-		{strconv.Itoa(os.Getpid()) + "\n", ServiceState{Running: true, PID: os.Getpid()}},
-		{"999999999", ServiceState{}},
-	} {
-		if tt.content != "" {
-			if err := os.WriteFile(pidFile, []byte(tt.content), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		st, err := s.State(context.Background())
-		if err != nil || st.Running != tt.want.Running || st.PID != tt.want.PID {
-			t.Errorf("pid file %q: State = %+v, %v; want %+v", tt.content, st, err, tt.want)
-		}
-		if st.Running && st.Generation == "" {
-			t.Errorf("pid file %q: no generation", tt.content)
-		}
-	}
-}
-
-// TestHTTPDStateStalePidFile: a pid file whose pid now belongs to another
-// program (here: this test) is not a running service, and Start removes it
-// so that httpd does not refuse to start.
-func TestHTTPDStateStalePidFile(t *testing.T) {
-	if _, ok := processArgs(os.Getpid()); !ok {
-		t.Skip("this system does not show command lines")
-	}
-	dir := t.TempDir()
-	s := HTTPDService{PidFile: filepath.Join(dir, "httpd.pid"), ConfigFile: filepath.Join(dir, "proxy.conf"),
-		Runner: runnerFunc(func(context.Context, Command) ([]byte, error) { return nil, nil })}
-	if err := os.WriteFile(s.PidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if st, err := s.State(context.Background()); err != nil || st.Running {
-		t.Fatalf("State = %+v, %v; want not running (pid %d is not an httpd for %s)", st, err, os.Getpid(), s.ConfigFile)
-	}
-	if err := s.Restart(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(s.PidFile); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("stale pid file still there before start: %v", err)
 	}
 }
 

@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"github.com/socketbar/socketbar/serverctl/run"
 
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/elevate"
@@ -17,7 +18,7 @@ type Elevator interface {
 // (macOS) and runs Self's elevated half with it.
 type PromptElevator struct {
 	// Runner runs osascript (tests: a stand-in that runs its arguments).
-	Runner serverctl.Runner
+	Runner run.Runner
 	// Self is the socketbar binary, an absolute path.
 	Self string
 }

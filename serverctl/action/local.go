@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/socketbar/socketbar/serverctl/run"
 
 	"github.com/socketbar/socketbar/serverctl"
 )
@@ -24,8 +25,8 @@ type Target struct {
 // for real and never elevates; New sets up elevation where the platform
 // has it.
 type Local struct {
-	// Runner runs httpd, launchctl and the like (nil: serverctl.ExecRunner).
-	Runner serverctl.Runner
+	// Runner runs httpd, launchctl and the like (nil: run.Exec).
+	Runner run.Runner
 	// Elevator makes a change as root when this user may not write the
 	// config. Nil: such a change fails with *NeedsRootError.
 	Elevator Elevator
@@ -40,9 +41,9 @@ func New(self string) *Local {
 	return &Local{Elevator: platformElevator(self)}
 }
 
-func (l *Local) runner() serverctl.Runner {
+func (l *Local) runner() run.Runner {
 	if l.Runner == nil {
-		return serverctl.ExecRunner{}
+		return run.Exec{}
 	}
 	return l.Runner
 }

@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"github.com/socketbar/socketbar/serverctl/service"
 	"os"
 	"path/filepath"
 	"time"
@@ -30,7 +31,7 @@ type Status struct {
 	// next change finishes or rolls it back.
 	Interrupted bool
 	// Service is the Service Proxy's state; ServiceErr says why it is unknown.
-	Service    serverctl.ServiceState
+	Service    service.State
 	ServiceErr error
 }
 

@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"github.com/socketbar/socketbar/serverctl/service"
 	"net"
 	"net/http"
 	"net/url"
@@ -219,7 +220,7 @@ func pickRoute(routes []serverctl.Route, path string) (serverctl.Route, bool) {
 // RouteURL is where the Service Proxy answers a route, by loopback
 // address: the endpoint on the route's VirtualHost port, else the first
 // TLS endpoint; "" when the config listens nowhere.
-func RouteURL(eps []serverctl.Endpoint, rt serverctl.Route) string {
+func RouteURL(eps []service.Endpoint, rt serverctl.Route) string {
 	port := rt.VHost[strings.LastIndexByte(rt.VHost, ':')+1:]
 	var fallback string
 	for _, e := range eps {

@@ -19,6 +19,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/socketbar/socketbar/serverctl/run"
+	"github.com/socketbar/socketbar/serverctl/service"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -310,8 +312,8 @@ func (st *State) Start(ctx context.Context) error {
 	if st.HTTPD == nil {
 		return fmt.Errorf("demo: %w; the demo tree at %s can be read, but not started", ErrNoHTTPD, st.Root)
 	}
-	websites := serverctl.HTTPDService{Binary: st.HTTPD.Path, ConfigFile: st.websitesConf(),
-		PidFile: filepath.Join(st.Root, "private/var/run/websites.pid"), Runner: serverctl.ExecRunner{}}
+	websites := service.HTTPD{Binary: st.HTTPD.Path, ConfigFile: st.websitesConf(),
+		PidFile: filepath.Join(st.Root, "private/var/run/websites.pid"), Runner: run.Exec{}}
 	if cur, _ := websites.State(ctx); !cur.Running {
 		if err := websites.Start(ctx); err != nil {
 			return fmt.Errorf("demo: start the Websites tier: %w", err)
@@ -337,11 +339,11 @@ func (st *State) Stop(ctx context.Context) error {
 		return err
 	}
 	var errs []error
-	if svc, ok := a.Service.(serverctl.HTTPDService); ok {
+	if svc, ok := a.Service.(service.HTTPD); ok {
 		errs = append(errs, svc.Stop(ctx))
 	}
-	websites := serverctl.HTTPDService{Binary: st.HTTPD.Path, ConfigFile: st.websitesConf(),
-		PidFile: filepath.Join(st.Root, "private/var/run/websites.pid"), Runner: serverctl.ExecRunner{}}
+	websites := service.HTTPD{Binary: st.HTTPD.Path, ConfigFile: st.websitesConf(),
+		PidFile: filepath.Join(st.Root, "private/var/run/websites.pid"), Runner: run.Exec{}}
 	errs = append(errs, websites.Stop(ctx))
 	return errors.Join(errs...)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/socketbar/socketbar/serverctl/run"
 	"os"
 	"path/filepath"
 	"slices"
@@ -50,9 +51,9 @@ func TestOsascriptCommandPassesValuesAsArguments(t *testing.T) {
 	}
 }
 
-type runnerFunc func(context.Context, serverctl.Command) ([]byte, error)
+type runnerFunc func(context.Context, run.Command) ([]byte, error)
 
-func (f runnerFunc) Run(ctx context.Context, c serverctl.Command) ([]byte, error) { return f(ctx, c) }
+func (f runnerFunc) Run(ctx context.Context, c run.Command) ([]byte, error) { return f(ctx, c) }
 
 func TestOnlyUserCancelIsCancelled(t *testing.T) {
 	for _, tt := range []struct {
@@ -64,7 +65,7 @@ func TestOnlyUserCancelIsCancelled(t *testing.T) {
 		{"0:61: execution error: The administrator user name or password was incorrect. (-60005)", false},
 		{"osascript: no such file", false},
 	} {
-		r := runnerFunc(func(context.Context, serverctl.Command) ([]byte, error) {
+		r := runnerFunc(func(context.Context, run.Command) ([]byte, error) {
 			return []byte(tt.out), errors.New("exit status 1")
 		})
 		_, err := Run(context.Background(), r, []string{"/bin/socketbar", "apply-plan"})
@@ -86,7 +87,7 @@ type standIn struct {
 	ran    []string
 }
 
-func (s *standIn) Run(ctx context.Context, cmd serverctl.Command) ([]byte, error) {
+func (s *standIn) Run(ctx context.Context, cmd run.Command) ([]byte, error) {
 	i := 0
 	for i+1 < len(cmd.Args) && cmd.Args[i] == "-e" {
 		i += 2
@@ -98,7 +99,7 @@ func (s *standIn) Run(ctx context.Context, cmd serverctl.Command) ([]byte, error
 	if len(s.ran) < 2 || s.ran[1] != Command {
 		return nil, errors.New("not an apply-plan command")
 	}
-	res := RunPlan(ctx, serverctl.ExecRunner{}, s.ran[2:])
+	res := RunPlan(ctx, s.ran[2:])
 	return json.Marshal(res)
 }
 

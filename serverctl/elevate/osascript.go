@@ -5,9 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/socketbar/socketbar/serverctl/run"
 	"path/filepath"
-
-	"github.com/socketbar/socketbar/serverctl"
 )
 
 // ErrCancelled means the person dismissed the administrator prompt.
@@ -31,16 +30,16 @@ var script = []string{
 // program first) as root after one password prompt. Every argument must be
 // an absolute path or a word that does not start with '-', so osascript
 // cannot mistake it for one of its own options.
-func OsascriptCommand(args []string) (serverctl.Command, error) {
+func OsascriptCommand(args []string) (run.Command, error) {
 	if len(args) == 0 || !filepath.IsAbs(args[0]) {
-		return serverctl.Command{}, fmt.Errorf("elevate: the program must be an absolute path, got %q", args)
+		return run.Command{}, fmt.Errorf("elevate: the program must be an absolute path, got %q", args)
 	}
 	for _, a := range args {
 		if a == "" || a[0] == '-' {
-			return serverctl.Command{}, fmt.Errorf("elevate: argument %q would read as an osascript option", a)
+			return run.Command{}, fmt.Errorf("elevate: argument %q would read as an osascript option", a)
 		}
 	}
-	cmd := serverctl.Command{Path: "/usr/bin/osascript"}
+	cmd := run.Command{Path: "/usr/bin/osascript"}
 	for _, line := range script {
 		cmd.Args = append(cmd.Args, "-e", line)
 	}
@@ -56,7 +55,7 @@ var userCancelled = []byte("(-128)")
 // Run runs args as root through osascript's administrator prompt and
 // returns the command's output. A dismissed prompt gives ErrCancelled; any
 // other failure is returned as it is, with the output.
-func Run(ctx context.Context, r serverctl.Runner, args []string) ([]byte, error) {
+func Run(ctx context.Context, r run.Runner, args []string) ([]byte, error) {
 	cmd, err := OsascriptCommand(args)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/socketbar/socketbar/serverctl/run"
 	"io"
 	"os"
 	"path/filepath"
@@ -58,7 +59,7 @@ func SHA256(b []byte) string {
 // self is the socketbar binary). ErrCancelled means the person dismissed
 // the prompt and nothing changed; other errors have the types the
 // transaction itself returns.
-func Apply(ctx context.Context, r serverctl.Runner, self string, p Plan, ch serverctl.Change) (*Result, error) {
+func Apply(ctx context.Context, r run.Runner, self string, p Plan, ch serverctl.Change) (*Result, error) {
 	dir, err := os.MkdirTemp("", "socketbar-plan-") // 0700: only this user
 	if err != nil {
 		return nil, fmt.Errorf("elevate: make the plan folder: %w", err)
@@ -124,15 +125,15 @@ func writeNew(path string, data []byte) error {
 // the Server again, checks that the config is still what the plan was
 // computed from, and runs the same transaction as without elevation. It
 // never returns an error: the outcome is in the Result.
-func RunPlan(ctx context.Context, runner serverctl.Runner, args []string) Result {
-	res, err := runPlan(ctx, runner, args)
+func RunPlan(ctx context.Context, args []string) Result {
+	res, err := runPlan(ctx, run.Exec{}, args)
 	if err != nil {
 		return Result{Error: NewWireError(err)}
 	}
 	return *res
 }
 
-func runPlan(ctx context.Context, runner serverctl.Runner, args []string) (*Result, error) {
+func runPlan(ctx context.Context, runner run.Runner, args []string) (*Result, error) {
 	if len(args) != 4 {
 		return nil, fmt.Errorf("elevate: %s takes PLAN PLAN_SHA256 NEW NEW_SHA256, got %d arguments", Command, len(args))
 	}
@@ -216,9 +217,9 @@ func readVerified(path, want string) ([]byte, error) {
 
 // rootOnlyRunner runs a program only when it and the folders above it
 // belong to root (see ownedByRoot).
-type rootOnlyRunner struct{ serverctl.Runner }
+type rootOnlyRunner struct{ run.Runner }
 
-func (r rootOnlyRunner) Run(ctx context.Context, cmd serverctl.Command) ([]byte, error) {
+func (r rootOnlyRunner) Run(ctx context.Context, cmd run.Command) ([]byte, error) {
 	if err := ownedByRoot(cmd.Path); err != nil {
 		return nil, err
 	}

@@ -1,4 +1,8 @@
-package serverctl
+// Package run runs programs for the rest of serverctl: httpd, launchctl,
+// osascript. A command line is data (program, arguments, environment),
+// never a shell string, and the Runner interface lets tests check the exact
+// command lines that cannot run on Linux.
+package run
 
 import (
 	"bytes"
@@ -27,11 +31,11 @@ type Runner interface {
 	Run(ctx context.Context, cmd Command) (output []byte, err error)
 }
 
-// ExecRunner runs commands with os/exec and returns stdout and stderr combined.
-type ExecRunner struct{}
+// Exec runs commands with os/exec and returns stdout and stderr combined.
+type Exec struct{}
 
 // Run runs cmd and waits for it or for ctx.
-func (ExecRunner) Run(ctx context.Context, cmd Command) ([]byte, error) {
+func (Exec) Run(ctx context.Context, cmd Command) ([]byte, error) {
 	c := exec.CommandContext(ctx, cmd.Path, cmd.Args...)
 	if len(cmd.Env) > 0 {
 		c.Env = append(c.Environ(), cmd.Env...)

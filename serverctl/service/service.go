@@ -1,7 +1,11 @@
-package serverctl
+// Package service drives the Service Proxy: restarts it and says whether
+// it runs (launchd on a Mac, the httpd binary itself elsewhere), and
+// verifies that a restart came back on every port it listens on.
+package service
 
 import (
-	"bufio"
+	"github.com/socketbar/socketbar/serverctl/run"
+
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -16,8 +20,8 @@ import (
 	"time"
 )
 
-// ServiceState is what a Service reports about the Service Proxy process.
-type ServiceState struct {
+// State is what a Service reports about the Service Proxy process.
+type State struct {
 	Running bool
 	PID     int
 	// Generation changes each time the service rereads its config without
@@ -27,14 +31,14 @@ type ServiceState struct {
 	Generation string
 }
 
-// Service starts and inspects the Service Proxy. Two drivers exist: launchd
+// Driver starts and inspects the Service Proxy. Two drivers exist: launchd
 // on a Mac, and httpd, which runs the httpd binary itself (Linux, the demo,
 // the tests).
-type Service interface {
+type Driver interface {
 	// Name says which driver this is, for messages.
 	Name() string
 	// State reports whether the service runs, and its pid.
-	State(ctx context.Context) (ServiceState, error)
+	State(ctx context.Context) (State, error)
 	// Restart makes the service reread its config, starting it when it
 	// does not run. Drivers do it as one step from the service's point of
 	// view where they can, so that a Socketbar killed meanwhile never
@@ -42,48 +46,48 @@ type Service interface {
 	Restart(ctx context.Context) error
 }
 
-// LaunchdService drives com.apple.serviceproxy through launchctl.
+// Launchd drives com.apple.serviceproxy through launchctl.
 //
 // kickstart -k kills and restarts the job in one call and, unlike the
 // unload -w/load -w recipe, reports failure and leaves no Disabled override
 // behind if the second half never runs.
-type LaunchdService struct {
+type Launchd struct {
 	Label  string
-	Runner Runner
+	Runner run.Runner
 }
 
 // Name implements Service.
-func (s LaunchdService) Name() string { return "launchd" }
+func (s Launchd) Name() string { return "launchd" }
 
-func (s LaunchdService) target() string { return "system/" + s.Label }
+func (s Launchd) target() string { return "system/" + s.Label }
 
 // RestartCommand is the command line Restart runs.
-func (s LaunchdService) RestartCommand() Command {
-	return Command{Path: "/bin/launchctl", Args: []string{"kickstart", "-kp", s.target()}}
+func (s Launchd) RestartCommand() run.Command {
+	return run.Command{Path: "/bin/launchctl", Args: []string{"kickstart", "-kp", s.target()}}
 }
 
 // StateCommand is the command line State runs (readable without root).
-func (s LaunchdService) StateCommand() Command {
-	return Command{Path: "/bin/launchctl", Args: []string{"print", s.target()}}
+func (s Launchd) StateCommand() run.Command {
+	return run.Command{Path: "/bin/launchctl", Args: []string{"print", s.target()}}
 }
 
 // Restart implements Service.
-func (s LaunchdService) Restart(ctx context.Context) error {
+func (s Launchd) Restart(ctx context.Context) error {
 	out, err := s.Runner.Run(ctx, s.RestartCommand())
 	if err != nil {
-		return fmt.Errorf("serverctl: %s: %w: %s", s.RestartCommand(), err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("service: %s: %w: %s", s.RestartCommand(), err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }
 
 // State implements Service.
-func (s LaunchdService) State(ctx context.Context) (ServiceState, error) {
+func (s Launchd) State(ctx context.Context) (State, error) {
 	out, err := s.Runner.Run(ctx, s.StateCommand())
 	if err != nil {
 		if bytes.Contains(out, []byte("Could not find service")) {
-			return ServiceState{}, nil
+			return State{}, nil
 		}
-		return ServiceState{}, fmt.Errorf("serverctl: %s: %w: %s", s.StateCommand(), err, strings.TrimSpace(string(out)))
+		return State{}, fmt.Errorf("service: %s: %w: %s", s.StateCommand(), err, strings.TrimSpace(string(out)))
 	}
 	return parseLaunchctlPrint(out), nil
 }
@@ -95,8 +99,8 @@ var (
 
 // parseLaunchctlPrint reads "state = running" and "pid = N" from the
 // service's top level in `launchctl print` output.
-func parseLaunchctlPrint(out []byte) ServiceState {
-	var st ServiceState
+func parseLaunchctlPrint(out []byte) State {
+	var st State
 	if m := launchctlState.FindSubmatch(out); m != nil {
 		st.Running = string(m[1]) == "running"
 	}
@@ -109,9 +113,9 @@ func parseLaunchctlPrint(out []byte) ServiceState {
 	return st
 }
 
-// HTTPDService runs the Service Proxy's httpd directly, with the launchd
+// HTTPD runs the Service Proxy's httpd directly, with the launchd
 // job's arguments and environment, as `httpd -k start|stop`.
-type HTTPDService struct {
+type HTTPD struct {
 	// Binary is the httpd to run.
 	Binary string
 	// ConfigFile and ErrorLog are passed as -f and -E.
@@ -123,14 +127,14 @@ type HTTPDService struct {
 	Env []string
 	// PidFile is where httpd writes its pid (the config's PidFile).
 	PidFile string
-	Runner  Runner
+	Runner  run.Runner
 }
 
 // Name implements Service.
-func (s HTTPDService) Name() string { return "httpd" }
+func (s HTTPD) Name() string { return "httpd" }
 
 // Command returns the command line for httpd -k action.
-func (s HTTPDService) Command(action string) Command {
+func (s HTTPD) Command(action string) run.Command {
 	args := []string{"-f", s.ConfigFile}
 	if s.ErrorLog != "" {
 		args = append(args, "-E", s.ErrorLog)
@@ -140,7 +144,7 @@ func (s HTTPDService) Command(action string) Command {
 			args = append(args, "-D", d)
 		}
 	}
-	return Command{Path: s.Binary, Args: append(args, "-k", action), Env: s.Env}
+	return run.Command{Path: s.Binary, Args: append(args, "-k", action), Env: s.Env}
 }
 
 // State implements Service: running when the pid file names a live
@@ -148,22 +152,22 @@ func (s HTTPDService) Command(action string) Command {
 // (or a machine that rebooted) can name a pid the system has since given
 // to another program; where the system shows command lines (/proc), a
 // process whose command line does not name ConfigFile is not the service.
-func (s HTTPDService) State(context.Context) (ServiceState, error) {
-	data, err := readFile(s.PidFile, false)
+func (s HTTPD) State(context.Context) (State, error) {
+	data, err := readPidFile(s.PidFile)
 	if errors.Is(err, os.ErrNotExist) {
-		return ServiceState{}, nil
+		return State{}, nil
 	}
 	if err != nil {
-		return ServiceState{}, fmt.Errorf("serverctl: read pid file: %w", err)
+		return State{}, fmt.Errorf("service: read pid file: %w", err)
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
 	if err != nil || pid <= 0 {
-		return ServiceState{}, nil
+		return State{}, nil
 	}
 	if !processAlive(pid) || !s.isOurs(pid) {
-		return ServiceState{}, nil
+		return State{}, nil
 	}
-	st := ServiceState{Running: true, PID: pid}
+	st := State{Running: true, PID: pid}
 	if fi, err := os.Stat(s.PidFile); err == nil {
 		st.Generation = strconv.FormatInt(fi.ModTime().UnixNano(), 10)
 	}
@@ -172,7 +176,7 @@ func (s HTTPDService) State(context.Context) (ServiceState, error) {
 
 // isOurs reports whether process pid runs this service's config, when the
 // system can tell; otherwise it trusts the pid file.
-func (s HTTPDService) isOurs(pid int) bool {
+func (s HTTPD) isOurs(pid int) bool {
 	args, ok := processArgs(pid)
 	if !ok || s.ConfigFile == "" {
 		return true
@@ -188,28 +192,28 @@ func (s HTTPDService) isOurs(pid int) bool {
 // Start starts httpd; it returns once httpd has detached or failed. A
 // stale pid file (see State) is removed first: httpd would otherwise take
 // its pid for a running server and refuse to start.
-func (s HTTPDService) Start(ctx context.Context) error {
+func (s HTTPD) Start(ctx context.Context) error {
 	s.removeStalePidFile(ctx)
 	if out, err := s.Runner.Run(ctx, s.Command("start")); err != nil {
-		return fmt.Errorf("serverctl: start httpd: %w: %s", err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("service: start httpd: %w: %s", err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }
 
-func (s HTTPDService) removeStalePidFile(ctx context.Context) {
+func (s HTTPD) removeStalePidFile(ctx context.Context) {
 	if st, err := s.State(ctx); err == nil && !st.Running {
 		os.Remove(s.PidFile)
 	}
 }
 
 // Stop stops httpd and waits until its process has gone.
-func (s HTTPDService) Stop(ctx context.Context) error {
+func (s HTTPD) Stop(ctx context.Context) error {
 	st, err := s.State(ctx)
 	if err != nil || !st.Running {
 		return err
 	}
 	if out, err := s.Runner.Run(ctx, s.Command("stop")); err != nil {
-		return fmt.Errorf("serverctl: stop httpd: %w: %s", err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("service: stop httpd: %w: %s", err, strings.TrimSpace(string(out)))
 	}
 	return waitFor(ctx, func() bool { return !processAlive(st.PID) }, "httpd (pid %d) to exit", st.PID)
 }
@@ -222,7 +226,7 @@ func (s HTTPDService) Stop(ctx context.Context) error {
 // two commands leaves the service down: the signal is one step. httpd -k
 // restart parses the config before it signals, so a config it cannot read
 // leaves the old server running.
-func (s HTTPDService) Restart(ctx context.Context) error {
+func (s HTTPD) Restart(ctx context.Context) error {
 	st, err := s.State(ctx)
 	if err != nil {
 		return err
@@ -231,7 +235,7 @@ func (s HTTPDService) Restart(ctx context.Context) error {
 		return s.Start(ctx)
 	}
 	if out, err := s.Runner.Run(ctx, s.Command("restart")); err != nil {
-		return fmt.Errorf("serverctl: restart httpd: %w: %s", err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("service: restart httpd: %w: %s", err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }
@@ -243,7 +247,7 @@ func waitFor(ctx context.Context, cond func() bool, what string, args ...any) er
 	for !cond() {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("serverctl: gave up waiting for "+what+": %w", append(args, ctx.Err())...)
+			return fmt.Errorf("service: gave up waiting for "+what+": %w", append(args, ctx.Err())...)
 		case <-t.C:
 		}
 	}
@@ -286,24 +290,40 @@ func (e Endpoint) Check(ctx context.Context) error {
 	return nil
 }
 
-// tailFile returns the last n lines of the file at path.
-func tailFile(path string, n int) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Size() > 256<<10 {
-		f.Seek(fi.Size()-256<<10, 0)
-	}
-	var lines []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		if len(lines) > n {
-			lines = lines[1:]
+// Verify waits until svc runs a new process or a new generation (see
+// State.Generation) compared with before, and every endpoint
+// answers HTTP, or ctx ends; the error then says what was missing. The
+// endpoints are checked only once the new generation is up, so an answer
+// from the old one does not count.
+func Verify(ctx context.Context, svc Driver, before State, endpoints []Endpoint) (int, error) {
+	var last error
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		st, err := svc.State(ctx)
+		switch {
+		case err != nil:
+			last = err
+		case !st.Running:
+			last = fmt.Errorf("the %s service is not running", svc.Name())
+		case before.Running && st.PID == before.PID && (st.Generation == "" || st.Generation == before.Generation):
+			last = fmt.Errorf("the %s service still runs the old process (pid %d) and has not reread its config", svc.Name(), st.PID)
+		default:
+			last = nil
+			for _, e := range endpoints {
+				if err := e.Check(ctx); err != nil {
+					last = fmt.Errorf("%s does not answer: %w", e, err)
+					break
+				}
+			}
+			if last == nil {
+				return st.PID, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("%w (gave up: %v)", last, ctx.Err())
+		case <-t.C:
 		}
 	}
-	return strings.Join(lines, "\n")
 }
