@@ -89,7 +89,7 @@ func (f *addRouteForm) setHosts() {
 		return
 	}
 	web := map[string]bool{}
-	for _, p := range s.Server.WebPorts {
+	for _, p := range s.WebPorts {
 		web[p] = true
 	}
 	var ports []string
@@ -128,7 +128,7 @@ func (f *addRouteForm) selectedPorts() []string {
 		}
 	}
 	sort.Strings(ports)
-	web := append([]string(nil), f.u.current().Server.WebPorts...)
+	web := append([]string(nil), f.u.current().WebPorts...)
 	sort.Strings(web)
 	if slices.Equal(ports, web) {
 		return nil

@@ -9,12 +9,13 @@ package serverctl
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/socketbar/socketbar/serverctl/run"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -106,13 +107,14 @@ type Server struct {
 	Warnings []FileProblem `json:"warnings"`
 	// ApacheVersionError says why the Apache version is unknown, if it is.
 	ApacheVersionError string `json:"apache_version_error,omitempty"`
-	// WebPorts are the ports of the VirtualHosts that carry the websites'
-	// routes: 443 and 80 on a real Server; a demo tree names its own.
-	WebPorts []string `json:"web_ports"`
+	// WebsitesPorts are the Websites tier's loopback ports, read from the
+	// names of its default sites (0000_127.0.0.1_34543_.conf): 34543 and
+	// 34580 on a real Server. See WebPorts.
+	WebsitesPorts []string `json:"websites_ports"`
 }
 
-// DemoStateFile marks a demo tree (see package demo) and records its ports.
-const DemoStateFile = "socketbar-demo.json"
+// defaultSite names the Websites tier's default sites, which carry its port.
+var defaultSite = regexp.MustCompile(`^0000_127\.0\.0\.1_([0-9]+)_\.conf$`)
 
 // NotFoundError says that no Server was found and where discovery looked.
 type NotFoundError struct {
@@ -170,7 +172,7 @@ func Discover(ctx context.Context, opts Options) (*Server, error) {
 	}
 	s.readVersions()
 	s.readWebapps()
-	s.readWebPorts()
+	s.readWebsitesPorts()
 	s.findApacheVersion(ctx, opts)
 	return s, nil
 }
@@ -341,18 +343,38 @@ func (s *Server) findApacheVersion(ctx context.Context, opts Options) {
 	s.Apache, s.ApacheVersionSource = v, httpd+" -v"
 }
 
-func (s *Server) readWebPorts() {
-	s.WebPorts = []string{"443", "80"}
-	data, err := os.ReadFile(filepath.Join(s.Root, DemoStateFile))
-	if err != nil {
-		return
+func (s *Server) readWebsitesPorts() {
+	entries, _ := os.ReadDir(s.HostPath(SitesDir))
+	for _, e := range entries {
+		if m := defaultSite.FindStringSubmatch(e.Name()); m != nil {
+			s.WebsitesPorts = append(s.WebsitesPorts, m[1])
+		}
 	}
-	var demo struct {
-		WebPorts []string `json:"web_ports"`
+}
+
+// WebPorts are the ports of the Service Proxy's VirtualHosts that carry the
+// websites: those whose catch-all forwards to the Websites tier (443 and
+// 80 on a real Server, whatever a stand-in uses), else 443 and 80.
+func (s *Server) WebPorts(cfg *Config) []string {
+	var ports []string
+	seen := map[string]bool{}
+	for _, websites := range s.WebsitesPorts {
+		for _, r := range cfg.Routes() {
+			u, err := url.Parse(r.Backend)
+			if r.Path != "/" || r.Directive != "ProxyPass" || err != nil || u.Host != "127.0.0.1:"+websites {
+				continue
+			}
+			port := r.VHost[strings.LastIndexByte(r.VHost, ':')+1:]
+			if !seen[port] {
+				seen[port] = true
+				ports = append(ports, port)
+			}
+		}
 	}
-	if json.Unmarshal(data, &demo) == nil && len(demo.WebPorts) > 0 {
-		s.WebPorts = demo.WebPorts
+	if len(ports) == 0 {
+		return []string{"443", "80"}
 	}
+	return ports
 }
 
 // Vars returns the variables Apache expands in the config as ${NAME}: the

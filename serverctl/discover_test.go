@@ -245,3 +245,46 @@ func TestFilePath(t *testing.T) {
 		t.Errorf("on a real Mac FilePath changed %q", got)
 	}
 }
+
+func TestWebPortsFollowTheWebsitesTier(t *testing.T) {
+	for _, tt := range []struct {
+		version string
+		want    []string
+	}{
+		{"5.1.7", []string{"443", "80"}},
+		{"5.3.1", []string{"443", "80"}},
+		{"5.7.1", []string{"443", "80"}}, // no Websites tier: the default
+	} {
+		root := servertest.Dir(t, tt.version)
+		srv, err := Discover(context.Background(), Options{Root: root, ApacheVersion: "2.4.23"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := ReadConfig(srv.HostPath(srv.ConfigPath))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := srv.WebPorts(cfg); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: WebPorts = %q, want %q (Websites tier %q)", tt.version, got, tt.want, srv.WebsitesPorts)
+		}
+	}
+	// A stand-in whose Websites tier listens elsewhere: its own hosts, by
+	// the catch-all that reaches the tier, whatever their ports.
+	cfg, err := ParseConfig("x.conf", []byte(`<VirtualHost *:8443>
+ProxyPass / http://127.0.0.1:2000/
+</VirtualHost>
+<VirtualHost *:8080>
+ProxyPass / http://127.0.0.1:2001/
+</VirtualHost>
+<VirtualHost *:9999>
+ProxyPass / http://127.0.0.1:28008/
+</VirtualHost>
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &Server{WebsitesPorts: []string{"2000", "2001"}}
+	if got := srv.WebPorts(cfg); !slices.Equal(got, []string{"8443", "8080"}) {
+		t.Errorf("stand-in: WebPorts = %q", got)
+	}
+}

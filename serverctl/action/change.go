@@ -66,7 +66,7 @@ func (l *Local) ProposeAdd(ctx context.Context, opts AddOptions) (*Proposal, err
 		return nil, err
 	}
 	edit, err := cfg.AddRoute(serverctl.AddRequest{
-		Path: opts.Path, Backend: opts.Backend, Ports: opts.Ports, DefaultPorts: srv.WebPorts,
+		Path: opts.Path, Backend: opts.Backend, Ports: opts.Ports, DefaultPorts: srv.WebPorts(cfg),
 		Strategy: opts.Strategy, Replace: opts.Replace, Apache: srv.Apache,
 	})
 	if err != nil {

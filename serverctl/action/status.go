@@ -20,8 +20,11 @@ type Status struct {
 	Config    *serverctl.Config
 	ConfigErr error
 	// ModTime is the config file's, to notice changes on disk.
-	ModTime  time.Time
-	Routes   []serverctl.Route
+	ModTime time.Time
+	Routes  []serverctl.Route
+	// WebPorts are the VirtualHosts that carry the websites, by port: where
+	// a route goes by default.
+	WebPorts []string
 	Findings []lint.Finding
 	// Drift lists Socketbar routes that vanished since its last change.
 	Drift   *serverctl.Drift
@@ -90,6 +93,7 @@ func (l *Local) Status(ctx context.Context, t Target) (*Status, error) {
 		s.ModTime = fi.ModTime()
 	}
 	s.Routes = cfg.Routes()
+	s.WebPorts = srv.WebPorts(cfg)
 	s.Findings = lint.Check(cfg, lint.Options{Apache: srv.Apache, Sites: readSites(srv.HostPath(serverctl.SitesDir))})
 	store := serverctl.BackupStoreFor(cfg.Path)
 	s.Drift, _ = serverctl.FindDrift(cfg, store)

@@ -24,7 +24,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -38,7 +37,7 @@ import (
 var files embed.FS
 
 // StateFile sits at the root of a demo tree and records how it was made.
-const StateFile = serverctl.DemoStateFile
+const StateFile = "socketbar-demo.json"
 
 // HTTPD is an Apache httpd on this machine.
 type HTTPD struct {
@@ -94,13 +93,12 @@ var websitesModules = []string{"mpm_prefork", "unixd", "authz_core", "log_config
 
 // State is how a demo tree was made.
 type State struct {
-	Root          string   `json:"root"`
-	HTTPD         *HTTPD   `json:"httpd,omitempty"`
-	HTTP          int      `json:"http"`
-	HTTPS         int      `json:"https"`
-	WebsitesHTTP  int      `json:"websites_http"`
-	WebsitesHTTPS int      `json:"websites_https"`
-	WebPorts      []string `json:"web_ports"`
+	Root          string `json:"root"`
+	HTTPD         *HTTPD `json:"httpd,omitempty"`
+	HTTP          int    `json:"http"`
+	HTTPS         int    `json:"https"`
+	WebsitesHTTP  int    `json:"websites_http"`
+	WebsitesHTTPS int    `json:"websites_https"`
 	// EchoPort is where the demo's WebSocket app listens; the caller runs
 	// it (proxy.EchoHandler) at EchoURL.
 	EchoPort int `json:"echo_port"`
@@ -126,7 +124,8 @@ func Prepare(ctx context.Context, dir string) (*State, error) {
 		return nil, herr
 	}
 	if st, err := Load(dir); err == nil && (st.HTTPD != nil || h == nil) {
-		return st, nil
+		// Trees made before the default sites were written get them now.
+		return st, st.writeDefaultSites()
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, fmt.Errorf("demo: clear %s: %w", dir, err)
@@ -135,13 +134,29 @@ func Prepare(ctx context.Context, dir string) (*State, error) {
 	if err := st.reservePorts(); err != nil {
 		return nil, err
 	}
-	st.WebPorts = []string{strconv.Itoa(st.HTTPS), strconv.Itoa(st.HTTP)}
 	if err := st.write(); err != nil {
 		st.releasePorts()
 		os.RemoveAll(dir)
 		return nil, err
 	}
 	return st, nil
+}
+
+// writeDefaultSites writes the Websites tier's default sites, named by its
+// ports as on a real Server: that is how Socketbar tells the web
+// VirtualHosts (where a route goes by default) from the others.
+func (st *State) writeDefaultSites() error {
+	dir := filepath.Join(st.Root, filepath.FromSlash(serverctl.SitesDir))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	for _, port := range []int{st.WebsitesHTTP, st.WebsitesHTTPS} {
+		site := filepath.Join(dir, fmt.Sprintf("0000_127.0.0.1_%d_.conf", port))
+		if err := os.WriteFile(site, []byte("# Default site of the Socketbar demo's Websites tier (served by websites-demo.conf).\n"), 0o644); err != nil {
+			return fmt.Errorf("demo: write %s: %w", site, err)
+		}
+	}
+	return nil
 }
 
 // Load reads the state of an existing demo tree.
@@ -263,6 +278,9 @@ func (st *State) write() error {
 		if err := put(s.dest, out, 0o644); err != nil {
 			return fmt.Errorf("demo: write %s: %w", s.dest, err)
 		}
+	}
+	if err := st.writeDefaultSites(); err != nil {
+		return err
 	}
 	for name, dest := range map[string]string{
 		"version.plist":     serverctl.VersionPlistPath,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/socketbar/socketbar/internal/loopport"
@@ -65,7 +66,7 @@ func TestDemoRunsARealServiceProxy(t *testing.T) {
 	if findings := lint.Check(cfg, lint.Options{Apache: srv.Apache}); len(findings) != 0 {
 		t.Errorf("the demo config has lint findings: %+v", findings)
 	}
-	edit, err := cfg.AddRoute(serverctl.AddRequest{Path: "/echo/", Backend: st.EchoURL(), DefaultPorts: srv.WebPorts, Apache: srv.Apache})
+	edit, err := cfg.AddRoute(serverctl.AddRequest{Path: "/echo/", Backend: st.EchoURL(), DefaultPorts: srv.WebPorts(cfg), Apache: srv.Apache})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,5 +109,37 @@ func TestPrepareHoldsItsPortsUntilStart(t *testing.T) {
 		if held, err := loopport.Held(p); !held || err != nil {
 			t.Errorf("port %d is not reserved after Prepare (%v)", p, err)
 		}
+	}
+}
+
+// A demo tree made before the Websites tier's default sites were written
+// gets them when it is prepared again, so add finds its web hosts.
+func TestPreparingAnOlderTreeAddsTheDefaultSites(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	st, err := Prepare(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sites := filepath.Join(dir, filepath.FromSlash(serverctl.SitesDir))
+	if err := os.RemoveAll(sites); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Prepare(context.Background(), dir); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := serverctl.Discover(context.Background(), serverctl.Options{Root: dir, ApacheVersion: "2.4.71"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := serverctl.ReadConfig(srv.HostPath(srv.ConfigPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{fmt.Sprint(st.HTTP), fmt.Sprint(st.HTTPS)}
+	got := srv.WebPorts(cfg)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("WebPorts = %q, want the demo's %q", got, want)
 	}
 }
