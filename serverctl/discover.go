@@ -1,10 +1,3 @@
-// Package serverctl finds a macOS Server 5 installation, models its Service
-// Proxy config and edits WebSocket routes into it.
-//
-// Every path is looked up under a root directory so that tests and the demo
-// run on a tree shaped like a Mac; on a real Server the root is "/". Paths
-// stored in a Server value are as they appear on the Mac (what Apple's files
-// and the launchd job name); HostPath maps them under the root.
 package serverctl
 
 import (

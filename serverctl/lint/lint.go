@@ -1,9 +1,3 @@
-// Package lint finds the mistakes that stop WebSockets in a Service Proxy
-// config: modules the routes need but the file does not load, routes
-// shadowed by an earlier rule, upgrades rewritten to plain HTTP, mod_rewrite
-// set-ups that Apache ignores, and WebSocket rules put in the Websites tier,
-// which never sees an upgrade. Each finding names the line and the fix, in
-// words that fit any front end.
 package lint
 
 import (
