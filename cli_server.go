@@ -261,7 +261,7 @@ var historyCommand = command{
 				fmt.Fprintln(c.stdout, "Socketbar has not changed the Service Proxy config yet.")
 				return nil
 			}
-			undone := action.Undone(h.Entries)
+			undone := serverctl.Undone(h.Entries)
 			w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "ID\tWHEN\tCHANGE")
 			for _, e := range h.Entries {

@@ -8,6 +8,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/socketbar/socketbar/serverctl"
 )
 
 // showLog is the Log window: the end of the Service Proxy's error log and
@@ -36,12 +38,7 @@ func (u *ui) showLog() {
 				return
 			}
 			var lines []string
-			undone := map[string]bool{}
-			for _, e := range s.History {
-				if e.UndoOf != "" {
-					undone[e.UndoOf] = true
-				}
-			}
+			undone := serverctl.Undone(s.History)
 			for _, e := range s.History {
 				l := fmt.Sprintf("%s   %s", e.Time.Local().Format("2006-01-02 15:04:05"), e.Description)
 				if undone[e.ID] {

@@ -183,18 +183,25 @@ func (s BackupStore) UndoTarget() (BackupEntry, error) {
 	if err != nil {
 		return BackupEntry{}, err
 	}
-	undone := map[string]bool{}
-	for _, e := range entries {
-		if e.UndoOf != "" && e.Applied() {
-			undone[e.UndoOf] = true
-		}
-	}
+	undone := Undone(entries)
 	for _, e := range entries {
 		if e.UndoOf == "" && !undone[e.ID] && e.Applied() {
 			return e, nil
 		}
 	}
 	return BackupEntry{}, fmt.Errorf("serverctl: nothing to undo in %s", s.Dir)
+}
+
+// Undone returns the IDs of the entries that a later change, which took
+// effect, undid.
+func Undone(entries []BackupEntry) map[string]bool {
+	undone := map[string]bool{}
+	for _, e := range entries {
+		if e.UndoOf != "" && e.Applied() {
+			undone[e.UndoOf] = true
+		}
+	}
+	return undone
 }
 
 func (s BackupStore) prune() {

@@ -236,14 +236,3 @@ func (l *Local) History(ctx context.Context, t Target) (*History, error) {
 	}
 	return &History{Dir: store.Dir, Entries: entries}, nil
 }
-
-// Undone returns the IDs of the entries that a later change undid.
-func Undone(entries []serverctl.BackupEntry) map[string]bool {
-	undone := map[string]bool{}
-	for _, e := range entries {
-		if e.UndoOf != "" {
-			undone[e.UndoOf] = true
-		}
-	}
-	return undone
-}

@@ -1,12 +1,15 @@
 package apachetest
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,47 +18,28 @@ import (
 	"github.com/socketbar/socketbar/internal/loopport"
 	"github.com/socketbar/socketbar/proxy/tlscert"
 	"github.com/socketbar/socketbar/serverctl/apacheconf"
+	"github.com/socketbar/socketbar/serverctl/demo"
 )
 
-// HTTPD is an Apache httpd binary on this machine and its modules folder.
-type HTTPD struct {
-	Path       string
-	ModulesDir string
-	// BuiltIn are the modules compiled into the binary ("mod_log_config.c").
-	BuiltIn map[string]bool
-}
+// HTTPD is an Apache httpd on this machine: the one the demo finds.
+type HTTPD = demo.HTTPD
 
-// Require finds httpd (Debian's apache2 or a plain httpd), or skips the test
-// when there is none; under CI it fails instead, since CI installs apache2.
+// Require finds httpd (Debian's apache2 or a plain httpd) as the demo does,
+// or skips the test when there is none; under CI it fails instead, since
+// CI installs apache2.
 func Require(t testing.TB) HTTPD {
 	t.Helper()
-	for _, c := range []struct{ bin, mods string }{
-		{"/usr/sbin/apache2", "/usr/lib/apache2/modules"},
-		{"/usr/sbin/httpd", "/usr/lib/httpd/modules"},
-		{"/usr/local/sbin/httpd", "/usr/local/apache2/modules"},
-	} {
-		if _, err := os.Stat(c.bin); err != nil {
-			continue
-		}
-		if _, err := os.Stat(c.mods); err != nil {
-			continue
-		}
-		out, err := exec.Command(c.bin, "-l").Output()
-		if err != nil {
-			t.Fatalf("apachetest: %s -l: %v", c.bin, err)
-		}
-		h := HTTPD{Path: c.bin, ModulesDir: c.mods, BuiltIn: map[string]bool{}}
-		for _, f := range strings.Fields(string(out)) {
-			if strings.HasSuffix(f, ".c") {
-				h.BuiltIn[f] = true
-			}
-		}
-		return h
-	}
-	if os.Getenv("CI") != "" {
+	h, err := demo.FindHTTPD(context.Background())
+	switch {
+	case err == nil:
+		return *h
+	case !errors.Is(err, demo.ErrNoHTTPD):
+		t.Fatalf("apachetest: %v", err)
+	case os.Getenv("CI") != "":
 		t.Fatal("apache2 is not installed; CI must install it (apt-get install apache2)")
+	default:
+		t.Skip("apache2 is not installed (apt-get install apache2)")
 	}
-	t.Skip("apache2 is not installed (apt-get install apache2)")
 	return HTTPD{}
 }
 
@@ -265,7 +249,7 @@ func linkModule(t testing.TB, h HTTPD, path string, env map[string]string, serve
 	if !filepath.IsAbs(resolved) {
 		resolved = filepath.Join(serverRoot, resolved)
 	}
-	if h.BuiltIn[strings.TrimSuffix(filepath.Base(resolved), ".so")+".c"] {
+	if slices.Contains(h.BuiltIn, strings.TrimPrefix(strings.TrimSuffix(filepath.Base(resolved), ".so"), "mod_")) {
 		return false
 	}
 	target := filepath.Join(h.ModulesDir, filepath.Base(resolved))

@@ -251,7 +251,7 @@ func (l *linter) sites(routes []serverctl.Route) {
 			if servedByFront(routes, r) {
 				continue
 			}
-			backend := httpForm(r.Backend)
+			backend := httpForm(r.BaseBackend())
 			l.found = append(l.found, Finding{
 				Severity: SeverityError, File: name, Line: r.Line,
 				Message: fmt.Sprintf("WebSocket rule for %s is in the Websites tier, which never sees an upgrade: the Service Proxy in front forwards with a plain ProxyPass that drops the Upgrade header", r.Path),
@@ -281,12 +281,9 @@ func schemeOf(s string) string {
 	return strings.ToLower(u.Scheme)
 }
 
-// httpForm turns a rewrite target like ws://h/chat/$1 into the backend URL
-// for socketbar add (http://h/chat/).
+// httpForm turns a rewrite target's base (ws://h/chat/ for ws://h/chat/$1)
+// into the backend URL a route takes (http://h/chat/).
 func httpForm(target string) string {
-	if i := strings.IndexByte(target, '$'); i >= 0 {
-		target = target[:i]
-	}
 	switch {
 	case strings.HasPrefix(target, "ws://"):
 		return "http://" + target[len("ws://"):]
