@@ -8,6 +8,7 @@ import (
 	"github.com/socketbar/socketbar/proxy"
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
+	"github.com/socketbar/socketbar/serverctl/demo"
 	"github.com/socketbar/socketbar/serverctl/elevate"
 )
 
@@ -128,6 +129,8 @@ func describe(err error) (string, int) {
 		return "Socketbar has no change to undo; see socketbar history.", exitFailure
 	case errors.As(err, &noRt):
 		return noRt.Error() + "; see socketbar routes.", exitFailure
+	case errors.Is(err, demo.ErrNotDemoTree):
+		return strings.TrimPrefix(err.Error(), "demo: ") + "; pick another --dir. Nothing was changed.", exitUsage
 	case errors.As(err, &dpe):
 		return dpe.Error() + "\nIf a port is taken, socketbar demo --reset picks new ones.", exitFailure
 	}

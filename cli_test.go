@@ -81,6 +81,8 @@ func TestCommandTable(t *testing.T) {
 		{[]string{"test", "ws://127.0.0.1:1/", "--origin", "https://a\r\nX-Evil: 1"}, 2, "", "--origin the Origin \"https://a\\r\\nX-Evil: 1\" contains the control character"},
 		{[]string{"serve", "--route", "/ws/=http://127.0.0.1:0/ws/"}, 2, "", "has port 0"},
 		{[]string{"undo", "--to", "nope", "--root", root}, 2, "", "--to \"nope\" is not the ID"},
+		{[]string{"demo", "--dir", root}, 2, "", "is not a demo tree and not empty"},
+		{[]string{"demo", "--reset", "--dir", root}, 2, "", "pick another --dir"},
 	} {
 		r := runIn(t, a, nil, tt.args...)
 		if r.code != tt.code || !strings.Contains(r.stdout, tt.stdout) || !strings.Contains(r.stderr, tt.stderr) {

@@ -55,8 +55,8 @@ func (l *Local) StartDemo(ctx context.Context, opts DemoOptions) (*Demo, error) 
 		if st, err := demo.Load(dir); err == nil {
 			st.Stop(ctx)
 		}
-		if err := os.RemoveAll(dir); err != nil {
-			return nil, fmt.Errorf("reset the demo: %w", err)
+		if err := demo.Clear(dir); err != nil {
+			return nil, err
 		}
 	}
 	st, err := demo.Prepare(ctx, dir)

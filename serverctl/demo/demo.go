@@ -115,8 +115,8 @@ func Prepare(ctx context.Context, dir string) (*State, error) {
 		// Trees made before the default sites were written get them now.
 		return st, st.writeDefaultSites()
 	}
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, fmt.Errorf("demo: clear %s: %w", dir, err)
+	if err := Clear(dir); err != nil {
+		return nil, err
 	}
 	st := &State{Root: dir, HTTPD: h}
 	if err := st.reservePorts(); err != nil {
@@ -128,6 +128,38 @@ func Prepare(ctx context.Context, dir string) (*State, error) {
 		return nil, err
 	}
 	return st, nil
+}
+
+// ErrNotDemoTree means a folder holds something other than a demo tree:
+// the demo never writes into it nor deletes it.
+var ErrNotDemoTree = errors.New("is not a demo tree and not empty; the demo needs a new or empty folder, or one it made")
+
+// Clear removes dir when it is a demo tree (it holds StateFile) or an
+// empty folder, and refuses anything else, so that a mistyped --dir never
+// costs a person their files.
+func Clear(dir string) error {
+	fi, err := os.Lstat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("demo: %w", err)
+	case !fi.IsDir():
+		return fmt.Errorf("demo: %s %w", dir, ErrNotDemoTree)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if len(entries) > 0 {
+		if st, err := os.Lstat(filepath.Join(dir, StateFile)); err != nil || !st.Mode().IsRegular() {
+			return fmt.Errorf("demo: %s %w", dir, ErrNotDemoTree)
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("demo: clear %s: %w", dir, err)
+	}
+	return nil
 }
 
 // writeDefaultSites writes the Websites tier's default sites, named by its

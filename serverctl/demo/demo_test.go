@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -64,5 +65,38 @@ func TestPreparingAnOlderTreeAddsTheDefaultSites(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("WebPorts = %q, want the demo's %q", got, want)
+	}
+}
+
+// A --dir that holds someone's files, or is a file, is never cleared.
+func TestPrepareNeverClearsAFolderItDidNotMake(t *testing.T) {
+	dir := t.TempDir()
+	doc := filepath.Join(dir, "mydoc.txt")
+	if err := os.WriteFile(doc, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Prepare(context.Background(), dir); !errors.Is(err, ErrNotDemoTree) {
+		t.Errorf("a folder with files: err = %v, want ErrNotDemoTree", err)
+	}
+	if got, err := os.ReadFile(doc); err != nil || string(got) != "keep" {
+		t.Errorf("the person's file is gone or changed: %q, %v", got, err)
+	}
+	if _, err := Prepare(context.Background(), doc); !errors.Is(err, ErrNotDemoTree) {
+		t.Errorf("a file: err = %v, want ErrNotDemoTree", err)
+	}
+	if got, err := os.ReadFile(doc); err != nil || string(got) != "keep" {
+		t.Errorf("the file given as --dir was replaced: %q, %v", got, err)
+	}
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	st, err := Prepare(context.Background(), empty)
+	if err != nil {
+		t.Fatalf("an empty folder: %v", err)
+	}
+	st.releasePorts()
+	if err := Clear(empty); err != nil {
+		t.Errorf("clearing a demo tree: %v", err)
 	}
 }
