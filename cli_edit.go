@@ -73,14 +73,18 @@ var undoCommand = command{
 	flags: func(c *cli, fs *flag.FlagSet) func([]string) error {
 		t := c.targetFlags(fs, withRoot|withHTTPD)
 		to := fs.String("to", "", "`ID` of the change to undo (see socketbar history)")
+		force := fs.Bool("force", false, "undo although the config was changed since Socketbar's last change (those edits are lost)")
 		af := addApplyFlags(fs)
 		return func([]string) error {
-			p, err := c.actions.ProposeUndo(c.ctx, action.UndoOptions{Target: *t, To: *to})
+			p, err := c.actions.ProposeUndo(c.ctx, action.UndoOptions{Target: *t, To: *to, Force: *force})
 			if err != nil {
 				return err
 			}
 			e := p.Undoing
 			fmt.Fprintf(c.stdout, "Undoing %s (%s, %s).\n", e.ID, e.Description, e.Time.Local().Format(time.DateTime))
+			for _, later := range p.AlsoReverts {
+				fmt.Fprintf(c.stdout, "This also takes back the later change %s (%s): undo puts back the whole config from before %s.\n", later.ID, later.Description, e.ID)
+			}
 			return c.commit(p, af)
 		}
 	},

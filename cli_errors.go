@@ -76,6 +76,7 @@ func describe(err error) (string, int) {
 		noRt  *action.NoRouteError
 		dpe   *action.DemoPortError
 		hand  *serverctl.HandEditedError
+		since *action.ChangedSinceError
 	)
 	switch {
 	case errors.As(err, &usage):
@@ -101,6 +102,8 @@ func describe(err error) (string, int) {
 		return nm.Msg + ". Nothing was changed.", exitFailure
 	case errors.As(err, &cte):
 		return fmt.Sprintf("%v\nFix the cause above; the config on disk was not changed.", cte), exitFailure
+	case errors.As(err, &since):
+		return since.Error() + ". See them with socketbar undo --dry-run; undo anyway with --force. Nothing was changed.", exitFailure
 	case errors.As(err, &hand):
 		return hand.Error() + " Nothing was changed.", exitFailure
 	case errors.As(err, &rse):

@@ -56,6 +56,8 @@ func errorMessage(err error) string {
 		return fmt.Sprintf("This user may not write %s. Start Socketbar as a user who may, or use the command line with sudo. Nothing was changed.", nr.Path)
 	case errors.Is(err, elevate.ErrCancelled):
 		return "You cancelled the administrator prompt. Nothing was changed."
+	case errors.As(err, new(*action.ChangedSinceError)):
+		return "Undo would throw away edits made to the config since Socketbar's last change (by hand or by Server.app). Nothing was changed; use the command line (socketbar undo --dry-run, then --force) to undo anyway."
 	case errors.Is(err, serverctl.ErrChangedOnDisk):
 		return "Something else (Server.app?) changed the config meanwhile, so nothing was written. Try again."
 	case errors.As(err, &rse) && rse.RollbackErr != nil:

@@ -85,8 +85,10 @@ func (t HTTPDTester) Test(ctx context.Context, path string) (string, error) {
 type Change struct {
 	Old, New    []byte
 	Description string
-	// UndoOf names the history entry this change undoes.
-	UndoOf string
+	// UndoOf names the history entry this change undoes, and Reverts the
+	// later ones it takes back with it.
+	UndoOf  string
+	Reverts []string
 }
 
 // Result says what a transaction did.
@@ -239,7 +241,7 @@ func (a *Applier) Apply(ctx context.Context, ch Change) (*Result, error) {
 	if nc, err := ParseConfig(a.ConfigPath, ch.New); err == nil {
 		routes = nc.ManagedRoutes()
 	}
-	entry, err := a.Backups.Save(cur, BackupEntry{Time: now(), Description: ch.Description, UndoOf: ch.UndoOf, Routes: routes, Outcome: OutcomePending}, fi.Mode().Perm())
+	entry, err := a.Backups.Save(cur, BackupEntry{Time: now(), Description: ch.Description, UndoOf: ch.UndoOf, Reverts: ch.Reverts, AfterSHA256: sha256Hex(ch.New), Routes: routes, Outcome: OutcomePending}, fi.Mode().Perm())
 	if err != nil {
 		return nil, err
 	}

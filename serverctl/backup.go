@@ -42,6 +42,12 @@ type BackupEntry struct {
 	SHA256 string `json:"sha256"`
 	// UndoOf names the entry this change undid, if it was an undo.
 	UndoOf string `json:"undo_of,omitempty"`
+	// Reverts names the later changes an undo reverted with UndoOf (an undo
+	// puts back the config from before UndoOf, so everything after goes too).
+	Reverts []string `json:"reverts,omitempty"`
+	// AfterSHA256 is the hash of the config the change wrote: a config that
+	// no longer has it was changed since (by hand, or by Server.app).
+	AfterSHA256 string `json:"after_sha256,omitempty"`
 	// Routes are Socketbar's routes in the config after the change.
 	Routes []ManagedRoute `json:"routes"`
 	// Outcome says whether the change took effect; empty (entries written
@@ -193,12 +199,15 @@ func (s BackupStore) UndoTarget() (BackupEntry, error) {
 }
 
 // Undone returns the IDs of the entries that a later change, which took
-// effect, undid.
+// effect, undid or reverted with the change it undid.
 func Undone(entries []BackupEntry) map[string]bool {
 	undone := map[string]bool{}
 	for _, e := range entries {
 		if e.UndoOf != "" && e.Applied() {
 			undone[e.UndoOf] = true
+			for _, id := range e.Reverts {
+				undone[id] = true
+			}
 		}
 	}
 	return undone

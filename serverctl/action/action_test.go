@@ -3,6 +3,7 @@ package action
 import (
 	"context"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -111,5 +112,56 @@ func TestReadOnlyFileSystemNeverPrompts(t *testing.T) {
 	var nr *NeedsRootError
 	if !errors.As(err, &nr) || !nr.ReadOnly || prompt.asked != 0 {
 		t.Errorf("err = %v (read-only %v), prompted %d times; want a read-only refusal and no prompt", err, nr != nil && nr.ReadOnly, prompt.asked)
+	}
+}
+
+func TestUndoToAnOlderChangeSaysAndRecordsWhatElseItTakesBack(t *testing.T) {
+	root, conf := servertest.CopyWithHTTPD(t, "5.3.1")
+	l := &Local{}
+	ids := history(t, l, root, "/o1/", "/o2/") // newest first: o2, o1
+	p, err := l.ProposeUndo(context.Background(), UndoOptions{Target: Target{Root: root}, To: ids[1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.AlsoReverts) != 1 || p.AlsoReverts[0].ID != ids[0] {
+		t.Fatalf("AlsoReverts = %+v, want the later change %s", p.AlsoReverts, ids[0])
+	}
+	if _, err := l.Apply(context.Background(), p, ApplyOptions{NoRestart: true}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(conf); strings.Contains(string(b), "/o1/") || strings.Contains(string(b), "/o2/") {
+		t.Error("the config still has a route the undo took back")
+	}
+	h, err := l.History(context.Background(), Target{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	undone := serverctl.Undone(h.Entries)
+	if !undone[ids[0]] || !undone[ids[1]] {
+		t.Errorf("history marks undone %v, want both %v", undone, ids)
+	}
+	if rp, err := l.ProposeReapply(context.Background(), Target{Root: root}); err != nil || rp.Lost != nil {
+		t.Errorf("reapply after the undo: %+v, %v; want nothing lost", rp, err)
+	}
+}
+
+func TestUndoRefusesToDropEditsMadeSince(t *testing.T) {
+	root, conf := servertest.CopyWithHTTPD(t, "5.3.1")
+	l := &Local{}
+	history(t, l, root, "/u1/")
+	f, err := os.OpenFile(conf, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("# an admin's edit after Socketbar's change\n")
+	f.Close()
+	_, err = l.ProposeUndo(context.Background(), UndoOptions{Target: Target{Root: root}})
+	var since *ChangedSinceError
+	if !errors.As(err, &since) {
+		t.Fatalf("err = %v, want ChangedSinceError", err)
+	}
+	p, err := l.ProposeUndo(context.Background(), UndoOptions{Target: Target{Root: root}, Force: true})
+	if err != nil || !p.Changed() {
+		t.Fatalf("forced undo: %+v, %v", p, err)
 	}
 }

@@ -30,9 +30,11 @@ type Proposal struct {
 	// Strategy and StrategyWhy say how an added route is written and why.
 	Strategy    serverctl.Strategy
 	StrategyWhy string
-	// Undoing is the entry an undo reverts; Lost the routes a reapply puts back.
-	Undoing *serverctl.BackupEntry
-	Lost    *serverctl.Drift
+	// Undoing is the entry an undo reverts, and AlsoReverts the later
+	// changes that go with it; Lost the routes a reapply puts back.
+	Undoing     *serverctl.BackupEntry
+	AlsoReverts []serverctl.BackupEntry
+	Lost        *serverctl.Drift
 
 	srv *serverctl.Server
 	cfg *serverctl.Config
@@ -104,6 +106,21 @@ type UndoOptions struct {
 	// To is the ID of the change to undo, or a unique prefix of it; empty
 	// means the newest change not yet undone.
 	To string
+	// Force undoes although the config was changed since Socketbar's last
+	// change (by hand or by Server.app); those edits are then lost.
+	Force bool
+}
+
+// ChangedSinceError means the config is no longer what Socketbar's last
+// change wrote: an undo, which puts back an older text whole, would throw
+// away what was changed since. Nothing was changed.
+type ChangedSinceError struct {
+	// Last is Socketbar's last change, whose text the config no longer is.
+	Last serverctl.BackupEntry
+}
+
+func (e *ChangedSinceError) Error() string {
+	return fmt.Sprintf("the config was changed after Socketbar's last change (%s, %s), by hand or by Server.app; undoing would throw those edits away", e.Last.ID, e.Last.Description)
 }
 
 // ProposeUndo computes the change that reverts a change from the history.
@@ -125,9 +142,43 @@ func (l *Local) ProposeUndo(ctx context.Context, opts UndoOptions) (*Proposal, e
 	if err != nil {
 		return nil, err
 	}
+	entries, err := store.List()
+	if err != nil {
+		return nil, err
+	}
+	if last := lastApplied(entries); !opts.Force && last != nil && last.AfterSHA256 != "" && last.AfterSHA256 != elevate.SHA256(cfg.Src) {
+		return nil, &ChangedSinceError{Last: *last}
+	}
 	p := proposal(opts.Target, srv, cfg, &serverctl.Edit{Old: cfg.Src, New: old}, "undo: "+entry.Description)
 	p.UndoOf, p.Undoing = entry.ID, &entry
+	p.AlsoReverts = laterChanges(entries, entry)
 	return p, nil
+}
+
+// lastApplied is the newest change in the history that took effect.
+func lastApplied(entries []serverctl.BackupEntry) *serverctl.BackupEntry {
+	for i := range entries {
+		if entries[i].Applied() {
+			return &entries[i]
+		}
+	}
+	return nil
+}
+
+// laterChanges are the changes after target that still stand: putting back
+// the config from before target takes them back too.
+func laterChanges(entries []serverctl.BackupEntry, target serverctl.BackupEntry) []serverctl.BackupEntry {
+	undone := serverctl.Undone(entries)
+	var later []serverctl.BackupEntry
+	for _, e := range entries { // newest first
+		if e.ID == target.ID {
+			break
+		}
+		if e.Applied() && e.UndoOf == "" && !undone[e.ID] {
+			later = append(later, e)
+		}
+	}
+	return later
 }
 
 // ErrNothingToUndo means the history has no change left to undo.
@@ -237,6 +288,9 @@ func (l *Local) Apply(ctx context.Context, p *Proposal, opts ApplyOptions) (*App
 		progress = func(serverctl.Step) {}
 	}
 	ch := serverctl.Change{Old: p.Old, New: p.New, Description: p.Description, UndoOf: p.UndoOf}
+	for _, e := range p.AlsoReverts {
+		ch.Reverts = append(ch.Reverts, e.ID)
+	}
 	a, err := p.srv.Applier(p.cfg, serverctl.ApplyOptions{HTTPD: p.Target.HTTPD, NoRestart: opts.NoRestart, VerifyTimeout: opts.Timeout, Runner: l.Runner})
 	if err != nil {
 		return nil, err

@@ -34,6 +34,7 @@ type Plan struct {
 	OldSHA256   string        `json:"old_sha256"`
 	Description string        `json:"description"`
 	UndoOf      string        `json:"undo_of,omitempty"`
+	Reverts     []string      `json:"reverts,omitempty"`
 	NoRestart   bool          `json:"no_restart"`
 	Timeout     time.Duration `json:"timeout"`
 }
@@ -65,7 +66,7 @@ func Apply(ctx context.Context, r run.Runner, self string, p Plan, ch serverctl.
 		return nil, fmt.Errorf("elevate: make the plan folder: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	p.OldSHA256, p.Description, p.UndoOf = SHA256(ch.Old), ch.Description, ch.UndoOf
+	p.OldSHA256, p.Description, p.UndoOf, p.Reverts = SHA256(ch.Old), ch.Description, ch.UndoOf, ch.Reverts
 	plan, err := json.Marshal(p)
 	if err != nil {
 		return nil, fmt.Errorf("elevate: encode the plan: %w", err)
@@ -175,7 +176,7 @@ func runPlan(ctx context.Context, runner run.Runner, args []string) (*Result, er
 			return nil, err
 		}
 	}
-	res, err := a.Apply(ctx, serverctl.Change{Old: cfg.Src, New: newText, Description: p.Description, UndoOf: p.UndoOf})
+	res, err := a.Apply(ctx, serverctl.Change{Old: cfg.Src, New: newText, Description: p.Description, UndoOf: p.UndoOf, Reverts: p.Reverts})
 	if err != nil {
 		return nil, err
 	}
