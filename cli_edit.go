@@ -169,12 +169,13 @@ func killHook(getenv func(string) string) func(serverctl.Step) {
 
 var restartCommand = command{
 	name: "restart", summary: "Restart the Service Proxy and check that it came back.",
-	help: "It must come back running with a new pid and answer HTTP on every port it listens on.",
+	help: "It must come back having reread its config (a new pid, or a new generation of the same\nhttpd) and answer HTTP on every port it listens on.",
 	flags: func(c *cli, fs *flag.FlagSet) func([]string) error {
 		t := c.targetFlags(fs, withRoot|withHTTPD)
-		timeout := fs.Duration("timeout", 15*time.Second, "how long the Service Proxy may take to come back (`DURATION`)")
+		var timeout time.Duration
+		durationVar(fs, &timeout, "timeout", 15*time.Second, false, "how long the Service Proxy may take to come back (`DURATION`)")
 		return func([]string) error {
-			r, err := c.actions.Restart(c.ctx, action.RestartOptions{Target: *t, Timeout: *timeout})
+			r, err := c.actions.Restart(c.ctx, action.RestartOptions{Target: *t, Timeout: timeout})
 			if err != nil {
 				return err
 			}

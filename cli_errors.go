@@ -108,9 +108,15 @@ func describe(err error) (string, int) {
 		return hand.Error() + " Nothing was changed.", exitFailure
 	case errors.As(err, &rse):
 		msg := rse.Error()
-		// Undo would overwrite another writer's edit: advise it only when
-		// the rollback failed for another reason.
-		if rse.RollbackErr != nil && !errors.Is(rse.RollbackErr, serverctl.ErrChangedOnDisk) {
+		// Undo would overwrite another writer's edit, and changes nothing
+		// when the old config is back: advise it only when neither holds.
+		switch {
+		case errors.Is(rse.Cause, serverctl.ErrWasStopped):
+			msg += "\nThe Service Proxy was stopped before the change too: start it with socketbar restart and read its error log."
+		case rse.RollbackErr != nil && rse.Restored:
+			msg += "\nFix the cause in the error log, then start it with socketbar restart."
+		}
+		if rse.RollbackErr != nil && !rse.Restored && !errors.Is(rse.RollbackErr, serverctl.ErrChangedOnDisk) {
 			msg += fmt.Sprintf("\nRestore it with: socketbar undo --to %s", rse.Backup.ID)
 		}
 		return msg, exitFailure

@@ -18,6 +18,39 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 func (l *listFlag) repeatable()        {}
 
+// durationFlag is a duration that must be above zero (or, with zero set,
+// may also be 0, which then means "never").
+type durationFlag struct {
+	d    *time.Duration
+	zero bool
+}
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f durationFlag) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		return fmt.Errorf("write a duration such as 15s or 2m")
+	case v < 0 || v == 0 && !f.zero:
+		return fmt.Errorf("must be more than 0, such as 15s")
+	}
+	*f.d = v
+	return nil
+}
+
+// durationVar declares a duration flag into p that refuses negative
+// values, and 0 unless zero is allowed.
+func durationVar(fs *flag.FlagSet, p *time.Duration, name string, def time.Duration, zero bool, usage string) {
+	*p = def
+	fs.Var(durationFlag{p, zero}, name, usage)
+}
+
 // headerFlag is the repeatable -H 'Name: value'.
 type headerFlag struct{ h http.Header }
 
@@ -75,7 +108,7 @@ func addApplyFlags(fs *flag.FlagSet) *applyFlags {
 	af := &applyFlags{}
 	fs.BoolVar(&af.dryRun, "dry-run", false, "print the change as a unified diff and write nothing")
 	fs.BoolVar(&af.noRestart, "no-restart", false, "write the file (after Apache's config test) but do not restart the Service Proxy")
-	fs.DurationVar(&af.timeout, "timeout", 15*time.Second, "how long the Service Proxy may take to come back after a restart (`DURATION`)")
+	durationVar(fs, &af.timeout, "timeout", 15*time.Second, false, "how long the Service Proxy may take to come back after a restart (`DURATION`)")
 	return af
 }
 

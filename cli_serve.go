@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"time"
 
 	"github.com/socketbar/socketbar/serverctl/action"
 )
@@ -20,12 +21,13 @@ Stop it with Ctrl-C: WebSockets are closed with code 1001.`,
 		fs.Var(&routes, "route", "`PATH=BACKEND` to serve (repeatable), e.g. /ws/=http://127.0.0.1:8000/ws/")
 		certFile := fs.String("cert", "", "TLS certificate `FILE` (PEM); default: a self-signed one kept in the user's config folder")
 		keyFile := fs.String("key", "", "TLS private key `FILE` (PEM) for --cert")
-		idle := fs.Duration("idle-timeout", 0, "close a WebSocket after this long without a message (`DURATION`; default: never)")
+		var idle time.Duration
+		durationVar(fs, &idle, "idle-timeout", 0, true, "close a WebSocket after this long without a message (`DURATION`; default: never)")
 		return func([]string) error {
 			rootGiven := c.getenv("SOCKETBAR_ROOT") != ""
 			fs.Visit(func(f *flag.Flag) { rootGiven = rootGiven || f.Name == "root" })
 			tp, err := c.actions.StartTestProxy(c.ctx, action.ServeOptions{Target: *t, UseServer: len(routes) == 0 || rootGiven,
-				Routes: routes, Addr: *addr, CertFile: *certFile, KeyFile: *keyFile, IdleTimeout: *idle, Log: c.stderr})
+				Routes: routes, Addr: *addr, CertFile: *certFile, KeyFile: *keyFile, IdleTimeout: idle, Log: c.stderr})
 			if err != nil {
 				return err
 			}

@@ -26,14 +26,15 @@ tier it breaks.`,
 		fs.Var(&hdr, "H", "extra request header `'Name: value'` (repeatable)")
 		origin := fs.String("origin", "", "`ORIGIN` header to send (default: the URL's own origin)")
 		insecure := fs.Bool("insecure", false, "accept a certificate that is not trusted or not for this name (still reported)")
-		timeout := fs.Duration("timeout", 10*time.Second, "time for the whole test (`DURATION`)")
+		var timeout time.Duration
+		durationVar(fs, &timeout, "timeout", 10*time.Second, false, "time for the whole test (`DURATION`)")
 		message := fs.String("message", "", "`TEXT` for the echo step (default: a random token)")
 		expectEcho := fs.Bool("expect-echo", false, "fail unless the message comes back")
 		asJSON := jsonFlag(fs)
 		route := fs.String("route", "", "test this route `PATH` of the Service Proxy config at every tier")
 		proxyAddr := fs.String("proxy-addr", action.DefaultProxyAddr, "`HOST:PORT` where socketbar serve listens, for --route")
 		return func(pos []string) error {
-			opts := action.TestOptions{Origin: *origin, Header: hdr.h, Insecure: *insecure, Timeout: *timeout, Message: *message, ExpectEcho: *expectEcho}
+			opts := action.TestOptions{Origin: *origin, Header: hdr.h, Insecure: *insecure, Timeout: timeout, Message: *message, ExpectEcho: *expectEcho}
 			if (*route == "") == (len(pos) == 0) {
 				return usageErrorf("give either a URL or --route PATH")
 			}

@@ -119,7 +119,14 @@ type RestartError struct {
 	Backup BackupEntry
 	// RollbackErr is nil when the old config is back and serving.
 	RollbackErr error
+	// Restored says the old config is back in place, whether or not the
+	// Service Proxy came back with it: undoing to the backup changes nothing.
+	Restored bool
 }
+
+// ErrWasStopped means the Service Proxy was not running before the
+// restart either: what keeps it down is not the change.
+var ErrWasStopped = errors.New("it was not running before the change either")
 
 func (e *RestartError) Error() string {
 	var b strings.Builder
@@ -129,6 +136,8 @@ func (e *RestartError) Error() string {
 	}
 	if e.RollbackErr == nil {
 		fmt.Fprintf(&b, "\nRolled back: the previous config (backup %s) is in place and the Service Proxy serves again.", e.Backup.ID)
+	} else if e.Restored {
+		fmt.Fprintf(&b, "\nRolled back, but: %v", e.RollbackErr)
 	} else {
 		fmt.Fprintf(&b, "\nRollback FAILED: %v\nThe previous config is saved as backup %s; undo to it once the cause is fixed.", e.RollbackErr, e.Backup.ID)
 	}
@@ -298,6 +307,7 @@ func (a *Applier) rollback(ctx context.Context, rerr *RestartError, j journal, o
 	case werr != nil:
 		rerr.RollbackErr = werr // the journal stays: the next run retries
 	default:
+		rerr.Restored = true
 		if _, verr := a.restartAndVerify(ctx); verr != nil {
 			rerr.RollbackErr = fmt.Errorf("the previous config is back in place, but the Service Proxy did not come back with it either: %w", verr)
 		}
@@ -391,6 +401,9 @@ func (a *Applier) restartAndVerify(ctx context.Context) (int, error) {
 	a.done(StepRestart)
 	a.step(StepVerify)
 	pid, err := service.Verify(ctx, a.Service, before, a.Endpoints)
+	if err != nil && !before.Running {
+		return 0, fmt.Errorf("%w (%w)", err, ErrWasStopped)
+	}
 	if err != nil {
 		return 0, err
 	}

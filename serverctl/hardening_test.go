@@ -279,3 +279,34 @@ func TestRecoverSettlesPendingWithoutJournal(t *testing.T) {
 		t.Errorf("entries = %+v, want one marked not written", entries)
 	}
 }
+
+// stoppedService restarts without error but never runs.
+type stoppedService struct{}
+
+func (stoppedService) Name() string                                 { return "fake" }
+func (stoppedService) State(context.Context) (service.State, error) { return service.State{}, nil }
+func (stoppedService) Restart(context.Context) error                { return nil }
+
+// TestRollbackOfAServiceThatWasDownSaysSo: the Service Proxy was stopped
+// before the change and stays down with either config. The old config is
+// back (Restored), so undo would change nothing, and the cause says the
+// service was down before.
+func TestRollbackOfAServiceThatWasDownSaysSo(t *testing.T) {
+	old, mine := []byte("Listen 80\n"), []byte("Listen 81\n")
+	conf := filepath.Join(t.TempDir(), "apache_serviceproxy.conf")
+	if err := os.WriteFile(conf, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := &Applier{ConfigPath: conf, Tester: okTester{}, Backups: BackupStoreFor(conf), Service: stoppedService{}, VerifyTimeout: time.Millisecond}
+	_, err := a.Apply(context.Background(), Change{Old: old, New: mine})
+	var rse *RestartError
+	if !errors.As(err, &rse) || !rse.Restored || rse.RollbackErr == nil || !errors.Is(rse.Cause, ErrWasStopped) {
+		t.Fatalf("err = %#v, want a RestartError: restored, still down, down before", err)
+	}
+	if got, _ := os.ReadFile(conf); !bytes.Equal(got, old) {
+		t.Errorf("config = %q, want the old text back", got)
+	}
+	if strings.Contains(rse.Error(), "undo to it") {
+		t.Errorf("the message advises an undo that changes nothing:\n%s", rse.Error())
+	}
+}

@@ -31,6 +31,7 @@ type WireError struct {
 	LogTail       string `json:"log_tail,omitempty"`
 	BackupID      string `json:"backup_id,omitempty"`
 	RollbackError string `json:"rollback_error,omitempty"`
+	Restored      bool   `json:"restored,omitempty"`
 	// Root and Looked describe a Server or httpd that was not found.
 	Root   string   `json:"root,omitempty"`
 	Looked []string `json:"looked,omitempty"`
@@ -53,7 +54,7 @@ func NewWireError(err error) *WireError {
 	case errors.As(err, &cte):
 		w.Kind, w.Output = KindConfigTest, cte.Output
 	case errors.As(err, &rse):
-		w.Kind, w.Cause, w.LogTail, w.BackupID = KindRestart, rse.Cause.Error(), rse.LogTail, rse.Backup.ID
+		w.Kind, w.Cause, w.LogTail, w.BackupID, w.Restored = KindRestart, rse.Cause.Error(), rse.LogTail, rse.Backup.ID, rse.Restored
 		if rse.RollbackErr != nil {
 			w.RollbackError = rse.RollbackErr.Error()
 		}
@@ -80,7 +81,7 @@ func (w *WireError) Err() error {
 	case KindConfigTest:
 		return &serverctl.ConfigTestError{Output: w.Output}
 	case KindRestart:
-		e := &serverctl.RestartError{Cause: errors.New(w.Cause), LogTail: w.LogTail, Backup: serverctl.BackupEntry{ID: w.BackupID}}
+		e := &serverctl.RestartError{Cause: errors.New(w.Cause), LogTail: w.LogTail, Backup: serverctl.BackupEntry{ID: w.BackupID}, Restored: w.Restored}
 		if w.RollbackError != "" {
 			e.RollbackErr = errors.New(w.RollbackError)
 		}
