@@ -58,6 +58,11 @@ func TestValidate(t *testing.T) {
 		{"CRLF in a header name", Options{Header: http.Header{"X-A\r\nX-B": {"1"}}}, false},
 		{"colon in a header name", Options{Header: http.Header{"X-A: b": {"1"}}}, false},
 		{"empty header name", Options{Header: http.Header{"": {"1"}}}, false},
+		{"a Host for a name-based VirtualHost", Options{Header: http.Header{"Host": {"chat.example.com"}}}, true},
+		{"two Hosts", Options{Header: http.Header{"Host": {"a", "b"}}}, false},
+		{"the handshake's own Upgrade", Options{Header: http.Header{"Upgrade": {"h2c"}}}, false},
+		{"the handshake's own key", Options{Header: http.Header{"Sec-Websocket-Key": {"x"}}}, false},
+		{"Origin as a header", Options{Header: http.Header{"Origin": {"https://a"}}}, false},
 	}
 	for _, tt := range tests {
 		if err := tt.opts.Validate(); (err == nil) != tt.ok {

@@ -176,6 +176,15 @@ func (o Options) Validate() error {
 		if !isToken(k) {
 			return fmt.Errorf("the header name %q is not a valid HTTP field name", k)
 		}
+		switch http.CanonicalHeaderKey(k) {
+		case "Upgrade", "Connection", "Sec-Websocket-Key", "Sec-Websocket-Version":
+			return fmt.Errorf("the header %s is the test's own handshake; leave it out", k)
+		case "Origin":
+			return fmt.Errorf("give the Origin as the test's Origin, not as a header")
+		}
+		if len(vs) > 1 && http.CanonicalHeaderKey(k) == "Host" {
+			return fmt.Errorf("give one Host")
+		}
 		for _, v := range vs {
 			if err := checkFieldValue(v); err != nil {
 				return fmt.Errorf("the header %s: %q %v", k, v, err)
@@ -358,7 +367,11 @@ func (r *run) tcp() bool {
 func (r *run) upgradeRequest(key string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\n", r.u.RequestURI())
-	fmt.Fprintf(&b, "Host: %s\r\n", r.u.Host)
+	host := r.u.Host
+	if h := r.opts.Header.Get("Host"); h != "" {
+		host = h // a name-based VirtualHost reached by address
+	}
+	fmt.Fprintf(&b, "Host: %s\r\n", host)
 	b.WriteString("User-Agent: socketbar-test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n")
 	fmt.Fprintf(&b, "Sec-WebSocket-Key: %s\r\n", key)
 	origin := r.opts.Origin
@@ -371,6 +384,9 @@ func (r *run) upgradeRequest(key string) string {
 	}
 	fmt.Fprintf(&b, "Origin: %s\r\n", origin)
 	for k, vs := range r.opts.Header {
+		if http.CanonicalHeaderKey(k) == "Host" {
+			continue // written above, once
+		}
 		for _, v := range vs {
 			fmt.Fprintf(&b, "%s: %s\r\n", k, v)
 		}
@@ -522,6 +538,10 @@ func (r *run) diagnoseRefusal(resp *http.Response, body string) {
 	}
 	path := r.u.Path
 	switch {
+	case code == http.StatusBadRequest && !r.secure() && mentionsAny(lower, "plain http to an ssl-enabled server port", "http request was sent to https port"):
+		// Apache's and nginx's answer to plain HTTP on a TLS port.
+		r.diagnose(CauseTLS, fmt.Sprintf("HTTP 400 from %s: this port speaks TLS, and the test spoke plain HTTP to it: a ws:// URL for a wss:// port.", from),
+			"Use wss:// for this port (ws:// is for the plain HTTP port).")
 	case strings.Contains(body, "No protocol handler was valid"):
 		r.diagnose(CauseModuleMissing, fmt.Sprintf("HTTP %d from %s: Apache has no module for the route's ws:// target (\"No protocol handler was valid for the URL\").", code, from),
 			"Load mod_proxy_wstunnel in the Service Proxy config (Socketbar's lint prints the exact LoadModule line), or on Apache 2.4.47+ add the route again with the upgrade strategy.")

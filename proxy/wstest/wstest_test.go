@@ -132,6 +132,14 @@ func TestDiagnoses(t *testing.T) {
 			return wsURL(s.URL, "/ws")
 		}, Options{}, CauseRouteMissing, "404"},
 		{"bad URL", func(t *testing.T) string { return "ftp://x/" }, Options{}, CauseBadURL, "ws://"},
+		{"ws:// to a TLS port", func(t *testing.T) string {
+			// What Apache answers plain HTTP on its TLS port.
+			s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Error(w, "Bad Request\nYour browser sent a request that this server could not understand.\nReason: You're speaking plain HTTP to an SSL-enabled server port.", http.StatusBadRequest)
+			}))
+			t.Cleanup(s.Close)
+			return wsURL(s.URL, "/echo/")
+		}, Options{}, CauseTLS, "wss://"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,6 +163,22 @@ func (r *Report) stepsText() string {
 		b.WriteString(" " + s.Detail)
 	}
 	return b.String()
+}
+
+// A Host given as a header replaces the URL's: one Host line goes out, so
+// a name-based VirtualHost can be reached by address.
+func TestHostHeaderReplacesTheURLs(t *testing.T) {
+	var hosts []string
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hosts = append(hosts, r.Host)
+		hosts = append(hosts, r.Header.Values("Host")...) // Go moves Host out of Header; a second one stays
+		http.NotFound(w, r)
+	}))
+	defer s.Close()
+	Run(context.Background(), wsURL(s.URL, "/ws"), Options{Header: http.Header{"Host": {"chat.example.com"}}, Timeout: 5 * time.Second})
+	if len(hosts) != 1 || hosts[0] != "chat.example.com" {
+		t.Errorf("the server saw Host %q, want only chat.example.com", hosts)
+	}
 }
 
 func TestInsecureReportsButContinues(t *testing.T) {
