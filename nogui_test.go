@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,7 +25,8 @@ func TestNoGUIBuild(t *testing.T) {
 	deps, err := list.Output()
 	if err != nil {
 		var stderr []byte
-		if exit, ok := err.(*exec.ExitError); ok {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
 			stderr = exit.Stderr
 		}
 		t.Fatalf("CGO_ENABLED=0 go list -deps -tags nogui: %v\n%s", err, stderr)
