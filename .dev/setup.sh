@@ -36,28 +36,28 @@ go_switches() {
   [ "${v%%.*}" -gt 1 ] || { v=${v#1.}; [ "${v%%[!0-9]*}" -ge 21 ]; }
 }
 
-# go_bootstrap installs go.mod's Go in /usr/local/go with an older go: it
+# go_bootstrap DIR installs go.mod's Go in DIR with an older go: it
 # downloads the golang.org/toolchain module, which the module proxy serves
 # and go checks against the checksum database, as Go 1.21+ does itself.
 go_bootstrap() {
-  local v arch tmp
+  local dest=$1 v arch tmp
   v=$(go_wanted)
   case "$(uname -m)" in
     x86_64) arch=amd64 ;;
     aarch64 | arm64) arch=arm64 ;;
     *) echo "Install Go $v from https://go.dev/dl/ and run this again." >&2; return 1 ;;
   esac
-  if [ -e /usr/local/go ]; then
-    echo "/usr/local/go holds a Go older than 1.21: replace it with Go $v from https://go.dev/dl/." >&2
+  if [ -e "$dest" ]; then
+    echo "$dest holds a Go older than 1.21: replace it with Go $v from https://go.dev/dl/." >&2
     return 1
   fi
-  echo "== installing Go $v in /usr/local/go (its Go $(go version | awk '{print $3}') is too old to fetch it by itself)"
+  echo "== installing Go $v in $dest (the go on PATH, $(go version | awk '{print $3}'), cannot fetch it by itself)"
   tmp=$(mktemp -d)
   (cd "$tmp" && GO111MODULE=on GOFLAGS=-modcacherw GOPATH="$tmp" GOMODCACHE="$tmp/mod" \
     go mod download "golang.org/toolchain@v0.0.1-go$v.linux-$arch")
   local dir="$tmp/mod/golang.org/toolchain@v0.0.1-go$v.linux-$arch"
   chmod a+x "$dir"/bin/* "$dir"/pkg/tool/*/*   # a module zip keeps no modes
-  as_root cp -R "$dir" /usr/local/go
+  as_root cp -R "$dir" "$dest"
   rm -rf "$tmp"
 }
 
@@ -75,7 +75,7 @@ setup_debian() {
     as_root apt-get update -q
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
   fi
-  go_switches || go_bootstrap
+  go_switches || go_bootstrap /usr/local/go
   PATH="/usr/local/go/bin:$PATH"
 }
 
