@@ -3,7 +3,9 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"runtime"
 	"strings"
 
 	fyneapp "fyne.io/fyne/v2/app"
@@ -16,6 +18,11 @@ import (
 // It lives apart from main so that the nogui build links no Fyne (and
 // needs no cgo).
 func runApp(actions action.Actions) int {
+	if runtime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		// GLFW would panic with a stack trace; say it in one line instead.
+		fmt.Fprintln(os.Stderr, "socketbar: there is no display here for the app (DISPLAY is not set). Run a command instead: socketbar help lists them.")
+		return exitUsage
+	}
 	var show []string
 	if v := os.Getenv("SOCKETBAR_SHOW"); v != "" {
 		show = strings.Split(v, ",")

@@ -519,3 +519,13 @@ func TestElevatedApplyRunsTheSameTransaction(t *testing.T) {
 		t.Error("the config is not the new text")
 	}
 }
+
+func TestAppWithoutADisplaySaysSoInOneLine(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("only Linux tells by DISPLAY")
+	}
+	r := run(t, []string{"DISPLAY=", "WAYLAND_DISPLAY="})
+	if r.code != 2 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "no display") || strings.Contains(r.stderr, "panic") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
