@@ -83,7 +83,12 @@ type Pos struct {
 	Line int
 }
 
-func (p Pos) String() string { return fmt.Sprintf("%s:%d", p.File, p.Line) }
+func (p Pos) String() string {
+	if p.Line == 0 {
+		return p.File
+	}
+	return fmt.Sprintf("%s:%d", p.File, p.Line)
+}
 
 // Error is a load failure at a place in the config.
 type Error struct {
@@ -92,9 +97,6 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	if e.Pos.Line == 0 {
-		return fmt.Sprintf("%s: %v", e.Pos.File, e.Err)
-	}
 	return fmt.Sprintf("%s: %v", e.Pos, e.Err)
 }
 
