@@ -1,0 +1,177 @@
+package loader
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/socketbar/socketbar/serverctl/apacheconf"
+)
+
+// Macro is a mod_macro definition, <Macro NAME $a $b …> … </Macro>.
+//
+// mod_macro keeps the body as text and, for each Use line, replaces every
+// parameter name (the whole word, "$a", prefix included) by the argument,
+// then reads the result as config. Parameters are matched as plain text:
+// "${a}" is not a form of "$a" but Apache's variable syntax, resolved after
+// substitution. A parameter whose name starts with '@' is substituted in
+// double quotes with '"' and '\' escaped.
+type Macro struct {
+	// Name is the name as the definition writes it; Use matches it
+	// case-insensitively.
+	Name string
+	// Params are the parameter names in order ("$vhostName").
+	Params []string
+	// Def is the <Macro> line.
+	Def Pos
+	// File holds the definition; Node is its section there (for a macro
+	// defined inside another macro's output, a node of that output).
+	File *File
+	Node *apacheconf.Node
+	// IgnoreEmpty is the /IgnoreEmptyArgs flag: no warning for "" arguments.
+	IgnoreEmpty bool
+
+	body      string
+	bodyFirst int // line of the first body line in the parsed text
+	lineOf    func(int) int
+}
+
+// BodyPos returns the file position of line k (1-based) of the body.
+func (m *Macro) BodyPos(k int) Pos { return Pos{m.File.Path, m.lineOf(m.bodyFirst + k - 1)} }
+
+// define records a <Macro> section, as mod_macro does when it reads one.
+func (l *loader) define(n *Node, lineOf func(int) int) error {
+	args := n.Args
+	m := &Macro{Def: n.Pos, File: n.File, Node: n.Src, lineOf: lineOf}
+	if len(args) == 0 || args[0] == "" {
+		return &Error{n.Pos, fmt.Errorf("%w: <Macro> without a name", ErrMacro)}
+	}
+	m.Name, args = args[0], args[1:]
+	for len(args) > 0 && strings.HasPrefix(args[0], "/") {
+		if strings.EqualFold(args[0], "/IgnoreEmptyArgs") {
+			m.IgnoreEmpty = true
+		}
+		args = args[1:]
+	}
+	for i, p := range args {
+		if p == "" {
+			return &Error{n.Pos, fmt.Errorf("%w: macro '%s': empty name for parameter #%d", ErrMacro, m.Name, i+1)}
+		}
+		if j := slices.Index(args[i+1:], p); j >= 0 {
+			return &Error{n.Pos, fmt.Errorf("%w: macro '%s': parameter %s is both #%d and #%d", ErrMacro, m.Name, p, i+1, i+j+2)}
+		}
+	}
+	m.Params = args
+	var b bytes.Buffer
+	for _, c := range n.Src.Children {
+		writeNode(&b, c)
+	}
+	m.body = b.String()
+	m.bodyFirst = n.Src.Line + bytes.Count(n.Src.Raw, []byte("\n"))
+	key := strings.ToLower(m.Name)
+	if old, ok := l.cfg.Macros[key]; ok {
+		l.warn(n.Pos, "macro '%s' redefined (first defined at %s)", m.Name, old.Def)
+	}
+	l.cfg.Macros[key] = m
+	return nil
+}
+
+func writeNode(b *bytes.Buffer, n *apacheconf.Node) {
+	b.Write(n.Raw)
+	for _, c := range n.Children {
+		writeNode(b, c)
+	}
+	b.Write(n.End)
+}
+
+// use expands a Use line into the nodes its macro makes.
+func (l *loader) use(n *Node) ([]*Node, error) {
+	if len(n.Args) == 0 || n.Args[0] == "" {
+		return nil, &Error{n.Pos, fmt.Errorf("%w: Use without a macro name", ErrMacro)}
+	}
+	key := strings.ToLower(n.Args[0])
+	m, ok := l.cfg.Macros[key]
+	if !ok {
+		return nil, &Error{n.Pos, fmt.Errorf("%w: macro '%s' is not defined before this Use", ErrMacro, n.Args[0])}
+	}
+	if slices.Contains(l.expanding, key) {
+		return nil, &Error{n.Pos, fmt.Errorf("%w: recursive use of macro '%s' (expanding %s)", ErrMacro, m.Name, strings.Join(l.expanding, " → "))}
+	}
+	args := n.Args[1:]
+	if len(args) != len(m.Params) {
+		return nil, &Error{n.Pos, fmt.Errorf("%w: Use %s with %d arguments, but macro '%s' (%s) takes %d",
+			ErrMacro, n.Args[0], len(args), m.Name, m.Def, len(m.Params))}
+	}
+	if !m.IgnoreEmpty {
+		for i, a := range args {
+			if a == "" {
+				l.warn(n.Pos, "Use %s: empty argument #%d (%s)", m.Name, i+1, m.Params[i])
+			}
+		}
+	}
+	text := substituteLines(m.body, m.Params, args)
+	parsed, err := apacheconf.Parse([]byte(text))
+	if err != nil {
+		return nil, &Error{n.Pos, fmt.Errorf("%w: Use %s makes broken config: %v", ErrMacro, m.Name, err)}
+	}
+	origin := &Origin{Macro: m.Name, Use: n.Pos, Outer: n.Origin}
+	l.expanding = append(l.expanding, key)
+	defer func() { l.expanding = l.expanding[:len(l.expanding)-1] }()
+	return l.convert(parsed.Nodes, n, m.File, func(line int) int { return m.lineOf(m.bodyFirst + line - 1) }, origin)
+}
+
+// substituteLines substitutes each line of body on its own, as mod_macro does.
+func substituteLines(body string, params, args []string) string {
+	if len(params) == 0 {
+		return body
+	}
+	lines := strings.SplitAfter(body, "\n")
+	for i, ln := range lines {
+		lines[i] = Substitute(ln, params, args)
+	}
+	return strings.Join(lines, "")
+}
+
+// Substitute replaces the parameters in one line of a macro body the way
+// mod_macro does: scanning left to right, the earliest occurrence of any
+// parameter name is replaced (the longest name when two start at the same
+// place), and scanning goes on after the replacement, so an argument's text
+// is never substituted again. A parameter named "@x" is replaced by its
+// argument in double quotes, with '"' and '\' escaped.
+func Substitute(line string, params, args []string) string {
+	var b strings.Builder
+	for {
+		at, which := -1, -1
+		for i, p := range params {
+			if p == "" {
+				continue
+			}
+			j := strings.Index(line, p)
+			if j < 0 {
+				continue
+			}
+			if at < 0 || j < at || (j == at && len(p) > len(params[which])) {
+				at, which = j, i
+			}
+		}
+		if at < 0 {
+			b.WriteString(line)
+			return b.String()
+		}
+		b.WriteString(line[:at])
+		if strings.HasPrefix(params[which], "@") {
+			b.WriteByte('"')
+			for _, c := range []byte(args[which]) {
+				if c == '"' || c == '\\' {
+					b.WriteByte('\\')
+				}
+				b.WriteByte(c)
+			}
+			b.WriteByte('"')
+		} else {
+			b.WriteString(args[which])
+		}
+		line = line[at+len(params[which]):]
+	}
+}

@@ -1,0 +1,207 @@
+package loader
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSubstitute(t *testing.T) {
+	for _, tc := range []struct {
+		line         string
+		params, args []string
+		want         string
+	}{
+		{"ServerName $name:443\n", []string{"$name"}, []string{"a.example.com"}, "ServerName a.example.com:443\n"},
+		{"$a $ab\n", []string{"$a", "$ab"}, []string{"1", "2"}, "1 2\n"},                           // longest name at one place
+		{"$a $a\n", []string{"$a"}, []string{"$a$a"}, "$a$a $a$a\n"},                               // replacement not rescanned
+		{"x${a}\n", []string{"$a"}, []string{"1"}, "x${a}\n"},                                      // ${a} is Apache's variable syntax, not the parameter
+		{"Alias @p\n", []string{"@p"}, []string{`say "hi" \o/`}, `Alias "say \"hi\" \\o/"` + "\n"}, // @ params are quoted
+		{"$alias\n", []string{"$alias"}, []string{""}, "\n"},
+	} {
+		if got := Substitute(tc.line, tc.params, tc.args); got != tc.want {
+			t.Errorf("Substitute(%q, %q, %q) = %q, want %q", tc.line, tc.params, tc.args, got, tc.want)
+		}
+	}
+}
+
+const macroDefs = `<Macro VHost $vhost $name $aliasDirective>
+<VirtualHost $vhost:443>
+	ServerName $name:443
+	$aliasDirective
+</VirtualHost>
+</Macro>
+`
+
+func TestMacros(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		want  string // directives joined by " | ", or the error text to find
+		err   error
+	}{
+		{
+			name:  "quoted, unquoted and empty arguments",
+			files: map[string]string{main: macroDefs + "Use VHost * a.example.com \"ServerAlias www.a.example.com b.example.com\"\nUse vhost * 'c.example.com' \"\"\n"},
+			want: "ServerName a.example.com:443@main.conf:3 | ServerAlias www.a.example.com b.example.com@main.conf:4 | " +
+				"ServerName c.example.com:443@main.conf:3",
+		},
+		{
+			name: "defined in one file, used in another; ${VAR} resolved after substitution",
+			files: map[string]string{
+				main:            "Define PORT 8443\n<Macro M $n>\nListen ${PORT}\nX $n\n</Macro>\nInclude /etc/use.conf\n",
+				"/etc/use.conf": "Use M one\n",
+			},
+			want: "Listen 8443@main.conf:3 | X one@main.conf:4",
+		},
+		{
+			name:  "nested Use inside a macro body",
+			files: map[string]string{main: "<Macro Inner $x>\nI $x\n</Macro>\n<Macro Outer $y>\nO $y\nUse Inner $y-in\n</Macro>\nUse Outer v\n"},
+			want:  "O v@main.conf:5 | I v-in@main.conf:2",
+		},
+		{
+			name:  "wrong number of arguments names the Use line, the macro and the counts",
+			files: map[string]string{main: macroDefs + "\nUse VHost * a.example.com\n"},
+			want:  "/etc/main.conf:8: macro error: Use VHost with 2 arguments, but macro 'VHost' (/etc/main.conf:1) takes 3", err: ErrMacro,
+		},
+		{
+			name:  "direct recursion",
+			files: map[string]string{main: "<Macro Loop $x>\nUse Loop $x\n</Macro>\nUse Loop 1\n"},
+			want:  "recursive use of macro 'Loop'", err: ErrMacro,
+		},
+		{
+			name:  "indirect recursion",
+			files: map[string]string{main: "<Macro A $x>\nUse B $x\n</Macro>\n<Macro B $x>\nUse A $x\n</Macro>\nUse A 1\n"},
+			want:  "recursive use of macro 'A'", err: ErrMacro,
+		},
+		{name: "use before definition", files: map[string]string{main: "Use VHost * a b\n" + macroDefs}, want: "not defined before this Use", err: ErrMacro},
+		{name: "UndefMacro removes it", files: map[string]string{main: macroDefs + "UndefMacro VHost\nUse VHost * a b\n"}, want: "not defined before this Use", err: ErrMacro},
+		{name: "duplicate parameter", files: map[string]string{main: "<Macro M $a $a>\nX $a\n</Macro>\n"}, want: "parameter $a is both #1 and #2", err: ErrMacro},
+		{
+			name:  "exponential expansion is bounded",
+			files: map[string]string{main: bomb(20)},
+			want:  "too many", err: ErrTooManyNodes,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := load(t, tree(t, tc.files), Options{MaxNodes: 10000})
+			if tc.err != nil {
+				if !errors.Is(err, tc.err) || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("err = %v, want %v containing %q", err, tc.err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, d := range directives(c) {
+				if !strings.HasPrefix(d, "Listen") || strings.Contains(tc.want, "Listen") {
+					got = append(got, d)
+				}
+			}
+			if g := strings.Join(got, " | "); g != tc.want {
+				t.Errorf("got  %s\nwant %s", g, tc.want)
+			}
+		})
+	}
+}
+
+// bomb defines n macros, each using the previous one twice: 2^n lines.
+func bomb(n int) string {
+	var b strings.Builder
+	b.WriteString("<Macro M0 $x>\nX $x\n</Macro>\n")
+	for i := 1; i <= n; i++ {
+		b.WriteString("<Macro M" + strconv.Itoa(i) + " $x>\nUse M" + strconv.Itoa(i-1) + " $x\nUse M" + strconv.Itoa(i-1) + " $x\n</Macro>\n")
+	}
+	b.WriteString("Use M" + strconv.Itoa(n) + " 1\n")
+	return b.String()
+}
+
+// TestOrigin: a VirtualHost a Use line makes is walkable like any other and
+// records the Use line, the macro and the body line; its text position is
+// the body line in the macro's file.
+func TestOrigin(t *testing.T) {
+	root := tree(t, map[string]string{
+		main:              "# head\n" + macroDefs + "IncludeOptional /etc/sites*.conf\n",
+		"/etc/sites.conf": "\nUse VHost * a.example.com \"\"\n",
+	})
+	c, err := load(t, root, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vh, sn *Node
+	c.Walk(func(n *Node) bool {
+		switch {
+		case n.Is("VirtualHost"):
+			vh = n
+		case n.Is("ServerName"):
+			sn = n
+		}
+		return true
+	})
+	if vh == nil || sn == nil {
+		t.Fatal("no VirtualHost or ServerName from the Use line")
+	}
+	if strings.Join(vh.Args, " ") != "*:443" || sn.Enclosing("VirtualHost") != vh {
+		t.Errorf("VirtualHost %q, ServerName's enclosing %v", vh.Args, sn.Enclosing("VirtualHost"))
+	}
+	o := sn.Origin
+	if o == nil || o.Macro != "VHost" || o.Use != (Pos{"/etc/sites.conf", 2}) || o.BodyLine != 2 {
+		t.Fatalf("origin %+v, want VHost used at /etc/sites.conf:2, body line 2", o)
+	}
+	if sn.Pos != (Pos{main, 4}) || sn.File != c.Main() {
+		t.Errorf("ServerName at %v in %s, want %s:4", sn.Pos, sn.File.Path, main)
+	}
+	m := c.Macros["vhost"]
+	if m == nil || m.BodyPos(2) != sn.Pos || len(m.Params) != 3 {
+		t.Errorf("macro %+v", m)
+	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0].Msg, "empty argument #3") {
+		t.Errorf("warnings %v, want the empty argument", c.Warnings)
+	}
+}
+
+// FuzzLoad: any main-config text loads or fails with an error, never a
+// panic or a hang; includes stay below the root.
+func FuzzLoad(f *testing.F) {
+	seeds, _ := filepath.Glob("../../testdata/servers/*/Library/Server/Web/Config/Proxy/*.conf")
+	for _, p := range seeds {
+		if src, err := os.ReadFile(p); err == nil {
+			f.Add(src)
+		}
+	}
+	f.Add([]byte(macroDefs + "Use VHost * a \"\"\nInclude /etc/main.conf\n"))
+	f.Add([]byte(bomb(30)))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		root := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, "etc/main.conf"), src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		type result struct {
+			c   *Config
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			c, err := Load(context.Background(), filepath.Join(root, "etc/main.conf"), Options{Root: root, MaxNodes: 20000})
+			done <- result{c, err}
+		}()
+		select {
+		case r := <-done:
+			if r.err == nil && len(r.c.Files) == 0 {
+				t.Fatal("loaded without files")
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("Load still running after 5s on %q", src)
+		}
+	})
+}

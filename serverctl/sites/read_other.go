@@ -1,0 +1,5 @@
+//go:build !unix
+
+package sites
+
+const oNonBlock = 0

@@ -1,0 +1,8 @@
+//go:build unix
+
+package sites
+
+import "syscall"
+
+// oNonBlock makes opening a FIFO return at once instead of waiting for a writer.
+const oNonBlock = syscall.O_NONBLOCK
