@@ -12,7 +12,9 @@
 // # Sub-packages
 //
 //   - action: every user action, once, for the CLI and the app.
-//   - apacheconf: the lossless Apache config parser.
+//   - apacheconf: the lossless Apache config parser; apacheconf/loader reads
+//     the whole config Apache reads (Include, IncludeOptional, mod_macro).
+//   - sites: the Server's websites, the default hosts and each custom site.
 //   - elevate: the administrator prompt and the privileged half of a change.
 //   - lint: the mistakes that stop WebSockets, with their fixes.
 //   - service: the launchd and httpd drivers of the Service Proxy.
