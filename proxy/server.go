@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -152,7 +153,7 @@ func (s *Server) Serve(ctx context.Context) error {
 			ResponseHeaderTimeout:  60 * time.Second,
 		},
 		ErrorHandler: s.backendError,
-		ErrorLog:     log.New(discard{}, "", 0),
+		ErrorLog:     log.New(io.Discard, "", 0),
 	}
 	to := s.timeouts.withDefaults()
 	s.http = &http.Server{
@@ -165,7 +166,7 @@ func (s *Server) Serve(ctx context.Context) error {
 		ReadTimeout:       to.read,
 		IdleTimeout:       to.idle,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          log.New(discard{}, "", 0),
+		ErrorLog:          log.New(io.Discard, "", 0),
 		// HTTP/2 off: WebSockets need HTTP/1.1's Upgrade (browsers fall back).
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 	}
@@ -207,10 +208,6 @@ func (s *Server) shutdown(ctx context.Context) error {
 	}
 	return err
 }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 func (s *Server) logf(format string, args ...any) {
 	if s.Log != nil {

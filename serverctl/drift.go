@@ -2,6 +2,7 @@ package serverctl
 
 import (
 	"os"
+	"strings"
 	"time"
 )
 
@@ -72,7 +73,7 @@ func (c *Config) Reapply(d *Drift, apache Version) (*Edit, error) {
 		for _, vh := range cur.VirtualHosts() {
 			if vh.Label() == r.VHost {
 				for _, a := range vh.Addrs {
-					if i := lastColon(a); i >= 0 {
+					if i := strings.LastIndexByte(a, ':'); i >= 0 {
 						ports = append(ports, a[i+1:])
 					}
 				}
@@ -94,13 +95,4 @@ func (c *Config) Reapply(d *Drift, apache Version) (*Edit, error) {
 		edit.New = e.New
 	}
 	return edit, nil
-}
-
-func lastColon(s string) int {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == ':' {
-			return i
-		}
-	}
-	return -1
 }

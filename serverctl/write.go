@@ -13,16 +13,11 @@ import (
 // change, so nothing was written.
 var ErrChangedOnDisk = errors.New("the file changed on disk since Socketbar read it (changed on disk, nothing written)")
 
-// ReplaceFile atomically replaces path with data, keeping the mode (and,
+// replaceFile atomically replaces path with data, keeping the mode (and,
 // where permitted, the owner) of like. When path is a symbolic link, the
-// file it points to is replaced and the link stays.
-func ReplaceFile(path string, data []byte, like os.FileInfo) error {
-	return replaceFile(path, data, like, nil)
-}
-
-// replaceFile is ReplaceFile with a hook that runs once the new text is
-// safely on disk beside the old file, right before the rename; when the
-// hook fails, nothing is renamed and its error is returned.
+// file it points to is replaced and the link stays. beforeRename runs once
+// the new text is safely on disk beside the old file, right before the
+// rename; when it fails, nothing is renamed and its error is returned.
 func replaceFile(path string, data []byte, like os.FileInfo, beforeRename func() error) error {
 	// A rename onto the link itself would turn it into a regular file and
 	// leave the real config (where the link points) untouched.
