@@ -101,76 +101,94 @@ func (u *ui) toggleProxy() {
 	u.buildMenu()
 }
 
-// showProxy is the Test Proxy window: address, routes, live sessions, log.
+// proxyWindow is the Test Proxy window: address, routes, live sessions,
+// log. The session count and log change while it is open, so it refreshes
+// every second until closed.
+type proxyWindow struct {
+	u      *ui
+	w      fyne.Window
+	addr   *widget.Entry
+	state  *widget.Label
+	routes *widget.Label
+	logs   *widget.TextGrid
+	button *widget.Button
+	stop   chan struct{}
+}
+
 func (u *ui) showProxy() {
 	u.window(winProxy, "Socketbar — Test Proxy", fyne.NewSize(760, 520), func(w fyne.Window) fyne.CanvasObject {
-		addr := widget.NewEntry()
-		addr.SetText(action.DefaultProxyAddr)
-		state := widget.NewLabel("")
-		state.Wrapping = fyne.TextWrapWord
-		routes := widget.NewLabel("")
-		routes.Wrapping = fyne.TextWrapWord
-		logs := widget.NewTextGrid()
-		var button *widget.Button
-		refresh := func() {
-			a, n, lines := u.proxy.status()
-			if a == "" {
-				state.SetText("Stopped. The test proxy serves the Service Proxy's routes on this machine, so a route can be tried without touching the Server.")
-				button.SetText("Start")
-				button.SetIcon(theme.MediaPlayIcon())
-				addr.Enable()
-			} else {
-				state.SetText(fmt.Sprintf("Serving on %s — %d live WebSocket session(s).", a, n))
-				button.SetText("Stop")
-				button.SetIcon(theme.MediaStopIcon())
-				addr.Disable()
-			}
-			var rl []string
-			rl = append(rl, u.serveRoutes()...)
-			if len(rl) == 0 {
-				rl = []string{"none: add a route first"}
-			}
-			routes.SetText("Routes: " + strings.Join(rl, ",  "))
-			if len(lines) > 12 {
-				lines = lines[len(lines)-12:]
-			}
-			logs.SetText(strings.Join(lines, "\n"))
-		}
-		button = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), func() {
-			if u.proxy.running() {
-				go func() { u.proxy.stop(); fyne.Do(func() { refresh(); u.buildMenu() }) }()
-				return
-			}
-			if err := u.startProxy(strings.TrimSpace(addr.Text)); err != nil {
-				u.report(w, "Test Proxy", err, "")
-			}
-			refresh()
-			u.buildMenu()
-		})
-		button.Importance = widget.HighImportance
-		refresh()
-		// The session count and log change while the window is open.
-		stop := make(chan struct{})
-		go func() {
-			t := time.NewTicker(time.Second)
-			defer t.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-t.C:
-					fyne.Do(refresh)
-				}
-			}
-		}()
-		u.follow(winProxy, func(*Snapshot) { refresh() })
-		w.SetOnClosed(func() {
-			close(stop)
-			delete(u.windows, winProxy)
-			delete(u.listeners, winProxy)
-		})
-		top := container.NewVBox(container.NewBorder(nil, nil, widget.NewLabel("Address"), button, addr), state, routes, widget.NewSeparator(),
-			widget.NewLabelWithStyle("Log", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
-		return container.NewBorder(top, nil, nil, nil, container.NewScroll(logs))
+		pw := &proxyWindow{u: u, w: w, addr: widget.NewEntry(), state: widget.NewLabel(""), routes: widget.NewLabel(""),
+			logs: widget.NewTextGrid(), stop: make(chan struct{})}
+		return pw.build()
 	})
+}
+
+func (pw *proxyWindow) build() fyne.CanvasObject {
+	pw.addr.SetText(action.DefaultProxyAddr)
+	pw.state.Wrapping = fyne.TextWrapWord
+	pw.routes.Wrapping = fyne.TextWrapWord
+	pw.button = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), pw.onStartStop)
+	pw.button.Importance = widget.HighImportance
+	pw.refresh()
+	go pw.tick()
+	pw.u.follow(winProxy, func(*Snapshot) { pw.refresh() })
+	pw.w.SetOnClosed(func() {
+		close(pw.stop)
+		delete(pw.u.windows, winProxy)
+		delete(pw.u.listeners, winProxy)
+	})
+	top := container.NewVBox(container.NewBorder(nil, nil, widget.NewLabel("Address"), pw.button, pw.addr), pw.state, pw.routes, widget.NewSeparator(),
+		widget.NewLabelWithStyle("Log", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	return container.NewBorder(top, nil, nil, nil, container.NewScroll(pw.logs))
+}
+
+// tick refreshes the window every second until it closes.
+func (pw *proxyWindow) tick() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-pw.stop:
+			return
+		case <-t.C:
+			fyne.Do(pw.refresh)
+		}
+	}
+}
+
+func (pw *proxyWindow) refresh() {
+	a, n, lines := pw.u.proxy.status()
+	if a == "" {
+		pw.state.SetText("Stopped. The test proxy serves the Service Proxy's routes on this machine, so a route can be tried without touching the Server.")
+		pw.button.SetText("Start")
+		pw.button.SetIcon(theme.MediaPlayIcon())
+		pw.addr.Enable()
+	} else {
+		pw.state.SetText(fmt.Sprintf("Serving on %s — %d live WebSocket session(s).", a, n))
+		pw.button.SetText("Stop")
+		pw.button.SetIcon(theme.MediaStopIcon())
+		pw.addr.Disable()
+	}
+	rl := pw.u.serveRoutes()
+	if len(rl) == 0 {
+		rl = []string{"none: add a route first"}
+	}
+	pw.routes.SetText("Routes: " + strings.Join(rl, ",  "))
+	if len(lines) > 12 {
+		lines = lines[len(lines)-12:]
+	}
+	pw.logs.SetText(strings.Join(lines, "\n"))
+}
+
+func (pw *proxyWindow) onStartStop() {
+	u := pw.u
+	if u.proxy.running() {
+		go func() { u.proxy.stop(); fyne.Do(func() { pw.refresh(); u.buildMenu() }) }()
+		return
+	}
+	if err := u.startProxy(strings.TrimSpace(pw.addr.Text)); err != nil {
+		u.report(pw.w, "Test Proxy", err, "")
+	}
+	pw.refresh()
+	u.buildMenu()
 }
