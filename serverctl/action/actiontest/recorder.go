@@ -31,8 +31,10 @@ type Recorder struct {
 	applied []*action.Proposal
 }
 
-// Steps are what a faked Apply reports, as a real transaction would.
-var Steps = []serverctl.Step{serverctl.StepTest, serverctl.StepBackup, serverctl.StepWrite, serverctl.StepRestart, serverctl.StepVerify}
+// steps are what a faked Apply reports, as a real transaction would.
+func steps() []serverctl.Step {
+	return []serverctl.Step{serverctl.StepTest, serverctl.StepBackup, serverctl.StepWrite, serverctl.StepRestart, serverctl.StepVerify}
+}
 
 func (r *Recorder) record(name string, opts any) {
 	r.mu.Lock()
@@ -75,7 +77,7 @@ func (r *Recorder) ProposeRemove(ctx context.Context, opts action.RemoveOptions)
 // Apply reports the steps and records the proposal; nothing is written.
 func (r *Recorder) Apply(_ context.Context, p *action.Proposal, opts action.ApplyOptions) (*action.Applied, error) {
 	r.record("Apply", opts)
-	for _, s := range Steps {
+	for _, s := range steps() {
 		if opts.Progress != nil {
 			opts.Progress(s)
 		}
