@@ -102,8 +102,7 @@ func (b *Block) interior() []*apacheconf.Node {
 
 // fromRules sets Backend, Strategy and Hosts from the block's rules. A
 // block limited to some hosts has no ProxyPass: its backend is its
-// ProxyPassReverse target, and its strategy upgrade when it declares the
-// backend's worker in a <Proxy> section, tunnel otherwise.
+// ProxyPassReverse target, its strategy tunnel.
 func (b *Block) fromRules() {
 	interior := b.interior()
 	for _, n := range interior {
@@ -131,11 +130,6 @@ func (b *Block) fromRules() {
 	for _, n := range interior {
 		if n.Kind == apacheconf.Directive && n.Is("ProxyPassReverse") && len(n.Args) == 2 {
 			b.Backend, b.Strategy = n.Args[1], StrategyTunnel
-		}
-	}
-	for _, n := range interior {
-		if n.Kind == apacheconf.Section && n.Is("Proxy") {
-			b.Strategy = StrategyUpgrade
 		}
 	}
 }

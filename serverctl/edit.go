@@ -154,6 +154,9 @@ func (c *Config) selectTargets(req AddRequest) ([]target, error) {
 	}
 	ports := req.Ports
 	if len(ports) == 0 {
+		ports = req.DefaultPorts
+	}
+	if len(ports) == 0 {
 		ports = []string{"443", "80"}
 	}
 	var hosts []string
@@ -201,7 +204,12 @@ func (c *Config) addTo(req AddRequest, targets []target) (*Edit, error) {
 		if lineEOL == "" {
 			lineEOL = eol
 		}
-		text := renderBlock(req.Path, backend, strategy, indent, lineEOL, needsSSLProxy(vh, backend), tg.hosts)
+		ts := strategy
+		if len(tg.hosts) > 0 && ts == StrategyUpgrade {
+			ts = StrategyTunnel
+			edit.Notes = append(edit.Notes, fmt.Sprintf("%s: a route limited to some sites is written with mod_rewrite (a ProxyPass cannot depend on the Host), so as tunnel; Apache %s carries its ws:// target with mod_proxy_http's upgrade", label, req.Apache))
+		}
+		text := renderBlock(req.Path, backend, ts, indent, lineEOL, needsSSLProxy(vh, backend), tg.hosts)
 		if old := findBlock(blocks, vh, req.Path); old != nil {
 			if blockText(old) == text {
 				edit.Notes = append(edit.Notes, fmt.Sprintf("%s: %s → %s is already there; nothing to change", label, req.Path, backend))
@@ -238,7 +246,7 @@ func (c *Config) addTo(req AddRequest, targets []target) (*Edit, error) {
 		if vh.Macro != "" {
 			where += ", so every custom site made from it gets it"
 		}
-		edit.Notes = append(edit.Notes, fmt.Sprintf("%s: adding %s → %s (%s) %s", label, req.Path, backend, strategy, where))
+		edit.Notes = append(edit.Notes, fmt.Sprintf("%s: adding %s → %s (%s) %s", label, req.Path, backend, ts, where))
 	}
 	edit.New = work.Bytes()
 	edit.Notes = append(edit.Notes, shadowNotes(c.Path, edit.New, req.Path)...)
@@ -502,9 +510,9 @@ func needsSSLProxy(vh VHost, backend string) bool {
 // renderBlock writes the lines of one managed route block. With hosts, the
 // block answers only requests whose Host is one of them: every rule is a
 // RewriteRule [P] behind a RewriteCond on %{HTTP_HOST}, since ProxyPass
-// cannot be made conditional. The upgrade strategy then declares the
-// backend's worker with upgrade=websocket in a <Proxy> section, which
-// mod_proxy uses for every RewriteRule target under it.
+// cannot be made conditional, so s must be StrategyTunnel (addTo sees to
+// it): the ws:// target is carried by mod_proxy_wstunnel before Apache
+// 2.4.47 and by mod_proxy_http's upgrade from 2.4.47 on.
 func renderBlock(path, backend string, s Strategy, indent, eol string, sslProxy bool, hosts []string) string {
 	u, _ := url.Parse(backend)
 	secure := u.Scheme == "https" || u.Scheme == "wss"
@@ -524,16 +532,7 @@ func renderBlock(path, backend string, s Strategy, indent, eol string, sslProxy 
 		hostCond = "RewriteCond %{HTTP_HOST} " + hostPattern(hosts) + " [NC]"
 	}
 	switch {
-	case s == StrategyUpgrade && hostCond != "":
-		lines = append(lines,
-			fmt.Sprintf("<Proxy %s>", httpURL.String()),
-			"\tProxySet upgrade=websocket",
-			"</Proxy>",
-			"RewriteEngine On",
-			hostCond,
-			fmt.Sprintf("RewriteRule %s %s%s [P,L]", pattern, httpURL.String(), suffix),
-			fmt.Sprintf("ProxyPassReverse %s %s", path, httpURL.String()))
-	case s == StrategyUpgrade:
+	case s == StrategyUpgrade && hostCond == "":
 		lines = append(lines,
 			fmt.Sprintf("ProxyPass %s %s upgrade=websocket", path, httpURL.String()),
 			fmt.Sprintf("ProxyPassReverse %s %s", path, httpURL.String()))

@@ -102,7 +102,6 @@ func containsVirtualHost(n *apacheconf.Node) bool {
 func hostRoutes(label string, nodes []*apacheconf.Node) []Route {
 	var rewrites, passes []Route
 	var conds []string
-	var workers []string // <Proxy URL> sections with ProxySet upgrade=websocket
 	var walk func(nodes []*apacheconf.Node, location string)
 	walk = func(nodes []*apacheconf.Node, location string) {
 		managed := false
@@ -120,9 +119,6 @@ func hostRoutes(label string, nodes []*apacheconf.Node) []Route {
 				loc := location
 				if n.Is("Location") && len(n.Args) == 1 {
 					loc = n.Args[0]
-				}
-				if n.Is("Proxy") && len(n.Args) == 1 && upgradeSet(n) {
-					workers = append(workers, n.Args[0])
 				}
 				if !n.Is("Macro") && !n.Is("LocationMatch") {
 					walk(n.Children, loc)
@@ -152,8 +148,7 @@ func hostRoutes(label string, nodes []*apacheconf.Node) []Route {
 	for i := range routes {
 		routes[i].VHost = label
 		if !routes[i].WebSocket && routes[i].Directive == "RewriteRule" {
-			routes[i].WebSocket = upgradeWorkerFor(routes[i].Backend, passes) ||
-				slices.ContainsFunc(workers, func(w string) bool { return strings.HasPrefix(routes[i].Backend, w) })
+			routes[i].WebSocket = upgradeWorkerFor(routes[i].Backend, passes)
 		}
 		for j := 0; j < i; j++ {
 			if routes[j].match.covers(routes[i].match) {
@@ -163,22 +158,6 @@ func hostRoutes(label string, nodes []*apacheconf.Node) []Route {
 		}
 	}
 	return routes
-}
-
-// upgradeSet reports whether a <Proxy URL> section sets upgrade=websocket
-// on its worker (ProxySet upgrade=websocket), which mod_proxy_http then
-// uses for every request proxied to a URL under it, RewriteRule [P] too.
-func upgradeSet(proxy *apacheconf.Node) bool {
-	for _, c := range proxy.Children {
-		if c.Kind == apacheconf.Directive && c.Is("ProxySet") {
-			for _, a := range c.Args {
-				if k, v, _ := strings.Cut(a, "="); strings.EqualFold(k, "upgrade") && strings.EqualFold(v, "websocket") {
-					return true
-				}
-			}
-		}
-	}
-	return false
 }
 
 // passRoute reads "ProxyPass PATH URL [key=value…]", its one-argument form
