@@ -243,7 +243,10 @@ func (c *Config) addTo(req AddRequest, targets []target) (*Edit, error) {
 		if anchor != nil {
 			where = "before the catch-all ProxyPass /"
 		}
-		if vh.Macro != "" {
+		switch {
+		case vh.Macro != "" && len(tg.hosts) > 0:
+			where += ", guarded by the Host, so only those sites answer it"
+		case vh.Macro != "":
 			where += ", so every custom site made from it gets it"
 		}
 		edit.Notes = append(edit.Notes, fmt.Sprintf("%s: adding %s → %s (%s) %s", label, req.Path, backend, ts, where))
