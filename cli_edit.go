@@ -14,7 +14,15 @@ import (
 
 const addHelp = `Writes the route into the Service Proxy's *:443 and *:80 VirtualHosts, as one
 block per VirtualHost marked with begin/end comments and placed before the catch-all
-"ProxyPass /". Every other byte of the file stays as it was. The change is tested
+"ProxyPass /". Every other byte of the file stays as it was.
+
+Sites: without --site the route reaches every site, the default hosts and each custom
+website (Server 5.2+ builds those from the VHost443/VHost80 macros in the same file, so
+the block goes into both macros too). --site NAME (repeatable) limits it: "default" is
+the default hosts, any other name a custom site (an alias selects its site); a custom
+site's block is guarded by a RewriteCond on the Host. See socketbar routes for the sites.
+On Server 5.0/5.1 the custom sites live in apache_serviceproxy_customsites.conf, which
+Socketbar cannot edit yet: the route reaches the default hosts only. The change is tested
 with Apache's config test, backed up, written atomically, and the Service Proxy
 restarted and verified; if it does not come back, the old config is restored.
 When the config belongs to root, macOS asks once for an administrator's password.
@@ -34,12 +42,14 @@ var addCommand = command{
 		t := c.targetFlags(fs, withRoot|withHTTPD|withApacheVersion)
 		var ports listFlag
 		fs.Var(&ports, "vhost", "`PORT` of a VirtualHost to change (repeatable; default: 443 and 80)")
+		var siteNames listFlag
+		fs.Var(&siteNames, "site", "`NAME` of a site to route (repeatable; default: every site): \"default\" for the default hosts, a custom site's domain or one of its aliases")
 		strategy := fs.String("strategy", "auto", "how to write the route: `auto|tunnel|upgrade`")
 		replace := fs.Bool("replace", false, "replace Socketbar's existing route for PATH")
 		af := addApplyFlags(fs)
 		return func(pos []string) error {
 			p, err := c.actions.ProposeAdd(c.ctx, action.AddOptions{Target: *t, Path: pos[0], Backend: pos[1],
-				Ports: action.PortsOf(ports), Strategy: serverctl.Strategy(*strategy), Replace: *replace})
+				Ports: action.PortsOf(ports), Strategy: serverctl.Strategy(*strategy), Replace: *replace, Sites: siteNames})
 			if err != nil {
 				return err
 			}
@@ -56,9 +66,11 @@ var removeCommand = command{
 		t := c.targetFlags(fs, withRoot|withHTTPD)
 		var ports listFlag
 		fs.Var(&ports, "vhost", "`PORT` of a VirtualHost to change (repeatable; default: every one)")
+		var siteNames listFlag
+		fs.Var(&siteNames, "site", "`NAME` of a site to remove the route from (repeatable; default: every site), as for add")
 		af := addApplyFlags(fs)
 		return func(pos []string) error {
-			p, err := c.actions.ProposeRemove(c.ctx, action.RemoveOptions{Target: *t, Path: pos[0], Ports: action.PortsOf(ports)})
+			p, err := c.actions.ProposeRemove(c.ctx, action.RemoveOptions{Target: *t, Path: pos[0], Ports: action.PortsOf(ports), Sites: siteNames})
 			if err != nil {
 				return err
 			}

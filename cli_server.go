@@ -172,7 +172,7 @@ func (c *cli) printStatus(st *action.Status, r statusReport) {
 
 var routesCommand = command{
 	name: "routes", summary: "List the Service Proxy's proxy routes in the order Apache matches them.",
-	help: "Every proxy route of the Service Proxy config, per VirtualHost, in the order Apache\nmatches them (RewriteRule [P] first, then ProxyPass/ProxyPassMatch in file order).",
+	help: "Every proxy route of the Service Proxy config and the files it includes, per site and\nVirtualHost, in the order Apache matches them (RewriteRule [P] first, then\nProxyPass/ProxyPassMatch in file order). SITE is \"default\" for the default hosts, else the\ncustom website's domain; a rule made by a macro has its line in the macro's body.",
 	flags: func(c *cli, fs *flag.FlagSet) func([]string) error {
 		t := c.targetFlags(fs, withRoot)
 		asJSON := jsonFlag(fs)
@@ -185,8 +185,11 @@ var routesCommand = command{
 				return c.writeJSON(rl)
 			}
 			fmt.Fprintf(c.stdout, "%s\n\n", rl.Config)
+			if rl.Warning != "" {
+				fmt.Fprintf(c.stdout, "warning: %s\n\n", rl.Warning)
+			}
 			w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "VHOST\tPATH\tBACKEND\tLINE\tWEBSOCKET\tNOTES")
+			fmt.Fprintln(w, "SITE\tVHOST\tPATH\tBACKEND\tLINE\tWEBSOCKET\tNOTES")
 			for _, r := range rl.Routes {
 				var notes []string
 				if r.Managed {
@@ -202,7 +205,15 @@ var routesCommand = command{
 				if r.WebSocket {
 					ws = "yes"
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\n", r.VHost, r.Path, r.Backend, r.Line, ws, strings.Join(notes, ", "))
+				site := r.Site
+				if site == "" {
+					site = "default"
+				}
+				line := fmt.Sprint(r.Line)
+				if r.File != "" {
+					line = r.File + ":" + line
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", site, r.VHost, r.Path, r.Backend, line, ws, strings.Join(notes, ", "))
 			}
 			return w.Flush()
 		}

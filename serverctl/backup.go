@@ -30,6 +30,10 @@ type ManagedRoute struct {
 	Path     string   `json:"path"`
 	Backend  string   `json:"backend"`
 	Strategy Strategy `json:"strategy"`
+	// Hosts are the host names a block in the custom sites' macro is
+	// limited to, space-separated; "" for a block that serves every
+	// request of its VirtualHost. (A string keeps the type comparable.)
+	Hosts string `json:"hosts,omitempty"`
 }
 
 // BackupEntry is one change in the history: the config as it was before the
@@ -236,7 +240,7 @@ func (c *Config) ManagedRoutes() []ManagedRoute {
 	}
 	var routes []ManagedRoute
 	for _, b := range blocks {
-		routes = append(routes, ManagedRoute{VHost: b.Host.Label(), Path: b.Path, Backend: b.Backend, Strategy: b.Strategy})
+		routes = append(routes, ManagedRoute{VHost: b.Host.Label(), Path: b.Path, Backend: b.Backend, Strategy: b.Strategy, Hosts: strings.Join(b.Hosts, " ")})
 	}
 	return routes
 }
@@ -248,7 +252,7 @@ func sanitizeEntry(e BackupEntry) BackupEntry {
 	e.Outcome = Outcome(SanitizeText(string(e.Outcome)))
 	routes := make([]ManagedRoute, len(e.Routes))
 	for i, r := range e.Routes {
-		routes[i] = ManagedRoute{VHost: SanitizeText(r.VHost), Path: SanitizeText(r.Path), Backend: SanitizeText(r.Backend), Strategy: Strategy(SanitizeText(string(r.Strategy)))}
+		routes[i] = ManagedRoute{VHost: SanitizeText(r.VHost), Path: SanitizeText(r.Path), Backend: SanitizeText(r.Backend), Strategy: Strategy(SanitizeText(string(r.Strategy))), Hosts: SanitizeText(r.Hosts)}
 	}
 	if e.Routes != nil {
 		e.Routes = routes

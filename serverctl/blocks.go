@@ -2,6 +2,7 @@ package serverctl
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/socketbar/socketbar/serverctl/apacheconf"
@@ -57,6 +58,33 @@ type Block struct {
 	// rule would otherwise be shown as the marker says.
 	Backend  string
 	Strategy Strategy
+	// Hosts are the host names the block is limited to, read from its
+	// RewriteCond %{HTTP_HOST} line; nil when it answers every request of
+	// its VirtualHost.
+	Hosts []string
+}
+
+// hostsNote says which hosts a block is limited to, for messages.
+func (b *Block) hostsNote() string {
+	if len(b.Hosts) == 0 {
+		return ""
+	}
+	return ", for " + strings.Join(b.Hosts, ", ")
+}
+
+// hostsBeyond names what the block serves beyond the host names in sel:
+// the hosts outside it, or "every custom site" for an unlimited block.
+func (b *Block) hostsBeyond(sel []string) string {
+	if len(b.Hosts) == 0 {
+		return "every custom site"
+	}
+	var extra []string
+	for _, h := range b.Hosts {
+		if !slices.ContainsFunc(sel, func(s string) bool { return strings.EqualFold(s, h) }) {
+			extra = append(extra, h)
+		}
+	}
+	return strings.Join(extra, ", ")
 }
 
 // interior returns the nodes between the block's markers.
@@ -72,9 +100,20 @@ func (b *Block) interior() []*apacheconf.Node {
 	return siblings[i+1 : j]
 }
 
-// fromRules sets Backend and Strategy from the block's rules.
+// fromRules sets Backend, Strategy and Hosts from the block's rules. A
+// block limited to some hosts has no ProxyPass: its backend is its
+// ProxyPassReverse target, its strategy tunnel.
 func (b *Block) fromRules() {
-	for _, n := range b.interior() {
+	interior := b.interior()
+	for _, n := range interior {
+		if n.Kind == apacheconf.Directive && n.Is("RewriteCond") && len(n.Args) >= 2 && n.Args[0] == "%{HTTP_HOST}" {
+			if hosts, ok := parseHostPattern(n.Args[1]); ok {
+				b.Hosts = hosts
+			}
+			break
+		}
+	}
+	for _, n := range interior {
 		if n.Kind == apacheconf.Directive && n.Is("ProxyPass") && len(n.Args) >= 2 {
 			b.Backend, b.Strategy = n.Args[1], StrategyTunnel
 			for _, a := range n.Args[2:] {
@@ -83,6 +122,14 @@ func (b *Block) fromRules() {
 				}
 			}
 			return
+		}
+	}
+	if len(b.Hosts) == 0 {
+		return
+	}
+	for _, n := range interior {
+		if n.Kind == apacheconf.Directive && n.Is("ProxyPassReverse") && len(n.Args) == 2 {
+			b.Backend, b.Strategy = n.Args[1], StrategyTunnel
 		}
 	}
 }
@@ -100,15 +147,22 @@ type HandLine struct {
 func (b *Block) handLines() []HandLine {
 	want := map[string]bool{}
 	for _, ssl := range []bool{true, false} {
-		for _, l := range strings.Split(renderBlock(b.Path, b.Backend, b.Strategy, "", "\n", ssl), "\n") {
-			want[l] = true
+		for _, l := range strings.Split(renderBlock(b.Path, b.Backend, b.Strategy, "", "\n", ssl, b.Hosts), "\n") {
+			want[strings.Join(strings.Fields(l), " ")] = true
 		}
 	}
 	var hand []HandLine
 	for _, n := range b.interior() {
 		text := strings.TrimSpace(string(n.Raw))
 		if n.Kind == apacheconf.Section {
-			hand = append(hand, HandLine{n.Line, strings.TrimSpace(strings.SplitN(text, "\n", 2)[0])})
+			var whole strings.Builder
+			writeNode(&whole, n)
+			for _, l := range strings.Split(whole.String(), "\n") {
+				if l = strings.Join(strings.Fields(l), " "); l != "" && !want[l] {
+					hand = append(hand, HandLine{n.Line, strings.TrimSpace(strings.SplitN(text, "\n", 2)[0])})
+					break
+				}
+			}
 			continue
 		}
 		if text == "" || want[strings.Join(strings.Fields(text), " ")] {
@@ -141,7 +195,7 @@ func (e *HandEditedError) Error() string {
 // in the same section is an error: editing around it could lose lines.
 func (c *Config) Blocks() ([]Block, error) {
 	var blocks []Block
-	for _, vh := range c.VirtualHosts() {
+	for _, vh := range append(c.VirtualHosts(), c.MacroHosts()...) {
 		var scan func(nodes []*apacheconf.Node) error
 		scan = func(nodes []*apacheconf.Node) error {
 			var open *Block

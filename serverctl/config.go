@@ -42,10 +42,20 @@ type VHost struct {
 	Node *apacheconf.Node
 	// Addrs are the section's addresses ("*:443").
 	Addrs []string
+	// Macro is the name of the <Macro> whose body holds the section, for
+	// the template of Server 5.2+'s custom sites (see MacroHosts); "" for
+	// a VirtualHost Apache serves as it is written.
+	Macro string
 }
 
-// Label names the host the way its section does ("*:443").
-func (v VHost) Label() string { return strings.Join(v.Addrs, " ") }
+// Label names the host the way its section does ("*:443"), or for a
+// macro's template "macro VHost443".
+func (v VHost) Label() string {
+	if v.Macro != "" {
+		return "macro " + v.Macro
+	}
+	return strings.Join(v.Addrs, " ")
+}
 
 // HasPort reports whether one of the host's addresses is on port.
 func (v VHost) HasPort(port string) bool {
@@ -71,6 +81,36 @@ func (c *Config) VirtualHosts() []VHost {
 		}
 		return true
 	})
+	return hosts
+}
+
+// MacroHosts returns the <VirtualHost> sections inside <Macro>
+// definitions, in file order. On Server 5.2 and later every custom website's
+// VirtualHost is made from one of these (Use VHost443 … in the customsites
+// file), so a line written into the template reaches every such site.
+func (c *Config) MacroHosts() []VHost {
+	var hosts []VHost
+	var find func(nodes []*apacheconf.Node, macro string)
+	find = func(nodes []*apacheconf.Node, macro string) {
+		for _, n := range nodes {
+			if n.Kind != apacheconf.Section {
+				continue
+			}
+			switch {
+			case n.Is("Macro"):
+				if len(n.Args) > 0 && macro == "" {
+					find(n.Children, n.Args[0])
+				}
+			case n.Is("VirtualHost"):
+				if macro != "" {
+					hosts = append(hosts, VHost{Node: n, Addrs: n.Args, Macro: macro})
+				}
+			default:
+				find(n.Children, macro)
+			}
+		}
+	}
+	find(c.File.Nodes, "")
 	return hosts
 }
 

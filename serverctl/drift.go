@@ -2,6 +2,8 @@ package serverctl
 
 import (
 	"os"
+
+	"github.com/socketbar/socketbar/serverctl/apacheconf"
 	"strings"
 	"time"
 )
@@ -64,27 +66,29 @@ func FindDrift(cfg *Config, store BackupStore) (*Drift, error) {
 }
 
 // Reapply returns the config with the drifted routes added back, each to
-// the VirtualHost it was recorded in.
+// the VirtualHost (or custom sites' macro) it was recorded in, limited to
+// the hosts it was limited to.
 func (c *Config) Reapply(d *Drift, apache Version) (*Edit, error) {
 	cur := c
 	edit := &Edit{Old: c.Src, New: c.Src}
 	for _, r := range d.Missing {
-		var ports []string
-		for _, vh := range cur.VirtualHosts() {
+		work, err := apacheconf.Parse(cur.Src)
+		if err != nil {
+			return nil, err
+		}
+		wc := &Config{Path: c.Path, Src: cur.Src, File: work}
+		var tg []target
+		for _, vh := range append(wc.VirtualHosts(), wc.MacroHosts()...) {
 			if vh.Label() == r.VHost {
-				for _, a := range vh.Addrs {
-					if i := strings.LastIndexByte(a, ':'); i >= 0 {
-						ports = append(ports, a[i+1:])
-					}
-				}
+				tg = append(tg, target{vh: vh, hosts: strings.Fields(r.Hosts)})
 				break
 			}
 		}
-		if len(ports) == 0 {
+		if len(tg) == 0 {
 			edit.Notes = append(edit.Notes, "warning: "+r.VHost+" is gone from the config; "+r.Path+" cannot go back there")
 			continue
 		}
-		e, err := cur.AddRoute(AddRequest{Path: r.Path, Backend: r.Backend, Ports: ports[:1], Strategy: r.Strategy, Replace: true, Apache: apache})
+		e, err := wc.addTo(AddRequest{Path: r.Path, Backend: r.Backend, Strategy: r.Strategy, Replace: true, Apache: apache}, tg)
 		if err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/socketbar/socketbar/serverctl/apacheconf"
@@ -67,6 +68,8 @@ type AddRequest struct {
 	Replace bool
 	// Apache is the installed Apache version (zero when unknown).
 	Apache Version
+	// Sites restricts the route to some sites; nil means every site.
+	Sites *SiteSelection
 }
 
 // Edit is a change to a config, computed in memory.
@@ -83,11 +86,99 @@ type Edit struct {
 // Changed reports whether the edit changes the file.
 func (e *Edit) Changed() bool { return !bytes.Equal(e.Old, e.New) }
 
+// SiteSelection restricts a route to some of the Server's sites.
+type SiteSelection struct {
+	// Default selects the default hosts (the main config's *:443 and *:80).
+	Default bool
+	// Hosts are the names (ServerName and ServerAliases) of the chosen
+	// custom sites. The route goes into the custom sites' macro template
+	// guarded by a RewriteCond on %{HTTP_HOST} matching one of them, since
+	// the template is shared by every custom site.
+	Hosts []string
+}
+
+// FieldSite is the sites a route is restricted to (--site).
+const FieldSite Field = "site"
+
+// target is a VirtualHost to write a block into, and the host names that
+// block is limited to (nil: every request the host answers).
+type target struct {
+	vh    VHost
+	hosts []string
+}
+
 // AddRoute returns the config with a managed WebSocket route block for
 // req.Path in each selected virtual host, placed right before the host's
 // catch-all "ProxyPass /" (rules after it would never match), or at the end
 // of the host when it has none. Every other byte stays as it was.
+//
+// Without req.Sites the route goes to every site: the default hosts and,
+// on Server 5.2+, the macro templates every custom site is made from.
 func (c *Config) AddRoute(req AddRequest) (*Edit, error) {
+	if _, err := normalizeRoute(req.Path, req.Backend); err != nil {
+		return nil, err
+	}
+	work, err := apacheconf.Parse(c.Src)
+	if err != nil {
+		return nil, err
+	}
+	wc := &Config{Path: c.Path, Src: c.Src, File: work}
+	targets, err := wc.selectTargets(req)
+	if err != nil {
+		return nil, err
+	}
+	return wc.addTo(req, targets)
+}
+
+// selectTargets picks the hosts an add writes into: the default hosts by
+// port (see selectHosts) unless req.Sites leaves them out, and the macro
+// templates on the same ports unless req.Sites chooses no custom site.
+func (c *Config) selectTargets(req AddRequest) ([]target, error) {
+	sel := req.Sites
+	var targets []target
+	if sel == nil || sel.Default {
+		hosts, err := c.selectHosts(req.Ports, req.DefaultPorts, "")
+		if err != nil {
+			return nil, err
+		}
+		for _, vh := range hosts {
+			targets = append(targets, target{vh: vh})
+		}
+	}
+	if sel != nil && len(sel.Hosts) == 0 {
+		return targets, nil
+	}
+	macros := c.MacroHosts()
+	if sel != nil && len(macros) == 0 {
+		return nil, &InputError{Field: FieldSite, Msg: fmt.Sprintf("%s defines no custom-site macros (<Macro VHost443 …>): on Server 5.0/5.1 the custom sites live in apache_serviceproxy_customsites.conf, which Socketbar cannot edit yet", c.Path)}
+	}
+	ports := req.Ports
+	if len(ports) == 0 {
+		ports = req.DefaultPorts
+	}
+	if len(ports) == 0 {
+		ports = []string{"443", "80"}
+	}
+	var hosts []string
+	if sel != nil {
+		hosts = sel.Hosts
+	}
+	found := false
+	for _, vh := range macros {
+		if slices.ContainsFunc(ports, vh.HasPort) {
+			targets = append(targets, target{vh: vh, hosts: hosts})
+			found = true
+		}
+	}
+	if !found && sel != nil {
+		return nil, inputErr(FieldVHost, "the custom sites' macros in %s have no <VirtualHost> on port %s", c.Path, strings.Join(ports, " or "))
+	}
+	return targets, nil
+}
+
+// addTo writes req's block into each target of the config c, which must be
+// a fresh parse that the edit may change.
+func (c *Config) addTo(req AddRequest, targets []target) (*Edit, error) {
 	backend, err := normalizeRoute(req.Path, req.Backend)
 	if err != nil {
 		return nil, err
@@ -96,42 +187,44 @@ func (c *Config) AddRoute(req AddRequest) (*Edit, error) {
 	if err != nil {
 		return nil, err
 	}
+	work := c.File
 	edit := &Edit{Old: c.Src, Strategy: strategy, Why: why}
-	work, err := apacheconf.Parse(c.Src)
-	if err != nil {
-		return nil, err
-	}
-	wc := &Config{Path: c.Path, Src: c.Src, File: work}
-	hosts, err := wc.selectHosts(req.Ports, req.DefaultPorts, "")
-	if err != nil {
-		return nil, err
-	}
-	blocks, err := wc.Blocks()
+	blocks, err := c.Blocks()
 	if err != nil {
 		return nil, err
 	}
 	eol := work.EOL()
-	for _, vh := range hosts {
+	for _, tg := range targets {
+		vh := tg.vh
+		label := vh.Label()
+		if len(tg.hosts) > 0 {
+			label += " (for " + strings.Join(tg.hosts, ", ") + ")"
+		}
 		anchor, indent, lineEOL := insertionPoint(vh)
 		if lineEOL == "" {
 			lineEOL = eol
 		}
-		text := renderBlock(req.Path, backend, strategy, indent, lineEOL, needsSSLProxy(vh, backend))
+		ts := strategy
+		if len(tg.hosts) > 0 && ts == StrategyUpgrade {
+			ts = StrategyTunnel
+			edit.Notes = append(edit.Notes, fmt.Sprintf("%s: a route limited to some sites is written with mod_rewrite (a ProxyPass cannot depend on the Host), so as tunnel; Apache %s carries its ws:// target with mod_proxy_http's upgrade", label, req.Apache))
+		}
+		text := renderBlock(req.Path, backend, ts, indent, lineEOL, needsSSLProxy(vh, backend), tg.hosts)
 		if old := findBlock(blocks, vh, req.Path); old != nil {
 			if blockText(old) == text {
-				edit.Notes = append(edit.Notes, fmt.Sprintf("%s: %s → %s is already there; nothing to change", vh.Label(), req.Path, backend))
+				edit.Notes = append(edit.Notes, fmt.Sprintf("%s: %s → %s is already there; nothing to change", label, req.Path, backend))
 				continue
 			}
 			if hand := old.handLines(); len(hand) > 0 {
 				return nil, &HandEditedError{Path: req.Path, VHost: vh.Label(), Lines: hand}
 			}
 			if !req.Replace {
-				return nil, &InputError{Field: FieldPath, Remedy: RemedyReplace, Msg: fmt.Sprintf("%s already has a Socketbar route for %s (to %s, %s, line %d)", vh.Label(), req.Path, old.Backend, old.Strategy, old.Begin.Line)}
+				return nil, &InputError{Field: FieldPath, Remedy: RemedyReplace, Msg: fmt.Sprintf("%s already has a Socketbar route for %s (to %s, %s%s, line %d)", vh.Label(), req.Path, old.Backend, old.Strategy, old.hostsNote(), old.Begin.Line)}
 			}
 			if err := work.RemoveRun(old.Begin, old.End); err != nil {
 				return nil, err
 			}
-			edit.Notes = append(edit.Notes, fmt.Sprintf("%s: replacing the route for %s (was %s, %s)", vh.Label(), req.Path, old.Backend, old.Strategy))
+			edit.Notes = append(edit.Notes, fmt.Sprintf("%s: replacing the route for %s (was %s, %s%s)", label, req.Path, old.Backend, old.Strategy, old.hostsNote()))
 			anchor, _, _ = insertionPoint(vh)
 		}
 		nodes, err := apacheconf.Lines(text)
@@ -150,7 +243,13 @@ func (c *Config) AddRoute(req AddRequest) (*Edit, error) {
 		if anchor != nil {
 			where = "before the catch-all ProxyPass /"
 		}
-		edit.Notes = append(edit.Notes, fmt.Sprintf("%s: adding %s → %s (%s) %s", vh.Label(), req.Path, backend, strategy, where))
+		switch {
+		case vh.Macro != "" && len(tg.hosts) > 0:
+			where += ", guarded by the Host, so only those sites answer it"
+		case vh.Macro != "":
+			where += ", so every custom site made from it gets it"
+		}
+		edit.Notes = append(edit.Notes, fmt.Sprintf("%s: adding %s → %s (%s) %s", label, req.Path, backend, ts, where))
 	}
 	edit.New = work.Bytes()
 	edit.Notes = append(edit.Notes, shadowNotes(c.Path, edit.New, req.Path)...)
@@ -171,6 +270,10 @@ type RemoveOptions struct {
 	// and rules) from a block that also holds lines added by hand, and
 	// leaves those where they are, outside any block.
 	KeepHandLines bool
+	// Sites restricts the removal to some sites; nil means every site. A
+	// block in the custom sites' macro that serves a site outside
+	// Sites.Hosts is refused rather than taken from that site too.
+	Sites *SiteSelection
 }
 
 // RemoveRouteWith is RemoveRoute with options; the front end offers
@@ -184,7 +287,7 @@ func (c *Config) RemoveRouteWith(path string, ports []string, opts RemoveOptions
 		return nil, err
 	}
 	wc := &Config{Path: c.Path, Src: c.Src, File: work}
-	hosts, err := wc.selectHosts(ports, nil, path)
+	hosts, err := wc.removeHosts(ports, opts.Sites, path)
 	if err != nil {
 		return nil, err
 	}
@@ -195,6 +298,11 @@ func (c *Config) RemoveRouteWith(path string, ports []string, opts RemoveOptions
 	edit := &Edit{Old: c.Src}
 	for _, vh := range hosts {
 		if b := findBlock(blocks, vh, path); b != nil {
+			if sel := opts.Sites; sel != nil && vh.Macro != "" {
+				if extra := b.hostsBeyond(sel.Hosts); extra != "" {
+					return nil, &InputError{Field: FieldSite, Msg: fmt.Sprintf("Socketbar's route for %s in %s (line %d) also serves %s, which the custom sites share; remove it without --site, or add it again with --replace and the sites that should keep it", path, vh.Label(), b.Begin.Line, extra)}
+				}
+			}
 			hand := b.handLines()
 			switch {
 			case len(hand) > 0 && !opts.KeepHandLines:
@@ -232,6 +340,29 @@ func (c *Config) RemoveRouteWith(path string, ports []string, opts RemoveOptions
 		return nil, &NotManagedError{msg}
 	}
 	return edit, nil
+}
+
+// removeHosts picks the hosts a remove looks in: the default hosts (every
+// VirtualHost, or those on ports) unless sel leaves them out, and the
+// custom sites' macro templates unless sel chooses no custom site.
+func (c *Config) removeHosts(ports []string, sel *SiteSelection, path string) ([]VHost, error) {
+	var hosts []VHost
+	if sel == nil || sel.Default {
+		h, err := c.selectHosts(ports, nil, path)
+		if err != nil && (sel != nil || len(c.MacroHosts()) == 0) {
+			return nil, err
+		}
+		hosts = h
+	}
+	if sel != nil && len(sel.Hosts) == 0 {
+		return hosts, nil
+	}
+	for _, vh := range c.MacroHosts() {
+		if len(ports) == 0 || slices.ContainsFunc(ports, vh.HasPort) {
+			hosts = append(hosts, vh)
+		}
+	}
+	return hosts, nil
 }
 
 // NotManagedError says there is nothing of Socketbar's to remove.
@@ -379,8 +510,13 @@ func needsSSLProxy(vh VHost, backend string) bool {
 	return !on
 }
 
-// renderBlock writes the lines of one managed route block.
-func renderBlock(path, backend string, s Strategy, indent, eol string, sslProxy bool) string {
+// renderBlock writes the lines of one managed route block. With hosts, the
+// block answers only requests whose Host is one of them: every rule is a
+// RewriteRule [P] behind a RewriteCond on %{HTTP_HOST}, since ProxyPass
+// cannot be made conditional, so s must be StrategyTunnel (addTo sees to
+// it): the ws:// target is carried by mod_proxy_wstunnel before Apache
+// 2.4.47 and by mod_proxy_http's upgrade from 2.4.47 on.
+func renderBlock(path, backend string, s Strategy, indent, eol string, sslProxy bool, hosts []string) string {
 	u, _ := url.Parse(backend)
 	secure := u.Scheme == "https" || u.Scheme == "wss"
 	httpURL, wsURL := *u, *u
@@ -393,13 +529,27 @@ func renderBlock(path, backend string, s Strategy, indent, eol string, sslProxy 
 	if sslProxy {
 		lines = append(lines, "SSLProxyEngine On")
 	}
-	switch s {
-	case StrategyUpgrade:
+	pattern, suffix := rewritePattern(path)
+	hostCond := ""
+	if len(hosts) > 0 {
+		hostCond = "RewriteCond %{HTTP_HOST} " + hostPattern(hosts) + " [NC]"
+	}
+	switch {
+	case s == StrategyUpgrade && hostCond == "":
 		lines = append(lines,
 			fmt.Sprintf("ProxyPass %s %s upgrade=websocket", path, httpURL.String()),
 			fmt.Sprintf("ProxyPassReverse %s %s", path, httpURL.String()))
+	case hostCond != "":
+		lines = append(lines,
+			"RewriteEngine On",
+			hostCond,
+			"RewriteCond %{HTTP:Upgrade} websocket [NC]",
+			"RewriteCond %{HTTP:Connection} upgrade [NC]",
+			fmt.Sprintf("RewriteRule %s %s%s [P,L]", pattern, wsURL.String(), suffix),
+			hostCond,
+			fmt.Sprintf("RewriteRule %s %s%s [P,L]", pattern, httpURL.String(), suffix),
+			fmt.Sprintf("ProxyPassReverse %s %s", path, httpURL.String()))
 	default:
-		pattern, suffix := rewritePattern(path)
 		lines = append(lines,
 			"RewriteEngine On",
 			"RewriteCond %{HTTP:Upgrade} websocket [NC]",
@@ -414,6 +564,37 @@ func renderBlock(path, backend string, s Strategy, indent, eol string, sslProxy 
 		b.WriteString(indent + l + eol)
 	}
 	return b.String()
+}
+
+// hostPattern is the RewriteCond pattern matching a Host header naming one
+// of hosts, with or without a port: ^(a\.example|b\.example)(:[0-9]+)?$.
+// It is matched with [NC], as host names are case-insensitive.
+func hostPattern(hosts []string) string {
+	q := make([]string, len(hosts))
+	for i, h := range hosts {
+		q[i] = regexp.QuoteMeta(strings.ToLower(h))
+	}
+	return "^(" + strings.Join(q, "|") + ")(:[0-9]+)?$"
+}
+
+// parseHostPattern reads hostPattern's output back into the host names;
+// ok is false for any other pattern.
+func parseHostPattern(p string) (hosts []string, ok bool) {
+	inner, found := strings.CutPrefix(p, "^(")
+	if !found {
+		return nil, false
+	}
+	if inner, found = strings.CutSuffix(inner, ")(:[0-9]+)?$"); !found || inner == "" {
+		return nil, false
+	}
+	for _, q := range strings.Split(inner, "|") {
+		h := strings.ReplaceAll(q, `\.`, ".")
+		if h == "" || regexp.QuoteMeta(h) != q {
+			return nil, false
+		}
+		hosts = append(hosts, h)
+	}
+	return hosts, true
 }
 
 // rewritePattern returns a RewriteRule pattern that answers exactly the

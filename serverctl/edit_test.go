@@ -181,7 +181,8 @@ func TestAddReplace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Contains(rep.New, []byte("8000")) || bytes.Count(rep.New, []byte("socketbar:begin")) != 2 {
+	// *:443, *:80 and the custom sites' two macros.
+	if bytes.Contains(rep.New, []byte("8000")) || bytes.Count(rep.New, []byte("socketbar:begin")) != 4 {
 		t.Errorf("replace left the old backend or the wrong number of blocks")
 	}
 	direct, _ := c.AddRoute(other)
@@ -286,7 +287,7 @@ func TestRemoveOneHostOnly(t *testing.T) {
 	}
 	rc, _ := ParseConfig(c.Path, rm.New)
 	blocks, err := rc.Blocks()
-	if err != nil || len(blocks) != 1 || blocks[0].Host.Label() != "*:443" {
+	if err != nil || len(blocks) != 2 || blocks[0].Host.Label() != "*:443" || blocks[1].Host.Label() != "macro VHost443" {
 		t.Fatalf("blocks after removing from *:80 = %+v, %v", blocks, err)
 	}
 }

@@ -2,9 +2,13 @@ package serverctl
 
 import (
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/socketbar/socketbar/serverctl/apacheconf"
+	"github.com/socketbar/socketbar/serverctl/apacheconf/loader"
+	"github.com/socketbar/socketbar/serverctl/sites"
 )
 
 // Route is one proxy rule of a virtual host.
@@ -33,6 +37,14 @@ type Route struct {
 	// UpgradeWorker says the rule is an http(s) worker with
 	// upgrade=websocket, which needs Apache 2.4.47.
 	UpgradeWorker bool `json:"upgrade_worker,omitempty"`
+
+	// Site is the ServerName (without port) of the custom website whose
+	// VirtualHost holds the rule, "" for the default hosts (see SiteRoutes).
+	Site string `json:"site"`
+	// File is the file holding the rule's text when it is not the main
+	// config (an included file); Line is a line of that file. A rule made
+	// by a mod_macro Use line has its line in the macro's body.
+	File string `json:"file,omitempty"`
 
 	match matcher
 	node  *apacheconf.Node
@@ -258,4 +270,77 @@ func (c *Config) ServeRoutes() []ServeRoute {
 		out = append(out, ServeRoute{Path: r.Path, Backend: backend})
 	}
 	return out
+}
+
+// SiteRoutes lists the routes of the whole config Apache reads, per site:
+// the main server's first, then each site's VirtualHosts (the default hosts,
+// then the custom sites by name), each in the order Apache tries them. A
+// custom site's VirtualHost made from a macro has the rules of the macro's
+// body, with the body's lines; a rule limited by a RewriteCond on
+// %{HTTP_HOST} that none of the site's names match is left out of that site.
+func SiteRoutes(lc *loader.Config, list *sites.List) []Route {
+	main := lc.Main()
+	var top []*apacheconf.Node
+	for _, n := range main.Parsed.Nodes {
+		if !n.Is("VirtualHost") && !n.Is("Macro") && !containsVirtualHost(n) {
+			top = append(top, n)
+		}
+	}
+	all := hostRoutes(MainServer, top)
+	for _, site := range list.Sites {
+		names := append([]string{site.Name}, site.Aliases...)
+		for _, v := range site.VHosts {
+			pos := map[*apacheconf.Node]loader.Pos{}
+			var index func([]*loader.Node)
+			index = func(nodes []*loader.Node) {
+				for _, n := range nodes {
+					pos[n.Src] = n.Pos
+					index(n.Children)
+				}
+			}
+			index(v.Node.Children)
+			lines := map[int]int{}
+			for src, p := range pos {
+				lines[src.Line] = p.Line
+			}
+			for _, r := range hostRoutes(strings.Join(v.Addrs, " "), v.Node.Src.Children) {
+				if !site.Default && !hostAllowed(r.Conditions, names) {
+					continue
+				}
+				p := pos[r.node]
+				r.Site, r.Line = site.Name, p.Line
+				if p.File != main.Path {
+					r.File = p.File
+				}
+				if r.Shadowed {
+					r.ShadowedBy = lines[r.ShadowedBy]
+				}
+				all = append(all, r)
+			}
+		}
+	}
+	return all
+}
+
+// hostAllowed reports whether the RewriteCond lines of a rule let a request
+// for one of names through, as far as their %{HTTP_HOST} conditions go.
+func hostAllowed(conds, names []string) bool {
+	for _, c := range conds {
+		f := strings.Fields(c)
+		if len(f) < 2 || f[0] != "%{HTTP_HOST}" || strings.HasPrefix(f[1], "!") {
+			continue
+		}
+		expr := f[1]
+		if len(f) > 2 && strings.Contains(strings.ToUpper(f[2]), "NC") {
+			expr = "(?i)" + expr
+		}
+		re, err := regexp.Compile(expr)
+		if err != nil {
+			continue
+		}
+		if !slices.ContainsFunc(names, re.MatchString) {
+			return false
+		}
+	}
+	return true
 }

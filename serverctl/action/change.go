@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/socketbar/socketbar/serverctl"
+	"github.com/socketbar/socketbar/serverctl/apacheconf/loader"
 	"github.com/socketbar/socketbar/serverctl/elevate"
+	"github.com/socketbar/socketbar/serverctl/sites"
 )
 
 // Proposal is a change to the Service Proxy config, computed but not yet
@@ -59,6 +62,10 @@ type AddOptions struct {
 	Strategy serverctl.Strategy
 	// Replace allows replacing Socketbar's existing route for Path.
 	Replace bool
+	// Sites restrict the route to some sites, by name: "default" for the
+	// default hosts, a custom site's ServerName or one of its aliases.
+	// Empty means every site.
+	Sites []string
 }
 
 // ProposeAdd computes the change that adds a WebSocket route.
@@ -67,14 +74,28 @@ func (l *Local) ProposeAdd(ctx context.Context, opts AddOptions) (*Proposal, err
 	if err != nil {
 		return nil, err
 	}
+	list, _ := LoadSites(ctx, srv, cfg)
+	sel, err := selectSites(list, opts.Sites)
+	if err != nil {
+		return nil, err
+	}
 	edit, err := cfg.AddRoute(serverctl.AddRequest{
 		Path: opts.Path, Backend: opts.Backend, Ports: opts.Ports, DefaultPorts: srv.WebPorts(cfg),
-		Strategy: opts.Strategy, Replace: opts.Replace, Apache: srv.Apache,
+		Strategy: opts.Strategy, Replace: opts.Replace, Apache: srv.Apache, Sites: sel,
 	})
 	if err != nil {
 		return nil, err
 	}
-	p := proposal(opts.Target, srv, cfg, edit, fmt.Sprintf("add %s → %s (%s)", opts.Path, opts.Backend, edit.Strategy))
+	if sel == nil && list != nil && len(cfg.MacroHosts()) == 0 {
+		if custom := customNames(list); len(custom) > 0 {
+			edit.Notes = append(edit.Notes, fmt.Sprintf("warning: the route reaches only the default hosts: on Server 5.0/5.1 the custom sites (%s) live in apache_serviceproxy_customsites.conf, which Socketbar cannot edit yet", strings.Join(custom, ", ")))
+		}
+	}
+	desc := fmt.Sprintf("add %s → %s (%s)", opts.Path, opts.Backend, edit.Strategy)
+	if len(opts.Sites) > 0 {
+		desc += " for " + strings.Join(opts.Sites, ", ")
+	}
+	p := proposal(opts.Target, srv, cfg, edit, desc)
 	p.Strategy, p.StrategyWhy = edit.Strategy, edit.Why
 	return p, nil
 }
@@ -85,6 +106,8 @@ type RemoveOptions struct {
 	Path   string
 	// Ports select the VirtualHosts by port; empty means every one.
 	Ports []string
+	// Sites restrict the removal to some sites, named as for AddOptions.
+	Sites []string
 }
 
 // ProposeRemove computes the change that removes Socketbar's route.
@@ -93,11 +116,103 @@ func (l *Local) ProposeRemove(ctx context.Context, opts RemoveOptions) (*Proposa
 	if err != nil {
 		return nil, err
 	}
-	edit, err := cfg.RemoveRoute(opts.Path, opts.Ports)
+	var sel *serverctl.SiteSelection
+	if len(opts.Sites) > 0 {
+		list, err := LoadSites(ctx, srv, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if sel, err = selectSites(list, opts.Sites); err != nil {
+			return nil, err
+		}
+	}
+	edit, err := cfg.RemoveRouteWith(opts.Path, opts.Ports, serverctl.RemoveOptions{Sites: sel})
 	if err != nil {
 		return nil, err
 	}
-	return proposal(opts.Target, srv, cfg, edit, "remove "+opts.Path), nil
+	desc := "remove " + opts.Path
+	if len(opts.Sites) > 0 {
+		desc += " for " + strings.Join(opts.Sites, ", ")
+	}
+	return proposal(opts.Target, srv, cfg, edit, desc), nil
+}
+
+// LoadSites reads the whole config the Service Proxy reads (its includes,
+// the customsites file among them, and its macros) and lists its sites,
+// cross-checked with Server.app's plist when it is there.
+func LoadSites(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config) (*sites.List, error) {
+	lc, err := loadAll(ctx, srv, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return sites.Read(lc, srv.Root), nil
+}
+
+func loadAll(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config) (*loader.Config, error) {
+	lc, err := loader.Load(ctx, cfg.Path, loader.Options{Root: srv.Root, Vars: srv.Vars()})
+	if err != nil {
+		return nil, fmt.Errorf("read the sites: %w", err)
+	}
+	return lc, nil
+}
+
+// selectSites turns site names into a selection: nil for none given (every
+// site); "default" picks the default hosts, any other name the custom site
+// with that ServerName or alias, and with it all of its names, since the
+// Host header may carry any of them.
+func selectSites(list *sites.List, names []string) (*serverctl.SiteSelection, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	if list == nil {
+		return nil, &serverctl.InputError{Field: serverctl.FieldSite, Msg: "cannot be chosen: the Service Proxy's sites could not be read"}
+	}
+	sel := &serverctl.SiteSelection{}
+	for _, n := range names {
+		s := list.Lookup(n)
+		if s == nil || (n == "" && s.Default) {
+			return nil, &serverctl.InputError{Field: serverctl.FieldSite, Msg: fmt.Sprintf("%q is not one of this Server's sites; they are %s", n, siteNames(list))}
+		}
+		if s.Default {
+			sel.Default = true
+			continue
+		}
+		for _, h := range append([]string{s.Name}, s.Aliases...) {
+			if !slices.ContainsFunc(sel.Hosts, func(x string) bool { return strings.EqualFold(x, h) }) {
+				sel.Hosts = append(sel.Hosts, h)
+			}
+		}
+	}
+	return sel, nil
+}
+
+// siteNames lists the sites as --site takes them.
+func siteNames(list *sites.List) string {
+	var out []string
+	for _, s := range list.Sites {
+		switch {
+		case s.Default:
+			out = append(out, "default (the default hosts)")
+		case len(s.Aliases) > 0:
+			out = append(out, fmt.Sprintf("%s (also %s)", s.Name, strings.Join(s.Aliases, ", ")))
+		default:
+			out = append(out, s.Name)
+		}
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ", ")
+}
+
+func customNames(list *sites.List) []string {
+	var out []string
+	for _, s := range list.Sites {
+		if !s.Default {
+			out = append(out, s.Name)
+		}
+	}
+	return out
 }
 
 // UndoOptions ask to put back the config as it was before a change.

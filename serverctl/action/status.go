@@ -9,6 +9,7 @@ import (
 
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/lint"
+	"github.com/socketbar/socketbar/serverctl/sites"
 )
 
 // Status is what is known about a Server at one moment: what `socketbar
@@ -145,15 +146,23 @@ func readSites(dir string) map[string][]byte {
 type RouteList struct {
 	Config string            `json:"config"`
 	Routes []serverctl.Route `json:"routes"`
+	// Warning says why the routes are the main config's only (an included
+	// file that cannot be read); "" when they are the whole config's.
+	Warning string `json:"warning,omitempty"`
 }
 
 // Routes lists the routes of the Server of t.
 func (l *Local) Routes(ctx context.Context, t Target) (*RouteList, error) {
-	_, cfg, err := l.load(ctx, t)
+	srv, cfg, err := l.load(ctx, t)
 	if err != nil {
 		return nil, err
 	}
 	rl := &RouteList{Config: cfg.Path, Routes: cfg.Routes()}
+	if lc, err := loadAll(ctx, srv, cfg); err == nil {
+		rl.Routes = serverctl.SiteRoutes(lc, sites.Read(lc, srv.Root))
+	} else {
+		rl.Warning = err.Error() + "; listing the main config's routes only"
+	}
 	if rl.Routes == nil {
 		rl.Routes = []serverctl.Route{}
 	}

@@ -4,9 +4,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"howett.net/plist"
+
+	"github.com/socketbar/socketbar/serverctl/apacheconf"
 )
 
 // Mac paths of a Server tree that LocalizeTree rewrites (kept here rather
@@ -81,4 +85,50 @@ func LocalizeTree(t testing.TB, h HTTPD, fixture string) *Site {
 		}
 	}
 	return s
+}
+
+// LocalizeIncluded does for a file the config includes (such as
+// apache_serviceproxy_customsites.conf, which LocalizeTree copies as it is)
+// what Localize does for the main one, as far as running it needs:
+// VirtualHost ports become the test's ports (taking new ones for ports the
+// main config did not use) and certificate paths the test certificate.
+// Every other byte stays, so Use lines and their quoting are kept.
+func (s *Site) LocalizeIncluded(t testing.TB, path string) {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := apacheconf.Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Walk(func(n *apacheconf.Node) bool {
+		var args []string
+		switch {
+		case n.Is("VirtualHost") && n.Kind == apacheconf.Section:
+			for _, a := range n.Args {
+				i := strings.LastIndexByte(a, ':')
+				p, err := strconv.Atoi(a[i+1:])
+				if i < 0 || err != nil {
+					args = append(args, a)
+					continue
+				}
+				args = append(args, fmt.Sprintf("%s:%d", a[:i], s.port(t, p)))
+			}
+			n.Raw = []byte(n.Indent() + "<VirtualHost " + strings.Join(args, " ") + ">" + n.EOL())
+			return true
+		case n.Is("SSLCertificateFile"), n.Is("SSLCertificateChainFile"):
+			args = []string{s.CertFile}
+		case n.Is("SSLCertificateKeyFile"):
+			args = []string{s.KeyFile}
+		default:
+			return true
+		}
+		n.Raw = []byte(n.Indent() + n.Name + ` "` + args[0] + `"` + n.EOL())
+		return true
+	})
+	if err := os.WriteFile(path, f.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -1,4 +1,4 @@
-package sites
+package sites_test
 
 import (
 	"fmt"
@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/socketbar/socketbar/serverctl/apacheconf"
 	"github.com/socketbar/socketbar/serverctl/apachetest"
+	"github.com/socketbar/socketbar/serverctl/sites"
 )
 
 // TestRealApacheSeesTheSameSites runs the real Apache on every tree with
@@ -31,9 +31,9 @@ func TestRealApacheSeesTheSameSites(t *testing.T) {
 	for _, tree := range trees {
 		t.Run(filepath.Base(tree), func(t *testing.T) {
 			fixture, _ := filepath.Abs(tree)
-			l := Read(loadTree(t, fixture), fixture)
+			l := sites.Read(sites.LoadTree(t, fixture), fixture)
 			s := apachetest.LocalizeTree(t, h, fixture)
-			localizeIncluded(t, s, filepath.Join(s.Root, "Library/Server/Web/Config/Proxy/apache_serviceproxy_customsites.conf"))
+			s.LocalizeIncluded(t, filepath.Join(s.Root, "Library/Server/Web/Config/Proxy/apache_serviceproxy_customsites.conf"))
 
 			if out, err := s.ConfigTest(h); err != nil || !strings.Contains(out, "Syntax OK") {
 				t.Fatalf("apache2 -t: %v\n%s", err, out)
@@ -113,48 +113,4 @@ func apacheNameVHosts(t *testing.T, out string, ports map[int]int) []string {
 	}
 	slices.Sort(got)
 	return got
-}
-
-// localizeIncluded does for an included file what apachetest.Localize
-// does for the main one, as far as a config test needs: VirtualHost ports
-// become the test's ports and certificate paths the test certificate.
-// (apachetest localizes only the main config; see the report.)
-func localizeIncluded(t *testing.T, s *apachetest.Site, path string) {
-	t.Helper()
-	src, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := apacheconf.Parse(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.Walk(func(n *apacheconf.Node) bool {
-		var args []string
-		switch {
-		case n.Is("VirtualHost") && n.Kind == apacheconf.Section:
-			for _, a := range n.Args {
-				i := strings.LastIndexByte(a, ':')
-				p, err := strconv.Atoi(a[i+1:])
-				if i < 0 || err != nil || s.Ports[p] == 0 {
-					args = append(args, a)
-					continue
-				}
-				args = append(args, fmt.Sprintf("%s:%d", a[:i], s.Ports[p]))
-			}
-			n.Raw = []byte(n.Indent() + "<VirtualHost " + strings.Join(args, " ") + ">" + n.EOL())
-			return true
-		case n.Is("SSLCertificateFile"), n.Is("SSLCertificateChainFile"):
-			args = []string{s.CertFile}
-		case n.Is("SSLCertificateKeyFile"):
-			args = []string{s.KeyFile}
-		default:
-			return true
-		}
-		n.Raw = []byte(n.Indent() + n.Name + ` "` + args[0] + `"` + n.EOL())
-		return true
-	})
-	if err := os.WriteFile(path, f.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }

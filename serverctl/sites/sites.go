@@ -48,7 +48,7 @@ type Site struct {
 	// Name is the ServerName without port, "" for the default hosts.
 	Name string
 	// Default marks the default hosts: VirtualHosts without a ServerName,
-	// and the main config's *:80 and *:443 ones.
+	// and the main config's own ones (not made by a macro).
 	Default bool
 	// Aliases are the ServerAlias names of all its VirtualHosts, first seen first.
 	Aliases []string
@@ -110,8 +110,10 @@ func FromConfig(c *loader.Config) *List {
 	byName := map[string]*Site{}
 	seen := map[string]*VHost{}
 	for _, v := range vhosts {
-		isDefault := v.ServerName == "" ||
-			(v.Node.Origin == nil && v.Node.File == c.Main() && slices.ContainsFunc(v.Addrs, func(a string) bool { return a == "*:80" || a == "*:443" }))
+		// The main file's own VirtualHosts are the default hosts whatever
+		// their ports (a copy run on other ports, like the tests' and the
+		// demo's, keeps them): Server.app puts custom sites elsewhere.
+		isDefault := v.ServerName == "" || (v.Node.Origin == nil && v.Node.File == c.Main())
 		s := def
 		if !isDefault {
 			key := strings.ToLower(v.ServerName)

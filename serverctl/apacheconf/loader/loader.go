@@ -249,6 +249,20 @@ func (l *loader) local(mac string) string {
 	return filepath.Join(l.opt.Root, filepath.FromSlash(mac))
 }
 
+// unlocal turns a path that already lies below the root (a tree made to
+// run on this machine, like the demo's or a test's, names its own files)
+// back into the Mac path it stands for; other paths are returned as they are.
+func (l *loader) unlocal(p string) string {
+	root := filepath.ToSlash(filepath.Clean(l.opt.Root))
+	if root == "/" {
+		return p
+	}
+	if rest, ok := strings.CutPrefix(p, root+"/"); ok {
+		return "/" + rest
+	}
+	return p
+}
+
 // loadFile reads, parses and expands one file.
 func (l *loader) loadFile(mac, local string, from *Pos, parent *Node) ([]*Node, error) {
 	at := Pos{File: mac}
@@ -400,7 +414,7 @@ func (l *loader) include(n *Node, optional bool) ([]*Node, error) {
 	if !path.IsAbs(p) {
 		p = path.Join(l.serverRoot, p)
 	}
-	p = path.Clean(p)
+	p = l.unlocal(path.Clean(p))
 	paths, err := l.match(p, optional)
 	if err != nil {
 		return nil, &Error{n.Pos, err}

@@ -229,3 +229,32 @@ func TestContextCancel(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
+
+// TestIncludeOfAPathBelowTheRoot reads a tree made to run on this machine,
+// whose Include names the file's real path below the root: it is read once,
+// under its Mac path, not looked for below the root a second time.
+func TestIncludeOfAPathBelowTheRoot(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "Library/Server/Web/Config/Proxy")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	main := filepath.Join(dir, "main.conf")
+	if err := os.WriteFile(main, []byte("IncludeOptional "+filepath.ToSlash(dir)+"/extra*.conf\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "extra.conf"), []byte("ServerName x.example.com\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(context.Background(), main, Options{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Files) != 2 || c.Files[1].Path != "/Library/Server/Web/Config/Proxy/extra.conf" {
+		var got []string
+		for _, f := range c.Files {
+			got = append(got, f.Path)
+		}
+		t.Fatalf("files read = %v, want the main file and /Library/Server/Web/Config/Proxy/extra.conf", got)
+	}
+}

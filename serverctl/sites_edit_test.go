@@ -1,0 +1,206 @@
+package serverctl_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/socketbar/socketbar/serverctl"
+	"github.com/socketbar/socketbar/serverctl/apachetest"
+)
+
+// chatHosts are the names of the fixtures' chat.example.com site, as the
+// action layer selects them for --site chat.example.com.
+var chatHosts = []string{"chat.example.com", "www.chat.example.com"}
+
+type siteCase struct {
+	golden string
+	req    serverctl.AddRequest
+	// blocks is how many Socketbar blocks the edit leaves, and limited how
+	// many of them carry a %{HTTP_HOST} condition.
+	blocks, limited int
+}
+
+func siteCases() []siteCase {
+	cur := serverctl.Version{Major: 2, Minor: 4, Patch: 71}
+	base := serverctl.AddRequest{Path: "/chat/stream/", Backend: "http://127.0.0.1:8001/chat/stream/", Apache: cur}
+	with := func(f func(*serverctl.AddRequest)) serverctl.AddRequest { r := base; f(&r); return r }
+	return []siteCase{
+		{"all-tunnel", with(func(r *serverctl.AddRequest) { r.Strategy = serverctl.StrategyTunnel }), 4, 0},
+		{"all-upgrade", with(func(r *serverctl.AddRequest) { r.Strategy = serverctl.StrategyUpgrade }), 4, 0},
+		{"chat-tunnel", with(func(r *serverctl.AddRequest) {
+			r.Strategy, r.Sites = serverctl.StrategyTunnel, &serverctl.SiteSelection{Hosts: chatHosts}
+		}), 2, 2},
+		{"chat-upgrade", with(func(r *serverctl.AddRequest) {
+			r.Strategy, r.Sites = serverctl.StrategyUpgrade, &serverctl.SiteSelection{Hosts: chatHosts}
+		}), 2, 2},
+		{"default-and-chat-443", with(func(r *serverctl.AddRequest) {
+			r.Ports, r.Sites = []string{"443"}, &serverctl.SiteSelection{Default: true, Hosts: chatHosts}
+		}), 2, 1},
+		{"default-only", with(func(r *serverctl.AddRequest) { r.Sites = &serverctl.SiteSelection{Default: true} }), 2, 0},
+	}
+}
+
+// TestSiteEditsGoldenAndRemoveRestores checks each site edit on the 5.3.1
+// and 5.6.3 trees against its golden file, that the blocks read back with
+// the hosts they were limited to, and that remove gives back every byte.
+func TestSiteEditsGoldenAndRemoveRestores(t *testing.T) {
+	for _, version := range []string{"5.3.1-sites", "5.6.3-sites"} {
+		for _, tc := range siteCases() {
+			t.Run(version+"/"+tc.golden, func(t *testing.T) {
+				cfg := readFixture(t, version)
+				edit, err := cfg.AddRoute(tc.req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkGoldenFile(t, version+"-"+tc.golden+".diff", serverctl.UnifiedDiff("a/apache_serviceproxy.conf", "b/apache_serviceproxy.conf", edit.Old, edit.New))
+				nc, err := serverctl.ParseConfig(cfg.Path, edit.New)
+				if err != nil {
+					t.Fatal(err)
+				}
+				blocks, err := nc.Blocks()
+				if err != nil {
+					t.Fatal(err)
+				}
+				limited := 0
+				for _, b := range blocks {
+					if len(b.Hosts) > 0 {
+						limited++
+						if strings.Join(b.Hosts, " ") != strings.Join(chatHosts, " ") || b.Host.Macro == "" || b.Strategy != serverctl.StrategyTunnel {
+							t.Errorf("limited block %+v: want chat's hosts, in a macro, tunnel", b)
+						}
+					}
+				}
+				if len(blocks) != tc.blocks || limited != tc.limited {
+					t.Errorf("%d blocks, %d limited; want %d, %d", len(blocks), limited, tc.blocks, tc.limited)
+				}
+				again, err := nc.AddRoute(tc.req)
+				if err != nil || again.Changed() {
+					t.Errorf("adding the same route again: changed=%v, %v; want nothing to change", again != nil && again.Changed(), err)
+				}
+				rm, err := nc.RemoveRoute(tc.req.Path, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(rm.New) != string(cfg.Src) {
+					t.Error("remove did not give back the original bytes")
+				}
+			})
+		}
+	}
+}
+
+// TestSiteRemoveRefusesSharedBlock: removing for one site must not take a
+// route from the other custom sites that share the macro.
+func TestSiteRemoveRefusesSharedBlock(t *testing.T) {
+	cfg := readFixture(t, "5.3.1-sites")
+	edit, err := cfg.AddRoute(serverctl.AddRequest{Path: "/ws/", Backend: "http://127.0.0.1:1/ws/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, _ := serverctl.ParseConfig(cfg.Path, edit.New)
+	_, err = nc.RemoveRouteWith("/ws/", nil, serverctl.RemoveOptions{Sites: &serverctl.SiteSelection{Hosts: chatHosts}})
+	if err == nil || !strings.Contains(err.Error(), "every custom site") {
+		t.Fatalf("err = %v, want a refusal naming every custom site", err)
+	}
+	rm, err := nc.RemoveRouteWith("/ws/", nil, serverctl.RemoveOptions{Sites: &serverctl.SiteSelection{Default: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, _ := serverctl.ParseConfig(cfg.Path, rm.New)
+	blocks, _ := rc.Blocks()
+	if len(blocks) != 2 || blocks[0].Host.Macro == "" || blocks[1].Host.Macro == "" {
+		t.Errorf("after removing from the default hosts: %+v, want the two macro blocks", blocks)
+	}
+}
+
+// TestSiteReapplyPutsLimitedBlocksBack: drift of a site-limited block is
+// put back in the same macro, limited to the same hosts.
+func TestSiteReapplyPutsLimitedBlocksBack(t *testing.T) {
+	cfg := readFixture(t, "5.6.3-sites")
+	edit, err := cfg.AddRoute(serverctl.AddRequest{Path: "/ws/", Backend: "http://127.0.0.1:1/ws/", Sites: &serverctl.SiteSelection{Hosts: chatHosts}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, _ := serverctl.ParseConfig(cfg.Path, edit.New)
+	d := &serverctl.Drift{Missing: nc.ManagedRoutes()}
+	back, err := cfg.Reapply(d, serverctl.Version{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(back.New) != string(edit.New) {
+		t.Errorf("reapply wrote another file than the add:\n%s", serverctl.UnifiedDiff("add", "reapply", edit.New, back.New))
+	}
+}
+
+// TestSiteEditsPassApacheConfigTest runs the real Apache (with mod_macro)
+// on each site edit of the localized trees, the customsites file included.
+func TestSiteEditsPassApacheConfigTest(t *testing.T) {
+	h := apachetest.Require(t)
+	for _, version := range []string{"5.3.1-sites", "5.6.3-sites"} {
+		fixture, _ := filepath.Abs(filepath.Join("testdata", "servers", version))
+		s := apachetest.LocalizeTree(t, h, fixture)
+		s.LocalizeIncluded(t, filepath.Join(s.Root, "Library/Server/Web/Config/Proxy/apache_serviceproxy_customsites.conf"))
+		orig, err := serverctl.ReadConfig(s.ConfigPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range siteCases() {
+			t.Run(version+"/"+tc.golden, func(t *testing.T) {
+				req := tc.req
+				req.DefaultPorts = []string{fmt.Sprint(s.Ports[443]), fmt.Sprint(s.Ports[80])}
+				req.Ports = nil
+				for _, p := range tc.req.Ports {
+					n, _ := strconv.Atoi(p)
+					req.Ports = append(req.Ports, fmt.Sprint(s.Ports[n]))
+				}
+				edit, err := orig.AddRoute(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(s.ConfigPath, edit.New, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				defer os.WriteFile(s.ConfigPath, orig.Src, 0o644)
+				if out, err := s.ConfigTest(h); err != nil || !strings.Contains(out, "Syntax OK") {
+					t.Errorf("apache2 -t: %v\n%s", err, out)
+				}
+			})
+		}
+	}
+}
+
+func readFixture(t *testing.T, version string) *serverctl.Config {
+	t.Helper()
+	c, err := serverctl.ReadConfig(filepath.Join("testdata", "servers", version, serverctl.DefaultConfigPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// checkGoldenFile compares got with testdata/golden/sites/name; set
+// SOCKETBAR_UPDATE_GOLDEN=1 to rewrite it.
+func checkGoldenFile(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", "sites", name)
+	if os.Getenv("SOCKETBAR_UPDATE_GOLDEN") != "" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (set SOCKETBAR_UPDATE_GOLDEN=1 to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file:\n%s", name, serverctl.UnifiedDiff("golden", "got", want, []byte(got)))
+	}
+}
