@@ -31,6 +31,7 @@ var cliField = map[serverctl.Field]string{
 	serverctl.FieldVHost: "--vhost", serverctl.FieldApacheVersion: "--apache-version", serverctl.FieldBackup: "--to",
 	serverctl.FieldURL: "URL", serverctl.FieldOrigin: "--origin", serverctl.FieldHeader: "-H",
 	serverctl.FieldAddr: "--addr", serverctl.FieldRoute: "--route", serverctl.FieldFile: "--file", serverctl.FieldCert: "--cert/--key",
+	serverctl.FieldSite: "--site",
 }
 
 // cliRemedy says a way out in flags.
