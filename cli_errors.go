@@ -69,6 +69,7 @@ func describe(err error) (string, int) {
 		nh    *serverctl.NoHTTPDError
 		nr    *action.NeedsRootError
 		nm    *serverctl.NotManagedError
+		near  *action.NotManagedError
 		cte   *serverctl.ConfigTestError
 		rse   *serverctl.RestartError
 		svc   *action.ServiceError
@@ -98,6 +99,8 @@ func describe(err error) (string, int) {
 		return fmt.Sprintf("this user may not write %s. Run the command again with sudo. Nothing was changed.", nr.Path), exitFailure
 	case errors.Is(err, elevate.ErrCancelled):
 		return "you cancelled the administrator prompt. Nothing was changed.", exitFailure
+	case errors.As(err, &near) && near.Suggest != "":
+		return fmt.Sprintf("%s; did you mean %s? Run socketbar remove %s. Nothing was changed.", near.Msg, near.Suggest, near.Suggest), exitFailure
 	case errors.As(err, &nm):
 		return nm.Msg + ". Nothing was changed.", exitFailure
 	case errors.As(err, &cte):

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
 	"github.com/socketbar/socketbar/serverctl/action/actiontest"
 	"github.com/socketbar/socketbar/serverctl/servertest"
@@ -91,5 +93,41 @@ func TestCommandTable(t *testing.T) {
 		if r.code != tt.code || !strings.Contains(r.stdout, tt.stdout) || !strings.Contains(r.stderr, tt.stderr) {
 			t.Errorf("%q: exit %d (want %d)\nstdout %q (want %q)\nstderr %q (want %q)", tt.args, r.code, tt.code, r.stdout, tt.stdout, r.stderr, tt.stderr)
 		}
+	}
+}
+
+// withRoutes writes Socketbar routes for paths into the config at conf, as
+// an add would, without a transaction.
+func withRoutes(t *testing.T, conf string, paths ...string) {
+	t.Helper()
+	for _, p := range paths {
+		cfg, err := serverctl.ReadConfig(conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		edit, err := cfg.AddRoute(serverctl.AddRequest{Path: p, Backend: "http://127.0.0.1:8000" + p, Strategy: serverctl.StrategyTunnel})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(conf, edit.New, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestRemoveSuggestsTheRouteWithOrWithoutTheSlash(t *testing.T) {
+	root, conf := servertest.CopyWithHTTPD(t, "5.3.1")
+	withRoutes(t, conf, "/chat/stream/", "/feed")
+	for _, tt := range []struct{ arg, want string }{
+		{"/chat/stream", "did you mean /chat/stream/? Run socketbar remove /chat/stream/."},
+		{"/feed/", "did you mean /feed? Run socketbar remove /feed."},
+	} {
+		r := runIn(t, &action.Local{}, nil, "remove", tt.arg, "--root", root, "--dry-run")
+		if r.code != 1 || !strings.Contains(r.stderr, "Socketbar has no route for "+tt.arg+"; "+tt.want) {
+			t.Errorf("remove %s: exit %d, stderr %q", tt.arg, r.code, r.stderr)
+		}
+	}
+	if r := runIn(t, &action.Local{}, nil, "remove", "/elsewhere/", "--root", root); r.code != 1 || strings.Contains(r.stderr, "did you mean") {
+		t.Errorf("remove of an unknown path: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
