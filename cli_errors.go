@@ -56,7 +56,7 @@ func (c *cli) fail(cmd string, err error) int {
 		prefix = "socketbar " + cmd + ": "
 	}
 	msg, code := describe(err)
-	fmt.Fprintf(c.stderr, "%s%s\n", prefix, msg)
+	fmt.Fprintf(c.stderr, "%s%s\n", prefix, plainMessage(msg))
 	return code
 }
 
@@ -146,5 +146,21 @@ func describe(err error) (string, int) {
 	case errors.As(err, &dpe):
 		return dpe.Error() + "\nIf a port is taken, socketbar demo --reset picks new ones.", exitFailure
 	}
-	return strings.TrimPrefix(err.Error(), "serverctl: "), exitFailure
+	return err.Error(), exitFailure
+}
+
+// internalPrefixes are the package names Socketbar's libraries start their
+// errors with, as Go's packages do ("serverctl: read config: …"). They
+// help a programmer; a person reading the CLI's message learns nothing
+// from them.
+var internalPrefixes = []string{"serverctl: ", "apacheconf: ", "action: ", "proxy: ", "wstest: ", "demo: "}
+
+// plainMessage is an error's text without the libraries' package
+// prefixes, at the start and where a wrapped error begins (after ": ").
+func plainMessage(msg string) string {
+	for _, p := range internalPrefixes {
+		msg = strings.TrimPrefix(msg, p)
+		msg = strings.ReplaceAll(msg, ": "+p, ": ")
+	}
+	return msg
 }

@@ -86,10 +86,10 @@ func newStatusReport(st *action.Status) statusReport {
 		ServiceRunning: st.Service.Running, ServicePID: st.Service.PID, Interrupted: st.Interrupted,
 	}
 	if st.ServiceErr != nil {
-		r.ServiceError = st.ServiceErr.Error()
+		r.ServiceError = plainMessage(st.ServiceErr.Error())
 	}
 	if st.ConfigErr != nil {
-		r.ConfigError = st.ConfigErr.Error()
+		r.ConfigError = plainMessage(st.ConfigErr.Error())
 	}
 	n := st.Counts()
 	r.Routes, r.RouteRules, r.ManagedRoutes, r.WebSocketRoutes = n.Routes, n.Rules, n.Managed, n.WebSocket
@@ -114,7 +114,7 @@ func (c *cli) printStatus(st *action.Status, r statusReport) {
 	case errors.As(st.ServiceErr, new(*serverctl.NoHTTPDError)):
 		fmt.Fprintf(w, "Service Proxy:\tstate unknown: no httpd under this root to drive it (pass --httpd PATH)\n")
 	case r.ServiceError != "":
-		fmt.Fprintf(w, "Service Proxy:\tstate unknown: %s\n", strings.TrimPrefix(r.ServiceError, "serverctl: "))
+		fmt.Fprintf(w, "Service Proxy:\tstate unknown: %s\n", r.ServiceError)
 	case r.ServiceRunning:
 		fmt.Fprintf(w, "Service Proxy:\trunning (pid %d)\n", r.ServicePID)
 	case r.ConfigError == "":

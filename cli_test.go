@@ -131,3 +131,35 @@ func TestRemoveSuggestsTheRouteWithOrWithoutTheSlash(t *testing.T) {
 		t.Errorf("remove of an unknown path: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+func TestConfigErrorsNameNoInternalPackage(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		damage func(t *testing.T, conf string)
+		want   string
+	}{
+		{"a folder", func(t *testing.T, conf string) {
+			if err := os.Remove(conf); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(conf, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}, "read config: "},
+		{"an unclosed section", func(t *testing.T, conf string) {
+			if err := os.WriteFile(conf, []byte("<VirtualHost *:80>\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "is never closed"},
+	} {
+		root, conf := servertest.CopyWithHTTPD(t, "5.3.1")
+		tt.damage(t, conf)
+		for _, args := range [][]string{{"routes"}, {"status"}, {"status", "--json"}, {"remove", "/ws/"}, {"test", "--route", "/ws/"}} {
+			r := runIn(t, &action.Local{}, nil, append(args, "--root", root)...)
+			out := r.stdout + r.stderr
+			if r.code != 1 || !strings.Contains(out, tt.want) || strings.Contains(out, "serverctl:") || strings.Contains(out, "apacheconf:") {
+				t.Errorf("%s, %q: exit %d, want 1 and %q without package prefixes:\n%s", tt.name, args, r.code, tt.want, out)
+			}
+		}
+	}
+}
