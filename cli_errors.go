@@ -84,6 +84,9 @@ func describe(err error) (string, int) {
 		return usage.msg, exitUsage
 	case errors.As(err, &in):
 		msg := fmt.Sprintf("%s %s", cliField[in.Field], in.Msg)
+		if in.Remedy == serverctl.RemedyReplace {
+			msg = existingRoute(in)
+		}
 		if r := cliRemedy[in.Remedy]; r != "" {
 			msg += "; " + r
 		}
@@ -108,7 +111,13 @@ func describe(err error) (string, int) {
 	case errors.As(err, &since):
 		return since.Error() + ". See them with socketbar undo --dry-run; undo anyway with --force. Nothing was changed.", exitFailure
 	case errors.As(err, &hand):
-		return hand.Error() + " Nothing was changed.", exitFailure
+		var b strings.Builder
+		fmt.Fprintf(&b, "Socketbar's block for %s in VirtualHost %s holds lines Socketbar did not write:", hand.Path, hand.VHost)
+		for _, l := range hand.Lines {
+			fmt.Fprintf(&b, "\n  line %d: %s", l.Line, l.Text)
+		}
+		b.WriteString("\nMove them out of the block (above its socketbar:begin line) or delete them, then run the command again. Nothing was changed.")
+		return b.String(), exitFailure
 	case errors.As(err, &rse):
 		msg := rse.Error()
 		// Undo would overwrite another writer's edit, and changes nothing
@@ -147,6 +156,19 @@ func describe(err error) (string, int) {
 		return dpe.Error() + "\nIf a port is taken, socketbar demo --reset picks new ones.", exitFailure
 	}
 	return err.Error(), exitFailure
+}
+
+// existingRoute words the refusal to overwrite Socketbar's route, which
+// the library words as "*:443 already has a Socketbar route for /ws/ (…)":
+// the CLI's message starts with the argument at fault, PATH, so it names
+// the path first and the VirtualHost after it.
+func existingRoute(in *serverctl.InputError) string {
+	vhost, rest, ok := strings.Cut(in.Msg, " already has a Socketbar route for ")
+	if !ok {
+		return fmt.Sprintf("%s %s", cliField[in.Field], in.Msg)
+	}
+	path, detail, _ := strings.Cut(rest, " ")
+	return strings.TrimSpace(fmt.Sprintf("%s %s already has a Socketbar route in VirtualHost %s %s", cliField[in.Field], path, vhost, detail))
 }
 
 // internalPrefixes are the package names Socketbar's libraries start their

@@ -163,3 +163,47 @@ func TestConfigErrorsNameNoInternalPackage(t *testing.T) {
 		}
 	}
 }
+
+func TestRefusalsOfAnExistingRouteAreWordedForTheCLI(t *testing.T) {
+	root, conf := servertest.CopyWithHTTPD(t, "5.3.1")
+	withRoutes(t, conf, "/echo/", "/hand/")
+	src, err := os.ReadFile(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(src), "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "socketbar:begin /hand/") {
+			lines = append(lines[:i+1], append([]string{"    Header set X-Hand 1"}, lines[i+1:]...)...)
+			break
+		}
+	}
+	if err := os.WriteFile(conf, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		args     []string
+		code     int
+		want     []string
+		mustNot  string
+		lastLine string
+	}{
+		{[]string{"add", "/echo/", "http://127.0.0.1:9999/echo/"}, 2,
+			[]string{"socketbar add: PATH /echo/ already has a Socketbar route in VirtualHost *:", " (to http://127.0.0.1:8000/echo/, tunnel, line ", "); pass --replace to change it."},
+			"PATH *:", "Nothing was changed."},
+		{[]string{"remove", "/hand/"}, 1,
+			[]string{"Socketbar's block for /hand/ in VirtualHost *:", "holds lines Socketbar did not write:\n  line ", ": Header set X-Hand 1\n"},
+			"RemoveOptions", "Move them out of the block (above its socketbar:begin line) or delete them, then run the command again. Nothing was changed."},
+	} {
+		r := runIn(t, &action.Local{}, nil, append(tt.args, "--root", root, "--dry-run")...)
+		last := strings.TrimSpace(r.stderr)
+		last = last[strings.LastIndexByte(last, '\n')+1:]
+		ok := r.code == tt.code && !strings.Contains(r.stderr, tt.mustNot) && strings.HasSuffix(last, tt.lastLine)
+		for _, w := range tt.want {
+			ok = ok && strings.Contains(r.stderr, w)
+		}
+		if !ok {
+			t.Errorf("%q: exit %d (want %d), stderr:\n%s", tt.args, r.code, tt.code, r.stderr)
+		}
+	}
+}
