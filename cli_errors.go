@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 
 	"github.com/socketbar/socketbar/proxy"
@@ -143,7 +145,11 @@ func describe(err error) (string, int) {
 		}
 		return msg, exitFailure
 	case errors.As(err, &inUse):
-		return fmt.Sprintf("%s is already in use. On a macOS Server the Service Proxy itself listens on 8443 for Calendar and Contacts; pick another port with --addr 127.0.0.1:18443.", inUse.Addr), exitFailure
+		pick := "pick another port with --addr HOST:PORT"
+		if free := freeAddrNear(inUse.Addr); free != "" {
+			pick = "pick another port, such as --addr " + free
+		}
+		return fmt.Sprintf("%s is already in use. On a macOS Server the Service Proxy itself listens on 8443 for Calendar and Contacts; %s.", inUse.Addr, pick), exitFailure
 	case errors.Is(err, action.ErrNoRoutes):
 		return "no routes to serve; give one with --route /ws/=http://127.0.0.1:8000/ws/, or point --root at a Server (or at socketbar demo's folder).", exitUsage
 	case errors.Is(err, action.ErrNothingToUndo):
@@ -156,6 +162,33 @@ func describe(err error) (string, int) {
 		return dpe.Error() + "\nIf a port is taken, socketbar demo --reset picks new ones.", exitFailure
 	}
 	return err.Error(), exitFailure
+}
+
+// freeAddrNear is an address on addr's host whose port is free now, to
+// suggest instead of the taken addr: 18443 (what the help shows) unless
+// that is the one taken, else one of the next ports after addr's; "" when
+// none of them is free.
+func freeAddrNear(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	taken, _ := strconv.Atoi(port)
+	candidates := []int{18443}
+	for p := taken + 1; p <= taken+20 && p <= 65535; p++ {
+		candidates = append(candidates, p)
+	}
+	for _, p := range candidates {
+		if p == taken {
+			continue
+		}
+		a := net.JoinHostPort(host, strconv.Itoa(p))
+		if ln, err := net.Listen("tcp", a); err == nil {
+			ln.Close()
+			return a
+		}
+	}
+	return ""
 }
 
 // existingRoute words the refusal to overwrite Socketbar's route, which

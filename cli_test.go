@@ -40,16 +40,28 @@ func TestAddAsksTheActionLayerWhatTheAppAsks(t *testing.T) {
 	}
 }
 
-func TestServeOnATakenPortNamesTheFlag(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+func TestServeOnATakenPortSuggestsAFreeOne(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir()) // the self-signed certificate goes here
-	r := runIn(t, &action.Local{}, nil, "serve", "--addr", ln.Addr().String(), "--route", "/ws/=http://127.0.0.1:8000/ws/")
-	if r.code != 1 || !strings.Contains(r.stderr, "already in use") || !strings.Contains(r.stderr, "--addr 127.0.0.1:18443") {
-		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	// 18443 is the port the help suggests: taken (by this test, or by
+	// anyone else), the suggestion must be another.
+	for _, want := range []string{"127.0.0.1:0", "127.0.0.1:18443"} {
+		ln, err := net.Listen("tcp", want)
+		if err == nil {
+			defer ln.Close()
+			want = ln.Addr().String()
+		}
+		r := runIn(t, &action.Local{}, nil, "serve", "--addr", want, "--route", "/ws/=http://127.0.0.1:8000/ws/")
+		_, suggested, ok := strings.Cut(r.stderr, "pick another port, such as --addr ")
+		suggested = strings.TrimSuffix(strings.TrimSpace(suggested), ".")
+		if r.code != 1 || !strings.Contains(r.stderr, want+" is already in use") || !ok || suggested == want {
+			t.Errorf("serve --addr %s: exit %d, stderr %q", want, r.code, r.stderr)
+			continue
+		}
+		if free, err := net.Listen("tcp", suggested); err != nil {
+			t.Errorf("suggested %s, which is not free: %v", suggested, err)
+		} else {
+			free.Close()
+		}
 	}
 }
 
@@ -88,6 +100,10 @@ func TestCommandTable(t *testing.T) {
 		{[]string{"undo", "--to", "nope", "--root", root}, 2, "", "--to \"nope\" is not the ID"},
 		{[]string{"demo", "--dir", root}, 2, "", "is not a demo tree and not empty"},
 		{[]string{"demo", "--reset", "--dir", root}, 2, "", "pick another --dir"},
+		{[]string{"serve", "--addr", "bogus"}, 2, "", `invalid value "bogus" for flag --addr: write HOST:PORT`},
+		{[]string{"serve", "--addr", "127.0.0.1:99999"}, 2, "", "not a number from 0 to 65535"},
+		{[]string{"test", "--route", "/ws/", "--proxy-addr", "bogus", "--root", root}, 2, "", `invalid value "bogus" for flag --proxy-addr: write HOST:PORT`},
+		{[]string{"test", "--route", "/ws/", "--proxy-addr", "127.0.0.1:0", "--root", root}, 2, "", "not a number from 1 to 65535"},
 	} {
 		r := runIn(t, a, nil, tt.args...)
 		if r.code != tt.code || !strings.Contains(r.stdout, tt.stdout) || !strings.Contains(r.stderr, tt.stderr) {

@@ -32,7 +32,8 @@ tier it breaks.`,
 		expectEcho := fs.Bool("expect-echo", false, "fail unless the message comes back")
 		asJSON := jsonFlag(fs)
 		route := fs.String("route", "", "test this route `PATH` of the Service Proxy config at every tier")
-		proxyAddr := fs.String("proxy-addr", action.DefaultProxyAddr, "`HOST:PORT` where socketbar serve listens, for --route")
+		proxyAddr := new(string)
+		addrVar(fs, proxyAddr, "proxy-addr", action.DefaultProxyAddr, false, "`HOST:PORT` where socketbar serve listens, for --route")
 		return func(pos []string) error {
 			opts := action.TestOptions{Origin: *origin, Header: hdr.h, Insecure: *insecure, Timeout: timeout, Message: *message, ExpectEcho: *expectEcho}
 			if (*route == "") == (len(pos) == 0) {
