@@ -5,9 +5,11 @@ import (
 	"context"
 	"net"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
@@ -221,5 +223,67 @@ func TestRefusalsOfAnExistingRouteAreWordedForTheCLI(t *testing.T) {
 		if !ok {
 			t.Errorf("%q: exit %d (want %d), stderr:\n%s", tt.args, r.code, tt.code, r.stderr)
 		}
+	}
+}
+
+func TestStatusExits1OnDriftOrAnInterruptedChange(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name  string
+		setup func(t *testing.T, root, conf string)
+		want  []string
+	}{
+		{"clean", func(t *testing.T, root, conf string) {}, nil},
+		{"drift", func(t *testing.T, root, conf string) {
+			original, err := os.ReadFile(conf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := &action.Local{}
+			p, err := l.ProposeAdd(ctx, action.AddOptions{Target: action.Target{Root: root}, Path: "/ws/", Backend: "http://127.0.0.1:8000/ws/"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := l.Apply(ctx, p, action.ApplyOptions{NoRestart: true}); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(conf, original, 0o644); err != nil { // Server.app rewrites it
+				t.Fatal(err)
+			}
+		}, []string{"Drift:", "/ws/ in *:443", "socketbar reapply"}},
+		{"interrupted", func(t *testing.T, root, conf string) {
+			store := serverctl.BackupStoreFor(conf)
+			e, err := store.Save([]byte("old"), serverctl.BackupEntry{Time: time.Now(), Description: "add /cut/ → http://127.0.0.1:8000/cut/ (tunnel)", Outcome: serverctl.OutcomePending}, 0o644)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(store.Dir, serverctl.JournalName), []byte("{}"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if e.Outcome != serverctl.OutcomePending {
+				t.Fatalf("saved %+v", e)
+			}
+		}, []string{"Interrupted:", `the change "add /cut/ → http://127.0.0.1:8000/cut/ (tunnel)" (`, "was cut off half-way"}},
+	} {
+		root, conf := servertest.CopyWithHTTPD(t, "5.3.1")
+		tt.setup(t, root, conf)
+		r := runIn(t, &action.Local{}, nil, "status", "--root", root)
+		wantCode := 0
+		if tt.want != nil {
+			wantCode = 1
+		}
+		ok := r.code == wantCode && r.stderr == ""
+		for _, w := range tt.want {
+			ok = ok && strings.Contains(r.stdout, w)
+		}
+		if !ok {
+			t.Errorf("%s: exit %d (want %d)\n%s%s", tt.name, r.code, wantCode, r.stdout, r.stderr)
+		}
+		if j := runIn(t, &action.Local{}, nil, "status", "--json", "--root", root); j.code != wantCode {
+			t.Errorf("%s: status --json exit %d (want %d)", tt.name, j.code, wantCode)
+		}
+	}
+	if h := runIn(t, &action.Local{}, nil, "help", "status"); !strings.Contains(h.stdout, "Exits 1 when") {
+		t.Errorf("help status does not document the exit code:\n%s", h.stdout)
 	}
 }
