@@ -101,6 +101,14 @@ type Report struct {
 	// Status and Server describe the HTTP answer to the upgrade, if any.
 	Status int    `json:"status,omitempty"`
 	Server string `json:"server,omitempty"`
+	// Answer is the first message the app sent after the echo was sent
+	// (the echo itself, or what it sent instead), as text of at most 200
+	// characters with control characters escaped.
+	Answer string `json:"answer,omitempty"`
+	// CloseCode and CloseReason are the close frame the server sent (1006:
+	// it closed without one), the reason shown as Answer is.
+	CloseCode   int    `json:"close_code,omitempty"`
+	CloseReason string `json:"close_reason,omitempty"`
 }
 
 // run carries one test's state.
