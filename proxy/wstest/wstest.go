@@ -545,6 +545,10 @@ func (r *run) diagnoseRefusal(resp *http.Response, body string) {
 		from = server
 	}
 	path := r.u.Path
+	if server == serveServer || strings.HasPrefix(body, "socketbar serve") {
+		r.diagnoseServe(code, strings.TrimSpace(body))
+		return
+	}
 	switch {
 	case code == http.StatusBadRequest && !r.secure() && mentionsAny(lower, "plain http to an ssl-enabled server port", "http request was sent to https port"):
 		// Apache's and nginx's answer to plain HTTP on a TLS port.
@@ -579,6 +583,39 @@ func (r *run) diagnoseRefusal(resp *http.Response, body string) {
 		}
 		r.diagnose(CauseRouteMissing, fmt.Sprintf("HTTP %d from %s instead of 101: the request never reached a WebSocket route (%s). The Service Proxy has no WebSocket route for %s, or one that comes after the catch-all ProxyPass /.", code, from, tier, path),
 			fmt.Sprintf("Add a WebSocket route for %s in the Service Proxy with Socketbar, then check its order with Socketbar's lint.", path))
+	}
+}
+
+// serveServer is the Server header of socketbar serve's own answers
+// (proxy.ServerHeader); the backend answers it passes on keep theirs.
+const serveServer = "socketbar-serve"
+
+// diagnoseServe explains an answer socketbar serve, the test proxy, gave
+// itself: the Service Proxy and its config were not involved, so the fix
+// is in how serve was started or in the app behind it.
+func (r *run) diagnoseServe(code int, body string) {
+	path := r.u.Path
+	said := shownText(body, maxShown)
+	switch {
+	case code == http.StatusNotFound:
+		routes := "the routes it printed when it started"
+		if _, list, ok := strings.Cut(body, "Its routes: "); ok {
+			routes = strings.TrimSuffix(list, ".")
+			if routes == "none" {
+				routes = "no route at all"
+			}
+		}
+		r.diagnose(CauseRouteMissing, fmt.Sprintf("HTTP 404 from socketbar serve, the test proxy, not from Apache: socketbar serve has no route for this path (%s): it serves only %s.", path, shownText(routes, maxShown)),
+			fmt.Sprintf("Test a path that socketbar serve routes, or start it again with a route for %s: it serves the Service Proxy's routes and any given to it by hand.", path))
+	case code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout:
+		r.diagnose(CauseBackendDown, fmt.Sprintf("HTTP %d from socketbar serve, the test proxy: it could not reach the app behind %s (%s).", code, path, said),
+			"Start the app, or check the backend address and port of the route socketbar serve uses.")
+	case code >= 500:
+		r.diagnose(CauseBackendDown, fmt.Sprintf("HTTP %d from socketbar serve, the test proxy: %s.", code, said),
+			"socketbar serve logs every request where it runs: read its log there.")
+	default:
+		r.diagnose(CauseBadURL, fmt.Sprintf("HTTP %d from socketbar serve, the test proxy, which refused the request: %s.", code, said),
+			"socketbar serve forwards only the paths of its routes, such as /ws/; test one of them.")
 	}
 }
 
