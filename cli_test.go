@@ -3,17 +3,24 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/socketbar/socketbar/proxy"
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
 	"github.com/socketbar/socketbar/serverctl/action/actiontest"
+	"github.com/socketbar/socketbar/serverctl/apachetest"
 	"github.com/socketbar/socketbar/serverctl/servertest"
 )
 
@@ -291,5 +298,64 @@ func TestStatusExits1OnDriftOrAnInterruptedChange(t *testing.T) {
 	}
 	if h := runIn(t, &action.Local{}, nil, "help", "status"); !strings.Contains(h.stdout, "Exits 1 when") {
 		t.Errorf("help status does not document the exit code:\n%s", h.stdout)
+	}
+}
+
+// frontWith serves h on loopback and returns its port.
+func frontWith(t *testing.T, h http.Handler) string {
+	t.Helper()
+	s := httptest.NewServer(h)
+	t.Cleanup(s.Close)
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(s.URL, "http://"))
+	return port
+}
+
+// The route check tests every VirtualHost of the route, and at the
+// backend tier words what fails as the app's.
+func TestRouteCheckTestsEachVirtualHostAndNamesTheAppAtTheBackend(t *testing.T) {
+	echo := proxy.EchoHandler()
+	apache404 := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Server", "Apache/2.4.58")
+		http.Error(w, "Not Found", http.StatusNotFound)
+	})
+	closed := strconv.Itoa(apachetest.FreePort(t))
+	for _, tt := range []struct {
+		name            string
+		backend, h1, h2 string // ports: the app, and two VirtualHosts standing in for Apache's
+		breaksAt, vhost string
+		want, mustNot   []string
+	}{
+		{"the HTTP VirtualHost lacks the route", frontWith(t, echo), frontWith(t, echo), frontWith(t, apache404), action.TierServiceProxy, "*:H2",
+			[]string{"[service-proxy, VirtualHost *:H1]", "[service-proxy, VirtualHost *:H2]", "not through the Service Proxy's VirtualHost *:H2"}, nil},
+		{"the app is not running", closed, frontWith(t, echo), frontWith(t, echo), action.TierBackend, "",
+			[]string{"the app is not running there", "Fix: Start the app"}, []string{"socketbar restart", "Service Proxy)"}},
+		{"the app has no WebSocket at the path", frontWith(t, apache404), frontWith(t, echo), frontWith(t, echo), action.TierBackend, "",
+			[]string{"HTTP 404 from the app itself", "Fix: Correct the route's backend URL"}, []string{"in the Service Proxy with Socketbar"}},
+	} {
+		root, conf := servertest.CopyWithHTTPD(t, "5.3.1")
+		vhost := func(port string) string {
+			return fmt.Sprintf("Listen 127.0.0.1:%s\n<VirtualHost *:%s>\nProxyPass /ws/ ws://127.0.0.1:%s/ws/\n</VirtualHost>\n", port, port, tt.backend)
+		}
+		if err := os.WriteFile(conf, []byte(vhost(tt.h1)+vhost(tt.h2)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		names := strings.NewReplacer("H1", tt.h1, "H2", tt.h2)
+		r := runIn(t, &action.Local{}, nil, "test", "--route", "/ws/", "--root", root, "--proxy-addr", "127.0.0.1:"+closed, "--timeout", "5s")
+		ok := r.code == 1
+		for _, w := range tt.want {
+			ok = ok && strings.Contains(r.stdout, names.Replace(w))
+		}
+		for _, w := range tt.mustNot {
+			ok = ok && !strings.Contains(r.stdout, w)
+		}
+		var rep action.TierReport
+		j := runIn(t, &action.Local{}, nil, "test", "--json", "--route", "/ws/", "--root", root, "--proxy-addr", "127.0.0.1:"+closed, "--timeout", "5s")
+		if err := json.Unmarshal([]byte(j.stdout), &rep); err != nil {
+			t.Fatalf("%s: %v\n%s", tt.name, err, j.stdout)
+		}
+		ok = ok && len(rep.Tiers) == 4 && rep.BreaksAt == tt.breaksAt && rep.BreaksAtVHost == names.Replace(tt.vhost)
+		if !ok {
+			t.Errorf("%s: exit %d, breaks at %q %q, %d tiers\n%s%s", tt.name, r.code, rep.BreaksAt, rep.BreaksAtVHost, len(rep.Tiers), r.stdout, r.stderr)
+		}
 	}
 }

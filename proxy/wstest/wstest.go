@@ -75,6 +75,10 @@ type Options struct {
 	Message string
 	// ExpectEcho fails the test unless Message comes back.
 	ExpectEcho bool
+	// Direct says the URL is the app itself, with no proxy in between (a
+	// route check's backend tier): a refusal is then the app's own, and the
+	// diagnosis and its fix name the app, not a proxy or its routes.
+	Direct bool
 }
 
 // Step is one stage of the test.
@@ -317,8 +321,11 @@ func (r *run) timedOut(err error) bool {
 }
 
 func (r *run) timeout(where string) bool {
-	r.diagnose(CauseTimeout, fmt.Sprintf("Nothing came back %s within %s.", where, r.opts.Timeout),
-		"Check that the server and the route are up; a firewall or a proxy that holds the connection can also cause silence. Allow the test more time if the network is slow.")
+	fix := "Check that the server and the route are up; a firewall or a proxy that holds the connection can also cause silence. Allow the test more time if the network is slow."
+	if r.opts.Direct {
+		fix = "Check that the app is running and not stuck (its log), and that nothing else holds this port. Allow the test more time if the app is slow to answer."
+	}
+	r.diagnose(CauseTimeout, fmt.Sprintf("Nothing came back %s within %s.", where, r.opts.Timeout), fix)
 	return false
 }
 
@@ -353,6 +360,9 @@ func (r *run) tcp() bool {
 		switch {
 		case r.timedOut(err):
 			return r.timeout("to the TCP connection to " + r.addr())
+		case errors.Is(err, errConnRefused) && r.opts.Direct:
+			r.diagnose(CauseRefused, fmt.Sprintf("Nothing is listening on %s: the app is not running there.", r.addr()),
+				"Start the app, or correct the route's backend address and port to where the app listens.")
 		case errors.Is(err, errConnRefused):
 			r.diagnose(CauseRefused, fmt.Sprintf("Nothing is listening on %s: the connection was refused.", r.addr()),
 				"Start the server (on macOS Server: the Service Proxy, `socketbar restart`), or check the port in the URL (443 for wss://, 80 for ws://).")
@@ -459,8 +469,11 @@ func (r *run) upgrade() bool {
 	}
 	if len(problems) > 0 {
 		r.step(StepUpgrade, start, false, status+": "+strings.Join(problems, "; "))
-		r.diagnose(CauseBadHandshake, "The server answered 101 Switching Protocols, but not as RFC 6455 requires: "+strings.Join(problems, "; ")+".",
-			"Something between the client and the app rewrites the handshake; test the route at every tier (Socketbar's route check) to find which one.")
+		fix := "Something between the client and the app rewrites the handshake; test the route at every tier (Socketbar's route check) to find which one."
+		if r.opts.Direct {
+			fix = "The app's WebSocket server answers the handshake wrongly: check the WebSocket library it uses, and that the app is what listens on this port."
+		}
+		r.diagnose(CauseBadHandshake, "The server answered 101 Switching Protocols, but not as RFC 6455 requires: "+strings.Join(problems, "; ")+".", fix)
 		return false
 	}
 	return r.step(StepUpgrade, start, true, status+", Upgrade: websocket, Sec-WebSocket-Accept matches the key")
@@ -549,6 +562,10 @@ func (r *run) diagnoseRefusal(resp *http.Response, body string) {
 		r.diagnoseServe(code, strings.TrimSpace(body))
 		return
 	}
+	if r.opts.Direct {
+		r.diagnoseApp(code, strings.TrimSpace(body))
+		return
+	}
 	switch {
 	case code == http.StatusBadRequest && !r.secure() && mentionsAny(lower, "plain http to an ssl-enabled server port", "http request was sent to https port"):
 		// Apache's and nginx's answer to plain HTTP on a TLS port.
@@ -583,6 +600,30 @@ func (r *run) diagnoseRefusal(resp *http.Response, body string) {
 		}
 		r.diagnose(CauseRouteMissing, fmt.Sprintf("HTTP %d from %s instead of 101: the request never reached a WebSocket route (%s). The Service Proxy has no WebSocket route for %s, or one that comes after the catch-all ProxyPass /.", code, from, tier, path),
 			fmt.Sprintf("Add a WebSocket route for %s in the Service Proxy with Socketbar, then check its order with Socketbar's lint.", path))
+	}
+}
+
+// diagnoseApp explains a non-101 answer from the app itself, reached with
+// no proxy in between: no proxy or route can be at fault.
+func (r *run) diagnoseApp(code int, body string) {
+	path := r.u.Path
+	said := ""
+	if body != "" {
+		said = " (" + shownText(body, 80) + ")"
+	}
+	switch {
+	case code == http.StatusNotFound:
+		r.diagnose(CauseRouteMissing, fmt.Sprintf("HTTP 404 from the app itself%s: it has no WebSocket at %s.", said, path),
+			fmt.Sprintf("Correct the route's backend URL to the path where the app serves its WebSocket, or add %s to the app's WebSocket routing (Django Channels: websocket_urlpatterns).", path))
+	case code == http.StatusForbidden || code == http.StatusUnauthorized || (code == http.StatusBadRequest && mentionsAny(strings.ToLower(body), "origin", "host", "not allowed", "forbidden")):
+		r.diagnose(CauseAppRejected, fmt.Sprintf("HTTP %d from the app itself%s: it refused the WebSocket.", code, said),
+			"Allow the public host name and Origin in the app (Django's ALLOWED_HOSTS and AllowedHostsOriginValidator, Socket.IO's cors_allowed_origins), or send the Origin it expects.")
+	case code >= 500:
+		r.diagnose(CauseBackendDown, fmt.Sprintf("HTTP %d from the app itself%s: it failed while handling the upgrade.", code, said),
+			"Read the app's log for the error, and fix the app.")
+	default:
+		r.diagnose(CauseAppRejected, fmt.Sprintf("HTTP %d from the app itself%s instead of 101: it does not take a WebSocket at %s.", code, said, path),
+			fmt.Sprintf("Check that the app serves WebSockets at %s (a WebSocket handler, not a plain HTTP view; Django: an ASGI server such as Daphne or uvicorn), or correct the route's backend URL.", path))
 	}
 }
 
