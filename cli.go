@@ -32,6 +32,9 @@ type cli struct {
 	stderr  io.Writer
 	getenv  func(string) string
 	actions action.Actions
+	// terminal, when set, says whether stdout is a terminal (tests);
+	// nil means ask stdout itself.
+	terminal func() bool
 }
 
 // command is one row of the command table: its usage, flags, help and

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -357,5 +359,42 @@ func TestRouteCheckTestsEachVirtualHostAndNamesTheAppAtTheBackend(t *testing.T) 
 		if !ok {
 			t.Errorf("%s: exit %d, breaks at %q %q, %d tiers\n%s%s", tt.name, r.code, rep.BreaksAt, rep.BreaksAtVHost, len(rep.Tiers), r.stdout, r.stderr)
 		}
+	}
+}
+
+// runTerminal is runIn with stdout taken for a terminal.
+func runTerminal(t *testing.T, a action.Actions, terminal bool, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	c := &cli{ctx: context.Background(), stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }, actions: a,
+		terminal: func() bool { return terminal }}
+	code := c.run(args)
+	return result{code, stdout.String(), stderr.String()}
+}
+
+func TestProgressIsRewrittenWithTimesOnlyOnATerminal(t *testing.T) {
+	root := servertest.Copy(t, "5.3.1")
+	add := []string{"add", "--root", root, actiontest.SameAddPath, actiontest.SameAddBackend}
+	done := regexp.MustCompile(`\r\x1b\[K([✓✗]) ([a-z ]+) \((\d+) ms\)\n`)
+
+	r := runTerminal(t, &actiontest.Recorder{}, true, add...)
+	var got []string
+	for _, m := range done.FindAllStringSubmatch(r.stdout, -1) {
+		got = append(got, m[1]+" "+m[2])
+	}
+	want := []string{"✓ tested config", "✓ backed up", "✓ wrote the config", "✓ restarted", "✓ verified"}
+	if r.code != 0 || !reflect.DeepEqual(got, want) || !strings.Contains(r.stdout, "… testing config\r") {
+		t.Errorf("terminal: exit %d, steps %q, want %q\n%q", r.code, got, want, r.stdout)
+	}
+
+	r = runTerminal(t, &actiontest.Recorder{ApplyErr: errors.New("the Service Proxy did not come back")}, true, add...)
+	if m := done.FindAllStringSubmatch(r.stdout, -1); r.code != 1 || len(m) != 5 || m[4][1] != "✗" || m[4][2] != "verifying" {
+		t.Errorf("terminal, failing: exit %d\n%q", r.code, r.stdout)
+	}
+
+	r = runTerminal(t, &actiontest.Recorder{}, false, add...)
+	const plain = "… testing config\n… backing up\n… writing\n… restarting\n… verifying\n"
+	if r.code != 0 || !strings.Contains(r.stdout, plain) || strings.ContainsAny(r.stdout, "\r\x1b✓") {
+		t.Errorf("not a terminal: exit %d, want the plain lines %q\n%q", r.code, plain, r.stdout)
 	}
 }
