@@ -32,6 +32,9 @@ type cli struct {
 	stderr  io.Writer
 	getenv  func(string) string
 	actions action.Actions
+	// terminal, when set, says whether stdout is a terminal (tests);
+	// nil means ask stdout itself.
+	terminal func() bool
 }
 
 // command is one row of the command table: its usage, flags, help and
@@ -68,19 +71,31 @@ func findCommand(name string) (command, bool) {
 func (c *cli) run(args []string) int {
 	global, args := splitGlobal(args)
 	if len(args) == 0 {
-		if len(global) > 0 {
+		if len(global) == 1 && (global[0] == "--version" || global[0] == "-version") {
+			args = []string{"version"}
+			global = nil
+		} else if len(global) > 0 {
 			return c.fail("", usageErrorf("give a command after %s; run 'socketbar help' for the list", strings.Join(global, " ")))
+		} else {
+			c.usage(c.stdout)
+			return exitOK
 		}
-		c.usage(c.stdout)
-		return exitOK
 	}
 	if args[0] == "-h" || args[0] == "--help" {
-		c.usage(c.stdout)
-		return exitOK
+		if len(args) == 1 {
+			c.usage(c.stdout)
+			return exitOK
+		}
+		args[0] = "help" // socketbar -h status: the status help
 	}
 	cmd, ok := findCommand(args[0])
 	if !ok {
 		return c.fail("", unknownCommand(args[0]))
+	}
+	if cmd.name == "help" {
+		// socketbar --root DIR help status: the flags written before the
+		// command change nothing about the help, so they are not its.
+		global = nil
 	}
 	return c.fail(cmd.name, c.runCommand(cmd, append(global, args[1:]...)))
 }

@@ -137,7 +137,9 @@ func (c *cli) commit(p *action.Proposal, af *applyFlags) error {
 		fmt.Fprintln(c.stdout, "Dry run: nothing was written.")
 		return nil
 	}
-	res, err := c.actions.Apply(c.ctx, p, action.ApplyOptions{NoRestart: af.noRestart, Timeout: af.timeout, Progress: c.progress()})
+	progress := c.newProgress()
+	res, err := c.actions.Apply(c.ctx, p, action.ApplyOptions{NoRestart: af.noRestart, Timeout: af.timeout, Progress: progress.step})
+	progress.end(err == nil)
 	if err != nil {
 		return err
 	}
@@ -151,17 +153,6 @@ func (c *cli) commit(p *action.Proposal, af *applyFlags) error {
 	}
 	fmt.Fprintf(c.stdout, "Restarted the Service Proxy (pid %d); it answers on %s. Took %s.\n", res.PID, orNone(strings.Join(res.Endpoints, ", ")), res.Took.Round(time.Millisecond))
 	return nil
-}
-
-// progress prints each step of a transaction as it starts.
-func (c *cli) progress() func(serverctl.Step) {
-	return func(s serverctl.Step) {
-		if s == action.StepElevate {
-			fmt.Fprintln(c.stdout, "The config belongs to root: asking for an administrator's password.")
-			return
-		}
-		fmt.Fprintf(c.stdout, "… %s\n", s.Label())
-	}
 }
 
 // killHook lets the tests kill the process right after a step, to prove

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 
 	"github.com/socketbar/socketbar/proxy"
@@ -57,7 +59,7 @@ func (c *cli) fail(cmd string, err error) int {
 		prefix = "socketbar " + cmd + ": "
 	}
 	msg, code := describe(err)
-	fmt.Fprintf(c.stderr, "%s%s\n", prefix, msg)
+	fmt.Fprintf(c.stderr, "%s%s\n", prefix, plainMessage(msg))
 	return code
 }
 
@@ -70,6 +72,7 @@ func describe(err error) (string, int) {
 		nh    *serverctl.NoHTTPDError
 		nr    *action.NeedsRootError
 		nm    *serverctl.NotManagedError
+		near  *action.NotManagedError
 		cte   *serverctl.ConfigTestError
 		rse   *serverctl.RestartError
 		svc   *action.ServiceError
@@ -84,6 +87,9 @@ func describe(err error) (string, int) {
 		return usage.msg, exitUsage
 	case errors.As(err, &in):
 		msg := fmt.Sprintf("%s %s", cliField[in.Field], in.Msg)
+		if in.Remedy == serverctl.RemedyReplace {
+			msg = existingRoute(in)
+		}
 		if r := cliRemedy[in.Remedy]; r != "" {
 			msg += "; " + r
 		}
@@ -99,6 +105,8 @@ func describe(err error) (string, int) {
 		return fmt.Sprintf("this user may not write %s. Run the command again with sudo. Nothing was changed.", nr.Path), exitFailure
 	case errors.Is(err, elevate.ErrCancelled):
 		return "you cancelled the administrator prompt. Nothing was changed.", exitFailure
+	case errors.As(err, &near) && near.Suggest != "":
+		return fmt.Sprintf("%s; did you mean %s? Run socketbar remove %s. Nothing was changed.", near.Msg, near.Suggest, near.Suggest), exitFailure
 	case errors.As(err, &nm):
 		return nm.Msg + ". Nothing was changed.", exitFailure
 	case errors.As(err, &cte):
@@ -106,7 +114,13 @@ func describe(err error) (string, int) {
 	case errors.As(err, &since):
 		return since.Error() + ". See them with socketbar undo --dry-run; undo anyway with --force. Nothing was changed.", exitFailure
 	case errors.As(err, &hand):
-		return hand.Error() + " Nothing was changed.", exitFailure
+		var b strings.Builder
+		fmt.Fprintf(&b, "Socketbar's block for %s in %s holds lines Socketbar did not write:", hand.Path, hostName(hand.VHost))
+		for _, l := range hand.Lines {
+			fmt.Fprintf(&b, "\n  line %d: %s", l.Line, l.Text)
+		}
+		b.WriteString("\nMove them out of the block (above its socketbar:begin line) or delete them, then run the command again. Nothing was changed.")
+		return b.String(), exitFailure
 	case errors.As(err, &rse):
 		msg := rse.Error()
 		// Undo would overwrite another writer's edit, and changes nothing
@@ -132,7 +146,11 @@ func describe(err error) (string, int) {
 		}
 		return msg, exitFailure
 	case errors.As(err, &inUse):
-		return fmt.Sprintf("%s is already in use. On a macOS Server the Service Proxy itself listens on 8443 for Calendar and Contacts; pick another port with --addr 127.0.0.1:18443.", inUse.Addr), exitFailure
+		pick := "pick another port with --addr HOST:PORT"
+		if free := freeAddrNear(inUse.Addr); free != "" {
+			pick = "pick another port, such as --addr " + free
+		}
+		return fmt.Sprintf("%s is already in use. On a macOS Server the Service Proxy itself listens on 8443 for Calendar and Contacts; %s.", inUse.Addr, pick), exitFailure
 	case errors.Is(err, action.ErrNoRoutes):
 		return "no routes to serve; give one with --route /ws/=http://127.0.0.1:8000/ws/, or point --root at a Server (or at socketbar demo's folder).", exitUsage
 	case errors.Is(err, action.ErrNothingToUndo):
@@ -144,5 +162,70 @@ func describe(err error) (string, int) {
 	case errors.As(err, &dpe):
 		return dpe.Error() + "\nIf a port is taken, socketbar demo --reset picks new ones.", exitFailure
 	}
-	return strings.TrimPrefix(err.Error(), "serverctl: "), exitFailure
+	return err.Error(), exitFailure
+}
+
+// freeAddrNear is an address on addr's host whose port is free now, to
+// suggest instead of the taken addr: 18443 (what the help shows) unless
+// that is the one taken, else one of the next ports after addr's; "" when
+// none of them is free.
+func freeAddrNear(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	taken, _ := strconv.Atoi(port)
+	candidates := []int{18443}
+	for p := taken + 1; p <= taken+20 && p <= 65535; p++ {
+		candidates = append(candidates, p)
+	}
+	for _, p := range candidates {
+		if p == taken {
+			continue
+		}
+		a := net.JoinHostPort(host, strconv.Itoa(p))
+		if ln, err := net.Listen("tcp", a); err == nil {
+			ln.Close()
+			return a
+		}
+	}
+	return ""
+}
+
+// existingRoute words the refusal to overwrite Socketbar's route, which
+// the library words as "*:443 already has a Socketbar route for /ws/ (…)":
+// the CLI's message starts with the argument at fault, PATH, so it names
+// the path first and the VirtualHost after it.
+func existingRoute(in *serverctl.InputError) string {
+	vhost, rest, ok := strings.Cut(in.Msg, " already has a Socketbar route for ")
+	if !ok {
+		return fmt.Sprintf("%s %s", cliField[in.Field], in.Msg)
+	}
+	path, detail, _ := strings.Cut(rest, " ")
+	return strings.TrimSpace(fmt.Sprintf("%s %s already has a Socketbar route in %s %s", cliField[in.Field], path, hostName(vhost), detail))
+}
+
+// internalPrefixes are the package names Socketbar's libraries start their
+// errors with, as Go's packages do ("serverctl: read config: …"). They
+// help a programmer; a person reading the CLI's message learns nothing
+// from them.
+var internalPrefixes = []string{"serverctl: ", "apacheconf: ", "action: ", "proxy: ", "wstest: ", "demo: "}
+
+// plainMessage is an error's text without the libraries' package
+// prefixes, at the start and where a wrapped error begins (after ": ").
+func plainMessage(msg string) string {
+	for _, p := range internalPrefixes {
+		msg = strings.TrimPrefix(msg, p)
+		msg = strings.ReplaceAll(msg, ": "+p, ": ")
+	}
+	return msg
+}
+
+// hostName names where a block sits: a VirtualHost by its address, or the
+// macro that makes every custom site's VirtualHost.
+func hostName(label string) string {
+	if strings.HasPrefix(label, "macro ") {
+		return "the " + label + " (every custom site)"
+	}
+	return "VirtualHost " + label
 }

@@ -16,7 +16,8 @@ passed on (Host, Origin, Cookie, Referer kept; X-Forwarded-For, -Proto, -Host ad
 Stop it with Ctrl-C: WebSockets are closed with code 1001.`,
 	flags: func(c *cli, fs *flag.FlagSet) func([]string) error {
 		t := c.targetFlags(fs, withRoot)
-		addr := fs.String("addr", action.DefaultProxyAddr, "`HOST:PORT` to listen on")
+		addr := new(string)
+		addrVar(fs, addr, "addr", action.DefaultProxyAddr, true, "`HOST:PORT` to listen on")
 		var routes listFlag
 		fs.Var(&routes, "route", "`PATH=BACKEND` to serve (repeatable), e.g. /ws/=http://127.0.0.1:8000/ws/")
 		certFile := fs.String("cert", "", "TLS certificate `FILE` (PEM); default: a self-signed one kept in the user's config folder")

@@ -44,13 +44,15 @@ type statusReport struct {
 	// Drift lists Socketbar routes recorded by the last change that the
 	// config no longer has (Server.app rewrote it).
 	Drift *serverctl.Drift `json:"drift,omitempty"`
-	// Interrupted says a change was cut off half-way (Socketbar was killed).
-	Interrupted bool `json:"interrupted,omitempty"`
+	// Interrupted says a change was cut off half-way (Socketbar was killed);
+	// InterruptedChange is that change, when its history entry says so.
+	Interrupted       bool                   `json:"interrupted,omitempty"`
+	InterruptedChange *serverctl.BackupEntry `json:"interrupted_change,omitempty"`
 }
 
 var statusCommand = command{
 	name: "status", summary: "Show the Server, its Apache and the Service Proxy config.",
-	help: "Says whether the Service Proxy runs, counts its routes, checks its module files,\nand notices Socketbar routes that vanished when Server.app rewrote the config.",
+	help: "Says whether the Service Proxy runs, counts its routes, checks its module files,\nand notices Socketbar routes that vanished when Server.app rewrote the config.\nExits 1 when the config cannot be read, when Socketbar routes vanished (Drift), and\nwhen a change was interrupted, so scripts can watch for them.",
 	flags: func(c *cli, fs *flag.FlagSet) func([]string) error {
 		t := c.targetFlags(fs, withRoot|withHTTPD|withApacheVersion)
 		asJSON := jsonFlag(fs)
@@ -67,7 +69,7 @@ var statusCommand = command{
 			} else {
 				c.printStatus(st, r)
 			}
-			if r.ConfigError != "" {
+			if r.ConfigError != "" || r.Drift != nil || r.Interrupted {
 				return errReported
 			}
 			return nil
@@ -86,14 +88,28 @@ func newStatusReport(st *action.Status) statusReport {
 		ServiceRunning: st.Service.Running, ServicePID: st.Service.PID, Interrupted: st.Interrupted,
 	}
 	if st.ServiceErr != nil {
-		r.ServiceError = st.ServiceErr.Error()
+		r.ServiceError = plainMessage(st.ServiceErr.Error())
 	}
 	if st.ConfigErr != nil {
-		r.ConfigError = st.ConfigErr.Error()
+		r.ConfigError = plainMessage(st.ConfigErr.Error())
+	}
+	if r.Interrupted {
+		r.InterruptedChange = pendingChange(st.History)
 	}
 	n := st.Counts()
 	r.Routes, r.RouteRules, r.ManagedRoutes, r.WebSocketRoutes = n.Routes, n.Rules, n.Managed, n.WebSocket
 	return r
+}
+
+// pendingChange is the newest change of the history whose outcome was
+// never recorded: the one a transaction journal left behind belongs to.
+func pendingChange(history []serverctl.BackupEntry) *serverctl.BackupEntry {
+	for i := range history { // newest first
+		if history[i].Outcome == serverctl.OutcomePending {
+			return &history[i]
+		}
+	}
+	return nil
 }
 
 func (c *cli) printStatus(st *action.Status, r statusReport) {
@@ -114,7 +130,7 @@ func (c *cli) printStatus(st *action.Status, r statusReport) {
 	case errors.As(st.ServiceErr, new(*serverctl.NoHTTPDError)):
 		fmt.Fprintf(w, "Service Proxy:\tstate unknown: no httpd under this root to drive it (pass --httpd PATH)\n")
 	case r.ServiceError != "":
-		fmt.Fprintf(w, "Service Proxy:\tstate unknown: %s\n", strings.TrimPrefix(r.ServiceError, "serverctl: "))
+		fmt.Fprintf(w, "Service Proxy:\tstate unknown: %s\n", r.ServiceError)
 	case r.ServiceRunning:
 		fmt.Fprintf(w, "Service Proxy:\trunning (pid %d)\n", r.ServicePID)
 	case r.ConfigError == "":
@@ -159,7 +175,11 @@ func (c *cli) printStatus(st *action.Status, r statusReport) {
 			len(d.Missing), d.Changed.Local().Format(time.DateTime), strings.Join(lost, ", "))
 	}
 	if r.Interrupted {
-		fmt.Fprintf(w, "Interrupted:\ta change was cut off half-way; the next change (or socketbar restart) finishes or rolls it back\n")
+		which := "a change"
+		if e := r.InterruptedChange; e != nil {
+			which = fmt.Sprintf("the change %q (%s, %s)", e.Description, e.ID, e.Time.Local().Format(time.DateTime))
+		}
+		fmt.Fprintf(w, "Interrupted:\t%s was cut off half-way, or is running now; the next change (or socketbar restart) finishes or rolls it back\n", which)
 	}
 	for _, p := range r.Unreadable {
 		fmt.Fprintf(w, "Unreadable:\t%s: %s\n", p.Path, p.Reason)

@@ -17,9 +17,9 @@ var testCommand = command{
 DNS, TCP, TLS, the upgrade, an echo, ping/pong, the close — then says in plain words
 what is wrong and how to fix it. Exits 0 only when the connection works.
 
-With --route PATH instead of a URL, tests the route three ways: straight to its backend,
-through the Service Proxy, and through socketbar serve if it runs; and says at which
-tier it breaks.`,
+With --route PATH instead of a URL, tests the route at every tier: straight to its
+backend, through each Service Proxy VirtualHost that has it (HTTPS and HTTP), and
+through socketbar serve if it runs; and says at which tier it breaks.`,
 	flags: func(c *cli, fs *flag.FlagSet) func([]string) error {
 		t := c.targetFlags(fs, withRoot)
 		var hdr headerFlag
@@ -32,7 +32,8 @@ tier it breaks.`,
 		expectEcho := fs.Bool("expect-echo", false, "fail unless the message comes back")
 		asJSON := jsonFlag(fs)
 		route := fs.String("route", "", "test this route `PATH` of the Service Proxy config at every tier")
-		proxyAddr := fs.String("proxy-addr", action.DefaultProxyAddr, "`HOST:PORT` where socketbar serve listens, for --route")
+		proxyAddr := new(string)
+		addrVar(fs, proxyAddr, "proxy-addr", action.DefaultProxyAddr, false, "`HOST:PORT` where socketbar serve listens, for --route")
 		return func(pos []string) error {
 			opts := action.TestOptions{Origin: *origin, Header: hdr.h, Insecure: *insecure, Timeout: timeout, Message: *message, ExpectEcho: *expectEcho}
 			if (*route == "") == (len(pos) == 0) {
@@ -95,6 +96,9 @@ func (c *cli) checkRoute(opts action.CheckRouteOptions, asJSON bool) error {
 		return err
 	}
 	summary := tierSummary[rep.BreaksAt]
+	if rep.BreaksAt == action.TierServiceProxy && rep.BreaksAtVHost != "" {
+		summary = fmt.Sprintf("The app works, but not through the Service Proxy's VirtualHost %s: the problem is in apache_serviceproxy.conf.", rep.BreaksAtVHost)
+	}
 	if asJSON {
 		if err := c.writeJSON(struct {
 			*action.TierReport
@@ -106,7 +110,11 @@ func (c *cli) checkRoute(opts action.CheckRouteOptions, asJSON bool) error {
 		rt := rep.Route
 		fmt.Fprintf(c.stdout, "Route %s → %s (%s, line %d)\n\n", rep.Path, rt.Backend, rt.VHost, rt.Line)
 		for _, t := range rep.Tiers {
-			fmt.Fprintf(c.stdout, "[%s]\n", t.Tier)
+			if t.VHost != "" {
+				fmt.Fprintf(c.stdout, "[%s, VirtualHost %s]\n", t.Tier, t.VHost)
+			} else {
+				fmt.Fprintf(c.stdout, "[%s]\n", t.Tier)
+			}
 			if t.Skipped != "" {
 				fmt.Fprintf(c.stdout, "  skipped: %s\n\n", t.Skipped)
 				continue

@@ -146,7 +146,8 @@ func TestDiagnosesThroughRealApache(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
 			t.Fatalf("%v\n%s%s", err, r.stdout, r.stderr)
 		}
-		if r.code != 0 || !out.OK || len(out.Tiers) != 3 {
+		// The backend, the Service Proxy's HTTPS and HTTP VirtualHosts, serve.
+		if r.code != 0 || !out.OK || len(out.Tiers) != 4 {
 			t.Fatalf("exit %d: %s", r.code, r.stdout)
 		}
 		for _, tier := range out.Tiers {

@@ -78,6 +78,20 @@ func (t httpTimeouts) withDefaults() httpTimeouts {
 	return t
 }
 
+// ServerHeader is the Server header of the answers the test proxy gives
+// itself (no route for the path, a refused request, a backend it cannot
+// reach), so that a client, socketbar test among them, tells them from
+// the backend's answers it passes on unchanged. Their bodies start with
+// "socketbar serve" too.
+const ServerHeader = "socketbar-serve"
+
+// ownError is http.Error for the proxy's own answers: marked as its own
+// with ServerHeader.
+func ownError(w http.ResponseWriter, msg string, code int) {
+	w.Header().Set("Server", ServerHeader)
+	http.Error(w, msg, code)
+}
+
 // AddrInUseError says the address is taken, which on a live Server 5 is
 // usually the Service Proxy itself (it listens on 8443 for Calendar).
 type AddrInUseError struct {
@@ -233,13 +247,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	label := "-"
 	switch {
 	case r.Method == http.MethodConnect:
-		http.Error(rec, "socketbar serve is not an open proxy: CONNECT is not supported.", http.StatusMethodNotAllowed)
+		ownError(rec, "socketbar serve is not an open proxy: CONNECT is not supported.", http.StatusMethodNotAllowed)
 	case !strings.HasPrefix(r.RequestURI, "/"):
-		http.Error(rec, "socketbar serve is not an open proxy: send requests for its own routes, with a path such as /ws/.", http.StatusBadRequest)
+		ownError(rec, "socketbar serve is not an open proxy: send requests for its own routes, with a path such as /ws/.", http.StatusBadRequest)
 	case pathErr != nil:
-		http.Error(rec, fmt.Sprintf("socketbar serve refuses the path %s: %v.", rawPath, pathErr), http.StatusBadRequest)
+		ownError(rec, fmt.Sprintf("socketbar serve refuses the path %s: %v.", rawPath, pathErr), http.StatusBadRequest)
 	case !ok:
-		http.Error(rec, fmt.Sprintf("socketbar serve has no route for %s. Its routes: %s.", r.URL.Path, s.routeList()), http.StatusNotFound)
+		ownError(rec, fmt.Sprintf("socketbar serve has no route for %s. Its routes: %s.", r.URL.Path, s.routeList()), http.StatusNotFound)
 	case isUpgrade(r):
 		s.serveUpgrade(rec, r, route, rest, start)
 		return
@@ -274,7 +288,7 @@ func (s *Server) rewrite(pr *httputil.ProxyRequest) {
 
 func (s *Server) backendError(w http.ResponseWriter, r *http.Request, err error) {
 	rt, _ := r.Context().Value(routeKey{}).(routed)
-	http.Error(w, fmt.Sprintf("socketbar serve: the backend %s for %s failed: %v", rt.route.Backend, rt.route.Path, err), http.StatusBadGateway)
+	ownError(w, fmt.Sprintf("socketbar serve: the backend %s for %s failed: %v", rt.route.Backend, rt.route.Path, err), http.StatusBadGateway)
 }
 
 // isUpgrade reports a WebSocket upgrade request: Upgrade: websocket and an

@@ -32,7 +32,7 @@ func (s *Server) serveUpgrade(w *recorder, r *http.Request, route Route, rest st
 	defer cancel()
 	backend, err := s.dialBackend(ctx, target.Scheme, target.Host)
 	if err != nil {
-		http.Error(w, fmt.Sprintf("socketbar serve: the backend %s for %s failed: %v", route.Backend, route.Path, err), http.StatusBadGateway)
+		ownError(w, fmt.Sprintf("socketbar serve: the backend %s for %s failed: %v", route.Backend, route.Path, err), http.StatusBadGateway)
 		s.logf("ws %s %s route=%s status=502 error=%q", r.RemoteAddr, r.URL.Path, route.Path, err)
 		return
 	}
@@ -51,7 +51,7 @@ func (s *Server) serveUpgrade(w *recorder, r *http.Request, route Route, rest st
 	stopWatch := context.AfterFunc(ctx, func() { backend.SetDeadline(time.Now()) })
 	defer stopWatch()
 	if err := out.Write(backend); err != nil {
-		http.Error(w, fmt.Sprintf("socketbar serve: sending the upgrade to %s failed: %v", route.Backend, err), http.StatusBadGateway)
+		ownError(w, fmt.Sprintf("socketbar serve: sending the upgrade to %s failed: %v", route.Backend, err), http.StatusBadGateway)
 		return
 	}
 	head := &headLimit{r: backend, left: maxResponseHead}
@@ -61,7 +61,7 @@ func (s *Server) serveUpgrade(w *recorder, r *http.Request, route Route, rest st
 		if errors.Is(err, errHeadTooLong) {
 			err = fmt.Errorf("its status line and headers are over %d KiB", maxResponseHead>>10)
 		}
-		http.Error(w, fmt.Sprintf("socketbar serve: the backend %s did not answer the upgrade: %v", route.Backend, err), http.StatusBadGateway)
+		ownError(w, fmt.Sprintf("socketbar serve: the backend %s did not answer the upgrade: %v", route.Backend, err), http.StatusBadGateway)
 		s.logf("ws %s %s route=%s status=502 error=%q", r.RemoteAddr, r.URL.Path, route.Path, err)
 		return
 	}
@@ -78,7 +78,7 @@ func (s *Server) serveUpgrade(w *recorder, r *http.Request, route Route, rest st
 		return
 	}
 	if !strings.EqualFold(resp.Header.Get("Upgrade"), r.Header.Get("Upgrade")) {
-		http.Error(w, fmt.Sprintf("socketbar serve: the backend %s switched to %q, not %q", route.Backend, resp.Header.Get("Upgrade"), r.Header.Get("Upgrade")), http.StatusBadGateway)
+		ownError(w, fmt.Sprintf("socketbar serve: the backend %s switched to %q, not %q", route.Backend, resp.Header.Get("Upgrade"), r.Header.Get("Upgrade")), http.StatusBadGateway)
 		return
 	}
 
@@ -88,7 +88,7 @@ func (s *Server) serveUpgrade(w *recorder, r *http.Request, route Route, rest st
 	backend.SetDeadline(time.Time{})
 	client, crw, err := w.hijack()
 	if err != nil {
-		http.Error(w, "socketbar serve: cannot take over the connection: "+err.Error(), http.StatusInternalServerError)
+		ownError(w, "socketbar serve: cannot take over the connection: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
 	// The server's read deadlines must not cut the WebSocket; the session

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/socketbar/socketbar/proxy/wsframe"
 )
@@ -189,27 +192,55 @@ func (r *run) setReadDeadline(t time.Time) {
 	}
 }
 
+// closing is how the peer ended the connection: the code of its close
+// frame (1006 when the connection ended without one) and the reason it
+// gave (RFC 6455 section 7.1.6).
+type closing struct {
+	code   int
+	reason string
+}
+
+// String is the code, its meaning and the reason, as the steps show them.
+func (c closing) String() string {
+	s := closeWords(c.code)
+	if c.reason != "" {
+		s += ", reason " + quoteText([]byte(c.reason), maxShown)
+	}
+	return s
+}
+
+// closeOf reads a close frame's payload; r.report keeps what the peer sent.
+func (r *run) closeOf(payload []byte) closing {
+	c := closing{code: wsframe.CloseCode(wsframe.Header{}, payload)}
+	if len(payload) > 2 {
+		c.reason = string(payload[2:])
+	}
+	r.report.CloseCode, r.report.CloseReason = c.code, shownText(c.reason, maxShown)
+	return c
+}
+
 // readData reads until a data message arrives, answering pings and noting
-// a close. It returns the data, or the close code when the peer closed
-// (1006 when the connection ended without a close frame).
-func (r *run) readData(until time.Time) (data []byte, closed int, err error) {
+// a close. It returns the message, or how the peer closed (code 1006
+// when the connection ended without a close frame).
+func (r *run) readData(until time.Time) (data message, closed closing, err error) {
 	r.setReadDeadline(until)
 	for {
 		m, err := r.nextMessage()
 		switch {
 		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isReset(err):
-			return nil, wsframe.CloseAbnormal, nil
+			r.report.CloseCode = wsframe.CloseAbnormal
+			return message{}, closing{code: wsframe.CloseAbnormal}, nil
 		case err != nil:
-			return nil, 0, err
+			return message{}, closing{}, err
 		}
 		switch m.op {
 		case wsframe.OpClose:
-			return nil, wsframe.CloseCode(wsframe.Header{}, m.data), nil
+			return message{}, r.closeOf(m.data), nil
 		case wsframe.OpPing:
 			r.conn.Write(wsframe.Frame(wsframe.OpPong, m.data, true))
 		case wsframe.OpPong:
 		default:
-			return m.data, 0, nil
+			return m, closing{}, nil
 		}
 	}
 }
@@ -237,16 +268,22 @@ func closeWords(code int) string {
 	return fmt.Sprint(code)
 }
 
+// echoWait is how long the echo step waits for an answer when the echo is
+// not required: not every app echoes, so not the whole test.
+const echoWait = 2 * time.Second
+
 func (r *run) echo() bool {
 	start := time.Now()
+	sent := quoteText([]byte(r.opts.Message), maxShown)
 	if _, err := r.conn.Write(wsframe.Frame(wsframe.OpText, []byte(r.opts.Message), true)); err != nil {
 		r.step(StepEcho, start, false, err.Error())
 		return r.lost(err, "right after the handshake")
 	}
 	deadline, _ := r.ctx.Deadline()
 	if !r.opts.ExpectEcho {
-		// Not every app echoes; wait a little for any answer, not the whole test.
-		deadline = minTime(deadline, time.Now().Add(2*time.Second))
+		// Wait a little for any answer, and leave the ping and the close
+		// at least as long.
+		deadline = minTime(deadline, time.Now().Add(min(echoWait, time.Until(deadline)/2)))
 	}
 	var others int
 	for {
@@ -255,27 +292,78 @@ func (r *run) echo() bool {
 		switch {
 		case errors.As(err, &pe):
 			return r.failProtocol(StepEcho, start, pe)
-		case closed != 0:
-			r.step(StepEcho, start, false, "the connection was closed with "+closeWords(closed))
-			r.diagnose(CauseAppRejected, fmt.Sprintf("The handshake succeeded, then the connection was closed with %s before any message: the app accepted the upgrade but its WebSocket route rejected the connection.", closeWords(closed)),
+		case closed.code != 0:
+			r.step(StepEcho, start, false, "the connection was closed with "+closed.String())
+			r.diagnose(CauseAppRejected, fmt.Sprintf("The handshake succeeded, then the connection was closed with %s before any message: the app accepted the upgrade but its WebSocket route rejected the connection.", closed),
 				"Check the app's log: a consumer or handler that refuses the path, an authentication or Origin check, or an exception on connect (Django Channels: the routing and the consumer's connect()).")
 			return false
 		case err != nil && r.timedOut(err):
+			waited := time.Since(start).Round(100 * time.Millisecond)
 			if !r.opts.ExpectEcho {
-				return r.step(StepEcho, start, true, fmt.Sprintf("sent %q; no answer within 2s (fine for apps that do not echo, unless the test requires the echo)", r.opts.Message))
+				return r.step(StepEcho, start, true, fmt.Sprintf("sent %s; no answer in %s (fine for apps that do not echo, unless the test requires the echo)", sent, waited))
 			}
-			r.step(StepEcho, start, false, fmt.Sprintf("sent %q; %d other message(s), no echo", r.opts.Message, others))
+			r.step(StepEcho, start, false, fmt.Sprintf("sent %s; %d other message(s) in %s, no echo", sent, others, waited))
 			return r.timeout("to the echo of your message")
 		case err != nil:
 			r.step(StepEcho, start, false, err.Error())
 			return r.lost(err, "during the echo")
-		case string(data) == r.opts.Message:
-			return r.step(StepEcho, start, true, fmt.Sprintf("%q came back", r.opts.Message))
+		case string(data.data) == r.opts.Message:
+			r.report.Answer = shownText(string(data.data), maxShown)
+			return r.step(StepEcho, start, true, sent+" came back")
 		case !r.opts.ExpectEcho:
-			return r.step(StepEcho, start, true, fmt.Sprintf("sent %q; the app answered %.60q", r.opts.Message, data))
+			r.report.Answer = shownMessage(data)
+			return r.step(StepEcho, start, true, fmt.Sprintf("sent %s; the app answered: %s", sent, r.report.Answer))
+		}
+		if others == 0 {
+			r.report.Answer = shownMessage(data)
 		}
 		others++
 	}
+}
+
+// maxShown bounds, in characters, a message or a close reason shown in a
+// step: enough to recognise an answer, not enough to flood a terminal.
+const maxShown = 200
+
+// shownText is s as a step shows it: at most max characters (then "…"),
+// control characters escaped so that the peer cannot move a terminal's
+// cursor or start a line of its own; quotes and other characters as
+// they are. Invalid UTF-8 is escaped byte by byte.
+func shownText(s string, max int) string {
+	var b strings.Builder
+	n := 0
+	for i, w := 0, 0; i < len(s); i += w {
+		rn, size := utf8.DecodeRuneInString(s[i:])
+		w = size
+		if n == max {
+			b.WriteString("…")
+			break
+		}
+		n++
+		switch {
+		case rn == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case unicode.IsControl(rn) || unicode.Is(unicode.Cf, rn) || rn == '\u2028' || rn == '\u2029':
+			q := strconv.QuoteRune(rn)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(rn)
+		}
+	}
+	return b.String()
+}
+
+// quoteText is shownText between typographic quotes, for text in a
+// sentence.
+func quoteText(b []byte, max int) string { return "“" + shownText(string(b), max) + "”" }
+
+// shownMessage is an answer as a step shows it: a text message as text
+// (an app's JSON reads as JSON), a binary one by its size and first bytes.
+func shownMessage(m message) string {
+	if m.op == wsframe.OpBinary {
+		return fmt.Sprintf("%d bytes of binary data (% x…)", len(m.data), m.data[:min(len(m.data), 16)])
+	}
+	return shownText(string(m.data), maxShown)
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -313,9 +401,9 @@ func (r *run) ping() bool {
 		case m.op == wsframe.OpPing:
 			r.conn.Write(wsframe.Frame(wsframe.OpPong, m.data, true))
 		case m.op == wsframe.OpClose:
-			code := wsframe.CloseCode(wsframe.Header{}, m.data)
-			r.step(StepPing, start, false, "closed with "+closeWords(code))
-			r.diagnose(CauseAppRejected, "The connection was closed with "+closeWords(code)+" instead of answering a ping.", "Check the app's log around the time of the test.")
+			closed := r.closeOf(m.data)
+			r.step(StepPing, start, false, "closed with "+closed.String())
+			r.diagnose(CauseAppRejected, fmt.Sprintf("The connection was closed with %s instead of answering a ping.", closed), "Check the app's log around the time of the test.")
 			return false
 		}
 	}
@@ -329,9 +417,9 @@ func (r *run) close() bool {
 	}
 	deadline, _ := r.ctx.Deadline()
 	until := minTime(deadline, time.Now().Add(3*time.Second))
-	var closed int
+	var closed closing
 	var err error
-	for closed == 0 && err == nil { // skip messages still on their way
+	for closed.code == 0 && err == nil { // skip messages still on their way
 		_, closed, err = r.readData(until)
 	}
 	var pe *protocolError
@@ -341,8 +429,8 @@ func (r *run) close() bool {
 	case err != nil:
 		r.step(StepClose, start, false, "no close frame came back: "+err.Error())
 		return r.timeout("to the closing handshake")
-	case closed == wsframe.CloseAbnormal:
-		return r.step(StepClose, start, true, "the server closed the connection without a close frame ("+closeWords(closed)+"); tolerated")
+	case closed.code == wsframe.CloseAbnormal:
+		return r.step(StepClose, start, true, "the server closed the connection without a close frame ("+closed.String()+"); tolerated")
 	}
-	return r.step(StepClose, start, true, "closed cleanly with "+closeWords(closed))
+	return r.step(StepClose, start, true, "closed cleanly with "+closed.String())
 }

@@ -75,6 +75,10 @@ type Options struct {
 	Message string
 	// ExpectEcho fails the test unless Message comes back.
 	ExpectEcho bool
+	// Direct says the URL is the app itself, with no proxy in between (a
+	// route check's backend tier): a refusal is then the app's own, and the
+	// diagnosis and its fix name the app, not a proxy or its routes.
+	Direct bool
 }
 
 // Step is one stage of the test.
@@ -101,6 +105,14 @@ type Report struct {
 	// Status and Server describe the HTTP answer to the upgrade, if any.
 	Status int    `json:"status,omitempty"`
 	Server string `json:"server,omitempty"`
+	// Answer is the first message the app sent after the echo was sent
+	// (the echo itself, or what it sent instead), as text of at most 200
+	// characters with control characters escaped.
+	Answer string `json:"answer,omitempty"`
+	// CloseCode and CloseReason are the close frame the server sent (1006:
+	// it closed without one), the reason shown as Answer is.
+	CloseCode   int    `json:"close_code,omitempty"`
+	CloseReason string `json:"close_reason,omitempty"`
 }
 
 // run carries one test's state.
@@ -309,8 +321,11 @@ func (r *run) timedOut(err error) bool {
 }
 
 func (r *run) timeout(where string) bool {
-	r.diagnose(CauseTimeout, fmt.Sprintf("Nothing came back %s within %s.", where, r.opts.Timeout),
-		"Check that the server and the route are up; a firewall or a proxy that holds the connection can also cause silence. Allow the test more time if the network is slow.")
+	fix := "Check that the server and the route are up; a firewall or a proxy that holds the connection can also cause silence. Allow the test more time if the network is slow."
+	if r.opts.Direct {
+		fix = "Check that the app is running and not stuck (its log), and that nothing else holds this port. Allow the test more time if the app is slow to answer."
+	}
+	r.diagnose(CauseTimeout, fmt.Sprintf("Nothing came back %s within %s.", where, r.opts.Timeout), fix)
 	return false
 }
 
@@ -345,6 +360,9 @@ func (r *run) tcp() bool {
 		switch {
 		case r.timedOut(err):
 			return r.timeout("to the TCP connection to " + r.addr())
+		case errors.Is(err, errConnRefused) && r.opts.Direct:
+			r.diagnose(CauseRefused, fmt.Sprintf("Nothing is listening on %s: the app is not running there.", r.addr()),
+				"Start the app, or correct the route's backend address and port to where the app listens.")
 		case errors.Is(err, errConnRefused):
 			r.diagnose(CauseRefused, fmt.Sprintf("Nothing is listening on %s: the connection was refused.", r.addr()),
 				"Start the server (on macOS Server: the Service Proxy, `socketbar restart`), or check the port in the URL (443 for wss://, 80 for ws://).")
@@ -451,8 +469,11 @@ func (r *run) upgrade() bool {
 	}
 	if len(problems) > 0 {
 		r.step(StepUpgrade, start, false, status+": "+strings.Join(problems, "; "))
-		r.diagnose(CauseBadHandshake, "The server answered 101 Switching Protocols, but not as RFC 6455 requires: "+strings.Join(problems, "; ")+".",
-			"Something between the client and the app rewrites the handshake; test the route at every tier (Socketbar's route check) to find which one.")
+		fix := "Something between the client and the app rewrites the handshake; test the route at every tier (Socketbar's route check) to find which one."
+		if r.opts.Direct {
+			fix = "The app's WebSocket server answers the handshake wrongly: check the WebSocket library it uses, and that the app is what listens on this port."
+		}
+		r.diagnose(CauseBadHandshake, "The server answered 101 Switching Protocols, but not as RFC 6455 requires: "+strings.Join(problems, "; ")+".", fix)
 		return false
 	}
 	return r.step(StepUpgrade, start, true, status+", Upgrade: websocket, Sec-WebSocket-Accept matches the key")
@@ -537,6 +558,14 @@ func (r *run) diagnoseRefusal(resp *http.Response, body string) {
 		from = server
 	}
 	path := r.u.Path
+	if server == serveServer || strings.HasPrefix(body, "socketbar serve") {
+		r.diagnoseServe(code, strings.TrimSpace(body))
+		return
+	}
+	if r.opts.Direct {
+		r.diagnoseApp(code, strings.TrimSpace(body))
+		return
+	}
 	switch {
 	case code == http.StatusBadRequest && !r.secure() && mentionsAny(lower, "plain http to an ssl-enabled server port", "http request was sent to https port"):
 		// Apache's and nginx's answer to plain HTTP on a TLS port.
@@ -571,6 +600,63 @@ func (r *run) diagnoseRefusal(resp *http.Response, body string) {
 		}
 		r.diagnose(CauseRouteMissing, fmt.Sprintf("HTTP %d from %s instead of 101: the request never reached a WebSocket route (%s). The Service Proxy has no WebSocket route for %s, or one that comes after the catch-all ProxyPass /.", code, from, tier, path),
 			fmt.Sprintf("Add a WebSocket route for %s in the Service Proxy with Socketbar, then check its order with Socketbar's lint.", path))
+	}
+}
+
+// diagnoseApp explains a non-101 answer from the app itself, reached with
+// no proxy in between: no proxy or route can be at fault.
+func (r *run) diagnoseApp(code int, body string) {
+	path := r.u.Path
+	said := ""
+	if body != "" {
+		said = " (" + shownText(body, 80) + ")"
+	}
+	switch {
+	case code == http.StatusNotFound:
+		r.diagnose(CauseRouteMissing, fmt.Sprintf("HTTP 404 from the app itself%s: it has no WebSocket at %s.", said, path),
+			fmt.Sprintf("Correct the route's backend URL to the path where the app serves its WebSocket, or add %s to the app's WebSocket routing (Django Channels: websocket_urlpatterns).", path))
+	case code == http.StatusForbidden || code == http.StatusUnauthorized || (code == http.StatusBadRequest && mentionsAny(strings.ToLower(body), "origin", "host", "not allowed", "forbidden")):
+		r.diagnose(CauseAppRejected, fmt.Sprintf("HTTP %d from the app itself%s: it refused the WebSocket.", code, said),
+			"Allow the public host name and Origin in the app (Django's ALLOWED_HOSTS and AllowedHostsOriginValidator, Socket.IO's cors_allowed_origins), or send the Origin it expects.")
+	case code >= 500:
+		r.diagnose(CauseBackendDown, fmt.Sprintf("HTTP %d from the app itself%s: it failed while handling the upgrade.", code, said),
+			"Read the app's log for the error, and fix the app.")
+	default:
+		r.diagnose(CauseAppRejected, fmt.Sprintf("HTTP %d from the app itself%s instead of 101: it does not take a WebSocket at %s.", code, said, path),
+			fmt.Sprintf("Check that the app serves WebSockets at %s (a WebSocket handler, not a plain HTTP view; Django: an ASGI server such as Daphne or uvicorn), or correct the route's backend URL.", path))
+	}
+}
+
+// serveServer is the Server header of socketbar serve's own answers
+// (proxy.ServerHeader); the backend answers it passes on keep theirs.
+const serveServer = "socketbar-serve"
+
+// diagnoseServe explains an answer socketbar serve, the test proxy, gave
+// itself: the Service Proxy and its config were not involved, so the fix
+// is in how serve was started or in the app behind it.
+func (r *run) diagnoseServe(code int, body string) {
+	path := r.u.Path
+	said := shownText(body, maxShown)
+	switch {
+	case code == http.StatusNotFound:
+		routes := "the routes it printed when it started"
+		if _, list, ok := strings.Cut(body, "Its routes: "); ok {
+			routes = strings.TrimSuffix(list, ".")
+			if routes == "none" {
+				routes = "no route at all"
+			}
+		}
+		r.diagnose(CauseRouteMissing, fmt.Sprintf("HTTP 404 from socketbar serve, the test proxy, not from Apache: socketbar serve has no route for this path (%s): it serves only %s.", path, shownText(routes, maxShown)),
+			fmt.Sprintf("Test a path that socketbar serve routes, or start it again with a route for %s: it serves the Service Proxy's routes and any given to it by hand.", path))
+	case code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout:
+		r.diagnose(CauseBackendDown, fmt.Sprintf("HTTP %d from socketbar serve, the test proxy: it could not reach the app behind %s (%s).", code, path, said),
+			"Start the app, or check the backend address and port of the route socketbar serve uses.")
+	case code >= 500:
+		r.diagnose(CauseBackendDown, fmt.Sprintf("HTTP %d from socketbar serve, the test proxy: %s.", code, said),
+			"socketbar serve logs every request where it runs: read its log there.")
+	default:
+		r.diagnose(CauseBadURL, fmt.Sprintf("HTTP %d from socketbar serve, the test proxy, which refused the request: %s.", code, said),
+			"socketbar serve forwards only the paths of its routes, such as /ws/; test one of them.")
 	}
 }
 

@@ -127,6 +127,10 @@ func (l *Local) ProposeRemove(ctx context.Context, opts RemoveOptions) (*Proposa
 		}
 	}
 	edit, err := cfg.RemoveRouteWith(opts.Path, opts.Ports, serverctl.RemoveOptions{Sites: sel})
+	var nm *serverctl.NotManagedError
+	if errors.As(err, &nm) {
+		return nil, &NotManagedError{NotManagedError: nm, Suggest: slashTwin(cfg.Routes(), opts.Path)}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -213,6 +217,39 @@ func customNames(list *sites.List) []string {
 		}
 	}
 	return out
+}
+
+// NotManagedError is a remove that found nothing of Socketbar's for the
+// path. Suggest is Socketbar's route that differs from it only by the
+// trailing slash (/chat/stream for /chat/stream/ or the other way round):
+// the route the person most likely meant, for the front end to offer.
+type NotManagedError struct {
+	*serverctl.NotManagedError
+	Suggest string
+}
+
+func (e *NotManagedError) Error() string {
+	if e.Suggest == "" {
+		return e.NotManagedError.Error()
+	}
+	return fmt.Sprintf("%s; Socketbar's route is %s", e.NotManagedError.Error(), e.Suggest)
+}
+
+func (e *NotManagedError) Unwrap() error { return e.NotManagedError }
+
+// slashTwin is the path of a Socketbar route that is path with or without
+// its trailing slash, or "".
+func slashTwin(routes []serverctl.Route, path string) string {
+	twin := path + "/"
+	if strings.HasSuffix(path, "/") {
+		twin = strings.TrimSuffix(path, "/")
+	}
+	for _, r := range routes {
+		if r.Managed && r.Path == twin {
+			return twin
+		}
+	}
+	return ""
 }
 
 // UndoOptions ask to put back the config as it was before a change.

@@ -78,9 +78,12 @@ const (
 	TierServe        = "socketbar-serve"
 )
 
-// TierResult is one tier of a route check.
+// TierResult is one tier of a route check. The Service Proxy tier has one
+// result per VirtualHost that has the route (HTTPS and HTTP on a Server),
+// VHost naming it.
 type TierResult struct {
 	Tier    string         `json:"tier"`
+	VHost   string         `json:"vhost,omitempty"`
 	URL     string         `json:"url"`
 	Skipped string         `json:"skipped,omitempty"`
 	Report  *wstest.Report `json:"report,omitempty"`
@@ -92,9 +95,11 @@ type TierReport struct {
 	Route serverctl.Route `json:"-"`
 	Path  string          `json:"route"`
 	OK    bool            `json:"ok"`
-	// BreaksAt is the first tier that failed ("" when none did).
-	BreaksAt string       `json:"breaks_at"`
-	Tiers    []TierResult `json:"tiers"`
+	// BreaksAt is the first tier that failed ("" when none did), and
+	// BreaksAtVHost its VirtualHost when that tier is the Service Proxy.
+	BreaksAt      string       `json:"breaks_at"`
+	BreaksAtVHost string       `json:"breaks_at_vhost,omitempty"`
+	Tiers         []TierResult `json:"tiers"`
 	// Lint holds the findings about the route when the Service Proxy is at fault.
 	Lint []lint.Finding `json:"lint,omitempty"`
 	// ErrorLog quotes the Service Proxy's error log lines that explain a bare 500.
@@ -116,22 +121,26 @@ func (l *Local) CheckRoute(ctx context.Context, opts CheckRouteOptions) (*TierRe
 	if err != nil {
 		return nil, err
 	}
-	rt, ok := pickRoute(cfg.Routes(), opts.Path)
+	routes := cfg.Routes()
+	rt, ok := pickRoute(routes, opts.Path)
 	if !ok {
 		return nil, &NoRouteError{Path: opts.Path}
 	}
-	rep := &TierReport{Route: rt, Path: opts.Path, Tiers: []TierResult{
-		{Tier: TierBackend, URL: wsURL(rt.BaseBackend())},
-		{Tier: TierServiceProxy, URL: RouteURL(cfg.Endpoints(srv.Job.Defines), rt), Note: "connected by IP: certificate names are not checked"},
-		{Tier: TierServe, URL: "wss://" + opts.ProxyAddr + opts.Path, Note: "connected by IP: certificate names are not checked"},
-	}}
+	const byIP = "connected by IP: certificate names are not checked"
+	rep := &TierReport{Route: rt, Path: opts.Path, Tiers: []TierResult{{Tier: TierBackend, URL: wsURL(rt.BaseBackend())}}}
+	eps := cfg.Endpoints(srv.Job.Defines)
+	for _, vr := range routesPerVHost(routes, opts.Path) {
+		rep.Tiers = append(rep.Tiers, TierResult{Tier: TierServiceProxy, VHost: vr.VHost, URL: vhostURL(eps, vr), Note: byIP})
+	}
+	rep.Tiers = append(rep.Tiers, TierResult{Tier: TierServe, URL: "wss://" + opts.ProxyAddr + opts.Path, Note: byIP})
 	for i := range rep.Tiers {
 		t := &rep.Tiers[i]
 		o := opts.Test.wstest()
 		o.Insecure = o.Insecure || t.Tier != TierBackend // by loopback address no name can match
+		o.Direct = t.Tier == TierBackend
 		switch {
 		case t.URL == "":
-			t.Skipped = "the config has no Listen for the route's VirtualHost"
+			t.Skipped = "the config has no Listen for the VirtualHost " + t.VHost
 			continue
 		case t.Tier == TierServe && !listening(ctx, opts.ProxyAddr):
 			t.Skipped = "socketbar serve is not running on " + opts.ProxyAddr
@@ -139,14 +148,18 @@ func (l *Local) CheckRoute(ctx context.Context, opts CheckRouteOptions) (*TierRe
 		}
 		t.Report = wstest.Run(ctx, t.URL, o)
 		if !t.Report.OK && rep.BreaksAt == "" {
-			rep.BreaksAt = t.Tier
+			rep.BreaksAt, rep.BreaksAtVHost = t.Tier, t.VHost
 		}
 	}
 	rep.OK = rep.BreaksAt == ""
 	if rep.BreaksAt == TierServiceProxy {
 		rep.ErrorLog = explainingLogLines(srv.ErrorLogTail(50))
+		lines := map[int]bool{rt.Line: true}
+		for _, vr := range routesPerVHost(routes, opts.Path) {
+			lines[vr.Line] = true
+		}
 		for _, f := range lint.Check(cfg, lint.Options{Apache: srv.Apache}) {
-			if f.File == cfg.Path && (f.Line == rt.Line || strings.Contains(f.Message, " "+opts.Path+" ")) {
+			if f.File == cfg.Path && (lines[f.Line] || strings.Contains(f.Message, " "+opts.Path+" ")) {
 				rep.Lint = append(rep.Lint, f)
 			}
 		}
@@ -215,6 +228,49 @@ func pickRoute(routes []serverctl.Route, path string) (serverctl.Route, bool) {
 		}
 	}
 	return best, bestScore > 0
+}
+
+// routesPerVHost is the route for path in each VirtualHost that has one
+// (pickRoute's choice there), in the config's order.
+func routesPerVHost(routes []serverctl.Route, path string) []serverctl.Route {
+	var order []string
+	byVHost := map[string][]serverctl.Route{}
+	for _, r := range routes {
+		if r.Path != path {
+			continue
+		}
+		if _, seen := byVHost[r.VHost]; !seen {
+			order = append(order, r.VHost)
+		}
+		byVHost[r.VHost] = append(byVHost[r.VHost], r)
+	}
+	var out []serverctl.Route
+	for _, vh := range order {
+		if r, ok := pickRoute(byVHost[vh], path); ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// vhostURL is where the Service Proxy answers a route in its own
+// VirtualHost: the endpoint on that VirtualHost's port, "" when nothing
+// listens there. A route outside every VirtualHost (Apache merges those
+// into each one) is tested where RouteURL says.
+func vhostURL(eps []service.Endpoint, rt serverctl.Route) string {
+	if !strings.Contains(rt.VHost, ":") {
+		return RouteURL(eps, rt)
+	}
+	port := rt.VHost[strings.LastIndexByte(rt.VHost, ':')+1:]
+	for _, e := range eps {
+		if _, p, _ := net.SplitHostPort(e.Addr); p == port {
+			if e.TLS {
+				return "wss://" + e.Addr + rt.Path
+			}
+			return "ws://" + e.Addr + rt.Path
+		}
+	}
+	return ""
 }
 
 // RouteURL is where the Service Proxy answers a route, by loopback

@@ -157,7 +157,7 @@ func (l *linter) routes(routes []serverctl.Route) {
 			s := schemeOf(r.Backend)
 			l.add(SeverityError, r.Line,
 				fmt.Sprintf("%s: the RewriteRule for %s proxies WebSocket upgrades to %s://, which Apache forwards as a plain GET (the backend answers 400)", r.VHost, r.Path, s),
-				fmt.Sprintf("Point it at %s:// (mod_proxy_wstunnel), or on Apache 2.4.47+ declare the worker with `ProxyPass %s %s upgrade=websocket`.", map[string]string{"http": "ws", "https": "wss"}[s], r.Path, r.Backend))
+				fmt.Sprintf("Point it at %s:// (mod_proxy_wstunnel), or on Apache 2.4.47+ declare the worker with `ProxyPass %s %s upgrade=websocket`.", map[string]string{"http": "ws", "https": "wss"}[s], r.Path, r.BaseBackend()))
 		}
 		if r.UpgradeWorker && r.Directive != "RewriteRule" {
 			switch {

@@ -192,3 +192,26 @@ func fixtureConfig(t *testing.T, version string) *serverctl.Config {
 	}
 	return c
 }
+
+func TestUpgradeWorkerFixHasNoBackReference(t *testing.T) {
+	cfg, err := serverctl.ParseConfig("test.conf", []byte(lintModules+`<VirtualHost *:80>
+RewriteEngine On
+RewriteCond %{HTTP:Upgrade} websocket [NC]
+RewriteCond %{HTTP:Connection} upgrade [NC]
+RewriteRule ^/ws/(.*)$ http://127.0.0.1:9001/ws/$1 [P,L]
+</VirtualHost>
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fixes []string
+	for _, f := range Check(cfg, Options{Apache: serverctl.Version{Major: 2, Minor: 4, Patch: 58}}) {
+		if strings.Contains(f.Message, "plain GET") {
+			fixes = append(fixes, f.Fix)
+		}
+	}
+	const want = "`ProxyPass /ws/ http://127.0.0.1:9001/ws/ upgrade=websocket`"
+	if len(fixes) != 1 || !strings.Contains(fixes[0], want) || strings.Contains(fixes[0], "$") {
+		t.Errorf("fixes %q, want one with %s", fixes, want)
+	}
+}
