@@ -99,7 +99,7 @@ func (f *addRouteForm) setHosts() {
 			p := a[strings.LastIndexByte(a, ':')+1:]
 			if _, ok := labels[p]; !ok {
 				ports = append(ports, p)
-				labels[p] = vh.Label()
+				labels[p] = s.vhostLabel(vh.Label())
 			}
 		}
 	}

@@ -2,12 +2,15 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
 	"github.com/socketbar/socketbar/serverctl/lint"
+	"github.com/socketbar/socketbar/serverctl/service"
 )
 
 // Snapshot is what the app shows: the Server's status read at one moment.
@@ -72,3 +75,60 @@ func (s *Snapshot) routeURL(r serverctl.Route) string {
 
 // since is a duration rounded for people.
 func since(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+
+// serviceState reads the Service Proxy's state alone, the cheap part of
+// Status (a pid file, or launchctl on a Mac), for the watcher to run
+// between changes to the config. Actions offers only the whole Status,
+// which also lints and reads the history, so this asks serverctl directly.
+func (s *Snapshot) serviceState(ctx context.Context) (service.State, error) {
+	if s.Server == nil || s.Config == nil {
+		return service.State{}, errors.New("no Service Proxy config")
+	}
+	a, err := s.Server.Applier(s.Config, serverctl.ApplyOptions{HTTPD: s.Status.Target.HTTPD})
+	if err != nil {
+		return service.State{}, err
+	}
+	return a.Service.State(ctx)
+}
+
+// withService is s with another Service Proxy state.
+func (s *Snapshot) withService(st service.State, err error) *Snapshot {
+	c := *s
+	c.Service, c.ServiceErr = st, err
+	return &c
+}
+
+// vhostLabel names a VirtualHost by its scheme and address ("HTTPS *:443"),
+// the scheme from whether the config serves its port with TLS.
+func (s *Snapshot) vhostLabel(vhost string) string {
+	if s.Config == nil || s.Server == nil {
+		return vhost
+	}
+	first, _, _ := strings.Cut(vhost, " ")
+	port := first[strings.LastIndexByte(first, ':')+1:]
+	for _, e := range s.Config.Endpoints(s.Server.Job.Defines) {
+		if e.Addr[strings.LastIndexByte(e.Addr, ':')+1:] != port {
+			continue
+		}
+		if e.TLS {
+			return "HTTPS " + vhost
+		}
+		return "HTTP " + vhost
+	}
+	return vhost
+}
+
+// shortPath shortens a long path by whole folders in its middle, keeping
+// the first and the last ones, so it never breaks inside a name:
+// /Library/Server/…/apache2/apache_serviceproxy.conf.
+func shortPath(p string, max int) string {
+	if len(p) <= max {
+		return p
+	}
+	parts := strings.Split(p, "/")
+	head, tail := 2, len(parts)-1 // "" and the first folder; the file
+	for tail > head+1 && len(strings.Join(append(append(parts[:head:head], "…"), parts[tail-1:]...), "/")) <= max {
+		tail--
+	}
+	return strings.Join(append(append(parts[:head:head], "…"), parts[tail:]...), "/")
+}
