@@ -35,8 +35,10 @@ type addRouteForm struct {
 	strategyWhy, applyMsg *widget.Label
 	preview               *widget.TextGrid
 	apply                 *widget.Button
-	steps                 *fyne.Container
-	proposal              *action.Proposal
+	// useEcho fills in the demo's echo app as the backend, on a demo.
+	useEcho  *widget.Button
+	steps    *fyne.Container
+	proposal *action.Proposal
 	// applying is set while an Apply runs: it owns the message area and
 	// the steps until it ends, whatever reloads happen meanwhile (its own
 	// restart makes one, on a config that already has the route).
@@ -61,13 +63,14 @@ func (u *ui) showAddRoute(path, backend string) {
 		f.backend.OnChanged = f.edited
 		f.strategy = widget.NewRadioGroup([]string{choiceAuto, choiceTunnel, choiceUpgrade}, f.edited)
 		f.strategy.Selected = choiceAuto
+		f.useEcho = widget.NewButton(useEchoLabel, f.onUseEcho)
 		f.apply = widget.NewButtonWithIcon("Apply", theme.ConfirmIcon(), f.onApply)
 		f.apply.Importance = widget.HighImportance
 		form := widget.NewForm(
 			// Each message has its room whether it shows or not, so a
 			// warning never moves the fields under the pointer.
 			widget.NewFormItem("Path", container.NewVBox(f.path, messageRow(f.pathMsg, 2))),
-			widget.NewFormItem("Backend", container.NewVBox(f.backend, messageRow(f.backendMsg, 2))),
+			widget.NewFormItem("Backend", container.NewVBox(container.NewBorder(nil, nil, nil, f.useEcho, f.backend), messageRow(f.backendMsg, 2))),
 			widget.NewFormItem("VirtualHosts", f.hostBox),
 			widget.NewFormItem("Strategy", container.NewVBox(f.strategy, f.strategyWhy)),
 		)
@@ -91,9 +94,30 @@ func (u *ui) showAddRoute(path, backend string) {
 	}
 }
 
+// useEchoLabel is the button that offers the demo's echo app.
+const useEchoLabel = "Use the demo's echo app"
+
+// onUseEcho fills in the demo's echo app as the backend (and /echo/ as the
+// path, if there is none yet).
+func (f *addRouteForm) onUseEcho() {
+	d := f.u.current().Demo
+	if d == nil {
+		return
+	}
+	if strings.TrimSpace(f.path.Text) == "" {
+		f.path.SetText("/echo/")
+	}
+	f.backend.SetText(d.EchoURL())
+}
+
 // setHosts offers one checkbox per VirtualHost port, the web hosts checked.
 func (f *addRouteForm) setHosts() {
 	s := f.u.current()
+	if s.Demo != nil {
+		f.useEcho.Show()
+	} else {
+		f.useEcho.Hide()
+	}
 	f.hostBox.RemoveAll()
 	if s.Config == nil {
 		return

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -142,6 +143,11 @@ func newUI(a fyne.App, opts Options) *ui {
 	u.proxy = &testProxy{}
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	u.snap = load(u.ctx, u.actions, opts.Root)
+	if u.snap.NoServer() && opts.Root == "" {
+		if dir, ok := runningDemo(u.ctx); ok {
+			u.snap = load(u.ctx, u.actions, dir) // the CLI's demo: show it
+		}
+	}
 	u.tray = opts.Tray(u.ctx)
 	u.menu = fyne.NewMenu("Socketbar")
 	u.mainMenu = fyne.NewMainMenu(fyne.NewMenu("Socketbar"))
@@ -405,17 +411,27 @@ func (u *ui) startDemo(parent fyne.Window) {
 		prog = dialog.NewCustomWithoutButtons("Starting the demo Server", newBusy("Extracting the demo and starting its Apache…"), parent)
 		prog.Show()
 	}
+	// A stopped demo starts again from its own folder.
+	var dir string
+	if s := u.current(); s.Demo != nil {
+		dir = s.Root
+	}
 	go func() {
-		d, err := u.actions.StartDemo(u.ctx, action.DemoOptions{})
+		d, err := u.actions.StartDemo(u.ctx, action.DemoOptions{Dir: dir})
 		var s *Snapshot
 		if d != nil {
 			s = load(u.ctx, u.actions, d.Root)
+		}
+		var running *action.DemoRunningError
+		if errors.As(err, &running) {
+			err = nil // another Socketbar's demo: show it, leave it running
+			d = nil
 		}
 		fyne.Do(func() {
 			if prog != nil {
 				prog.Hide()
 			}
-			if err == nil {
+			if err == nil && d != nil {
 				u.demo = d
 			}
 			if s != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
+	"github.com/socketbar/socketbar/serverctl/demo"
 )
 
 // routesView is the Routes window: every route of the Service Proxy with
@@ -63,6 +64,11 @@ func (u *ui) showRoutesAt(path string) {
 		v.focus = path
 		v.update(u.current())
 	}
+}
+
+// demoText says where the demo's parts answer.
+func demoText(d *demo.State) string {
+	return fmt.Sprintf("Demo Server · WebSocket echo app: %s · Service Proxy: %s and %s", d.EchoURL(), d.HTTPSURL(), d.HTTPURL())
 }
 
 // noTrayNotice says why the app has no menu-bar icon here and where its
@@ -124,6 +130,14 @@ func (v *routesView) fill(s *Snapshot) {
 	v.header.SetText(s.StatusLine())
 	v.path.SetText(shortPath(s.Config.Path, 90))
 	v.path.Show()
+	if d := s.Demo; d != nil {
+		v.empty.Add(widget.NewLabel(demoText(d)))
+		if s.demoStopped() {
+			start := widget.NewButtonWithIcon("Start Demo Server", theme.MediaPlayIcon(), func() { v.u.startDemo(v.w) })
+			start.Importance = widget.HighImportance
+			v.empty.Add(container.NewHBox(start))
+		}
+	}
 	for _, r := range s.Routes {
 		v.rows.Add(v.row(s, r))
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
+	"github.com/socketbar/socketbar/serverctl/demo"
 	"github.com/socketbar/socketbar/serverctl/lint"
 	"github.com/socketbar/socketbar/serverctl/service"
 )
@@ -20,6 +21,8 @@ type Snapshot struct {
 	action.Status
 	Root string
 	Err  error
+	// Demo is set when Root is a demo tree (made by the app or the CLI).
+	Demo *demo.State
 }
 
 // target is the Server the snapshot is of, as the actions take it.
@@ -28,6 +31,9 @@ func (s *Snapshot) target() action.Target { return action.Target{Root: s.Root} }
 // load reads the Server under root through the actions.
 func load(ctx context.Context, a action.Actions, root string) *Snapshot {
 	s := &Snapshot{Root: root}
+	if root != "" {
+		s.Demo, _ = demo.Load(root)
+	}
 	st, err := a.Status(ctx, action.Target{Root: root})
 	if err != nil {
 		s.Err = err
@@ -36,6 +42,28 @@ func load(ctx context.Context, a action.Actions, root string) *Snapshot {
 	s.Status = *st
 	s.Err = st.ConfigErr
 	return s
+}
+
+// demoStopped reports whether the snapshot is of a demo tree whose
+// Service Proxy does not run: it can be started again.
+func (s *Snapshot) demoStopped() bool {
+	return s.Demo != nil && s.Config != nil && s.ServiceErr == nil && !s.Service.Running
+}
+
+// runningDemo finds a demo that runs in the default demo folder, started
+// by the CLI (socketbar demo) or another app, for an app that found no
+// Server: it returns the demo's root.
+func runningDemo(ctx context.Context) (string, bool) {
+	dir, err := action.DefaultDemoDir()
+	if err != nil {
+		return "", false
+	}
+	st, err := demo.Load(dir)
+	if err != nil {
+		return "", false
+	}
+	running, err := st.Running(ctx)
+	return dir, err == nil && running
 }
 
 // NoServer reports whether no Server was found under the root.

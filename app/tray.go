@@ -70,7 +70,7 @@ func (u *ui) actionItems(s *Snapshot, routes *fyne.MenuItem) []*fyne.MenuItem {
 	}
 	hasConfig := s.Config != nil
 	var items []*fyne.MenuItem
-	if s.NoServer() {
+	if s.NoServer() || s.demoStopped() {
 		items = append(items, actionItem(itemDemo, func() { u.startDemo(u.anyWindow()) }, true))
 	}
 	if routes != nil {
