@@ -6,6 +6,9 @@
 #
 #   app/screenshots/idle.sh [SECONDS]   (default 40; needs apache2, xvfb, dbus)
 #
+# Then the same for an empty Fyne app (fynebare, next to this script): what
+# Fyne's own loop costs, which the app cannot bring down.
+#
 # Xvfb has no tray host, so for the no-window case trayhost (next to this
 # script) stands in for a panel's StatusNotifierWatcher: without one the
 # app, rightly, quits when its last window closes.
@@ -20,21 +23,23 @@ trap 'kill -INT "$demo_pid" 2>/dev/null; wait "$demo_pid" 2>/dev/null; rm -rf "$
 
 go build -o "$work/socketbar" .
 sb="$work/socketbar"
-if [ -d app/screenshots/trayhost ]; then go build -o "$work/trayhost" ./app/screenshots/trayhost; fi
+go build -o "$work/trayhost" ./app/screenshots/trayhost
+go build -o "$work/fynebare" ./app/screenshots/fynebare
 export SOCKETBAR_ROOT="$work/demo" XDG_CONFIG_HOME="$work/config" HOME="$work"
 "$sb" demo --dir "$SOCKETBAR_ROOT" > "$work/demo.log" 2>&1 &
 demo_pid=$!
 for _ in $(seq 1 100); do grep -q "Press Ctrl-C" "$work/demo.log" && break; sleep 0.1; done
 grep -q "Press Ctrl-C" "$work/demo.log" || { cat "$work/demo.log"; exit 1; }
 
-# measure LABEL SHOW TRAY: run the app opening SHOW ("none": no window),
-# with a stand-in tray host when TRAY is 1, and print its idle figures.
+# measure LABEL SHOW TRAY [CMD]: run the app (or CMD) opening SHOW ("none":
+# no window), with a stand-in tray host when TRAY is 1, and print its idle
+# figures.
 measure() {
   cat > "$work/measure.sh" <<SCRIPT
 #!/usr/bin/env bash
 host=
-if [ "$3" = 1 ] && [ -x "$work/trayhost" ]; then "$work/trayhost" & host=\$!; sleep 0.5; fi
-SOCKETBAR_SHOW='$2' "$sb" > "$work/app.log" 2>&1 &
+if [ "$3" = 1 ]; then "$work/trayhost" & host=\$!; sleep 0.5; fi
+SOCKETBAR_SHOW='$2' ${4:-"$sb"} > "$work/app.log" 2>&1 &
 app=\$!
 sleep 8   # start-up, first load and first frames are not idle
 hz=\$(getconf CLK_TCK)
@@ -52,3 +57,6 @@ SCRIPT
 
 measure "no window (tray)" none 1
 measure "routes window open" routes 0
+# The same with an empty Fyne app: what Fyne itself costs.
+measure "bare Fyne, no window" none 1 "$work/fynebare"
+measure "bare Fyne, one window" none 0 "$work/fynebare window"
