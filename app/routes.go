@@ -50,7 +50,8 @@ func (u *ui) showRoutesAt(path string) {
 		v.columns = routeHeader()
 		top := container.NewBorder(nil, nil, nil, container.NewHBox(v.add,
 			widget.NewButtonWithIcon("Test…", theme.MediaPlayIcon(), func() { u.showTest("") }),
-			widget.NewButtonWithIcon("Reload", theme.ViewRefreshIcon(), u.reload)), container.NewVBox(v.header, v.path))
+			widget.NewButtonWithIcon("Reload", theme.ViewRefreshIcon(), u.reload)), v.header)
+		top = container.NewVBox(top, v.path) // the path has the window's width
 		w.SetMainMenu(u.mainMenu)
 		if !u.tray {
 			top = container.NewVBox(noTrayNotice(), top)

@@ -91,14 +91,23 @@ func (u *ui) serveRoutes() []string {
 // toggleProxy starts or stops the test proxy on 127.0.0.1:8443.
 func (u *ui) toggleProxy() {
 	if u.proxy.running() {
-		go func() { u.proxy.stop(); fyne.Do(u.buildMenu) }()
+		go func() { u.proxy.stop(); fyne.Do(u.proxyChanged) }()
 		return
 	}
 	if err := u.startProxy(action.DefaultProxyAddr); err != nil {
 		u.report(u.windows[winProxy], "Test Proxy", err, "")
 		return
 	}
+	u.proxyChanged()
+}
+
+// proxyChanged shows a start or stop of the test proxy in the menu and in
+// its window, whose ticker runs only while the proxy does.
+func (u *ui) proxyChanged() {
 	u.buildMenu()
+	if l := u.listeners[winProxy]; l != nil {
+		l(u.current())
+	}
 }
 
 // proxyWindow is the Test Proxy window: address, routes, live sessions,
