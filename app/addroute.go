@@ -35,8 +35,14 @@ type addRouteForm struct {
 	strategyWhy, applyMsg *widget.Label
 	preview               *widget.TextGrid
 	apply                 *widget.Button
-	steps                 *fyne.Container
-	proposal              *action.Proposal
+	// useEcho fills in the demo's echo app as the backend, on a demo.
+	useEcho  *widget.Button
+	steps    *fyne.Container
+	proposal *action.Proposal
+	// applying is set while an Apply runs: it owns the message area and
+	// the steps until it ends, whatever reloads happen meanwhile (its own
+	// restart makes one, on a config that already has the route).
+	applying bool
 	// result is the last Apply's outcome; it stays on screen until the
 	// person edits the form, also across reloads.
 	result string
@@ -53,23 +59,30 @@ func (u *ui) showAddRoute(path, backend string) {
 		for _, l := range []*widget.Label{f.pathMsg, f.backendMsg, f.strategyWhy, f.applyMsg} {
 			l.Wrapping = fyne.TextWrapWord
 		}
-		edited := func(string) { f.result = ""; f.recompute() }
-		f.path.OnChanged = edited
-		f.backend.OnChanged = edited
-		f.strategy = widget.NewRadioGroup([]string{choiceAuto, choiceTunnel, choiceUpgrade}, edited)
+		f.path.OnChanged = f.edited
+		f.backend.OnChanged = f.edited
+		f.strategy = widget.NewRadioGroup([]string{choiceAuto, choiceTunnel, choiceUpgrade}, f.edited)
 		f.strategy.Selected = choiceAuto
+		f.useEcho = widget.NewButton(useEchoLabel, f.onUseEcho)
 		f.apply = widget.NewButtonWithIcon("Apply", theme.ConfirmIcon(), f.onApply)
 		f.apply.Importance = widget.HighImportance
 		form := widget.NewForm(
-			widget.NewFormItem("Path", container.NewVBox(f.path, f.pathMsg)),
-			widget.NewFormItem("Backend", container.NewVBox(f.backend, f.backendMsg)),
+			// Each message has its room whether it shows or not, so a
+			// warning never moves the fields under the pointer.
+			widget.NewFormItem("Path", container.NewVBox(f.path, messageRow(f.pathMsg, 2))),
+			widget.NewFormItem("Backend", container.NewVBox(container.NewBorder(nil, nil, nil, f.useEcho, f.backend), messageRow(f.backendMsg, 2))),
 			widget.NewFormItem("VirtualHosts", f.hostBox),
 			widget.NewFormItem("Strategy", container.NewVBox(f.strategy, f.strategyWhy)),
 		)
-		bottom := container.NewVBox(widget.NewSeparator(), f.steps, container.NewBorder(nil, nil, nil, f.apply, f.applyMsg))
+		bottom := container.NewVBox(widget.NewSeparator(), f.steps, container.NewBorder(nil, nil, nil, f.apply, messageRow(f.applyMsg, 3)))
 		previewBox := container.NewBorder(widget.NewLabelWithStyle("Change to apache_serviceproxy.conf", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil,
 			container.NewScroll(f.preview))
-		u.follow(winAdd, func(*Snapshot) { f.setHosts(); f.recompute() })
+		u.follow(winAdd, func(*Snapshot) {
+			if !f.applying {
+				f.setHosts()
+			}
+			f.recompute()
+		})
 		u.addForm = f
 		return container.NewBorder(form, bottom, nil, nil, previewBox)
 	})
@@ -81,9 +94,30 @@ func (u *ui) showAddRoute(path, backend string) {
 	}
 }
 
+// useEchoLabel is the button that offers the demo's echo app.
+const useEchoLabel = "Use the demo's echo app"
+
+// onUseEcho fills in the demo's echo app as the backend (and /echo/ as the
+// path, if there is none yet).
+func (f *addRouteForm) onUseEcho() {
+	d := f.u.current().Demo
+	if d == nil {
+		return
+	}
+	if strings.TrimSpace(f.path.Text) == "" {
+		f.path.SetText("/echo/")
+	}
+	f.backend.SetText(d.EchoURL())
+}
+
 // setHosts offers one checkbox per VirtualHost port, the web hosts checked.
 func (f *addRouteForm) setHosts() {
 	s := f.u.current()
+	if s.Demo != nil {
+		f.useEcho.Show()
+	} else {
+		f.useEcho.Hide()
+	}
 	f.hostBox.RemoveAll()
 	if s.Config == nil {
 		return
@@ -99,7 +133,7 @@ func (f *addRouteForm) setHosts() {
 			p := a[strings.LastIndexByte(a, ':')+1:]
 			if _, ok := labels[p]; !ok {
 				ports = append(ports, p)
-				labels[p] = vh.Label()
+				labels[p] = s.vhostLabel(vh.Label())
 			}
 		}
 	}
@@ -107,7 +141,7 @@ func (f *addRouteForm) setHosts() {
 	prev := f.hosts
 	f.hosts = map[string]*widget.Check{}
 	for _, p := range ports {
-		c := widget.NewCheck(labels[p], func(bool) { f.recompute() })
+		c := widget.NewCheck(labels[p], func(bool) { f.edited("") })
 		if old, ok := prev[p]; ok {
 			c.Checked = old.Checked
 		} else {
@@ -149,15 +183,33 @@ func (f *addRouteForm) chosenStrategy() serverctl.Strategy {
 	return serverctl.StrategyAuto
 }
 
-// recompute checks the fields as the person types and previews the change.
-func (f *addRouteForm) recompute() {
-	f.check()
-	if f.result != "" {
-		f.applyMsg.SetText(f.result)
+// edited is any change to the input: the last Apply's result and steps
+// are of other input, so they go.
+func (f *addRouteForm) edited(string) {
+	f.result = ""
+	if !f.applying {
+		f.steps.RemoveAll()
 	}
+	f.recompute()
 }
 
-func (f *addRouteForm) check() {
+// recompute checks the fields as the person types and previews the change.
+// The message area follows the state: an Apply in flight, then its result
+// until the input changes, else what the input needs.
+func (f *addRouteForm) recompute() {
+	if f.applying {
+		return // its input is being applied; the steps and message are its
+	}
+	msg := f.check()
+	if f.result != "" {
+		msg = f.result
+	}
+	f.applyMsg.SetText(msg)
+}
+
+// check validates the input, computes the proposal and previews it, and
+// returns what the message area should say.
+func (f *addRouteForm) check() string {
 	s := f.u.current()
 	f.proposal = nil
 	f.apply.Disable()
@@ -165,8 +217,7 @@ func (f *addRouteForm) check() {
 	setMessage(f.backendMsg, "")
 	f.preview.SetText("")
 	if s.Config == nil {
-		f.applyMsg.SetText("There is no Service Proxy config to change. " + errText(s.Err))
-		return
+		return "There is no Service Proxy config to change. " + errText(s.Err)
 	}
 	path, backend := strings.TrimSpace(f.path.Text), strings.TrimSpace(f.backend.Text)
 	strategy, why, serr := serverctl.ResolveStrategy(f.chosenStrategy(), s.Server.Apache)
@@ -186,37 +237,37 @@ func (f *addRouteForm) check() {
 			setMessage(f.backendMsg, "⚠ "+errorMessage(err))
 		}
 	}
+	const fix = "Fix what is marked ⚠ to see the change."
 	switch {
-	case path == "" || backend == "":
-		f.applyMsg.SetText("Fill in a path and a backend to see the change.")
-		return
 	case f.pathMsg.Text != "" || f.backendMsg.Text != "" || serr != nil:
-		f.applyMsg.SetText("Fix what is marked ⚠ to see the change.")
-		return
+		return fix
+	case path == "" || backend == "":
+		return "Fill in a path and a backend to see the change."
 	}
 	ports := f.selectedPorts()
 	if ports != nil && len(ports) == 0 {
-		f.applyMsg.SetText("Choose at least one VirtualHost.")
-		return
+		return "Choose at least one VirtualHost."
 	}
 	p, err := f.u.actions.ProposeAdd(f.u.ctx, f.addOptions(s, path, backend, ports))
 	if err != nil {
 		var in *serverctl.InputError
-		if errors.As(err, &in) && in.Field == serverctl.FieldBackend {
-			setMessage(f.backendMsg, "⚠ "+errorMessage(err))
-		} else {
-			f.applyMsg.SetText("⚠ " + errorMessage(err))
+		if errors.As(err, &in) && (in.Field == serverctl.FieldBackend || in.Field == serverctl.FieldPath) {
+			msgLabel := f.backendMsg
+			if in.Field == serverctl.FieldPath {
+				msgLabel = f.pathMsg
+			}
+			setMessage(msgLabel, "⚠ "+errorMessage(err))
+			return fix
 		}
-		return
+		return "⚠ " + errorMessage(err)
 	}
 	if !p.Changed() {
-		f.applyMsg.SetText("The config already has this route; nothing to change.")
-		return
+		return "The config already has this route; nothing to change."
 	}
 	f.proposal = p
 	f.preview.SetText(p.Diff())
-	f.applyMsg.SetText(strings.Join(p.Notes, "\n"))
 	f.apply.Enable()
+	return strings.Join(p.Notes, "\n")
 }
 
 // addOptions is what the form asks of the action layer: the same options
@@ -225,13 +276,39 @@ func (f *addRouteForm) addOptions(s *Snapshot, path, backend string, ports []str
 	return action.AddOptions{Target: s.target(), Path: path, Backend: backend, Ports: ports, Strategy: f.chosenStrategy()}
 }
 
-// setMessage shows a field's message under it, or hides the line.
+// setMessage shows a field's message under it, or hides the text (its
+// row keeps its room: see messageRow).
 func setMessage(l *widget.Label, text string) {
 	l.SetText(text)
 	if text == "" {
 		l.Hide()
 	} else {
 		l.Show()
+	}
+}
+
+// messageRow gives a message label a fixed height of lines lines, shown
+// or not, so that what comes after never moves.
+func messageRow(l *widget.Label, lines int) fyne.CanvasObject {
+	probe := widget.NewLabel(strings.Repeat("X\n", lines-1) + "X")
+	return container.New(&fixedHeight{h: probe.MinSize().Height}, l)
+}
+
+// fixedHeight lays its objects over each other at a fixed height.
+type fixedHeight struct{ h float32 }
+
+func (f *fixedHeight) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var w float32
+	for _, o := range objs {
+		w = max(w, o.MinSize().Width)
+	}
+	return fyne.NewSize(w, f.h)
+}
+
+func (f *fixedHeight) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
 	}
 }
 
@@ -252,6 +329,8 @@ func (f *addRouteForm) onApply() {
 		f.steps.Add(l)
 	}
 	f.apply.Disable()
+	f.result = ""
+	f.applying = true
 	f.applyMsg.SetText("Applying…")
 	var current serverctl.Step
 	mark := func(st serverctl.Step) {
@@ -266,6 +345,7 @@ func (f *addRouteForm) onApply() {
 	go func() {
 		res, err := f.u.actions.Apply(f.u.ctx, p, action.ApplyOptions{Progress: func(st serverctl.Step) { fyne.Do(func() { mark(st) }) }})
 		fyne.Do(func() {
+			f.applying = false
 			if err != nil {
 				if l, ok := labels[current]; ok {
 					l.SetText("✗ " + current.Label())

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -36,8 +37,13 @@ type Options struct {
 	// Show opens these windows at start ("routes", "add", "test", "proxy",
 	// "log", "about"), for scripts and screenshots; "add:PATH=BACKEND" and
 	// "test:URL" fill in the form (a test also runs), "proxy:start" starts
-	// the test proxy.
+	// the test proxy; "none" (any other name) opens nothing when there is
+	// a tray.
 	Show []string
+	// Tray reports whether the desktop shows tray icons (nil: ask the
+	// platform). Without them every action is in the routes window's menu
+	// and the app quits when its last window closes.
+	Tray func(context.Context) bool
 }
 
 // ui is the running app: the state it shows and the windows it has open.
@@ -48,20 +54,31 @@ type ui struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	version string
+	// tray is set when the desktop shows the app's tray menu; without
+	// one the app lives in its windows and quits with the last.
+	tray bool
+	// stopOnce makes stop safe to call from Quit and from OnStopped.
+	stopOnce sync.Once
 
 	mu   sync.Mutex // guards snap for the watcher goroutine
 	snap *Snapshot
 
-	menu    *fyne.Menu
-	windows map[windowID]fyne.Window
+	menu *fyne.Menu
+	// mainMenu is the routes window's menu bar: every tray action, for
+	// desktops without a tray.
+	mainMenu *fyne.MainMenu
+	windows  map[windowID]fyne.Window
+	// closers run when their window closes (a window's own goroutines).
+	closers map[windowID]func()
 	// listeners are the open windows that follow the snapshot.
 	listeners map[windowID]func(*Snapshot)
 	proxy     *testProxy
 	// demo is the demo Server this app started; it stops with the app.
 	demo *action.Demo
-	// addForm and testView are the forms of the open windows.
-	addForm  *addRouteForm
-	testView *testView
+	// routesView, addForm and testView are the open windows' views.
+	routesView *routesView
+	addForm    *addRouteForm
+	testView   *testView
 }
 
 // Run builds the app and runs it until it quits.
@@ -74,46 +91,70 @@ func Run(a fyne.App, opts Options) {
 		go u.watch()
 	})
 	a.Lifecycle().SetOnStopped(u.stop)
-	_, hasTray := a.(desktop.App)
 	switch {
 	case len(opts.Show) > 0:
 		for _, name := range opts.Show {
 			u.show(name)
 		}
-	case runtime.GOOS == "darwin" && hasTray && !u.current().NoServer():
+	case runtime.GOOS == "darwin" && u.tray && !u.current().NoServer():
 		// A menu-bar app: nothing opens until the person asks.
 	default:
-		// Not every Linux desktop hosts tray icons, and a Mac without a
+		// A new Linux user looks for a window, and a Mac without a
 		// Server should see the offer of the demo: open the routes window.
 		u.showRoutes()
+	}
+	if !u.tray && len(u.windows) == 0 {
+		u.showRoutes() // without a tray, a windowless app could not be reached
 	}
 	a.Run()
 }
 
-// stop ends what the app started: its watcher, the test proxy and the demo.
+// stop ends what the app started: its watcher, the test proxy and the
+// demo. It runs once, whether Quit or the end of the app calls it.
 func (u *ui) stop() {
-	u.cancel()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	u.proxy.stop()
-	if u.demo != nil {
-		u.demo.Stop(ctx)
-		u.demo = nil
-	}
+	u.stopOnce.Do(func() {
+		u.cancel()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		u.proxy.stop()
+		if u.demo != nil {
+			u.demo.Stop(ctx)
+			u.demo = nil
+		}
+	})
+}
+
+// quit stops what the app started, then the app.
+func (u *ui) quit() {
+	u.stop()
+	u.app.Quit()
 }
 
 func newUI(a fyne.App, opts Options) *ui {
 	if opts.Actions == nil {
 		opts.Actions = &action.Local{}
 	}
-	u := &ui{app: a, actions: opts.Actions, version: opts.Version, windows: map[windowID]fyne.Window{}, listeners: map[windowID]func(*Snapshot){}}
+	if opts.Tray == nil {
+		opts.Tray = trayHosted
+	}
+	u := &ui{app: a, actions: opts.Actions, version: opts.Version, windows: map[windowID]fyne.Window{},
+		listeners: map[windowID]func(*Snapshot){}, closers: map[windowID]func(){}}
 	u.ctx, u.cancel = context.WithCancel(context.Background())
 	u.proxy = &testProxy{}
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	u.snap = load(u.ctx, u.actions, opts.Root)
+	if u.snap.NoServer() && opts.Root == "" {
+		if dir, ok := runningDemo(u.ctx); ok {
+			u.snap = load(u.ctx, u.actions, dir) // the CLI's demo: show it
+		}
+	}
+	u.tray = opts.Tray(u.ctx)
 	u.menu = fyne.NewMenu("Socketbar")
+	u.mainMenu = fyne.NewMainMenu(fyne.NewMenu("Socketbar"))
 	u.buildMenu()
-	if desk, ok := a.(desktop.App); ok {
+	// Fyne's tray keeps a hidden window open so that the app outlives its
+	// windows: only ask for it when there is a tray to reach the app by.
+	if desk, ok := a.(desktop.App); ok && u.tray {
 		desk.SetSystemTrayIcon(trayIcon())
 		desk.SetSystemTrayMenu(u.menu)
 	}
@@ -166,15 +207,35 @@ func (u *ui) window(name windowID, title string, size fyne.Size, build func(w fy
 		return w
 	}
 	w := u.app.NewWindow(title)
+	u.windows[name] = w // before build, which may look for its window
 	w.SetContent(build(w))
 	w.Resize(size)
-	w.SetOnClosed(func() {
-		delete(u.windows, name)
-		delete(u.listeners, name)
-	})
-	u.windows[name] = w
+	w.SetOnClosed(func() { u.closed(name) })
 	w.Show()
 	return w
+}
+
+// closed forgets a window that closed; without a tray, the last one to
+// close quits the app, stopping the demo it started.
+func (u *ui) closed(name windowID) {
+	if fn := u.closers[name]; fn != nil {
+		fn()
+	}
+	delete(u.windows, name)
+	delete(u.listeners, name)
+	delete(u.closers, name)
+	if name == winRoutes {
+		u.routesView = nil
+	}
+	if name == winAdd {
+		u.addForm = nil
+	}
+	if name == winTest {
+		u.testView = nil
+	}
+	if !u.tray && len(u.windows) == 0 {
+		u.quit()
+	}
 }
 
 // current returns the snapshot the UI shows.
@@ -208,10 +269,16 @@ func (u *ui) reload() {
 	}()
 }
 
-// watch reloads when the config file changes on disk (Server.app, an
-// editor, the CLI). A stat every two seconds costs next to nothing.
+// watchEvery is how often the watcher looks: the state shown is at most
+// this old (plus a read), well within the 3 s a person notices.
+const watchEvery = 2 * time.Second
+
+// watch keeps the snapshot true: it reloads when the config file changes
+// on disk (Server.app, an editor, the CLI) and otherwise re-reads only the
+// Service Proxy's state, which a restart from elsewhere changes without
+// touching the file. Each round costs a stat and a pid file read.
 func (u *ui) watch() {
-	t := time.NewTicker(2 * time.Second)
+	t := time.NewTicker(watchEvery)
 	defer t.Stop()
 	for {
 		select {
@@ -219,16 +286,36 @@ func (u *ui) watch() {
 			return
 		case <-t.C:
 		}
-		s := u.current()
-		if s.Config == nil {
+		base := u.current()
+		fresh, full := u.poll(u.ctx, base)
+		if fresh == nil {
 			continue
 		}
-		fi, err := os.Stat(s.Config.Path)
-		if err == nil && !fi.ModTime().Equal(s.ModTime) {
-			fresh := load(u.ctx, u.actions, s.Root)
-			fyne.Do(func() { u.setSnapshot(fresh) })
-		}
+		fyne.Do(func() {
+			// A state-only update is of base: a reload meanwhile knows better.
+			if full || u.current() == base {
+				u.setSnapshot(fresh)
+			}
+		})
 	}
+}
+
+// poll returns a newer snapshot than s, or nil when nothing changed: a
+// full reload (full) when the config file changed, else s with the
+// Service Proxy's state read again.
+func (u *ui) poll(ctx context.Context, s *Snapshot) (fresh *Snapshot, full bool) {
+	if s.Config == nil {
+		return nil, false
+	}
+	fi, err := os.Stat(s.Config.Path)
+	if err == nil && !fi.ModTime().Equal(s.ModTime) {
+		return load(ctx, u.actions, s.Root), true
+	}
+	st, serr := s.serviceState(ctx)
+	if st == s.Service && (serr == nil) == (s.ServiceErr == nil) {
+		return nil, false
+	}
+	return s.withService(st, serr), false
 }
 
 // report tells the person how long work ended: in the window if it is
@@ -324,17 +411,27 @@ func (u *ui) startDemo(parent fyne.Window) {
 		prog = dialog.NewCustomWithoutButtons("Starting the demo Server", newBusy("Extracting the demo and starting its Apache…"), parent)
 		prog.Show()
 	}
+	// A stopped demo starts again from its own folder.
+	var dir string
+	if s := u.current(); s.Demo != nil {
+		dir = s.Root
+	}
 	go func() {
-		d, err := u.actions.StartDemo(u.ctx, action.DemoOptions{})
+		d, err := u.actions.StartDemo(u.ctx, action.DemoOptions{Dir: dir})
 		var s *Snapshot
 		if d != nil {
 			s = load(u.ctx, u.actions, d.Root)
+		}
+		var running *action.DemoRunningError
+		if errors.As(err, &running) {
+			err = nil // another Socketbar's demo: show it, leave it running
+			d = nil
 		}
 		fyne.Do(func() {
 			if prog != nil {
 				prog.Hide()
 			}
-			if err == nil {
+			if err == nil && d != nil {
 				u.demo = d
 			}
 			if s != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
+	"github.com/socketbar/socketbar/serverctl/demo"
 )
 
 // routesView is the Routes window: every route of the Service Proxy with
@@ -23,6 +24,9 @@ type routesView struct {
 	add      *widget.Button
 	columns  fyne.CanvasObject
 	header   *widget.Label
+	path     *widget.Label
+	body     *fyne.Container
+	scroll   *container.Scroll
 	rows     *fyne.Container
 	findings *fyne.Container
 	empty    *fyne.Container
@@ -35,17 +39,27 @@ func (u *ui) showRoutes() { u.showRoutesAt("") }
 func (u *ui) showRoutesAt(path string) {
 	var v *routesView
 	u.window(winRoutes, "Socketbar — Service Proxy Routes", fyne.NewSize(900, 560), func(w fyne.Window) fyne.CanvasObject {
-		v = &routesView{u: u, w: w, header: widget.NewLabel(""), rows: container.NewVBox(), findings: container.NewVBox(), empty: container.NewVBox()}
+		v = &routesView{u: u, w: w, header: widget.NewLabel(""), path: widget.NewLabel(""), rows: container.NewVBox(), findings: container.NewVBox(), empty: container.NewVBox()}
 		v.header.Wrapping = fyne.TextWrapWord
+		u.routesView = v
+		// A path wraps mid-name: shortPath shortens it by whole folders,
+		// and a window narrower still cuts it with an ellipsis.
+		v.path.Truncation = fyne.TextTruncateEllipsis
 		v.add = widget.NewButtonWithIcon("Add WebSocket Route…", theme.ContentAddIcon(), func() { u.showAddRoute("", "") })
 		v.add.Importance = widget.HighImportance
 		v.columns = routeHeader()
 		top := container.NewBorder(nil, nil, nil, container.NewHBox(v.add,
 			widget.NewButtonWithIcon("Test…", theme.MediaPlayIcon(), func() { u.showTest("") }),
 			widget.NewButtonWithIcon("Reload", theme.ViewRefreshIcon(), u.reload)), v.header)
-		body := container.NewVBox(v.empty, v.columns, v.rows, widget.NewSeparator(), v.findings)
+		top = container.NewVBox(top, v.path) // the path has the window's width
+		w.SetMainMenu(u.mainMenu)
+		if !u.tray {
+			top = container.NewVBox(noTrayNotice(), top)
+		}
+		v.body = container.NewVBox(v.empty, v.columns, v.rows, widget.NewSeparator(), v.findings)
+		v.scroll = container.NewVScroll(v.body)
 		u.follow(winRoutes, v.update)
-		return container.NewBorder(top, nil, nil, nil, container.NewVScroll(body))
+		return container.NewBorder(top, nil, nil, nil, v.scroll)
 	})
 	if v != nil {
 		v.focus = path
@@ -53,7 +67,25 @@ func (u *ui) showRoutesAt(path string) {
 	}
 }
 
-var routeColumns = []float32{90, 210, 330, 90, 0}
+// demoText says where the demo's parts answer.
+func demoText(d *demo.State) string {
+	return fmt.Sprintf("Demo Server · WebSocket echo app: %s · Service Proxy: %s and %s", d.EchoURL(), d.HTTPSURL(), d.HTTPURL())
+}
+
+// noTrayNotice says why the app has no menu-bar icon here and where its
+// actions are instead.
+func noTrayNotice() fyne.CanvasObject {
+	l := widget.NewLabel(noTrayText)
+	l.Wrapping = fyne.TextWrapWord
+	l.Importance = widget.WarningImportance
+	return l
+}
+
+// noTrayText is the notice's text.
+const noTrayText = "This desktop shows no tray icons, so Socketbar has no menu-bar icon: every action is in the Socketbar menu above, " +
+	"and closing the last window quits Socketbar (stopping the demo Server it started)."
+
+var routeColumns = []float32{140, 200, 290, 90, 0}
 
 func routeHeader() fyne.CanvasObject {
 	cells := []fyne.CanvasObject{}
@@ -66,6 +98,16 @@ func routeHeader() fyne.CanvasObject {
 }
 
 func (v *routesView) update(s *Snapshot) {
+	v.fill(s)
+	// Rows came and went: lay the list out again, or the findings stay
+	// where the old rows ended (over new rows, or under a gap).
+	v.scroll.Refresh()
+	v.body.Refresh()
+}
+
+func (v *routesView) fill(s *Snapshot) {
+	v.path.SetText("")
+	v.path.Hide()
 	v.rows.RemoveAll()
 	v.findings.RemoveAll()
 	v.empty.RemoveAll()
@@ -86,7 +128,17 @@ func (v *routesView) update(s *Snapshot) {
 		v.header.SetText("The Service Proxy config could not be read: " + errText(s.Err))
 		return
 	}
-	v.header.SetText(fmt.Sprintf("%s\n%s", s.StatusLine(), s.Config.Path))
+	v.header.SetText(s.StatusLine())
+	v.path.SetText(shortPath(s.Config.Path, 90))
+	v.path.Show()
+	if d := s.Demo; d != nil {
+		v.empty.Add(widget.NewLabel(demoText(d)))
+		if s.demoStopped() {
+			start := widget.NewButtonWithIcon("Start Demo Server", theme.MediaPlayIcon(), func() { v.u.startDemo(v.w) })
+			start.Importance = widget.HighImportance
+			v.empty.Add(container.NewHBox(start))
+		}
+	}
 	for _, r := range s.Routes {
 		v.rows.Add(v.row(s, r))
 	}
@@ -135,7 +187,7 @@ func (v *routesView) row(s *Snapshot, r serverctl.Route) fyne.CanvasObject {
 		remove.Disable()
 	}
 	return container.New(&columns{widths: routeColumns},
-		widget.NewLabel(r.VHost), path, backend, widget.NewLabel(carries),
+		widget.NewLabel(s.vhostLabel(r.VHost)), path, backend, widget.NewLabel(carries),
 		container.NewBorder(nil, nil, nil, container.NewHBox(test, remove), widget.NewLabel(strings.Join(notes, ", "))))
 }
 

@@ -91,19 +91,28 @@ func (u *ui) serveRoutes() []string {
 // toggleProxy starts or stops the test proxy on 127.0.0.1:8443.
 func (u *ui) toggleProxy() {
 	if u.proxy.running() {
-		go func() { u.proxy.stop(); fyne.Do(u.buildMenu) }()
+		go func() { u.proxy.stop(); fyne.Do(u.proxyChanged) }()
 		return
 	}
 	if err := u.startProxy(action.DefaultProxyAddr); err != nil {
 		u.report(u.windows[winProxy], "Test Proxy", err, "")
 		return
 	}
+	u.proxyChanged()
+}
+
+// proxyChanged shows a start or stop of the test proxy in the menu and in
+// its window, whose ticker runs only while the proxy does.
+func (u *ui) proxyChanged() {
 	u.buildMenu()
+	if l := u.listeners[winProxy]; l != nil {
+		l(u.current())
+	}
 }
 
 // proxyWindow is the Test Proxy window: address, routes, live sessions,
-// log. The session count and log change while it is open, so it refreshes
-// every second until closed.
+// log. The session count and log change while the proxy runs, so while it
+// runs and the window is open it refreshes every second.
 type proxyWindow struct {
 	u      *ui
 	w      fyne.Window
@@ -112,13 +121,14 @@ type proxyWindow struct {
 	routes *widget.Label
 	logs   *widget.TextGrid
 	button *widget.Button
-	stop   chan struct{}
+	// stopTick, while the window ticks, stops its ticker.
+	stopTick chan struct{}
 }
 
 func (u *ui) showProxy() {
 	u.window(winProxy, "Socketbar — Test Proxy", fyne.NewSize(760, 520), func(w fyne.Window) fyne.CanvasObject {
 		pw := &proxyWindow{u: u, w: w, addr: widget.NewEntry(), state: widget.NewLabel(""), routes: widget.NewLabel(""),
-			logs: widget.NewTextGrid(), stop: make(chan struct{})}
+			logs: widget.NewTextGrid()}
 		return pw.build()
 	})
 }
@@ -130,34 +140,44 @@ func (pw *proxyWindow) build() fyne.CanvasObject {
 	pw.button = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), pw.onStartStop)
 	pw.button.Importance = widget.HighImportance
 	pw.refresh()
-	go pw.tick()
 	pw.u.follow(winProxy, func(*Snapshot) { pw.refresh() })
-	pw.w.SetOnClosed(func() {
-		close(pw.stop)
-		delete(pw.u.windows, winProxy)
-		delete(pw.u.listeners, winProxy)
-	})
+	pw.u.closers[winProxy] = func() { pw.ticking(false) }
 	top := container.NewVBox(container.NewBorder(nil, nil, widget.NewLabel("Address"), pw.button, pw.addr), pw.state, pw.routes, widget.NewSeparator(),
 		widget.NewLabelWithStyle("Log", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	return container.NewBorder(top, nil, nil, nil, container.NewScroll(pw.logs))
 }
 
-// tick refreshes the window every second until it closes.
-func (pw *proxyWindow) tick() {
+// ticking starts or stops the refresh every second; a stopped proxy
+// changes nothing, so an open window of one costs no wake-ups.
+func (pw *proxyWindow) ticking(on bool) {
+	switch {
+	case on && pw.stopTick == nil:
+		pw.stopTick = make(chan struct{})
+		go tick(pw.stopTick, pw.refresh)
+	case !on && pw.stopTick != nil:
+		close(pw.stopTick)
+		pw.stopTick = nil
+	}
+}
+
+// tick runs fn on the UI goroutine every second until stop closes.
+func tick(stop <-chan struct{}, fn func()) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
 		select {
-		case <-pw.stop:
+		case <-stop:
 			return
 		case <-t.C:
-			fyne.Do(pw.refresh)
+			fyne.Do(fn)
 		}
 	}
 }
 
 func (pw *proxyWindow) refresh() {
 	a, n, lines := pw.u.proxy.status()
+	_, open := pw.u.windows[winProxy]
+	pw.ticking(a != "" && open)
 	if a == "" {
 		pw.state.SetText("Stopped. The test proxy serves the Service Proxy's routes on this machine, so a route can be tried without touching the Server.")
 		pw.button.SetText("Start")

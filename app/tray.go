@@ -51,17 +51,34 @@ func (u *ui) buildMenu() {
 	routes := fyne.NewMenuItem(itemRoutes, nil)
 	routes.ChildMenu = fyne.NewMenu("", routeItems...)
 
+	items := []*fyne.MenuItem{status, fyne.NewMenuItemSeparator()}
+	items = append(items, u.actionItems(s, routes)...)
+	u.menu.Items = items
+	u.menu.Refresh()
+	// The routes window's menu bar offers the same actions (its window
+	// is the routes list), for desktops without a tray.
+	u.mainMenu.Items[0].Items = u.actionItems(s, nil)
+	u.mainMenu.Refresh()
+}
+
+// actionItems are the menu's actions for snapshot s, made anew for each
+// menu that shows them; routes, when not nil, goes before them.
+func (u *ui) actionItems(s *Snapshot, routes *fyne.MenuItem) []*fyne.MenuItem {
 	proxyLabel := itemProxyStart
 	if u.proxy.running() {
 		proxyLabel = itemProxyStop
 	}
 	hasConfig := s.Config != nil
-	items := []*fyne.MenuItem{status, fyne.NewMenuItemSeparator()}
-	if s.NoServer() {
+	var items []*fyne.MenuItem
+	if s.NoServer() || s.demoStopped() {
 		items = append(items, actionItem(itemDemo, func() { u.startDemo(u.anyWindow()) }, true))
 	}
-	items = append(items,
-		enable(routes, hasConfig),
+	if routes != nil {
+		items = append(items, enable(routes, hasConfig))
+	}
+	quit := actionItem(itemQuit, u.quit, true)
+	quit.IsQuit = true // Fyne adds no Quit of its own to a menu bar that has this one
+	return append(items,
 		actionItem(itemAdd, func() { u.showAddRoute("", "") }, hasConfig),
 		actionItem(itemTest, func() { u.showTest("") }, true),
 		// The proxy may run on routes of a config that has since become
@@ -74,10 +91,8 @@ func (u *ui) buildMenu() {
 		actionItem(itemOpenConfig, u.openConfig, hasConfig),
 		fyne.NewMenuItemSeparator(),
 		actionItem(itemAbout, u.showAbout, true),
-		actionItem(itemQuit, u.app.Quit, true),
+		quit,
 	)
-	u.menu.Items = items
-	u.menu.Refresh()
 }
 
 // actionItem is a menu item, enabled when the state allows its action.

@@ -50,6 +50,10 @@ func errorMessage(err error) string {
 	switch {
 	case errors.As(err, &in):
 		return inputMessage(in)
+	case errors.As(err, new(*action.DemoStoppedError)):
+		return "The demo Server is stopped, and restarting its Service Proxy alone would leave it without the Websites tier behind it. Start it with Start Demo Server (or socketbar demo) and try again. Nothing was changed."
+	case errors.As(err, new(*action.DemoRunningError)):
+		return "The demo Server already runs (started by another Socketbar); Socketbar shows that one."
 	case errors.As(err, &nr) && nr.ReadOnly:
 		return fmt.Sprintf("%s is on a read-only file system, so no user can change it. Nothing was changed.", nr.Path)
 	case errors.As(err, &nr):

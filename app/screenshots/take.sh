@@ -11,7 +11,7 @@ for tool in import xwininfo xvfb-run dbus-run-session; do
 done
 out=app/screenshots
 work=$(mktemp -d)
-trap 'kill "$demo_pid" 2>/dev/null; wait "$demo_pid" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill -INT "$demo_pid" 2>/dev/null; wait "$demo_pid" 2>/dev/null; rm -rf "$work"' EXIT
 
 go build -o "$work/socketbar" .
 sb="$work/socketbar"

@@ -443,6 +443,9 @@ func (l *Local) Apply(ctx context.Context, p *Proposal, opts ApplyOptions) (*App
 	for _, e := range p.AlsoReverts {
 		ch.Reverts = append(ch.Reverts, e.ID)
 	}
+	if err := checkDemoRuns(ctx, p.srv.Root, !opts.NoRestart); err != nil {
+		return nil, err
+	}
 	a, err := p.srv.Applier(p.cfg, serverctl.ApplyOptions{HTTPD: p.Target.HTTPD, NoRestart: opts.NoRestart, VerifyTimeout: opts.Timeout, Runner: l.Runner})
 	if err != nil {
 		return nil, err

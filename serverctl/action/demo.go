@@ -42,7 +42,9 @@ type Demo struct {
 var ErrNoHTTPD = demo.ErrNoHTTPD
 
 // StartDemo makes (or reuses) the demo tree and starts it. With
-// ErrNoHTTPD the returned Demo has the tree's State and runs nothing.
+// ErrNoHTTPD the returned Demo has the tree's State and runs nothing; with
+// *DemoRunningError it has the State of the demo another Socketbar runs,
+// and stopping it stops nothing.
 func (l *Local) StartDemo(ctx context.Context, opts DemoOptions) (*Demo, error) {
 	dir := opts.Dir
 	if dir == "" {
@@ -57,6 +59,12 @@ func (l *Local) StartDemo(ctx context.Context, opts DemoOptions) (*Demo, error) 
 		}
 		if err := demo.Clear(dir); err != nil {
 			return nil, err
+		}
+	}
+	if st, err := demo.Load(dir); err == nil {
+		// A second start would only fail to bind the ports the first holds.
+		if running, _ := st.Running(ctx); running {
+			return &Demo{State: st}, &DemoRunningError{Root: dir}
 		}
 	}
 	st, err := demo.Prepare(ctx, dir)
@@ -104,4 +112,37 @@ func (d *Demo) Stop(ctx context.Context) error {
 		errs = append(errs, d.State.Stop(ctx))
 	}
 	return errors.Join(errs...)
+}
+
+// DemoRunningError means the demo already runs, started by another
+// Socketbar (the CLI or the app) from the same folder: use that one.
+type DemoRunningError struct{ Root string }
+
+func (e *DemoRunningError) Error() string {
+	return fmt.Sprintf("the demo already runs in %s (started by another Socketbar); use it with --root %s or SOCKETBAR_ROOT", e.Root, e.Root)
+}
+
+// DemoStoppedError means a change was asked of a demo Server that is not
+// running: restarting its Service Proxy alone would start it without the
+// Websites tier behind it. Nothing was changed.
+type DemoStoppedError struct{ Root string }
+
+func (e *DemoStoppedError) Error() string {
+	return fmt.Sprintf("the demo Server in %s is stopped; start it (socketbar demo, or Start Demo Server in the app) and try again. Nothing was changed", e.Root)
+}
+
+// checkDemoRuns refuses a change that would restart the Service Proxy of
+// a stopped demo tree; any other Server passes.
+func checkDemoRuns(ctx context.Context, root string, restart bool) error {
+	if !restart || root == "" {
+		return nil
+	}
+	st, err := demo.Load(root)
+	if err != nil {
+		return nil // not a demo tree
+	}
+	if running, err := st.Running(ctx); err == nil && !running {
+		return &DemoStoppedError{Root: root}
+	}
+	return nil
 }

@@ -397,3 +397,17 @@ func (st *State) applier(ctx context.Context) (*serverctl.Applier, error) {
 	}
 	return srv.Applier(cfg, serverctl.ApplyOptions{})
 }
+
+// Running reports whether the demo's Service Proxy runs: a demo started
+// by another Socketbar (the CLI or the app) is found by its tree.
+func (st *State) Running(ctx context.Context) (bool, error) {
+	if st.HTTPD == nil {
+		return false, nil
+	}
+	a, err := st.applier(ctx)
+	if err != nil {
+		return false, err
+	}
+	s, err := a.Service.State(ctx)
+	return s.Running, err
+}
