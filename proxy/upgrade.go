@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/socketbar/socketbar/proxy/internal/headcap"
 	"github.com/socketbar/socketbar/proxy/wsframe"
 )
 
@@ -54,18 +55,18 @@ func (s *Server) serveUpgrade(w *recorder, r *http.Request, route Route, rest st
 		ownError(w, fmt.Sprintf("socketbar serve: sending the upgrade to %s failed: %v", route.Backend, err), http.StatusBadGateway)
 		return
 	}
-	head := &headLimit{r: backend, left: maxResponseHead}
+	head := headcap.New(backend, maxResponseHead)
 	br := bufio.NewReader(head)
 	resp, err := http.ReadResponse(br, out)
 	if err != nil {
-		if errors.Is(err, errHeadTooLong) {
+		if errors.Is(err, headcap.ErrTooLong) {
 			err = fmt.Errorf("its status line and headers are over %d KiB", maxResponseHead>>10)
 		}
 		ownError(w, fmt.Sprintf("socketbar serve: the backend %s did not answer the upgrade: %v", route.Backend, err), http.StatusBadGateway)
 		s.logf("ws %s %s route=%s status=502 error=%q", r.RemoteAddr, r.URL.Path, route.Path, err)
 		return
 	}
-	head.off = true
+	head.Lift()
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		// The backend refused the upgrade: pass its answer on unchanged.
 		defer resp.Body.Close()
@@ -151,31 +152,6 @@ func upgradeRequest(ctx context.Context, r *http.Request, target *url.URL) *http
 // with, on the upgrade path as in the Transport (MaxResponseHeaderBytes):
 // a backend that never ends them must not fill the proxy's memory.
 const maxResponseHead = 64 << 10
-
-var errHeadTooLong = errors.New("proxy: response head over the limit")
-
-// headLimit fails with errHeadTooLong after left bytes until off is set,
-// once the head has been read; the frames after it pass through unlimited.
-type headLimit struct {
-	r    io.Reader
-	left int
-	off  bool
-}
-
-func (h *headLimit) Read(p []byte) (int, error) {
-	if h.off {
-		return h.r.Read(p)
-	}
-	if h.left <= 0 {
-		return 0, errHeadTooLong
-	}
-	if len(p) > h.left {
-		p = p[:h.left]
-	}
-	n, err := h.r.Read(p)
-	h.left -= n
-	return n, err
-}
 
 func (ss *session) closeCodeOrAbnormal() int {
 	if c := ss.closeCode.Load(); c != 0 {

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/socketbar/socketbar/proxy/internal/headcap"
 	"github.com/socketbar/socketbar/proxy/wsframe"
 )
 
@@ -122,9 +123,9 @@ type run struct {
 	u      *url.URL
 	report *Report
 	conn   net.Conn
-	// cr counts and caps what is read from conn (see capReader); br
+	// cr caps what is read from conn as the answer's head (see headcap); br
 	// buffers it.
-	cr *capReader
+	cr *headcap.Reader
 	br *bufio.Reader
 	// partial is a data message whose last fragment has not come yet.
 	partial message
@@ -429,21 +430,21 @@ func (r *run) upgrade() bool {
 		r.step(StepUpgrade, start, false, err.Error())
 		return r.lost(err, "while sending the upgrade request")
 	}
-	r.cr = &capReader{r: r.conn, left: maxHead, capped: true}
+	r.cr = headcap.New(r.conn, maxHead)
 	r.br = bufio.NewReader(r.cr)
 	resp, err := http.ReadResponse(r.br, nil)
 	if err != nil {
 		r.step(StepUpgrade, start, false, err.Error())
 		switch {
-		case errors.Is(err, errHeadTooLong):
+		case errors.Is(err, headcap.ErrTooLong):
 			return r.protocol(fmt.Sprintf("The server's answer to the upgrade went on for over %d KiB without ending its status line and headers.", maxHead>>10), 0)
-		case r.cr.err == nil:
+		case r.cr.Err == nil:
 			// The connection is fine; what came over it is not HTTP.
 			return r.protocol(fmt.Sprintf("The server's answer to the upgrade is not a valid HTTP response (%v).", err), 0)
 		}
 		return r.lost(err, "to the upgrade request")
 	}
-	r.cr.capped = false
+	r.cr.Lift()
 	r.report.Status, r.report.Server = resp.StatusCode, resp.Header.Get("Server")
 	status := fmt.Sprintf("HTTP %s", resp.Status)
 	if resp.StatusCode != http.StatusSwitchingProtocols {
@@ -494,36 +495,6 @@ func headerHasToken(h http.Header, name, token string) bool {
 // as Apache's LimitRequestFieldSize and LimitRequestFields bound a
 // request's: a server that never ends them must not fill the memory.
 const maxHead = 64 << 10
-
-// errHeadTooLong is capReader's error once its cap is reached.
-var errHeadTooLong = errors.New("wstest: the answer's head is over the limit")
-
-// capReader reads from r, failing with errHeadTooLong once left bytes are
-// read while capped; err keeps r's own last error, so that a failure to
-// parse can be told from a failure of the connection.
-type capReader struct {
-	r      io.Reader
-	left   int64
-	capped bool
-	err    error
-}
-
-func (c *capReader) Read(p []byte) (int, error) {
-	if c.capped {
-		if c.left <= 0 {
-			return 0, errHeadTooLong
-		}
-		if int64(len(p)) > c.left {
-			p = p[:c.left]
-		}
-	}
-	n, err := c.r.Read(p)
-	c.left -= int64(n)
-	if err != nil {
-		c.err = err
-	}
-	return n, err
-}
 
 // protocol diagnoses a server that broke HTTP or RFC 6455. A non-zero
 // code is sent in a close frame first, as RFC 6455 section 7.1.7 asks of
