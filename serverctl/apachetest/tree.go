@@ -91,7 +91,8 @@ func LocalizeTree(t testing.TB, h HTTPD, fixture string) *Site {
 // apache_serviceproxy_customsites.conf, which LocalizeTree copies as it is)
 // what Localize does for the main one, as far as running it needs:
 // VirtualHost ports become the test's ports (taking new ones for ports the
-// main config did not use) and certificate paths the test certificate.
+// main config did not use), loopback ProxyPass targets the test's
+// Websites tier, and certificate paths the test certificate.
 // Every other byte stays, so Use lines and their quoting are kept.
 func (s *Site) LocalizeIncluded(t testing.TB, path string) {
 	t.Helper()
@@ -122,6 +123,17 @@ func (s *Site) LocalizeIncluded(t testing.TB, path string) {
 			args = []string{s.CertFile}
 		case n.Is("SSLCertificateKeyFile"):
 			args = []string{s.KeyFile}
+		case n.Is("ProxyPass") || n.Is("ProxyPassReverse"):
+			// Server 5.0/5.1's site VirtualHosts carry their own catch-all
+			// to the Websites tier.
+			for _, a := range n.Args {
+				args = append(args, loopbackURL.ReplaceAllStringFunc(a, func(m string) string {
+					orig, _ := strconv.Atoi(m[len("127.0.0.1:"):])
+					return fmt.Sprintf("127.0.0.1:%d", s.backend(t, orig))
+				}))
+			}
+			n.Raw = []byte(n.Indent() + n.Name + " " + strings.Join(args, " ") + n.EOL())
+			return true
 		default:
 			return true
 		}
