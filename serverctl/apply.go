@@ -89,6 +89,11 @@ type Change struct {
 	// later ones it takes back with it.
 	UndoOf  string
 	Reverts []string
+	// Also are the other files of the config the change touches (Server
+	// 5.0/5.1's customsites file). The config test runs once on the whole
+	// new set, each file is backed up and replaced atomically, and a
+	// failed restart puts every one of them back.
+	Also []FileEdit
 }
 
 // Result says what a transaction did.
@@ -170,8 +175,14 @@ type Applier struct {
 	// Now returns the time (default time.Now).
 	Now func() time.Time
 	// AfterStep, if set, runs after each step completes; tests use it to
-	// kill the process between steps.
+	// kill the process between steps. StepWrite completes right before
+	// the main config's rename, after the other files' renames.
 	AfterStep func(Step)
+	// ResolveInclude turns an Include line's argument into the path (or
+	// wildcard pattern) on this machine that Apache reads, so that the
+	// config test of a change to an included file can point the main
+	// config at the new text. Nil takes the argument as it is.
+	ResolveInclude func(arg string) string
 }
 
 func (a *Applier) step(s Step) {
@@ -216,45 +227,54 @@ func (a *Applier) Apply(ctx context.Context, ch Change) (*Result, error) {
 		return nil, fmt.Errorf("serverctl: lock %s: %w", a.Backups.Dir, err)
 	}
 	defer lock.Close()
-	a.removeStaleTemps()
+	a.removeStaleTemps(ch.Also)
 	recovered, err := a.recoverLocked(ctx)
 	if err != nil {
 		return nil, err
 	}
 
-	cur, err := readFile(a.ConfigPath, false)
+	files, err := readChange(a.ConfigPath, ch)
 	if err != nil {
-		return nil, fmt.Errorf("serverctl: read %s: %w", a.ConfigPath, err)
+		return nil, err
 	}
-	if !bytes.Equal(cur, ch.Old) {
-		return nil, fmt.Errorf("serverctl: %s: %w; run the command again", a.ConfigPath, ErrChangedOnDisk)
-	}
-	fi, err := os.Stat(a.ConfigPath)
-	if err != nil {
-		return nil, fmt.Errorf("serverctl: stat %s: %w", a.ConfigPath, err)
-	}
+	main := files[0]
 
 	a.step(StepTest)
-	if err := a.test(ctx, ch.New, fi); err != nil {
+	if err := a.test(ctx, files); err != nil {
 		return nil, err
 	}
 	a.done(StepTest)
 	// The test takes a while; a writer meanwhile means the tested text
 	// is no longer an edit of what is on disk.
-	if err := unchangedOnDisk(a.ConfigPath, cur); err != nil {
-		return nil, err
+	for _, f := range files {
+		if err := unchangedOnDisk(f.path, f.old); err != nil {
+			return nil, err
+		}
 	}
 
 	a.step(StepBackup)
 	var routes []ManagedRoute
 	if nc, err := ParseConfig(a.ConfigPath, ch.New); err == nil {
-		routes = nc.ManagedRoutes()
+		var included []*Config
+		for _, f := range files[1:] {
+			if c, err := ParseConfig(f.path, f.new); err == nil {
+				c.Included = true
+				included = append(included, c)
+			}
+		}
+		routes = managedRoutesOf(nc, included)
 	}
-	entry, err := a.Backups.Save(cur, BackupEntry{Time: now(), Description: ch.Description, UndoOf: ch.UndoOf, Reverts: ch.Reverts, AfterSHA256: sha256Hex(ch.New), Routes: routes, Outcome: OutcomePending}, fi.Mode().Perm())
+	var also []FileBackup
+	j := journal{Config: a.ConfigPath, OldSHA256: sha256Hex(main.old), NewSHA256: sha256Hex(main.new), Phase: phaseWrite, PID: os.Getpid(), Started: start}
+	for _, f := range files[1:] {
+		also = append(also, FileBackup{Path: f.path, Old: f.old, New: f.new, Perm: f.fi.Mode().Perm()})
+		j.Also = append(j.Also, journalFile{Path: f.path, OldSHA256: sha256Hex(f.old), NewSHA256: sha256Hex(f.new)})
+	}
+	entry, err := a.Backups.Save(main.old, BackupEntry{Time: now(), Description: ch.Description, UndoOf: ch.UndoOf, Reverts: ch.Reverts, AfterSHA256: sha256Hex(ch.New), Routes: routes, Outcome: OutcomePending}, main.fi.Mode().Perm(), also...)
 	if err != nil {
 		return nil, err
 	}
-	j := journal{Backup: entry.ID, Config: a.ConfigPath, OldSHA256: entry.SHA256, NewSHA256: sha256Hex(ch.New), Phase: phaseWrite, PID: os.Getpid(), Started: start}
+	j.Backup = entry.ID
 	if err := a.Backups.writeJournal(j); err != nil {
 		a.settle(entry, OutcomeNotWritten)
 		return nil, err
@@ -262,11 +282,7 @@ func (a *Applier) Apply(ctx context.Context, ch Change) (*Result, error) {
 	a.done(StepBackup)
 
 	a.step(StepWrite)
-	err = replaceFile(a.ConfigPath, ch.New, fi, func() error {
-		a.done(StepWrite)
-		return unchangedOnDisk(a.ConfigPath, cur)
-	})
-	if err != nil {
+	if err := a.write(files); err != nil {
 		a.settle(entry, OutcomeNotWritten)
 		return nil, err
 	}
@@ -284,28 +300,99 @@ func (a *Applier) Apply(ctx context.Context, ch Change) (*Result, error) {
 		return res, nil
 	}
 	rerr := &RestartError{Cause: err, LogTail: tailFile(a.ErrorLog, 15), Backup: entry}
-	a.rollback(ctx, rerr, j, cur, ch.New, fi)
+	a.rollback(ctx, rerr, j, files)
 	return nil, rerr
 }
 
-// rollback writes old back in place of the new text that did not come up
-// and restarts again, recording in rerr how that went. Another writer's
-// text, written after the rename, is never overwritten.
-func (a *Applier) rollback(ctx context.Context, rerr *RestartError, j journal, old, new []byte, fi os.FileInfo) {
+// changeFile is one file of a change: its text on disk (which the change
+// was computed from), the new text, and its mode to keep.
+type changeFile struct {
+	path     string
+	old, new []byte
+	fi       os.FileInfo
+}
+
+// readChange checks that every file of ch still holds the text the change
+// was computed from, and returns them, the main config first. Files the
+// change leaves as they are are dropped.
+func readChange(mainPath string, ch Change) ([]changeFile, error) {
+	edits := append([]FileEdit{{Path: mainPath, Old: ch.Old, New: ch.New}}, ch.Also...)
+	var files []changeFile
+	seen := map[string]bool{}
+	for i, e := range edits {
+		if seen[e.Path] {
+			return nil, fmt.Errorf("serverctl: the change names %s twice", e.Path)
+		}
+		seen[e.Path] = true
+		if i > 0 && bytes.Equal(e.Old, e.New) {
+			continue
+		}
+		cur, err := readFile(e.Path, false)
+		if err != nil {
+			return nil, fmt.Errorf("serverctl: read %s: %w", e.Path, err)
+		}
+		if !bytes.Equal(cur, e.Old) {
+			return nil, fmt.Errorf("serverctl: %s: %w; run the command again", e.Path, ErrChangedOnDisk)
+		}
+		fi, err := os.Stat(e.Path)
+		if err != nil {
+			return nil, fmt.Errorf("serverctl: stat %s: %w", e.Path, err)
+		}
+		files = append(files, changeFile{path: e.Path, old: cur, new: e.New, fi: fi})
+	}
+	return files, nil
+}
+
+// write replaces the other files, then the main config, each atomically
+// and only if nobody changed it since it was read. When one fails, the
+// files already replaced get their old text back, so nothing is left half
+// written.
+func (a *Applier) write(files []changeFile) error {
+	for i := len(files) - 1; i >= 0; i-- {
+		f := files[i]
+		err := replaceFile(f.path, f.new, f.fi, func() error {
+			if i == 0 {
+				a.done(StepWrite)
+			}
+			return unchangedOnDisk(f.path, f.old)
+		})
+		if err != nil {
+			for _, w := range files[i+1:] {
+				replaceFile(w.path, w.old, w.fi, func() error { return unchangedOnDisk(w.path, w.new) })
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// rollback writes the old texts back in place of the new ones that did
+// not come up and restarts again, recording in rerr how that went.
+// Another writer's text, written after the rename, is never overwritten.
+func (a *Applier) rollback(ctx context.Context, rerr *RestartError, j journal, files []changeFile) {
 	a.step(StepRollback)
 	j.Phase = phaseRollback
 	if jerr := a.Backups.writeJournal(j); jerr != nil {
 		rerr.RollbackErr = jerr
 		return
 	}
-	werr := replaceFile(a.ConfigPath, old, fi, func() error { return unchangedOnDisk(a.ConfigPath, new) })
+	var changed, failed error
+	for _, f := range files {
+		werr := replaceFile(f.path, f.old, f.fi, func() error { return unchangedOnDisk(f.path, f.new) })
+		switch {
+		case errors.Is(werr, ErrChangedOnDisk):
+			changed = werr
+		case werr != nil && failed == nil:
+			failed = werr
+		}
+	}
 	switch {
-	case errors.Is(werr, ErrChangedOnDisk):
-		// Someone wrote the file after the rename: theirs stays.
-		rerr.RollbackErr = fmt.Errorf("%w; the previous config was not written back, so as not to lose that edit", werr)
+	case failed != nil:
+		rerr.RollbackErr = failed // the journal stays: the next run retries
+	case changed != nil:
+		// Someone wrote a file after the rename: theirs stays.
+		rerr.RollbackErr = fmt.Errorf("%w; the previous config was not written back there, so as not to lose that edit", changed)
 		rerr.Backup = a.settle(rerr.Backup, OutcomeSuperseded)
-	case werr != nil:
-		rerr.RollbackErr = werr // the journal stays: the next run retries
 	default:
 		rerr.Restored = true
 		if _, verr := a.restartAndVerify(ctx); verr != nil {
@@ -329,44 +416,90 @@ func sha256Hex(b []byte) string {
 
 // removeStaleTemps deletes temporary files a killed transaction left beside
 // the config. Only the lock holder may, so none of them is in use.
-func (a *Applier) removeStaleTemps() {
-	dir, base := filepath.Dir(a.ConfigPath), filepath.Base(a.ConfigPath)
-	for _, pattern := range []string{".socketbar-test-*.conf", "." + base + ".socketbar-*"} {
-		stale, _ := filepath.Glob(filepath.Join(dir, pattern))
-		for _, f := range stale {
-			os.Remove(f)
+func (a *Applier) removeStaleTemps(also []FileEdit) {
+	paths := []string{a.ConfigPath}
+	for _, f := range also {
+		paths = append(paths, f.Path)
+	}
+	for _, p := range paths {
+		dir, base := filepath.Dir(p), filepath.Base(p)
+		for _, pattern := range []string{".socketbar-test-*.conf", "." + base + ".socketbar-*"} {
+			stale, _ := filepath.Glob(filepath.Join(dir, pattern))
+			for _, f := range stale {
+				os.Remove(f)
+			}
 		}
 	}
 }
 
-// test writes text beside the config (so relative paths and permissions
-// are the same) and runs the config test on it.
-func (a *Applier) test(ctx context.Context, text []byte, fi os.FileInfo) error {
-	tmp, err := os.CreateTemp(filepath.Dir(a.ConfigPath), ".socketbar-test-*.conf")
-	if err != nil {
-		return fmt.Errorf("serverctl: write the config to test: %w", err)
+// test writes the new texts beside their files (so relative paths and
+// permissions are the same) and runs the config test once on the whole
+// new set: the main config's copy includes the other files' copies in
+// their place.
+func (a *Applier) test(ctx context.Context, files []changeFile) error {
+	var tmps []string
+	defer func() {
+		for _, t := range tmps {
+			os.Remove(t)
+		}
+	}()
+	redirect := map[string]string{}
+	for _, f := range files[1:] {
+		name, err := writeTemp(f.path, f.new, f.fi)
+		if err != nil {
+			return err
+		}
+		tmps = append(tmps, name)
+		redirect[filepath.Clean(f.path)] = name
 	}
-	defer os.Remove(tmp.Name())
+	text := files[0].new
+	if len(redirect) > 0 {
+		var err error
+		if text, err = redirectIncludes(text, redirect, a.ResolveInclude); err != nil {
+			return err
+		}
+	}
+	name, err := writeTemp(a.ConfigPath, text, files[0].fi)
+	if err != nil {
+		return err
+	}
+	tmps = append(tmps, name)
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	out, err := a.Tester.Test(tctx, name)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
+			return fmt.Errorf("serverctl: cannot run the config test: %w", err)
+		}
+		out = strings.ReplaceAll(out, name, a.ConfigPath)
+		for real, tmp := range redirect {
+			out = strings.ReplaceAll(out, tmp, real)
+		}
+		return &ConfigTestError{Output: out}
+	}
+	return nil
+}
+
+// writeTemp writes text to a new file beside path, with path's mode, and
+// returns its name. The name starts with a dot and matches none of the
+// patterns Apple's config includes.
+func writeTemp(path string, text []byte, like os.FileInfo) (string, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".socketbar-test-*.conf")
+	if err != nil {
+		return "", fmt.Errorf("serverctl: write the config to test: %w", err)
+	}
 	_, werr := tmp.Write(text)
 	if werr == nil {
-		werr = tmp.Chmod(fi.Mode().Perm()) // through the descriptor: the name could be swapped meanwhile
+		werr = tmp.Chmod(like.Mode().Perm()) // through the descriptor: the name could be swapped meanwhile
 	}
 	if cerr := tmp.Close(); werr == nil {
 		werr = cerr
 	}
 	if werr != nil {
-		return fmt.Errorf("serverctl: write %s: %w", tmp.Name(), werr)
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("serverctl: write %s: %w", tmp.Name(), werr)
 	}
-	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	out, err := a.Tester.Test(tctx, tmp.Name())
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
-			return fmt.Errorf("serverctl: cannot run the config test: %w", err)
-		}
-		return &ConfigTestError{Output: strings.ReplaceAll(out, tmp.Name(), a.ConfigPath)}
-	}
-	return nil
+	return tmp.Name(), nil
 }
 
 // Restart restarts the service and verifies it came back, without changing

@@ -58,6 +58,24 @@ type BackupEntry struct {
 	// before outcomes were recorded) means applied. Only applied changes
 	// count for drift and undo.
 	Outcome Outcome `json:"outcome,omitempty"`
+	// Files are the other files the change touched (Server 5.0/5.1's
+	// customsites file), each backed up beside the main config's text.
+	Files []BackupFile `json:"files,omitempty"`
+}
+
+// BackupFile is one more file of a change: where it is, and the hashes
+// of its text before the change (the backup) and after it.
+type BackupFile struct {
+	Path        string `json:"path"`
+	SHA256      string `json:"sha256"`
+	AfterSHA256 string `json:"after_sha256"`
+}
+
+// FileBackup is the text of one more file to save with an entry.
+type FileBackup struct {
+	Path     string
+	Old, New []byte
+	Perm     os.FileMode
 }
 
 // Outcome is what became of a change in the history.
@@ -93,8 +111,9 @@ func BackupStoreFor(configPath string) BackupStore {
 	return BackupStore{Dir: filepath.Join(filepath.Dir(configPath), BackupDirName), Keep: DefaultKeepBackups}
 }
 
-// Save writes old under a new entry and drops the oldest beyond Keep.
-func (s BackupStore) Save(old []byte, e BackupEntry, perm os.FileMode) (BackupEntry, error) {
+// Save writes old under a new entry, with the old text of each of also
+// (ID.1.bak, ID.2.bak, … in order), and drops the oldest beyond Keep.
+func (s BackupStore) Save(old []byte, e BackupEntry, perm os.FileMode, also ...FileBackup) (BackupEntry, error) {
 	if err := ensureDir(s.Dir, 0o755); err != nil {
 		return e, fmt.Errorf("serverctl: create backup folder: %w", err)
 	}
@@ -107,6 +126,10 @@ func (s BackupStore) Save(old []byte, e BackupEntry, perm os.FileMode) (BackupEn
 		}
 		e.ID = fmt.Sprintf("%s-%d", e.Time.UTC().Format("20060102T150405.000000000Z"), i)
 	}
+	e.Files = nil
+	for _, f := range also {
+		e.Files = append(e.Files, BackupFile{Path: f.Path, SHA256: sha256Hex(f.Old), AfterSHA256: sha256Hex(f.New)})
+	}
 	meta, err := json.MarshalIndent(e, "", "  ")
 	if err != nil {
 		return e, err
@@ -114,11 +137,38 @@ func (s BackupStore) Save(old []byte, e BackupEntry, perm os.FileMode) (BackupEn
 	if err := writeFileSynced(filepath.Join(s.Dir, e.ID+".bak"), old, perm); err != nil {
 		return e, fmt.Errorf("serverctl: write backup: %w", err)
 	}
+	for i, f := range also {
+		if err := writeFileSynced(s.filePath(e.ID, i), f.Old, f.Perm); err != nil {
+			return e, fmt.Errorf("serverctl: write backup of %s: %w", f.Path, err)
+		}
+	}
 	if err := writeFileSynced(filepath.Join(s.Dir, e.ID+".json"), append(meta, '\n'), 0o644); err != nil {
 		return e, fmt.Errorf("serverctl: write backup entry: %w", err)
 	}
 	s.prune()
 	return e, nil
+}
+
+// filePath is where the backup of an entry's i-th other file is.
+func (s BackupStore) filePath(id string, i int) string {
+	return filepath.Join(s.Dir, fmt.Sprintf("%s.%d.bak", id, i+1))
+}
+
+// LoadFiles returns the backed-up texts of e's other files, in the order
+// of e.Files, each checked against its hash.
+func (s BackupStore) LoadFiles(e BackupEntry) ([][]byte, error) {
+	var texts [][]byte
+	for i, f := range e.Files {
+		data, err := readFile(s.filePath(e.ID, i), true)
+		if err != nil {
+			return nil, fmt.Errorf("serverctl: read backup %s of %s: %w", e.ID, f.Path, err)
+		}
+		if sha256Hex(data) != f.SHA256 {
+			return nil, fmt.Errorf("serverctl: backup %s of %s does not match its recorded hash; it was changed after it was written", e.ID, f.Path)
+		}
+		texts = append(texts, data)
+	}
+	return texts, nil
 }
 
 // SetOutcome records what became of the change e.
@@ -227,6 +277,9 @@ func (s BackupStore) prune() {
 		return
 	}
 	for _, e := range entries[min(keep, len(entries)):] {
+		for i := range e.Files {
+			os.Remove(s.filePath(e.ID, i))
+		}
 		os.Remove(filepath.Join(s.Dir, e.ID+".bak"))
 		os.Remove(filepath.Join(s.Dir, e.ID+".json"))
 	}
@@ -256,6 +309,13 @@ func sanitizeEntry(e BackupEntry) BackupEntry {
 	}
 	if e.Routes != nil {
 		e.Routes = routes
+	}
+	files := make([]BackupFile, len(e.Files))
+	for i, f := range e.Files {
+		files[i] = BackupFile{Path: SanitizeText(f.Path), SHA256: SanitizeText(f.SHA256), AfterSHA256: SanitizeText(f.AfterSHA256)}
+	}
+	if e.Files != nil {
+		e.Files = files
 	}
 	return e
 }

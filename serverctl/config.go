@@ -2,6 +2,7 @@ package serverctl
 
 import (
 	"fmt"
+	"net"
 	"regexp"
 	"strings"
 
@@ -14,6 +15,10 @@ type Config struct {
 	Path string
 	Src  []byte
 	File *apacheconf.File
+	// Included marks a file the main config includes whose VirtualHosts
+	// are custom websites (Server 5.0/5.1's customsites file): a route for
+	// a site goes into that site's own VirtualHosts, named by ServerName.
+	Included bool
 }
 
 // ReadConfig reads and parses the config at path. It refuses anything but
@@ -46,13 +51,26 @@ type VHost struct {
 	// the template of Server 5.2+'s custom sites (see MacroHosts); "" for
 	// a VirtualHost Apache serves as it is written.
 	Macro string
+	// Site is the ServerName (without port) of a custom website's own
+	// VirtualHost in an included file (see Config.Included); "" elsewhere.
+	Site string
 }
 
-// Label names the host the way its section does ("*:443"), or for a
-// macro's template "macro VHost443".
+// Label names the host the way its section does ("*:443"), for a
+// macro's template "macro VHost443", and for a custom website's own
+// VirtualHost its name and port ("chat.example.com:443").
 func (v VHost) Label() string {
-	if v.Macro != "" {
+	switch {
+	case v.Macro != "":
 		return "macro " + v.Macro
+	case v.Site != "":
+		port := ""
+		if len(v.Addrs) > 0 {
+			if i := strings.LastIndexByte(v.Addrs[0], ':'); i >= 0 {
+				port = v.Addrs[0][i:]
+			}
+		}
+		return v.Site + port
 	}
 	return strings.Join(v.Addrs, " ")
 }
@@ -76,12 +94,34 @@ func (c *Config) VirtualHosts() []VHost {
 		case n.Is("Macro"):
 			return false
 		case n.Is("VirtualHost") && n.Kind == apacheconf.Section:
-			hosts = append(hosts, VHost{Node: n, Addrs: n.Args})
+			vh := VHost{Node: n, Addrs: n.Args}
+			if c.Included {
+				vh.Site = serverName(n)
+			}
+			hosts = append(hosts, vh)
 			return false
 		}
 		return true
 	})
 	return hosts
+}
+
+// serverName is the ServerName of a VirtualHost section, without scheme
+// or port; "" when it has none.
+func serverName(vh *apacheconf.Node) string {
+	for _, n := range vh.Children {
+		if n.Is("ServerName") && n.Kind == apacheconf.Directive && len(n.Args) > 0 {
+			name := n.Args[0]
+			if i := strings.Index(name, "://"); i >= 0 {
+				name = name[i+3:]
+			}
+			if h, _, err := net.SplitHostPort(name); err == nil {
+				name = h
+			}
+			return strings.Trim(name, "[]")
+		}
+	}
+	return ""
 }
 
 // MacroHosts returns the <VirtualHost> sections inside <Macro>

@@ -28,7 +28,11 @@ type Drift struct {
 // never written left the routes of the change before it. While the newest
 // change is pending (a transaction runs, or one was killed and awaits
 // RecoverJournal), the config is between two states and nothing is reported.
-func FindDrift(cfg *Config, store BackupStore) (*Drift, error) {
+//
+// files are the site files cfg includes (see SiteFiles): Server.app
+// regenerates Server 5.0/5.1's customsites file whenever sites or
+// certificates change, so routes written there drift too.
+func FindDrift(cfg *Config, store BackupStore, files ...*Config) (*Drift, error) {
 	entries, err := store.List()
 	if err != nil || len(entries) == 0 {
 		return nil, err
@@ -47,7 +51,7 @@ func FindDrift(cfg *Config, store BackupStore) (*Drift, error) {
 		return nil, nil
 	}
 	have := map[ManagedRoute]bool{}
-	for _, r := range cfg.ManagedRoutes() {
+	for _, r := range managedRoutesOf(cfg, files) {
 		have[r] = true
 	}
 	d := &Drift{Entry: *last}
@@ -59,44 +63,54 @@ func FindDrift(cfg *Config, store BackupStore) (*Drift, error) {
 	if len(d.Missing) == 0 {
 		return nil, nil
 	}
-	if fi, err := os.Stat(cfg.Path); err == nil {
-		d.Changed = fi.ModTime()
+	for _, f := range append([]*Config{cfg}, files...) {
+		if fi, err := os.Stat(f.Path); err == nil && fi.ModTime().After(d.Changed) {
+			d.Changed = fi.ModTime()
+		}
 	}
 	return d, nil
 }
 
 // Reapply returns the config with the drifted routes added back, each to
-// the VirtualHost (or custom sites' macro) it was recorded in, limited to
-// the hosts it was limited to.
-func (c *Config) Reapply(d *Drift, apache Version) (*Edit, error) {
-	cur := c
+// the VirtualHost (or custom sites' macro, or site's own VirtualHost in one
+// of files) it was recorded in, limited to the hosts it was limited to.
+// Changes to files go into the Edit's Also.
+func (c *Config) Reapply(d *Drift, apache Version, files ...*Config) (*Edit, error) {
+	cur := append([]*Config{c}, files...)
 	edit := &Edit{Old: c.Src, New: c.Src}
 	for _, r := range d.Missing {
-		work, err := apacheconf.Parse(cur.Src)
-		if err != nil {
-			return nil, err
-		}
-		wc := &Config{Path: c.Path, Src: cur.Src, File: work}
-		var tg []target
-		for _, vh := range append(wc.VirtualHosts(), wc.MacroHosts()...) {
-			if vh.Label() == r.VHost {
-				tg = append(tg, target{vh: vh, hosts: strings.Fields(r.Hosts)})
-				break
+		found := false
+		for i, f := range cur {
+			work, err := apacheconf.Parse(f.Src)
+			if err != nil {
+				return nil, err
 			}
+			wc := &Config{Path: f.Path, Src: f.Src, File: work, Included: f.Included}
+			vh, ok := hostsByLabel(wc, r.VHost)
+			if !ok {
+				continue
+			}
+			found = true
+			e, err := wc.addTo(AddRequest{Path: r.Path, Backend: r.Backend, Strategy: r.Strategy, Replace: true, Apache: apache}, []target{{vh: vh, hosts: strings.Fields(r.Hosts)}})
+			if err != nil {
+				return nil, err
+			}
+			edit.Notes = append(edit.Notes, e.Notes...)
+			if cur[i], err = ParseConfig(f.Path, e.New); err != nil {
+				return nil, err
+			}
+			cur[i].Included = f.Included
+			break
 		}
-		if len(tg) == 0 {
+		if !found {
 			edit.Notes = append(edit.Notes, "warning: "+r.VHost+" is gone from the config; "+r.Path+" cannot go back there")
-			continue
 		}
-		e, err := wc.addTo(AddRequest{Path: r.Path, Backend: r.Backend, Strategy: r.Strategy, Replace: true, Apache: apache}, tg)
-		if err != nil {
-			return nil, err
+	}
+	edit.New = cur[0].Src
+	for i, f := range files {
+		if string(cur[i+1].Src) != string(f.Src) {
+			edit.Also = append(edit.Also, FileEdit{Path: f.Path, Old: f.Src, New: cur[i+1].Src})
 		}
-		edit.Notes = append(edit.Notes, e.Notes...)
-		if cur, err = ParseConfig(c.Path, e.New); err != nil {
-			return nil, err
-		}
-		edit.New = e.New
 	}
 	return edit, nil
 }

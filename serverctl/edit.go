@@ -81,10 +81,34 @@ type Edit struct {
 	// Strategy and Why are set by AddRoute.
 	Strategy Strategy
 	Why      string
+	// Hosts counts the VirtualHosts (or macro templates) the edit chose
+	// to write into, including those that already held the route.
+	Hosts int
+	// Also are the edits to other files of the config that belong to the
+	// same change (Server 5.0/5.1's customsites file): they are tested,
+	// written and rolled back with this one.
+	Also []FileEdit
 }
 
-// Changed reports whether the edit changes the file.
-func (e *Edit) Changed() bool { return !bytes.Equal(e.Old, e.New) }
+// FileEdit is a new text for one more file of the config.
+type FileEdit struct {
+	// Path is the file on this machine.
+	Path     string
+	Old, New []byte
+}
+
+// Changed reports whether the edit changes any file.
+func (e *Edit) Changed() bool {
+	if !bytes.Equal(e.Old, e.New) {
+		return true
+	}
+	for _, f := range e.Also {
+		if !bytes.Equal(f.Old, f.New) {
+			return true
+		}
+	}
+	return false
+}
 
 // SiteSelection restricts a route to some of the Server's sites.
 type SiteSelection struct {
@@ -113,7 +137,9 @@ type target struct {
 // of the host when it has none. Every other byte stays as it was.
 //
 // Without req.Sites the route goes to every site: the default hosts and,
-// on Server 5.2+, the macro templates every custom site is made from.
+// on Server 5.2+, the macro templates every custom site is made from. In
+// an included site file (Config.Included) it goes to the selected sites'
+// own VirtualHosts; see AddRouteToSet for the main config with those.
 func (c *Config) AddRoute(req AddRequest) (*Edit, error) {
 	if _, err := normalizeRoute(req.Path, req.Backend); err != nil {
 		return nil, err
@@ -122,7 +148,7 @@ func (c *Config) AddRoute(req AddRequest) (*Edit, error) {
 	if err != nil {
 		return nil, err
 	}
-	wc := &Config{Path: c.Path, Src: c.Src, File: work}
+	wc := &Config{Path: c.Path, Src: c.Src, File: work, Included: c.Included}
 	targets, err := wc.selectTargets(req)
 	if err != nil {
 		return nil, err
@@ -135,6 +161,13 @@ func (c *Config) AddRoute(req AddRequest) (*Edit, error) {
 // templates on the same ports unless req.Sites chooses no custom site.
 func (c *Config) selectTargets(req AddRequest) ([]target, error) {
 	sel := req.Sites
+	if c.Included {
+		var targets []target
+		for _, vh := range c.siteHosts(req.Ports, req.DefaultPorts, sel) {
+			targets = append(targets, target{vh: vh})
+		}
+		return targets, nil
+	}
 	var targets []target
 	if sel == nil || sel.Default {
 		hosts, err := c.selectHosts(req.Ports, req.DefaultPorts, "")
@@ -149,8 +182,10 @@ func (c *Config) selectTargets(req AddRequest) ([]target, error) {
 		return targets, nil
 	}
 	macros := c.MacroHosts()
-	if sel != nil && len(macros) == 0 {
-		return nil, &InputError{Field: FieldSite, Msg: fmt.Sprintf("%s defines no custom-site macros (<Macro VHost443 …>): on Server 5.0/5.1 the custom sites live in apache_serviceproxy_customsites.conf, which Socketbar cannot edit yet", c.Path)}
+	if len(macros) == 0 {
+		// Server 5.0/5.1: the custom sites have VirtualHosts of their own
+		// in an included file, which AddRouteToSet edits.
+		return targets, nil
 	}
 	ports := req.Ports
 	if len(ports) == 0 {
@@ -188,7 +223,7 @@ func (c *Config) addTo(req AddRequest, targets []target) (*Edit, error) {
 		return nil, err
 	}
 	work := c.File
-	edit := &Edit{Old: c.Src, Strategy: strategy, Why: why}
+	edit := &Edit{Old: c.Src, Strategy: strategy, Why: why, Hosts: len(targets)}
 	blocks, err := c.Blocks()
 	if err != nil {
 		return nil, err
@@ -244,6 +279,8 @@ func (c *Config) addTo(req AddRequest, targets []target) (*Edit, error) {
 			where = "before the catch-all ProxyPass /"
 		}
 		switch {
+		case vh.Site != "":
+			where += " in the site's own VirtualHost"
 		case vh.Macro != "" && len(tg.hosts) > 0:
 			where += ", guarded by the Host, so only those sites answer it"
 		case vh.Macro != "":
@@ -286,7 +323,7 @@ func (c *Config) RemoveRouteWith(path string, ports []string, opts RemoveOptions
 	if err != nil {
 		return nil, err
 	}
-	wc := &Config{Path: c.Path, Src: c.Src, File: work}
+	wc := &Config{Path: c.Path, Src: c.Src, File: work, Included: c.Included}
 	hosts, err := wc.removeHosts(ports, opts.Sites, path)
 	if err != nil {
 		return nil, err
@@ -346,6 +383,9 @@ func (c *Config) RemoveRouteWith(path string, ports []string, opts RemoveOptions
 // VirtualHost, or those on ports) unless sel leaves them out, and the
 // custom sites' macro templates unless sel chooses no custom site.
 func (c *Config) removeHosts(ports []string, sel *SiteSelection, path string) ([]VHost, error) {
+	if c.Included {
+		return c.siteHosts(ports, nil, sel), nil
+	}
 	var hosts []VHost
 	if sel == nil || sel.Default {
 		h, err := c.selectHosts(ports, nil, path)
@@ -363,6 +403,26 @@ func (c *Config) removeHosts(ports []string, sel *SiteSelection, path string) ([
 		}
 	}
 	return hosts, nil
+}
+
+// siteHosts are an included site file's VirtualHosts that sel chooses
+// (every one for nil) on ports, or on defaults when ports is empty (every
+// port when both are).
+func (c *Config) siteHosts(ports, defaults []string, sel *SiteSelection) []VHost {
+	if len(ports) == 0 {
+		ports = defaults
+	}
+	var hosts []VHost
+	for _, vh := range c.VirtualHosts() {
+		if vh.Site == "" || (len(ports) > 0 && !slices.ContainsFunc(ports, vh.HasPort)) {
+			continue
+		}
+		if sel != nil && !slices.ContainsFunc(sel.Hosts, func(h string) bool { return strings.EqualFold(h, vh.Site) }) {
+			continue
+		}
+		hosts = append(hosts, vh)
+	}
+	return hosts
 }
 
 // NotManagedError says there is nothing of Socketbar's to remove.

@@ -37,6 +37,15 @@ type journal struct {
 	Phase     string    `json:"phase"`
 	PID       int       `json:"pid"`
 	Started   time.Time `json:"started"`
+	// Also are the change's other files, in the order of the entry's Files.
+	Also []journalFile `json:"also,omitempty"`
+}
+
+// journalFile is one more file of a transaction in progress.
+type journalFile struct {
+	Path      string `json:"path"`
+	OldSHA256 string `json:"old_sha256"`
+	NewSHA256 string `json:"new_sha256"`
 }
 
 func (s BackupStore) journalPath() string { return filepath.Join(s.Dir, JournalName) }
@@ -105,6 +114,9 @@ type Recovery struct {
 	// Err is set when the Service Proxy could not be brought back; the
 	// config is then the one Outcome names.
 	Err error
+	// Partial says the change was killed between its files' renames
+	// (some held the new text, some the old), so it was rolled back.
+	Partial bool
 }
 
 // String says in one sentence what happened, for the CLI and the app.
@@ -115,6 +127,9 @@ func (r *Recovery) String() string {
 		what = "the new config was in place; Socketbar finished the change"
 	case OutcomeRolledBack:
 		what = "the change did not come up; Socketbar put the previous config back"
+		if r.Partial {
+			what = "only some of its files had been written; Socketbar put the previous config back in all of them"
+		}
 	case OutcomeNotWritten:
 		what = "the new config had not been written; the previous config is unchanged"
 	case OutcomeSuperseded:
@@ -192,59 +207,126 @@ func (a *Applier) recoverLocked(ctx context.Context) (*Recovery, error) {
 	if err != nil {
 		return nil, fmt.Errorf("serverctl: %w, but its backup cannot be read: %w", ErrInterrupted, err)
 	}
-	fi, err := os.Stat(a.ConfigPath)
+	files, err := a.journalFiles(j, entry, old)
 	if err != nil {
-		return nil, fmt.Errorf("serverctl: stat %s: %w", a.ConfigPath, err)
+		return nil, err
 	}
-	cur, err := readFile(a.ConfigPath, false)
-	if err != nil {
-		return nil, fmt.Errorf("serverctl: read %s: %w", a.ConfigPath, err)
+	allNew, anyNew, anyOld, anyOther := true, false, false, false
+	for _, f := range files {
+		allNew = allNew && f.state == stateNew
+		anyNew = anyNew || f.state == stateNew
+		anyOld = anyOld || f.state == stateOld
+		anyOther = anyOther || f.state == stateOther
 	}
-	rec := &Recovery{Entry: entry}
-	sum := sha256.Sum256(cur)
-	switch hex.EncodeToString(sum[:]) {
-	case j.NewSHA256:
-		if j.Phase == phaseWrite {
-			pid, err := a.restartIfAny(ctx)
-			if err == nil {
-				rec.Restarted, rec.PID = a.Service != nil, pid
-				rec.Entry.Outcome = OutcomeApplied
-				break
-			}
+	rec := &Recovery{Entry: entry, Partial: j.Phase == phaseWrite && anyNew && anyOld}
+	if j.Phase == phaseWrite && allNew {
+		pid, err := a.restartIfAny(ctx)
+		if err == nil {
+			rec.Restarted, rec.PID = a.Service != nil, pid
+			return a.settleRecovery(rec, OutcomeApplied)
 		}
-		// Put the old config back: the new one did not come up, or a
-		// rollback was under way.
-		if err := replaceFile(a.ConfigPath, old, fi, func() error { return unchangedOnDisk(a.ConfigPath, cur) }); err != nil {
-			if errors.Is(err, ErrChangedOnDisk) {
-				rec.Entry.Outcome = OutcomeSuperseded
-				rec.Restarted, rec.PID, rec.Err = a.ensureRunning(ctx)
-				break
-			}
+	}
+	// Put the old texts back wherever the new ones are: they did not come
+	// up, a rollback was under way, or the change was killed between files.
+	restored, superseded := false, anyOther
+	for _, f := range files {
+		if f.state != stateNew {
+			continue
+		}
+		err := replaceFile(f.path, f.old, f.fi, func() error { return unchangedOnDisk(f.path, f.cur) })
+		switch {
+		case errors.Is(err, ErrChangedOnDisk):
+			superseded = true
+		case err != nil:
 			return nil, err
+		default:
+			restored = true
 		}
-		rec.Entry.Outcome = OutcomeRolledBack
+	}
+	outcome := OutcomeNotWritten
+	switch {
+	case superseded:
+		outcome = OutcomeSuperseded
+	case restored || j.Phase == phaseRollback:
+		outcome = OutcomeRolledBack
+	}
+	if restored || (j.Phase == phaseRollback && !superseded) {
+		// The old text is back, but the service may still run the new
+		// one, or not run at all.
 		pid, err := a.restartIfAny(ctx)
 		rec.Restarted, rec.PID, rec.Err = err == nil && a.Service != nil, pid, err
-	case j.OldSHA256:
-		rec.Entry.Outcome = OutcomeNotWritten
-		if j.Phase == phaseRollback {
-			rec.Entry.Outcome = OutcomeRolledBack
-			// The old text is back, but the service may still run the new
-			// one, or not run at all.
-			pid, err := a.restartIfAny(ctx)
-			rec.Restarted, rec.PID, rec.Err = err == nil && a.Service != nil, pid, err
-			break
-		}
-		rec.Restarted, rec.PID, rec.Err = a.ensureRunning(ctx)
-	default:
-		rec.Entry.Outcome = OutcomeSuperseded
+	} else {
 		rec.Restarted, rec.PID, rec.Err = a.ensureRunning(ctx)
 	}
-	if rec.Entry, err = a.Backups.SetOutcome(entry, rec.Entry.Outcome); err != nil {
+	return a.settleRecovery(rec, outcome)
+}
+
+// settleRecovery records the outcome of a recovered transaction and ends
+// its journal.
+func (a *Applier) settleRecovery(rec *Recovery, o Outcome) (*Recovery, error) {
+	e, err := a.Backups.SetOutcome(rec.Entry, o)
+	rec.Entry = e
+	if err != nil {
 		return rec, err
 	}
 	a.Backups.removeJournal()
 	return rec, nil
+}
+
+// What a file of an interrupted transaction holds now.
+const (
+	stateOld   = "old"
+	stateNew   = "new"
+	stateOther = "other" // another program wrote it since
+)
+
+// txFile is one file of an interrupted transaction as it is now.
+type txFile struct {
+	path     string
+	old, cur []byte
+	fi       os.FileInfo
+	state    string
+}
+
+// journalFiles reads every file of the journal's transaction (the main
+// config first) and says what each holds: the old text, the new one, or
+// another program's.
+func (a *Applier) journalFiles(j *journal, entry BackupEntry, old []byte) ([]txFile, error) {
+	olds, err := a.Backups.LoadFiles(entry)
+	if err != nil {
+		return nil, fmt.Errorf("serverctl: %w, but its backup cannot be read: %w", ErrInterrupted, err)
+	}
+	if len(olds) != len(j.Also) {
+		return nil, fmt.Errorf("serverctl: %w, but the journal and backup %s name different files; check the config, then delete %s", ErrInterrupted, entry.ID, a.Backups.journalPath())
+	}
+	files := []txFile{{path: a.ConfigPath, old: old}}
+	sums := [][2]string{{j.OldSHA256, j.NewSHA256}}
+	for i, f := range j.Also {
+		if entry.Files[i].Path != f.Path {
+			return nil, fmt.Errorf("serverctl: %w, but the journal and backup %s name different files; check the config, then delete %s", ErrInterrupted, entry.ID, a.Backups.journalPath())
+		}
+		files = append(files, txFile{path: f.Path, old: olds[i]})
+		sums = append(sums, [2]string{f.OldSHA256, f.NewSHA256})
+	}
+	for i := range files {
+		f := &files[i]
+		if f.fi, err = os.Stat(f.path); err != nil {
+			return nil, fmt.Errorf("serverctl: stat %s: %w", f.path, err)
+		}
+		if f.cur, err = readFile(f.path, false); err != nil {
+			return nil, fmt.Errorf("serverctl: read %s: %w", f.path, err)
+		}
+		sum := sha256.Sum256(f.cur)
+		switch hex.EncodeToString(sum[:]) {
+		case sums[i][1]:
+			f.state = stateNew
+		case sums[i][0]:
+			f.state = stateOld
+		default:
+			f.state = stateOther
+		}
+	}
+	return files, nil
 }
 
 // restartIfAny restarts and verifies the service, when there is one.

@@ -12,34 +12,102 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/socketbar/socketbar/serverctl"
+	"github.com/socketbar/socketbar/serverctl/apacheconf/loader"
 	"github.com/socketbar/socketbar/serverctl/apachetest"
+	"github.com/socketbar/socketbar/serverctl/sites"
 )
 
 // killChildEnv names the Server root for the child transaction that
 // TestKilledTransactionsRecover runs (and kills) in a copy of this binary.
 const killChildEnv = "SERVERCTL_TEST_KILL_CHILD_ROOT"
 
+// killAfterEnv makes the child SIGKILL itself right after a step
+// completes (StepWrite completes between the site file's rename and the
+// main config's), instead of waiting for the parent's random kill.
+const killAfterEnv = "SERVERCTL_TEST_KILL_AFTER"
+
 // toggleRoute returns the change the child makes: add /kill/ when it is
-// not there, else remove it, on the hosts on ports.
-func toggleRoute(t testing.TB, cfg *serverctl.Config, ports []string, apache serverctl.Version) []byte {
-	for _, r := range cfg.ManagedRoutes() {
-		if r.Path == "/kill/" {
-			e, err := cfg.RemoveRoute("/kill/", ports)
-			if err != nil {
-				t.Fatal(err)
+// not there, else remove it, on the hosts on ports, in the main config and
+// the site files it includes (Server 5.0/5.1's customsites file).
+func toggleRoute(t testing.TB, srv *serverctl.Server, cfg *serverctl.Config, ports []string) serverctl.Change {
+	files := siteFilesOf(t, srv, cfg)
+	for _, f := range append([]*serverctl.Config{cfg}, files...) {
+		for _, r := range f.ManagedRoutes() {
+			if r.Path == "/kill/" {
+				e, err := cfg.RemoveRouteFromSet("/kill/", ports, serverctl.RemoveOptions{}, files)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return serverctl.Change{Old: e.Old, New: e.New, Also: e.Also, Description: "remove /kill/"}
 			}
-			return e.New
 		}
 	}
-	e, err := cfg.AddRoute(serverctl.AddRequest{Path: "/kill/", Backend: "http://127.0.0.1:9/kill/", Ports: ports, Strategy: serverctl.StrategyTunnel, Apache: apache})
+	e, err := cfg.AddRouteToSet(serverctl.AddRequest{Path: "/kill/", Backend: "http://127.0.0.1:9/kill/", Ports: ports, Strategy: serverctl.StrategyTunnel, Apache: srv.Apache}, files)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e.New
+	return serverctl.Change{Old: e.Old, New: e.New, Also: e.Also, Description: "add /kill/"}
+}
+
+// siteFilesOf reads the site files cfg includes, as the action layer does.
+func siteFilesOf(t testing.TB, srv *serverctl.Server, cfg *serverctl.Config) []*serverctl.Config {
+	lc, err := loader.Load(context.Background(), cfg.Path, loader.Options{Root: srv.Root, Vars: srv.Vars()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := serverctl.SiteFiles(lc, sites.Read(lc, srv.Root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// readSet reads the main config and the files a change touches.
+func readSet(t testing.TB, ch serverctl.Change, main string) [][]byte {
+	var texts [][]byte
+	for _, p := range append([]string{main}, pathsOf(ch.Also)...) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts = append(texts, b)
+	}
+	return texts
+}
+
+func pathsOf(files []serverctl.FileEdit) []string {
+	var paths []string
+	for _, f := range files {
+		paths = append(paths, f.Path)
+	}
+	return paths
+}
+
+// setIs reports whether every file holds the old text (which false) or
+// the new one (which true).
+func setIs(texts [][]byte, ch serverctl.Change, which bool) bool {
+	want := [][]byte{ch.Old}
+	if which {
+		want = [][]byte{ch.New}
+	}
+	for _, f := range ch.Also {
+		if which {
+			want = append(want, f.New)
+		} else {
+			want = append(want, f.Old)
+		}
+	}
+	for i := range texts {
+		if !bytes.Equal(texts[i], want[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func loadApplier(t testing.TB, root string) (*serverctl.Server, *serverctl.Config, *serverctl.Applier) {
@@ -67,7 +135,14 @@ func TestKillChildTransaction(t *testing.T) {
 	}
 	srv, cfg, a := loadApplier(t, root)
 	a.Progress = func(s serverctl.Step) { fmt.Printf("step %s\n", s) }
-	_, err := a.Apply(context.Background(), serverctl.Change{Old: cfg.Src, New: toggleRoute(t, cfg, strings.Fields(os.Getenv(killChildEnv+"_PORTS")), srv.Apache), Description: "toggle /kill/"})
+	if after := serverctl.Step(os.Getenv(killAfterEnv)); after != "" {
+		a.AfterStep = func(s serverctl.Step) {
+			if s == after {
+				syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			}
+		}
+	}
+	_, err := a.Apply(context.Background(), toggleRoute(t, srv, cfg, strings.Fields(os.Getenv(killChildEnv+"_PORTS"))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,13 +154,28 @@ func TestKillChildTransaction(t *testing.T) {
 // delay), ten times. After each kill the config must be the old or the new
 // file; after RecoverJournal the Service Proxy must run and answer on every
 // endpoint, and no drift may be reported.
+//
+// On Server 5.1.7 with two custom sites the change spans the main config
+// and the customsites file; besides the random kills, one round kills the
+// child right after each step, StepWrite among them, which leaves the
+// customsites file new and the main config old. After recovery the two
+// files must be both old or both new.
 func TestKilledTransactionsRecover(t *testing.T) {
 	if os.Getenv(killChildEnv) != "" {
 		t.Skip("in the child")
 	}
+	for _, version := range []string{"5.3.1", "5.1.7-sites"} {
+		t.Run(version, func(t *testing.T) { killedTransactionsRecover(t, version) })
+	}
+}
+
+func killedTransactionsRecover(t *testing.T, version string) {
 	h := apachetest.Require(t)
-	fixture, _ := filepath.Abs(filepath.Join("testdata", "servers", "5.3.1"))
+	fixture, _ := filepath.Abs(filepath.Join("testdata", "servers", version))
 	site := apachetest.LocalizeTree(t, h, fixture)
+	if customsites := filepath.Join(site.Root, "Library/Server/Web/Config/Proxy/apache_serviceproxy_customsites.conf"); fileExists(customsites) {
+		site.LocalizeIncluded(t, customsites)
+	}
 	apachetest.StartWebsites(t, h, site)
 	ctx := context.Background()
 	_, _, a := loadApplier(t, site.Root)
@@ -99,18 +189,40 @@ func TestKilledTransactionsRecover(t *testing.T) {
 	}
 	ports := fmt.Sprintf("%d %d", site.Ports[443], site.Ports[80])
 	steps := []string{"test", "backup", "write", "restart", "restart", "restart", "verify"}
+	type round struct {
+		step  string // the parent kills the child this long after the step starts
+		delay time.Duration
+		after string // or the child kills itself after this step
+	}
+	var rounds []round
+	if strings.HasSuffix(version, "-sites") {
+		for _, s := range []string{"test", "backup", "write", "restart", "verify"} {
+			rounds = append(rounds, round{after: s})
+		}
+	}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 10))
-	deadline := time.Now().Add(60 * time.Second)
+	for i := 0; i < 10; i++ {
+		rounds = append(rounds, round{step: steps[rng.IntN(len(steps))], delay: time.Duration(rng.IntN(40)) * time.Millisecond})
+	}
+	deadline := time.Now().Add(90 * time.Second)
 	killedAt := map[string]int{}
-	for i := 0; i < 10 && time.Now().Before(deadline); i++ {
+	for i, rd := range rounds {
+		if time.Now().After(deadline) {
+			break
+		}
 		srv, cfg, _ := loadApplier(t, site.Root)
-		old := cfg.Src
-		want := toggleRoute(t, cfg, strings.Fields(ports), srv.Apache)
-		step, delay := steps[rng.IntN(len(steps))], time.Duration(rng.IntN(40))*time.Millisecond
+		ch := toggleRoute(t, srv, cfg, strings.Fields(ports))
+		if strings.HasSuffix(version, "-sites") && len(ch.Also) == 0 {
+			t.Fatal("the change does not touch the customsites file")
+		}
+		what := fmt.Sprintf("killed during %s + %v", rd.step, rd.delay)
+		if rd.after != "" {
+			what = "killed after " + rd.after
+		}
 
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		cmd := exec.CommandContext(cctx, os.Args[0], "-test.run=^TestKillChildTransaction$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), killChildEnv+"="+site.Root, killChildEnv+"_PORTS="+ports)
+		cmd.Env = append(os.Environ(), killChildEnv+"="+site.Root, killChildEnv+"_PORTS="+ports, killAfterEnv+"="+rd.after)
 		out, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -122,25 +234,30 @@ func TestKilledTransactionsRecover(t *testing.T) {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			log.WriteString(sc.Text() + "\n")
-			if sc.Text() == "step "+step {
-				time.AfterFunc(delay, func() { cmd.Process.Kill() })
+			if rd.step != "" && sc.Text() == "step "+rd.step {
+				time.AfterFunc(rd.delay, func() { cmd.Process.Kill() })
 			}
 		}
 		werr := cmd.Wait()
 		cancel()
 		killed := werr != nil && strings.Contains(werr.Error(), "killed")
 		if killed {
-			killedAt[step]++
+			killedAt[rd.step+rd.after]++
 		} else if werr != nil {
 			t.Fatalf("round %d: child failed: %v\n%s", i, werr, log.String())
+		} else if rd.after != "" {
+			t.Fatalf("round %d: the child was to kill itself after %s but finished\n%s", i, rd.after, log.String())
 		}
 
-		got, err := os.ReadFile(cfg.Path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, old) && !bytes.Equal(got, want) {
-			t.Fatalf("round %d (killed during %s + %v): the config is neither the old nor the new file", i, step, delay)
+		got := readSet(t, ch, cfg.Path)
+		for j, text := range got {
+			old, new := ch.Old, ch.New
+			if j > 0 {
+				old, new = ch.Also[j-1].Old, ch.Also[j-1].New
+			}
+			if !bytes.Equal(text, old) && !bytes.Equal(text, new) {
+				t.Fatalf("round %d (%s): file %d is neither its old nor its new text", i, what, j)
+			}
 		}
 
 		_, now, ra := loadApplier(t, site.Root)
@@ -148,21 +265,28 @@ func TestKilledTransactionsRecover(t *testing.T) {
 		if err != nil {
 			t.Fatalf("round %d: recover: %v", i, err)
 		}
+		if rd.after == "write" && (rec == nil || !rec.Partial || rec.Entry.Outcome != serverctl.OutcomeRolledBack) {
+			t.Fatalf("round %d (%s): recovery = %v; want a partial change rolled back", i, what, rec)
+		}
 		if rec != nil {
-			t.Logf("round %d, killed during %s + %v: %s", i, step, delay, rec)
+			t.Logf("round %d, %s: %s", i, what, rec)
 			if now, err = serverctl.ReadConfig(cfg.Path); err != nil {
 				t.Fatal(err)
 			}
 		}
+		if after := readSet(t, ch, cfg.Path); !setIs(after, ch, false) && !setIs(after, ch, true) {
+			t.Fatalf("round %d (%s): after recovery the files are neither all old nor all new", i, what)
+		}
 		st, err := ra.Service.State(ctx)
 		if err != nil || !st.Running {
-			t.Fatalf("round %d (killed during %s + %v): the Service Proxy is not running after recovery: %+v %v", i, step, delay, st, err)
+			t.Fatalf("round %d (%s): the Service Proxy is not running after recovery: %+v %v", i, what, st, err)
 		}
 		if _, err := service.Verify(ctx, ra.Service, service.State{}, ra.Endpoints); err != nil {
 			t.Fatalf("round %d: %v", i, err)
 		}
-		if d, err := serverctl.FindDrift(now, ra.Backups); err != nil || d != nil {
-			t.Fatalf("round %d (killed during %s + %v): drift reported after recovery: %+v %v", i, step, delay, d, err)
+		srvNow, _, _ := loadApplier(t, site.Root)
+		if d, err := serverctl.FindDrift(now, ra.Backups, siteFilesOf(t, srvNow, now)...); err != nil || d != nil {
+			t.Fatalf("round %d (%s): drift reported after recovery: %+v %v", i, what, d, err)
 		}
 		if ra.Backups.Interrupted() {
 			t.Fatalf("round %d: the journal is still there", i)
@@ -176,4 +300,9 @@ func TestKilledTransactionsRecover(t *testing.T) {
 	for _, k := range keys {
 		t.Logf("killed during %s: %d", k, killedAt[k])
 	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

@@ -6,12 +6,14 @@ import (
 	"github.com/socketbar/socketbar/serverctl/service"
 	"net"
 	"os"
+	"path"
 	"runtime"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/socketbar/socketbar/serverctl/apacheconf"
+	"github.com/socketbar/socketbar/serverctl/apacheconf/loader"
 )
 
 // active reports whether a conditional section applies: <IfDefine X> when X
@@ -147,17 +149,38 @@ func (s *Server) Applier(cfg *Config, opts ApplyOptions) (*Applier, error) {
 	}
 	sort.Strings(env)
 	a := &Applier{
-		ConfigPath:    cfg.Path,
-		Tester:        HTTPDTester{Binary: httpd, Defines: s.Job.Defines, Env: env, Runner: runner},
-		Endpoints:     cfg.Endpoints(s.Job.Defines),
-		VerifyTimeout: opts.VerifyTimeout,
-		ErrorLog:      s.HostPath(s.ErrorLogPath),
-		Backups:       BackupStoreFor(cfg.Path),
+		ConfigPath:     cfg.Path,
+		Tester:         HTTPDTester{Binary: httpd, Defines: s.Job.Defines, Env: env, Runner: runner},
+		Endpoints:      cfg.Endpoints(s.Job.Defines),
+		VerifyTimeout:  opts.VerifyTimeout,
+		ErrorLog:       s.HostPath(s.ErrorLogPath),
+		Backups:        BackupStoreFor(cfg.Path),
+		ResolveInclude: s.includeResolver(cfg),
 	}
 	if !opts.NoRestart {
 		a.Service = s.Service(cfg, httpd, env, runner)
 	}
 	return a, nil
+}
+
+// includeResolver maps an Include line's argument the way Apache reads it
+// (${VAR} from the job's environment and the config's Define lines, a
+// relative path from ServerRoot) onto this machine.
+func (s *Server) includeResolver(cfg *Config) func(string) string {
+	vars := cfg.Vars(s.Vars())
+	serverRoot := loader.DefaultServerRoot
+	for _, n := range cfg.File.Nodes {
+		if n.Kind == apacheconf.Directive && n.Is("ServerRoot") && len(n.Args) == 1 {
+			serverRoot = ExpandVars(n.Args[0], vars)
+		}
+	}
+	return func(arg string) string {
+		p := ExpandVars(arg, vars)
+		if !path.IsAbs(p) {
+			p = path.Join(serverRoot, p)
+		}
+		return s.FilePath(path.Clean(p))
+	}
 }
 
 // Service returns the driver that restarts this Server's Service Proxy.
