@@ -21,10 +21,11 @@ website (Server 5.2+ builds those from the VHost443/VHost80 macros in the same f
 the block goes into both macros too). --site NAME (repeatable) limits it: "default" is
 the default hosts, any other name a custom site (an alias selects its site); a custom
 site's block is guarded by a RewriteCond on the Host. See socketbar routes for the sites.
-On Server 5.0/5.1 the custom sites live in apache_serviceproxy_customsites.conf, which
-Socketbar cannot edit yet: the route reaches the default hosts only. The change is tested
-with Apache's config test, backed up, written atomically, and the Service Proxy
-restarted and verified; if it does not come back, the old config is restored.
+On Server 5.0/5.1 each custom site has whole VirtualHosts in
+apache_serviceproxy_customsites.conf: the block goes into the chosen sites' own
+VirtualHosts there, with no Host condition. The change, in one file or both, is tested
+with one Apache config test, backed up, written atomically, and the Service Proxy
+restarted and verified; if it does not come back, every file is restored.
 When the config belongs to root, macOS asks once for an administrator's password.
 
 PATH is the public URL path (/ws/). BACKEND is the app's URL: http, https, ws or wss,

@@ -73,8 +73,14 @@ func siteRoundTrip(port int, useTLS bool, host, path string) error {
 // --site reaches that site only, with each strategy, and remove gives every
 // file back byte for byte.
 func TestTwoTierCustomSites(t *testing.T) {
+	for _, version := range []string{"5.1.7", "5.3.1", "5.6.3"} {
+		t.Run(version, func(t *testing.T) { twoTierCustomSites(t, version) })
+	}
+}
+
+func twoTierCustomSites(t *testing.T, version string) {
 	h := apachetest.Require(t)
-	fixture, _ := filepath.Abs(filepath.Join("serverctl", "testdata", "servers", "5.3.1-sites"))
+	fixture, _ := filepath.Abs(filepath.Join("serverctl", "testdata", "servers", version+"-sites"))
 	s := apachetest.LocalizeTree(t, h, fixture)
 	customsites := filepath.Join(s.Root, "Library/Server/Web/Config/Proxy/apache_serviceproxy_customsites.conf")
 	s.LocalizeIncluded(t, customsites)

@@ -38,17 +38,32 @@ type Proposal struct {
 	Undoing     *serverctl.BackupEntry
 	AlsoReverts []serverctl.BackupEntry
 	Lost        *serverctl.Drift
+	// Also are the other files of the config the change touches (Server
+	// 5.0/5.1's customsites file), applied with the main one as one
+	// transaction.
+	Also []serverctl.FileEdit
 
 	srv *serverctl.Server
 	cfg *serverctl.Config
 }
 
-// Changed reports whether the proposal changes the file at all.
-func (p *Proposal) Changed() bool { return p != nil && string(p.Old) != string(p.New) }
+// Changed reports whether the proposal changes any file at all.
+func (p *Proposal) Changed() bool {
+	if p == nil {
+		return false
+	}
+	e := serverctl.Edit{Old: p.Old, New: p.New, Also: p.Also}
+	return e.Changed()
+}
 
-// Diff is the change as a unified diff.
+// Diff is the change as a unified diff, the main config first, then each
+// other file it touches.
 func (p *Proposal) Diff() string {
-	return serverctl.UnifiedDiff(p.Config, p.Config+" (new)", p.Old, p.New)
+	d := serverctl.UnifiedDiff(p.Config, p.Config+" (new)", p.Old, p.New)
+	for _, f := range p.Also {
+		d += serverctl.UnifiedDiff(f.Path, f.Path+" (new)", f.Old, f.New)
+	}
+	return d
 }
 
 // AddOptions ask for a WebSocket route.
@@ -74,22 +89,20 @@ func (l *Local) ProposeAdd(ctx context.Context, opts AddOptions) (*Proposal, err
 	if err != nil {
 		return nil, err
 	}
-	list, _ := LoadSites(ctx, srv, cfg)
+	list, files, warn := siteSet(ctx, srv, cfg)
 	sel, err := selectSites(list, opts.Sites)
 	if err != nil {
 		return nil, err
 	}
-	edit, err := cfg.AddRoute(serverctl.AddRequest{
+	edit, err := cfg.AddRouteToSet(serverctl.AddRequest{
 		Path: opts.Path, Backend: opts.Backend, Ports: opts.Ports, DefaultPorts: srv.WebPorts(cfg),
 		Strategy: opts.Strategy, Replace: opts.Replace, Apache: srv.Apache, Sites: sel,
-	})
+	}, files)
 	if err != nil {
 		return nil, err
 	}
-	if sel == nil && list != nil && len(cfg.MacroHosts()) == 0 {
-		if custom := customNames(list); len(custom) > 0 {
-			edit.Notes = append(edit.Notes, fmt.Sprintf("warning: the route reaches only the default hosts: on Server 5.0/5.1 the custom sites (%s) live in apache_serviceproxy_customsites.conf, which Socketbar cannot edit yet", strings.Join(custom, ", ")))
-		}
+	if warn != "" {
+		edit.Notes = append(edit.Notes, warn)
 	}
 	desc := fmt.Sprintf("add %s → %s (%s)", opts.Path, opts.Backend, edit.Strategy)
 	if len(opts.Sites) > 0 {
@@ -116,17 +129,12 @@ func (l *Local) ProposeRemove(ctx context.Context, opts RemoveOptions) (*Proposa
 	if err != nil {
 		return nil, err
 	}
-	var sel *serverctl.SiteSelection
-	if len(opts.Sites) > 0 {
-		list, err := LoadSites(ctx, srv, cfg)
-		if err != nil {
-			return nil, err
-		}
-		if sel, err = selectSites(list, opts.Sites); err != nil {
-			return nil, err
-		}
+	list, files, _ := siteSet(ctx, srv, cfg)
+	sel, err := selectSites(list, opts.Sites)
+	if err != nil {
+		return nil, err
 	}
-	edit, err := cfg.RemoveRouteWith(opts.Path, opts.Ports, serverctl.RemoveOptions{Sites: sel})
+	edit, err := cfg.RemoveRouteFromSet(opts.Path, opts.Ports, serverctl.RemoveOptions{Sites: sel}, files)
 	var nm *serverctl.NotManagedError
 	if errors.As(err, &nm) {
 		return nil, &NotManagedError{NotManagedError: nm, Suggest: slashTwin(cfg.Routes(), opts.Path)}
@@ -150,6 +158,23 @@ func LoadSites(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config
 		return nil, err
 	}
 	return sites.Read(lc, srv.Root), nil
+}
+
+// siteSet reads the sites and the site files the main config includes
+// (Server 5.0/5.1's customsites file, which a route for a custom site is
+// written into). When the whole config cannot be read it returns no sites
+// and a warning that says the route may not reach every site.
+func siteSet(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config) (*sites.List, []*serverctl.Config, string) {
+	lc, err := loadAll(ctx, srv, cfg)
+	if err != nil {
+		return nil, nil, fmt.Sprintf("warning: the custom websites could not be read (%v); the route reaches the default hosts and the custom sites' macros only", err)
+	}
+	list := sites.Read(lc, srv.Root)
+	files, err := serverctl.SiteFiles(lc, list)
+	if err != nil {
+		return list, nil, fmt.Sprintf("warning: %v; the route does not reach the sites in that file", err)
+	}
+	return list, files, ""
 }
 
 func loadAll(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config) (*loader.Config, error) {
@@ -207,16 +232,6 @@ func siteNames(list *sites.List) string {
 		return "none"
 	}
 	return strings.Join(out, ", ")
-}
-
-func customNames(list *sites.List) []string {
-	var out []string
-	for _, s := range list.Sites {
-		if !s.Default {
-			out = append(out, s.Name)
-		}
-	}
-	return out
 }
 
 // NotManagedError is a remove that found nothing of Socketbar's for the
@@ -298,13 +313,89 @@ func (l *Local) ProposeUndo(ctx context.Context, opts UndoOptions) (*Proposal, e
 	if err != nil {
 		return nil, err
 	}
-	if last := lastApplied(entries); !opts.Force && last != nil && last.AfterSHA256 != "" && last.AfterSHA256 != elevate.SHA256(cfg.Src) {
+	later := laterChanges(entries, entry)
+	also, err := undoFiles(ctx, srv, cfg, store, append([]serverctl.BackupEntry{entry}, later...))
+	if err != nil {
+		return nil, err
+	}
+	if last := lastApplied(entries); !opts.Force && last != nil && changedSince(*last, cfg.Src, also) {
 		return nil, &ChangedSinceError{Last: *last}
 	}
-	p := proposal(opts.Target, srv, cfg, &serverctl.Edit{Old: cfg.Src, New: old}, "undo: "+entry.Description)
+	p := proposal(opts.Target, srv, cfg, &serverctl.Edit{Old: cfg.Src, New: old, Also: also}, "undo: "+entry.Description)
 	p.UndoOf, p.Undoing = entry.ID, &entry
-	p.AlsoReverts = laterChanges(entries, entry)
+	p.AlsoReverts = later
 	return p, nil
+}
+
+// undoFiles is what an undo puts back in the other files the changes
+// touched (Server 5.0/5.1's customsites file): for each, its text from
+// before the oldest of changes (the one undone, then the later ones it
+// reverts) that touched it. Each must still be a file the main config
+// includes, so a damaged history cannot steer the write elsewhere.
+func undoFiles(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config, store serverctl.BackupStore, changes []serverctl.BackupEntry) ([]serverctl.FileEdit, error) {
+	// changes is the undone entry, then the later ones newest first:
+	// the oldest backup of a file is the first seen in target, then
+	// reverse order.
+	order := append([]serverctl.BackupEntry{changes[0]}, reversed(changes[1:])...)
+	var also []serverctl.FileEdit
+	seen := map[string]bool{}
+	var included map[string]bool
+	for _, e := range order {
+		if len(e.Files) == 0 {
+			continue
+		}
+		texts, err := store.LoadFiles(e)
+		if err != nil {
+			return nil, err
+		}
+		if included == nil {
+			lc, err := loadAll(ctx, srv, cfg)
+			if err != nil {
+				return nil, err
+			}
+			included = map[string]bool{}
+			for _, f := range lc.Files[1:] {
+				included[filepath.Clean(f.Local)] = true
+			}
+		}
+		for i, f := range e.Files {
+			if seen[f.Path] {
+				continue
+			}
+			seen[f.Path] = true
+			if !included[filepath.Clean(f.Path)] {
+				return nil, fmt.Errorf("change %s also changed %s, which the config no longer includes; put it back by hand from %s", e.ID, f.Path, store.Dir)
+			}
+			cur, err := os.ReadFile(f.Path)
+			if err != nil {
+				return nil, fmt.Errorf("read %s: %w", f.Path, err)
+			}
+			also = append(also, serverctl.FileEdit{Path: f.Path, Old: cur, New: texts[i]})
+		}
+	}
+	return also, nil
+}
+
+func reversed(entries []serverctl.BackupEntry) []serverctl.BackupEntry {
+	out := slices.Clone(entries)
+	slices.Reverse(out)
+	return out
+}
+
+// changedSince reports whether the main config or one of the other files
+// the last change wrote no longer holds what it wrote.
+func changedSince(last serverctl.BackupEntry, main []byte, files []serverctl.FileEdit) bool {
+	if last.AfterSHA256 != "" && last.AfterSHA256 != elevate.SHA256(main) {
+		return true
+	}
+	for _, lf := range last.Files {
+		for _, f := range files {
+			if f.Path == lf.Path && lf.AfterSHA256 != elevate.SHA256(f.Old) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // lastApplied is the newest change in the history that took effect.
@@ -374,14 +465,15 @@ func (l *Local) ProposeReapply(ctx context.Context, t Target) (*Proposal, error)
 	if err != nil {
 		return nil, err
 	}
-	d, err := serverctl.FindDrift(cfg, serverctl.BackupStoreFor(cfg.Path))
+	_, files, _ := siteSet(ctx, srv, cfg)
+	d, err := serverctl.FindDrift(cfg, serverctl.BackupStoreFor(cfg.Path), files...)
 	if err != nil {
 		return nil, err
 	}
 	if d == nil {
 		return proposal(t, srv, cfg, &serverctl.Edit{Old: cfg.Src, New: cfg.Src}, "reapply"), nil
 	}
-	edit, err := cfg.Reapply(d, srv.Apache)
+	edit, err := cfg.Reapply(d, srv.Apache, files...)
 	if err != nil {
 		return nil, err
 	}
@@ -391,7 +483,7 @@ func (l *Local) ProposeReapply(ctx context.Context, t Target) (*Proposal, error)
 }
 
 func proposal(t Target, srv *serverctl.Server, cfg *serverctl.Config, edit *serverctl.Edit, desc string) *Proposal {
-	return &Proposal{Target: t, Config: cfg.Path, Old: edit.Old, New: edit.New, Description: desc, Notes: edit.Notes, srv: srv, cfg: cfg}
+	return &Proposal{Target: t, Config: cfg.Path, Old: edit.Old, New: edit.New, Also: edit.Also, Description: desc, Notes: edit.Notes, srv: srv, cfg: cfg}
 }
 
 // ApplyOptions tune how a proposal is put in place.
@@ -439,7 +531,7 @@ func (l *Local) Apply(ctx context.Context, p *Proposal, opts ApplyOptions) (*App
 	if progress == nil {
 		progress = func(serverctl.Step) {}
 	}
-	ch := serverctl.Change{Old: p.Old, New: p.New, Description: p.Description, UndoOf: p.UndoOf}
+	ch := serverctl.Change{Old: p.Old, New: p.New, Description: p.Description, UndoOf: p.UndoOf, Also: p.Also}
 	for _, e := range p.AlsoReverts {
 		ch.Reverts = append(ch.Reverts, e.ID)
 	}
@@ -450,7 +542,7 @@ func (l *Local) Apply(ctx context.Context, p *Proposal, opts ApplyOptions) (*App
 	if err != nil {
 		return nil, err
 	}
-	if nr := needsRoot(p.Config, a.Backups.Dir); nr != nil {
+	if nr := needsRoot(p.Config, a.Backups.Dir, p.Also); nr != nil {
 		if l.Elevator == nil || nr.ReadOnly {
 			return nil, nr
 		}
@@ -478,8 +570,11 @@ func (l *Local) Apply(ctx context.Context, p *Proposal, opts ApplyOptions) (*App
 
 // needsRoot says why this process cannot replace the config and write its
 // backups without help, or nil when it can.
-func needsRoot(config, backups string) *NeedsRootError {
+func needsRoot(config, backups string, also []serverctl.FileEdit) *NeedsRootError {
 	check := []string{config, filepath.Dir(config)}
+	for _, f := range also {
+		check = append(check, f.Path, filepath.Dir(f.Path))
+	}
 	if _, err := os.Stat(backups); err == nil {
 		check = append(check, backups)
 	}

@@ -272,3 +272,51 @@ func TestOwnedByRootTrustsOnlyAdministratorsGroups(t *testing.T) {
 		}
 	}
 }
+
+// TestElevatedHalfWritesOnlyIncludedFiles: a change that spans the main
+// config and Server 5.1's customsites file goes through one prompt; a plan
+// that names any other file (here one beside the config that the config
+// does not include) is refused, and neither file is written.
+func TestElevatedHalfWritesOnlyIncludedFiles(t *testing.T) {
+	root, conf := servertest.CopyWithHTTPD(t, "5.1.7-sites")
+	sites := filepath.Join(filepath.Dir(conf), "apache_serviceproxy_customsites.conf")
+	other := filepath.Join(filepath.Dir(conf), "not_included.conf")
+	write(t, other, []byte("# not read by Apache\n"))
+	for _, tt := range []struct {
+		name   string
+		target string
+		ok     bool
+	}{
+		{"an included file", sites, true},
+		{"a file the config does not include", other, false},
+		{"the main config twice", conf, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ch := change(t, conf, "# approved\n")
+			old, err := os.ReadFile(tt.target)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ch.Also = []serverctl.FileEdit{{Path: tt.target, Old: old, New: append(append([]byte(nil), old...), "# also approved\n"...)}}
+			_, err = Apply(context.Background(), &standIn{}, "/usr/local/bin/socketbar", Plan{Root: root, NoRestart: true}, ch)
+			if tt.ok {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, _ := os.ReadFile(tt.target); string(got) != string(ch.Also[0].New) {
+					t.Error("the included file is not the approved text")
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), "not a file the Service Proxy's config includes") {
+				t.Fatalf("err = %v; want a refusal", err)
+			}
+			if got, _ := os.ReadFile(conf); string(got) != string(ch.Old) {
+				t.Error("the main config was written")
+			}
+			if got, _ := os.ReadFile(tt.target); string(got) != string(old) {
+				t.Error("the named file was written")
+			}
+		})
+	}
+}

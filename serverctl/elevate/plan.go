@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/socketbar/socketbar/serverctl"
+	"github.com/socketbar/socketbar/serverctl/apacheconf/loader"
 )
 
 // Command is the socketbar command that runs the elevated half.
@@ -37,6 +38,18 @@ type Plan struct {
 	Reverts     []string      `json:"reverts,omitempty"`
 	NoRestart   bool          `json:"no_restart"`
 	Timeout     time.Duration `json:"timeout"`
+	// Also are the other files of the change (Server 5.0/5.1's customsites
+	// file) with their new texts; the plan's hash covers them. The
+	// elevated half writes only files the Server's config includes.
+	Also []PlanFile `json:"also,omitempty"`
+}
+
+// PlanFile is one more file of a planned change.
+type PlanFile struct {
+	Path string `json:"path"`
+	// OldSHA256 is the hash of the text the change was computed from.
+	OldSHA256 string `json:"old_sha256"`
+	New       []byte `json:"new"`
 }
 
 // Result is the elevated half's answer, one JSON line on its stdout.
@@ -67,6 +80,10 @@ func Apply(ctx context.Context, r run.Runner, self string, p Plan, ch serverctl.
 	}
 	defer os.RemoveAll(dir)
 	p.OldSHA256, p.Description, p.UndoOf, p.Reverts = SHA256(ch.Old), ch.Description, ch.UndoOf, ch.Reverts
+	p.Also = nil
+	for _, f := range ch.Also {
+		p.Also = append(p.Also, PlanFile{Path: f.Path, OldSHA256: SHA256(f.Old), New: f.New})
+	}
 	plan, err := json.Marshal(p)
 	if err != nil {
 		return nil, fmt.Errorf("elevate: encode the plan: %w", err)
@@ -176,7 +193,11 @@ func runPlan(ctx context.Context, runner run.Runner, args []string) (*Result, er
 			return nil, err
 		}
 	}
-	res, err := a.Apply(ctx, serverctl.Change{Old: cfg.Src, New: newText, Description: p.Description, UndoOf: p.UndoOf, Reverts: p.Reverts})
+	also, err := planFiles(ctx, srv, cfg, p.Also)
+	if err != nil {
+		return nil, err
+	}
+	res, err := a.Apply(ctx, serverctl.Change{Old: cfg.Src, New: newText, Description: p.Description, UndoOf: p.UndoOf, Reverts: p.Reverts, Also: also})
 	if err != nil {
 		return nil, err
 	}
@@ -187,6 +208,40 @@ func runPlan(ctx context.Context, runner run.Runner, args []string) (*Result, er
 	return out, nil
 }
 
+// planFiles checks the plan's other files as root: each must be a file the
+// Server's config includes (never the main config itself), still hold the
+// text the change was computed from, and be a regular file reached without
+// a link. It returns them as the transaction takes them.
+func planFiles(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config, files []PlanFile) ([]serverctl.FileEdit, error) {
+	if len(files) == 0 {
+		return nil, nil
+	}
+	lc, err := loader.Load(ctx, cfg.Path, loader.Options{Root: srv.Root, Vars: srv.Vars()})
+	if err != nil {
+		return nil, fmt.Errorf("elevate: read the config's included files: %w", err)
+	}
+	included := map[string]bool{}
+	for _, f := range lc.Files[1:] {
+		included[filepath.Clean(f.Local)] = true
+	}
+	var also []serverctl.FileEdit
+	for _, f := range files {
+		path := filepath.Clean(f.Path)
+		if !included[path] || path == filepath.Clean(cfg.Path) {
+			return nil, fmt.Errorf("elevate: the plan names %s, which is not a file the Service Proxy's config includes; nothing was changed", f.Path)
+		}
+		cur, err := readNoFollow(path)
+		if err != nil {
+			return nil, err
+		}
+		if SHA256(cur) != f.OldSHA256 {
+			return nil, fmt.Errorf("elevate: %s: %w; nothing was changed", path, serverctl.ErrChangedOnDisk)
+		}
+		also = append(also, serverctl.FileEdit{Path: path, Old: cur, New: f.New})
+	}
+	return also, nil
+}
+
 // ErrTampered means a plan file does not hold the bytes the administrator
 // approved: it was changed after the prompt.
 var ErrTampered = errors.New("does not hold what the administrator approved (its SHA-256 differs); nothing was changed")
@@ -194,6 +249,19 @@ var ErrTampered = errors.New("does not hold what the administrator approved (its
 // readVerified reads path once, without following a link, and returns its
 // bytes only when they hash to want.
 func readVerified(path, want string) ([]byte, error) {
+	data, err := readNoFollow(path)
+	if err != nil {
+		return nil, err
+	}
+	if SHA256(data) != want {
+		return nil, fmt.Errorf("elevate: %s %w", path, ErrTampered)
+	}
+	return data, nil
+}
+
+// readNoFollow reads a regular file of at most maxFileSize once, without
+// following a link.
+func readNoFollow(path string) ([]byte, error) {
 	f, err := openNoFollow(path)
 	if err != nil {
 		return nil, fmt.Errorf("elevate: open %s: %w", path, err)
@@ -210,8 +278,8 @@ func readVerified(path, want string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("elevate: read %s: %w", path, err)
 	}
-	if len(data) > maxFileSize || SHA256(data) != want {
-		return nil, fmt.Errorf("elevate: %s %w", path, ErrTampered)
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("elevate: %s is larger than %d bytes", path, maxFileSize)
 	}
 	return data, nil
 }

@@ -1,0 +1,123 @@
+package action
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/socketbar/socketbar/serverctl/servertest"
+)
+
+// TestCustomsitesFileOnServer51 drives Server 5.1.7, whose custom sites
+// have whole VirtualHosts in the customsites file: an add for every site
+// writes both files in one change; Server.app regenerating the
+// customsites file is drift that status reports and reapply puts back
+// there; an undo gives both files back byte for byte; --site reaches only
+// that site's VirtualHosts and works with every strategy.
+func TestCustomsitesFileOnServer51(t *testing.T) {
+	ctx := context.Background()
+	root, config := servertest.CopyWithHTTPD(t, "5.1.7-sites")
+	customsites := filepath.Join(filepath.Dir(config), "apache_serviceproxy_customsites.conf")
+	read := func(p string) string {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	origMain, origSites := read(config), read(customsites)
+	l := &Local{}
+	tg := Target{Root: root}
+
+	p, err := l.ProposeAdd(ctx, AddOptions{Target: tg, Path: "/chat/stream/", Backend: "http://127.0.0.1:8001/chat/stream/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Also) != 1 || p.Also[0].Path != customsites {
+		t.Fatalf("the proposal touches %+v besides the main config; want the customsites file", p.Also)
+	}
+	if d := p.Diff(); !strings.Contains(d, customsites) || strings.Count(d, "socketbar:begin") != 6 {
+		t.Errorf("diff does not show the 6 new blocks in both files:\n%s", d)
+	}
+	if _, err := l.Apply(ctx, p, ApplyOptions{NoRestart: true}); err != nil {
+		t.Fatal(err)
+	}
+	added := read(customsites)
+	if strings.Count(added, "socketbar:begin") != 4 {
+		t.Fatalf("customsites file after add has %d blocks; want one per site and port (4)", strings.Count(added, "socketbar:begin"))
+	}
+
+	// Server.app regenerates the file from its plist: the blocks vanish.
+	if err := os.WriteFile(customsites, []byte(origSites), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := l.Status(ctx, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Drift == nil || len(st.Drift.Missing) != 4 {
+		t.Fatalf("status drift = %+v; want the 4 routes of the customsites file missing", st.Drift)
+	}
+	for _, r := range st.Drift.Missing {
+		if !strings.HasPrefix(r.VHost, "chat.example.com:") && !strings.HasPrefix(r.VHost, "shop.example.com:") {
+			t.Errorf("missing route names %q; want the site and port", r.VHost)
+		}
+	}
+	re, err := l.ProposeReapply(ctx, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if re.Old == nil || string(re.Old) != string(re.New) || len(re.Also) != 1 {
+		t.Fatalf("reapply should change only the customsites file; it changes main: %v, others: %d", string(re.Old) != string(re.New), len(re.Also))
+	}
+	if _, err := l.Apply(ctx, re, ApplyOptions{NoRestart: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(customsites); got != added {
+		t.Errorf("after reapply the customsites file differs from after add:\n%s", got)
+	}
+
+	// Undo the reapply, then the add: both files as they were.
+	for i := 0; i < 2; i++ {
+		u, err := l.ProposeUndo(ctx, UndoOptions{Target: tg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Apply(ctx, u, ApplyOptions{NoRestart: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if read(config) != origMain || read(customsites) != origSites {
+		t.Fatal("after undoing both changes the files differ from the originals")
+	}
+
+	// One site, with the upgrade strategy: only its own VirtualHosts.
+	// (Apache 2.4.47+ is where upgrade=websocket exists.)
+	one, err := l.ProposeAdd(ctx, AddOptions{Target: Target{Root: root, ApacheVersion: "2.4.71"}, Path: "/chat/stream/", Backend: "http://127.0.0.1:8001/chat/stream/", Sites: []string{"www.chat.example.com"}, Strategy: "upgrade"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(one.Old) != string(one.New) || len(one.Also) != 1 {
+		t.Fatalf("--site chat changes main: %v, others: %d; want only the customsites file", string(one.Old) != string(one.New), len(one.Also))
+	}
+	text := string(one.Also[0].New)
+	chat, shop := text[:strings.Index(text, "shop.example.com")], text[strings.Index(text, "shop.example.com"):]
+	if strings.Count(chat, "upgrade=websocket") != 2 || strings.Contains(shop, "socketbar:begin") || strings.Contains(text, "HTTP_HOST") {
+		t.Errorf("the route for chat alone should be in chat's two VirtualHosts, as upgrade, with no Host condition:\n%s", text)
+	}
+	if _, err := l.Apply(ctx, one, ApplyOptions{NoRestart: true}); err != nil {
+		t.Fatal(err)
+	}
+	rm, err := l.ProposeRemove(ctx, RemoveOptions{Target: tg, Path: "/chat/stream/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Apply(ctx, rm, ApplyOptions{NoRestart: true}); err != nil {
+		t.Fatal(err)
+	}
+	if read(config) != origMain || read(customsites) != origSites {
+		t.Fatal("after remove the files differ from the originals")
+	}
+}
