@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -157,7 +158,11 @@ func (v *routesView) fill(s *Snapshot) {
 	}
 	v.findings.Add(widget.NewLabelWithStyle(fmt.Sprintf("Lint: %d finding(s)", len(s.Findings)), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	for _, f := range s.Findings {
-		l := widget.NewLabel(fmt.Sprintf("%s, line %d: %s\nFix: %s", strings.ToUpper(string(f.Severity[:1]))+string(f.Severity[1:]), f.Line, f.Message, f.Fix))
+		where := fmt.Sprintf("line %d", f.Line)
+		if s.Config != nil && f.File != s.Config.Path {
+			where = filepath.Base(f.File) + ", " + where // the customsites file, a Websites-tier site
+		}
+		l := widget.NewLabel(fmt.Sprintf("%s, %s: %s\nFix: %s", strings.ToUpper(string(f.Severity[:1]))+string(f.Severity[1:]), where, f.Message, f.Fix))
 		l.Wrapping = fyne.TextWrapWord
 		v.findings.Add(l)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/socketbar/socketbar/serverctl"
+	"github.com/socketbar/socketbar/serverctl/apacheconf/loader"
 	"github.com/socketbar/socketbar/serverctl/lint"
 	"github.com/socketbar/socketbar/serverctl/sites"
 )
@@ -95,7 +96,7 @@ func (l *Local) Status(ctx context.Context, t Target) (*Status, error) {
 	}
 	s.Routes = cfg.Routes()
 	s.WebPorts = srv.WebPorts(cfg)
-	s.Findings = lint.Check(cfg, lint.Options{Apache: srv.Apache, Sites: readSites(srv.HostPath(serverctl.SitesDir))})
+	s.Findings = lint.Check(cfg, lintOptions(ctx, srv, cfg))
 	store := serverctl.BackupStoreFor(cfg.Path)
 	_, files, _ := siteSet(ctx, srv, cfg)
 	s.Drift, _ = serverctl.FindDrift(cfg, store, files...)
@@ -129,6 +130,16 @@ func checkModules(srv *serverctl.Server, cfg *serverctl.Config) ModuleCheck {
 		}
 	}
 	return mc
+}
+
+// lintOptions is what lint needs to know about the Server beyond its main
+// config: the Apache version, the Websites tier's site configs, and the
+// whole config Apache reads (the customsites file, what the macros make),
+// loaded so that a Use line Apache refuses is reported, not fatal.
+func lintOptions(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config) lint.Options {
+	lo := lint.Options{Apache: srv.Apache, Sites: readSites(srv.HostPath(serverctl.SitesDir))}
+	lo.Loaded, lo.LoadErr = loader.Load(ctx, cfg.Path, loader.Options{Root: srv.Root, Vars: srv.Vars(), KeepGoing: true})
+	return lo
 }
 
 // readSites reads the Websites tier's site configs; unreadable ones are skipped.
@@ -207,7 +218,7 @@ func (l *Local) Lint(ctx context.Context, opts LintOptions) (*LintReport, error)
 		if err != nil {
 			return nil, err
 		}
-		cfg, lo.Apache, lo.Sites = c, srv.Apache, readSites(srv.HostPath(serverctl.SitesDir))
+		cfg, lo = c, lintOptions(ctx, srv, c)
 	}
 	r := &LintReport{Config: cfg.Path, Findings: lint.Check(cfg, lo)}
 	if r.Findings == nil {

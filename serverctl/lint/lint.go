@@ -9,6 +9,7 @@ import (
 
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/apacheconf"
+	"github.com/socketbar/socketbar/serverctl/apacheconf/loader"
 )
 
 // Severity of a lint finding. Errors break WebSocket routing; warnings may.
@@ -35,6 +36,15 @@ type Options struct {
 	Apache serverctl.Version
 	// Sites are the Websites tier's site configs, by path.
 	Sites map[string][]byte
+	// Loaded is the whole config Apache reads: the files the main one
+	// includes (the customsites file among them) and what its mod_macro Use
+	// lines make, loaded with loader.Options.KeepGoing so that refused Use
+	// lines are reported rather than stopping the load. Only with it does
+	// lint see the custom websites; nil checks the main file on its own.
+	Loaded *loader.Config
+	// LoadErr, when Loaded is nil, says why the whole config could not be
+	// read; lint reports it, since the custom websites went unchecked.
+	LoadErr error
 }
 
 // HasErrors reports whether any finding is an error.
@@ -48,7 +58,8 @@ func HasErrors(fs []Finding) bool {
 }
 
 // Check checks the Service Proxy config for the mistakes that stop
-// WebSockets from getting through. Findings come sorted by file and line.
+// WebSockets from getting through. Findings come sorted by file and line,
+// the main config's first.
 func Check(c *serverctl.Config, opts Options) []Finding {
 	l := &linter{c: c, opts: opts}
 	routes := c.Routes()
@@ -59,11 +70,16 @@ func Check(c *serverctl.Config, opts Options) []Finding {
 		l.add(SeverityError, 0, err.Error(), "Make every `# socketbar:begin PATH` line have a matching `# socketbar:end PATH` line in the same section, or delete both with the lines between them.")
 	}
 	l.sites(routes)
+	l.whole()
 	sort.SliceStable(l.found, func(i, j int) bool {
-		if l.found[i].File != l.found[j].File {
-			return l.found[i].File == c.Path
+		a, b := l.found[i], l.found[j]
+		if a.File != b.File {
+			if a.File == c.Path || b.File == c.Path {
+				return a.File == c.Path
+			}
+			return a.File < b.File
 		}
-		return l.found[i].Line < l.found[j].Line
+		return a.Line < b.Line
 	})
 	return l.found
 }

@@ -46,7 +46,10 @@ func TestFindings(t *testing.T) {
 		"config-only /Library/Server/Web/Config/Proxy/apache_serviceproxy_customsites.conf:7",
 	}
 	if !slices.Equal(got, want) {
-		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		t.Fatalf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if d := l.Findings[0]; d.Site != "A.example.com" || d.Port != 443 || d.First.String() != "/Library/Server/Web/Config/Proxy/apache_serviceproxy_customsites.conf:1" {
+		t.Errorf("duplicate names site %q port %d first %s; want A.example.com, 443 and the first VirtualHost's line", d.Site, d.Port, d.First)
 	}
 	if len(l.Sites) != 3 || !l.Sites[0].Default || l.Sites[1].Name != "a.example.com" || l.Lookup("extra.example.com") == nil {
 		t.Errorf("sites %s", format(l))

@@ -66,6 +66,12 @@ type Finding struct {
 	Kind string
 	Pos  loader.Pos
 	Msg  string
+	// Site and Port name the site and port a "duplicate" is for, and
+	// First is where the VirtualHost Apache serves instead is (its Use
+	// line when a macro made it), so a checker can word its own message.
+	Site  string
+	Port  int
+	First loader.Pos
 }
 
 func (f Finding) String() string { return fmt.Sprintf("%s: %s: %s", f.Pos, f.Kind, f.Msg) }
@@ -124,8 +130,9 @@ func FromConfig(c *loader.Config) *List {
 			for _, p := range v.Ports {
 				k := key + ":" + strconv.Itoa(p)
 				if first, ok := seen[k]; ok {
-					l.Findings = append(l.Findings, Finding{"duplicate", where(v.Node),
-						fmt.Sprintf("second VirtualHost for %s port %d (first at %s); Apache uses only the first", v.ServerName, p, where(first.Node))})
+					l.Findings = append(l.Findings, Finding{Kind: "duplicate", Pos: where(v.Node),
+						Msg:  fmt.Sprintf("second VirtualHost for %s port %d (first at %s); Apache uses only the first", v.ServerName, p, where(first.Node)),
+						Site: v.ServerName, Port: p, First: where(first.Node)})
 				} else {
 					seen[k] = v
 				}
@@ -313,8 +320,8 @@ func (l *List) CrossCheck(planned []PlistSite, plistPath string) {
 		want[k] = true
 		s := l.Lookup(p.Name)
 		if s == nil || s.Default || !slices.Contains(s.Ports, p.Port) {
-			l.Findings = append(l.Findings, Finding{"plist-only", loader.Pos{File: plistPath},
-				fmt.Sprintf("Server.app lists site %s port %d, but the Service Proxy has no VirtualHost for it", p.Name, p.Port)})
+			l.Findings = append(l.Findings, Finding{Kind: "plist-only", Pos: loader.Pos{File: plistPath},
+				Msg: fmt.Sprintf("Server.app lists site %s port %d, but the Service Proxy has no VirtualHost for it", p.Name, p.Port)})
 		}
 	}
 	for _, s := range l.Sites {
@@ -324,8 +331,8 @@ func (l *List) CrossCheck(planned []PlistSite, plistPath string) {
 		for _, v := range s.VHosts {
 			for _, p := range v.Ports {
 				if !want[strings.ToLower(s.Name)+":"+strconv.Itoa(p)] {
-					l.Findings = append(l.Findings, Finding{"config-only", where(v.Node),
-						fmt.Sprintf("VirtualHost for %s port %d is not among Server.app's sites (%s)", s.Name, p, plistPath)})
+					l.Findings = append(l.Findings, Finding{Kind: "config-only", Pos: where(v.Node),
+						Msg: fmt.Sprintf("VirtualHost for %s port %d is not among Server.app's sites (%s)", s.Name, p, plistPath)})
 				}
 			}
 		}
@@ -343,7 +350,7 @@ func Read(c *loader.Config, root string) *List {
 	}
 	planned, err := ReadPlist(local)
 	if err != nil {
-		l.Findings = append(l.Findings, Finding{"plist-unreadable", loader.Pos{File: PlistPath}, err.Error()})
+		l.Findings = append(l.Findings, Finding{Kind: "plist-unreadable", Pos: loader.Pos{File: PlistPath}, Msg: err.Error()})
 		return l
 	}
 	l.CrossCheck(planned, PlistPath)

@@ -47,6 +47,13 @@ type Options struct {
 	// Vars are the environment variables of the launchd job; ${VAR} in
 	// the config is replaced by them and by the config's Define lines.
 	Vars map[string]string
+	// KeepGoing makes a Use line that mod_macro refuses (an undefined
+	// macro, the wrong number of arguments, a recursive use) make nothing
+	// and be recorded in Config.Refused instead of failing the load. Apache
+	// does not start with such a line, so a load that acts on the config
+	// must fail; a checker sets KeepGoing to name every such line at once
+	// and still read the rest of the config.
+	KeepGoing bool
 	// Bounds; zero means the default.
 	MaxDepth    int
 	MaxFiles    int
@@ -112,6 +119,10 @@ type Config struct {
 	Macros map[string]*Macro
 	// Warnings are in reading order.
 	Warnings []Warning
+	// Refused are the Use lines mod_macro refuses, in reading order; only
+	// a load with Options.KeepGoing has any (without it the first one fails
+	// the load). Each wraps a *UseError.
+	Refused []*Error
 }
 
 // Origin says which Use line made a node.
@@ -356,6 +367,12 @@ func (l *loader) convert(src []*apacheconf.Node, parent *Node, f *File, lineOf f
 			l.serverRoot = path.Clean(n.Args[0])
 		case n.Is("Use"):
 			n.Children, err = l.use(n)
+			var le *Error
+			var ue *UseError
+			if l.opt.KeepGoing && errors.As(err, &le) && errors.As(le.Err, &ue) {
+				l.cfg.Refused = append(l.cfg.Refused, le)
+				err = nil
+			}
 		case n.Is("UndefMacro") && len(n.Args) == 1:
 			if _, ok := l.cfg.Macros[strings.ToLower(n.Args[0])]; !ok {
 				err = &Error{n.Pos, fmt.Errorf("%w: cannot remove undefined macro '%s'", ErrMacro, n.Args[0])}

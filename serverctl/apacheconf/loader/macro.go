@@ -85,23 +85,52 @@ func writeNode(b *bytes.Buffer, n *apacheconf.Node) {
 	b.Write(n.End)
 }
 
+// UseError is a Use line mod_macro refuses: Apache does not start with it
+// ("Syntax error on line N … macro 'x' undefined"). It is an ErrMacro.
+type UseError struct {
+	// Macro is the name the Use line calls, "" when it names none.
+	Macro string
+	// Args are the Use line's arguments after the name.
+	Args []string
+	// Def is the definition in force at the Use line; nil when there is none.
+	Def *Macro
+	// Recursion lists the macros being expanded when the Use line calls one
+	// of them again (lower-case names, outermost first); nil otherwise.
+	Recursion []string
+}
+
+func (e *UseError) Error() string {
+	switch {
+	case e.Macro == "":
+		return fmt.Sprintf("%v: Use without a macro name", ErrMacro)
+	case e.Def == nil:
+		return fmt.Sprintf("%v: macro '%s' is not defined before this Use", ErrMacro, e.Macro)
+	case e.Recursion != nil:
+		return fmt.Sprintf("%v: recursive use of macro '%s' (expanding %s)", ErrMacro, e.Def.Name, strings.Join(e.Recursion, " → "))
+	}
+	return fmt.Sprintf("%v: Use %s with %d arguments, but macro '%s' (%s) takes %d",
+		ErrMacro, e.Macro, len(e.Args), e.Def.Name, e.Def.Def, len(e.Def.Params))
+}
+
+// Is makes a UseError match ErrMacro.
+func (e *UseError) Is(target error) bool { return target == ErrMacro }
+
 // use expands a Use line into the nodes its macro makes.
 func (l *loader) use(n *Node) ([]*Node, error) {
 	if len(n.Args) == 0 || n.Args[0] == "" {
-		return nil, &Error{n.Pos, fmt.Errorf("%w: Use without a macro name", ErrMacro)}
+		return nil, &Error{n.Pos, &UseError{}}
 	}
 	key := strings.ToLower(n.Args[0])
+	args := n.Args[1:]
 	m, ok := l.cfg.Macros[key]
 	if !ok {
-		return nil, &Error{n.Pos, fmt.Errorf("%w: macro '%s' is not defined before this Use", ErrMacro, n.Args[0])}
+		return nil, &Error{n.Pos, &UseError{Macro: n.Args[0], Args: args}}
 	}
 	if slices.Contains(l.expanding, key) {
-		return nil, &Error{n.Pos, fmt.Errorf("%w: recursive use of macro '%s' (expanding %s)", ErrMacro, m.Name, strings.Join(l.expanding, " → "))}
+		return nil, &Error{n.Pos, &UseError{Macro: n.Args[0], Args: args, Def: m, Recursion: slices.Clone(l.expanding)}}
 	}
-	args := n.Args[1:]
 	if len(args) != len(m.Params) {
-		return nil, &Error{n.Pos, fmt.Errorf("%w: Use %s with %d arguments, but macro '%s' (%s) takes %d",
-			ErrMacro, n.Args[0], len(args), m.Name, m.Def, len(m.Params))}
+		return nil, &Error{n.Pos, &UseError{Macro: n.Args[0], Args: args, Def: m}}
 	}
 	if !m.IgnoreEmpty {
 		for i, a := range args {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -204,4 +205,57 @@ func FuzzLoad(f *testing.F) {
 			t.Fatalf("Load still running after 5s on %q", src)
 		}
 	})
+}
+
+// TestKeepGoing: with KeepGoing, every Use line mod_macro refuses is
+// recorded with its place and what is wrong, and makes nothing, while the
+// Use lines around it are expanded; without it the first one fails the load.
+func TestKeepGoing(t *testing.T) {
+	files := map[string]string{
+		main: macroDefs + "Include /etc/sites.conf\n",
+		"/etc/sites.conf": "Use VHost * a.example.com \"\"\n" +
+			"Use VHost * b.example.com\n" +
+			"Use VHostt * c.example.com \"\"\n" +
+			"Use\n" +
+			"Use VHost * d.example.com \"\"\n",
+	}
+	root := tree(t, files)
+	if _, err := load(t, root, Options{}); !errors.Is(err, ErrMacro) || !strings.Contains(err.Error(), "sites.conf:2") {
+		t.Fatalf("without KeepGoing: err = %v, want the macro error of sites.conf:2", err)
+	}
+	c, err := load(t, root, Options{KeepGoing: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type refusal struct {
+		at, macro string
+		args      int
+		defined   bool
+	}
+	var got []refusal
+	for _, e := range c.Refused {
+		var ue *UseError
+		if !errors.As(e, &ue) || !errors.Is(e, ErrMacro) {
+			t.Fatalf("%v is not a UseError and an ErrMacro", e)
+		}
+		got = append(got, refusal{e.Pos.String(), ue.Macro, len(ue.Args), ue.Def != nil})
+	}
+	want := []refusal{
+		{"/etc/sites.conf:2", "VHost", 2, true},
+		{"/etc/sites.conf:3", "VHostt", 3, false},
+		{"/etc/sites.conf:4", "", 0, false},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("refused %+v, want %+v", got, want)
+	}
+	var names []string
+	c.Walk(func(n *Node) bool {
+		if n.Is("ServerName") {
+			names = append(names, n.Args[0])
+		}
+		return true
+	})
+	if w := []string{"a.example.com:443", "d.example.com:443"}; !slices.Equal(names, w) {
+		t.Errorf("ServerNames %q, want %q", names, w)
+	}
 }
