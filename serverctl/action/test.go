@@ -113,11 +113,13 @@ const (
 // VHost naming it, and Site the website it belongs to ("" the default
 // hosts); a site without the route has one skipped result saying so.
 type TierResult struct {
-	Tier    string         `json:"tier"`
-	VHost   string         `json:"vhost,omitempty"`
-	Site    string         `json:"site,omitempty"`
-	URL     string         `json:"url"`
-	Skipped string         `json:"skipped,omitempty"`
+	Tier    string `json:"tier"`
+	VHost   string `json:"vhost,omitempty"`
+	Site    string `json:"site,omitempty"`
+	URL     string `json:"url"`
+	Skipped string `json:"skipped,omitempty"`
+	// NoRoute marks the skipped result of a site without the route.
+	NoRoute bool           `json:"no_route,omitempty"`
 	Report  *wstest.Report `json:"report,omitempty"`
 	Note    string         `json:"note,omitempty"`
 }
@@ -219,7 +221,7 @@ func (l *Local) CheckRoute(ctx context.Context, opts CheckRouteOptions) (*TierRe
 		}
 		for _, s := range view.list.Sites {
 			if !have[s.Name] {
-				rep.Tiers = append(rep.Tiers, TierResult{Tier: TierServiceProxy, Site: s.Name,
+				rep.Tiers = append(rep.Tiers, TierResult{Tier: TierServiceProxy, Site: s.Name, NoRoute: true,
 					Skipped: fmt.Sprintf("%s has no route for %s: the route reaches only %s", siteName(s.Name), opts.Path, siteNamesOf(with))})
 			}
 		}
