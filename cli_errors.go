@@ -31,7 +31,7 @@ var errReported = errors.New("reported")
 var cliField = map[serverctl.Field]string{
 	serverctl.FieldPath: "PATH", serverctl.FieldBackend: "BACKEND", serverctl.FieldStrategy: "--strategy",
 	serverctl.FieldVHost: "--vhost", serverctl.FieldApacheVersion: "--apache-version", serverctl.FieldBackup: "--to",
-	serverctl.FieldURL: "URL", serverctl.FieldOrigin: "--origin", serverctl.FieldHeader: "-H",
+	serverctl.FieldURL: "URL", serverctl.FieldOrigin: "--origin", serverctl.FieldHeader: "-H", serverctl.FieldConnect: "--connect",
 	serverctl.FieldAddr: "--addr", serverctl.FieldRoute: "--route", serverctl.FieldFile: "--file", serverctl.FieldCert: "--cert/--key",
 	serverctl.FieldSite: "--site",
 }

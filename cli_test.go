@@ -121,6 +121,10 @@ func TestCommandTable(t *testing.T) {
 		{[]string{"serve", "--addr", "127.0.0.1:99999"}, 2, "", "not a number from 0 to 65535"},
 		{[]string{"test", "--route", "/ws/", "--proxy-addr", "bogus", "--root", root}, 2, "", `invalid value "bogus" for flag --proxy-addr: write HOST:PORT`},
 		{[]string{"test", "--route", "/ws/", "--proxy-addr", "127.0.0.1:0", "--root", root}, 2, "", "not a number from 1 to 65535"},
+		{[]string{"test", "wss://chat.example.com/ws/", "--connect", "::1:443"}, 2, "", "--connect \"::1:443\" is not an address and port: put an IPv6 address in brackets, such as [::1]:443"},
+		{[]string{"test", "wss://chat.example.com/ws/", "--connect", "127.0.0.1"}, 2, "", "--connect \"127.0.0.1\" is not an address and port: give it as HOST:PORT"},
+		{[]string{"test", "--route", "/ws/", "--connect", "127.0.0.1:99999", "--root", root}, 2, "", "--connect \"127.0.0.1:99999\": the port \"99999\" is not a number between 1 and 65535"},
+		{[]string{"test", "-h"}, 0, "--connect HOST:PORT", ""},
 	} {
 		r := runIn(t, a, nil, tt.args...)
 		if r.code != tt.code || !strings.Contains(r.stdout, tt.stdout) || !strings.Contains(r.stderr, tt.stderr) {

@@ -17,9 +17,18 @@ var testCommand = command{
 DNS, TCP, TLS, the upgrade, an echo, ping/pong, the close — then says in plain words
 what is wrong and how to fix it. Exits 0 only when the connection works.
 
+With --connect HOST:PORT the test dials that address while the URL's name still goes
+in TLS SNI and the Host header (like curl's --connect-to): a site's VirtualHost can be
+tested on the Server before DNS points the name at it, e.g.
+  socketbar test wss://chat.example.com/chat/stream/ --connect 127.0.0.1:443
+When the test reaches this Server, an Apache 404 is explained by the site whose
+VirtualHost answered and whether that site has the route.
+
 With --route PATH instead of a URL, tests the route at every tier: straight to its
-backend, through each Service Proxy VirtualHost that has it (HTTPS and HTTP), and
-through socketbar serve if it runs; and says at which tier it breaks.`,
+backend, through each Service Proxy VirtualHost that has it (HTTPS and HTTP; on a
+Server with websites of its own, each site by its name), and through socketbar serve
+if it runs; and says at which tier it breaks. --connect then replaces the address of
+the Service Proxy's VirtualHosts on its port.`,
 	flags: func(c *cli, fs *flag.FlagSet) func([]string) error {
 		t := c.targetFlags(fs, withRoot)
 		var hdr headerFlag
@@ -30,19 +39,20 @@ through socketbar serve if it runs; and says at which tier it breaks.`,
 		durationVar(fs, &timeout, "timeout", 10*time.Second, false, "time for the whole test (`DURATION`)")
 		message := fs.String("message", "", "`TEXT` for the echo step (default: a random token)")
 		expectEcho := fs.Bool("expect-echo", false, "fail unless the message comes back")
+		connect := fs.String("connect", "", "dial `HOST:PORT` instead of the URL's host (IPv6 in brackets); the URL's name still goes in TLS SNI and Host")
 		asJSON := jsonFlag(fs)
 		route := fs.String("route", "", "test this route `PATH` of the Service Proxy config at every tier")
 		proxyAddr := new(string)
 		addrVar(fs, proxyAddr, "proxy-addr", action.DefaultProxyAddr, false, "`HOST:PORT` where socketbar serve listens, for --route")
 		return func(pos []string) error {
-			opts := action.TestOptions{Origin: *origin, Header: hdr.h, Insecure: *insecure, Timeout: timeout, Message: *message, ExpectEcho: *expectEcho}
+			opts := action.TestOptions{Origin: *origin, Header: hdr.h, Insecure: *insecure, Timeout: timeout, Message: *message, ExpectEcho: *expectEcho, Connect: *connect}
 			if (*route == "") == (len(pos) == 0) {
 				return usageErrorf("give either a URL or --route PATH")
 			}
 			if *route != "" {
 				return c.checkRoute(action.CheckRouteOptions{Target: *t, Path: *route, ProxyAddr: *proxyAddr, Test: opts}, *asJSON)
 			}
-			opts.URL = pos[0]
+			opts.URL, opts.Target = pos[0], *t
 			r, err := c.actions.Test(c.ctx, opts)
 			if err != nil {
 				return err
@@ -64,7 +74,11 @@ through socketbar serve if it runs; and says at which tier it breaks.`,
 
 // printReport writes a report as a checklist with the diagnosis.
 func printReport(w io.Writer, r *wstest.Report, indent string) {
-	fmt.Fprintf(w, "%sTesting %s\n", indent, r.URL)
+	if r.Connect != "" {
+		fmt.Fprintf(w, "%sTesting %s, connecting to %s\n", indent, r.URL, r.Connect)
+	} else {
+		fmt.Fprintf(w, "%sTesting %s\n", indent, r.URL)
+	}
 	for _, s := range r.Steps {
 		mark := "✓"
 		if !s.OK {
@@ -96,8 +110,22 @@ func (c *cli) checkRoute(opts action.CheckRouteOptions, asJSON bool) error {
 		return err
 	}
 	summary := tierSummary[rep.BreaksAt]
-	if rep.BreaksAt == action.TierServiceProxy && rep.BreaksAtVHost != "" {
+	switch {
+	case rep.BreaksAt == action.TierServiceProxy && rep.BreaksAtSite != "":
+		summary = fmt.Sprintf("The app works, but not through %s's VirtualHost %s in the Service Proxy.", rep.BreaksAtSite, rep.BreaksAtVHost)
+	case rep.BreaksAt == action.TierServiceProxy && rep.BreaksAtVHost != "":
 		summary = fmt.Sprintf("The app works, but not through the Service Proxy's VirtualHost %s: the problem is in apache_serviceproxy.conf.", rep.BreaksAtVHost)
+	}
+	var bySite bool
+	var without []string
+	for _, t := range rep.Tiers {
+		bySite = bySite || t.Site != ""
+		if t.NoRoute {
+			without = append(without, t.Site)
+		}
+	}
+	if len(without) > 0 {
+		summary += fmt.Sprintf(" Sites without the route: %s (their requests for %s go to the Websites tier).", strings.Join(without, ", "), rep.Path)
 	}
 	if asJSON {
 		if err := c.writeJSON(struct {
@@ -110,11 +138,17 @@ func (c *cli) checkRoute(opts action.CheckRouteOptions, asJSON bool) error {
 		rt := rep.Route
 		fmt.Fprintf(c.stdout, "Route %s → %s (%s, line %d)\n\n", rep.Path, rt.Backend, rt.VHost, rt.Line)
 		for _, t := range rep.Tiers {
+			head := t.Tier
 			if t.VHost != "" {
-				fmt.Fprintf(c.stdout, "[%s, VirtualHost %s]\n", t.Tier, t.VHost)
-			} else {
-				fmt.Fprintf(c.stdout, "[%s]\n", t.Tier)
+				head += ", VirtualHost " + t.VHost
 			}
+			switch {
+			case t.Site != "":
+				head += ", site " + t.Site
+			case t.Tier == action.TierServiceProxy && bySite:
+				head += ", the default hosts"
+			}
+			fmt.Fprintf(c.stdout, "[%s]\n", head)
 			if t.Skipped != "" {
 				fmt.Fprintf(c.stdout, "  skipped: %s\n\n", t.Skipped)
 				continue

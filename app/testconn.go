@@ -20,6 +20,7 @@ type testView struct {
 	u                *ui
 	w                fyne.Window
 	url, origin      *widget.Entry
+	connect          *widget.Entry
 	headers          *widget.Entry
 	insecure, expect *widget.Check
 	run, copy        *widget.Button
@@ -31,12 +32,13 @@ type testView struct {
 
 func (u *ui) showTest(url string) {
 	u.window(winTest, "Socketbar — Connection Test", fyne.NewSize(760, 560), func(w fyne.Window) fyne.CanvasObject {
-		v := &testView{u: u, w: w, url: widget.NewEntry(), origin: widget.NewEntry(), headers: widget.NewMultiLineEntry(),
+		v := &testView{u: u, w: w, url: widget.NewEntry(), origin: widget.NewEntry(), connect: widget.NewEntry(), headers: widget.NewMultiLineEntry(),
 			insecure: widget.NewCheck("Accept an untrusted certificate (still reported)", nil),
 			expect:   widget.NewCheck("Require the echo", nil),
 			steps:    container.NewVBox(), verdict: widget.NewLabel(""), fix: widget.NewLabel(""), busy: widget.NewProgressBarInfinite()}
 		v.url.SetPlaceHolder("wss://server.example.com/ws/")
 		v.origin.SetPlaceHolder("default: the URL's own origin")
+		v.connect.SetPlaceHolder("optional HOST:PORT, e.g. 127.0.0.1:443: dial it, the URL's name still goes in SNI and Host")
 		v.headers.SetPlaceHolder("Cookie: sessionid=…  (one header per line)")
 		v.headers.SetMinRowsVisible(2)
 		v.verdict.Wrapping, v.fix.Wrapping = fyne.TextWrapWord, fyne.TextWrapWord
@@ -49,6 +51,7 @@ func (u *ui) showTest(url string) {
 		v.url.OnSubmitted = func(string) { v.onRun() }
 		form := widget.NewForm(
 			widget.NewFormItem("URL", v.url),
+			widget.NewFormItem("Connect to", v.connect),
 			widget.NewFormItem("Origin", v.origin),
 			widget.NewFormItem("Headers", v.headers),
 			widget.NewFormItem("", container.NewHBox(v.insecure, v.expect)),
@@ -68,7 +71,10 @@ func (u *ui) showTest(url string) {
 }
 
 func (v *testView) options() action.TestOptions {
-	opts := action.TestOptions{URL: strings.TrimSpace(v.url.Text), Origin: strings.TrimSpace(v.origin.Text), Insecure: v.insecure.Checked, ExpectEcho: v.expect.Checked, Timeout: 10 * time.Second}
+	opts := action.TestOptions{URL: strings.TrimSpace(v.url.Text), Connect: strings.TrimSpace(v.connect.Text), Origin: strings.TrimSpace(v.origin.Text), Insecure: v.insecure.Checked, ExpectEcho: v.expect.Checked, Timeout: 10 * time.Second}
+	if s := v.u.current(); s != nil {
+		opts.Target = s.target() // its config says which site answered
+	}
 	for _, line := range strings.Split(v.headers.Text, "\n") {
 		name, value, ok := strings.Cut(line, ":")
 		if ok && strings.TrimSpace(name) != "" {

@@ -13,7 +13,7 @@ import (
 var formField = map[serverctl.Field]string{
 	serverctl.FieldPath: "Path", serverctl.FieldBackend: "Backend", serverctl.FieldStrategy: "Strategy",
 	serverctl.FieldVHost: "VirtualHosts", serverctl.FieldApacheVersion: "The Apache version", serverctl.FieldBackup: "The change",
-	serverctl.FieldURL: "URL", serverctl.FieldOrigin: "Origin", serverctl.FieldHeader: "Headers",
+	serverctl.FieldURL: "URL", serverctl.FieldOrigin: "Origin", serverctl.FieldHeader: "Headers", serverctl.FieldConnect: "Connect to",
 	serverctl.FieldAddr: "Address", serverctl.FieldRoute: "Route", serverctl.FieldFile: "File", serverctl.FieldCert: "Certificate",
 }
 

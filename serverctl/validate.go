@@ -24,6 +24,7 @@ const (
 	FieldURL           Field = "url"            // the URL to test
 	FieldOrigin        Field = "origin"         // the Origin a test sends
 	FieldHeader        Field = "header"         // an extra header a test sends
+	FieldConnect       Field = "connect"        // the HOST:PORT a test dials instead of the URL's
 	FieldAddr          Field = "addr"           // where the test proxy listens
 	FieldRoute         Field = "route"          // a test proxy route, PATH=BACKEND
 	FieldFile          Field = "file"           // a config file to lint

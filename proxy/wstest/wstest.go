@@ -24,18 +24,24 @@ import (
 
 // Cause codes of a Diagnosis. They are part of the JSON output and stable.
 const (
-	CauseOK             = "ok"
-	CauseBadURL         = "bad-url"
-	CauseDNS            = "dns"
-	CauseRefused        = "refused"
-	CauseTLS            = "tls"
-	CauseRouteMissing   = "route-missing"
-	CauseUpgradeDropped = "upgrade-dropped"
-	CauseModuleMissing  = "module-missing"
-	CauseBackendDown    = "backend-down"
-	CauseBadHandshake   = "bad-handshake"
-	CauseAppRejected    = "app-rejected"
-	CauseTimeout        = "timeout"
+	CauseOK           = "ok"
+	CauseBadURL       = "bad-url"
+	CauseDNS          = "dns"
+	CauseRefused      = "refused"
+	CauseTLS          = "tls"
+	CauseRouteMissing = "route-missing"
+	// CauseRouteMissingSite means the request reached a name-based
+	// VirtualHost (a custom website's) that has no route for the path,
+	// while other sites' VirtualHosts have one: the route was added for
+	// the wrong sites. Only a caller that knows the server's config can
+	// tell this from CauseRouteMissing (see Report.VHost).
+	CauseRouteMissingSite = "route-missing-site"
+	CauseUpgradeDropped   = "upgrade-dropped"
+	CauseModuleMissing    = "module-missing"
+	CauseBackendDown      = "backend-down"
+	CauseBadHandshake     = "bad-handshake"
+	CauseAppRejected      = "app-rejected"
+	CauseTimeout          = "timeout"
 	// CauseBadOption means an option (Origin, a header) cannot be sent as
 	// given; like CauseBadURL, nothing was sent.
 	CauseBadOption = "bad-option"
@@ -80,6 +86,12 @@ type Options struct {
 	// route check's backend tier): a refusal is then the app's own, and the
 	// diagnosis and its fix name the app, not a proxy or its routes.
 	Direct bool
+	// Connect, when set, is the HOST:PORT to dial instead of the URL's
+	// host and port, while the URL's host still goes in TLS SNI and the
+	// Host header (curl's --connect-to): it tests a name-based VirtualHost
+	// before DNS points the name at its server, or one server of several
+	// behind a name. ParseConnect checks it; an IPv6 address is in brackets.
+	Connect string
 }
 
 // Step is one stage of the test.
@@ -114,6 +126,32 @@ type Report struct {
 	// it closed without one), the reason shown as Answer is.
 	CloseCode   int    `json:"close_code,omitempty"`
 	CloseReason string `json:"close_reason,omitempty"`
+	// Connect is the address dialled instead of the URL's (Options.Connect).
+	Connect string `json:"connect,omitempty"`
+	// Remote is the address the TCP connection reached ("" when none did):
+	// with the port, it says which server and VirtualHost address answered.
+	Remote string `json:"remote,omitempty"`
+	// VHost says which name-based VirtualHost answered and whether it has a
+	// route for the path. The wire does not show it: a caller that knows
+	// the server's config (Socketbar's action layer) fills it in.
+	VHost *VHostAnswer `json:"vhost,omitempty"`
+}
+
+// VHostAnswer is the name-based VirtualHost that answered a test, worked
+// out from the server's config as Apache picks one: by the port dialled,
+// then the request's host name among ServerName and ServerAlias, else the
+// first VirtualHost for the address.
+type VHostAnswer struct {
+	// Site is the answering VirtualHost's ServerName, "" for the default
+	// hosts (the VirtualHosts without a site of their own).
+	Site string `json:"site"`
+	// Port is the port dialled, which picked the VirtualHosts Apache chose among.
+	Port int `json:"port"`
+	// HasRoute says whether that VirtualHost holds a route for the path.
+	HasRoute bool `json:"has_route"`
+	// RouteSites are the sites with a route for the path on any port ("" the
+	// default hosts), in the config's order.
+	RouteSites []string `json:"route_sites"`
 }
 
 // run carries one test's state.
@@ -157,6 +195,14 @@ func Run(ctx context.Context, rawURL string, opts Options) *Report {
 	if err := opts.Validate(); err != nil {
 		r.diagnose(CauseBadOption, err.Error(), "Remove line breaks and control characters from the Origin and the headers.")
 		return r.report
+	}
+	if opts.Connect != "" {
+		addr, err := ParseConnect(opts.Connect)
+		if err != nil {
+			r.diagnose(CauseBadOption, err.Error(), "Give the address to connect to as HOST:PORT, such as 127.0.0.1:443 ([::1]:443 for IPv6), or leave it empty to connect where the URL's name points.")
+			return r.report
+		}
+		r.opts.Connect, r.report.Connect = addr, addr
 	}
 	r.u = u
 	defer func() {
@@ -266,6 +312,31 @@ func ParseURL(rawURL string) (*url.URL, error) {
 	return u, nil
 }
 
+// ParseConnect checks an address to dial instead of a URL's: HOST:PORT
+// with a port of 1–65535 and a host that is an IP address (IPv6 in
+// brackets) or a DNS name. It returns the address as Run dials it.
+func ParseConnect(addr string) (string, error) {
+	addr = strings.TrimSpace(addr)
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		hint := "give it as HOST:PORT, such as 127.0.0.1:443"
+		if strings.Count(addr, ":") > 1 && !strings.HasPrefix(addr, "[") {
+			hint = "put an IPv6 address in brackets, such as [::1]:443"
+		}
+		return "", fmt.Errorf("%q is not an address and port: %s", addr, hint)
+	}
+	if host == "" {
+		return "", fmt.Errorf("%q has no host: give it as HOST:PORT, such as 127.0.0.1:443", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return "", fmt.Errorf("%q: the port %q is not a number between 1 and 65535 (443 for wss://, 80 for ws://)", addr, port)
+	}
+	if err := checkHost(host); err != nil {
+		return "", fmt.Errorf("%q: %v", addr, err)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
 // checkHost accepts an IP address (an IPv6 one may carry a zone) or a DNS
 // name: labels of letters, digits, '-' and '_' of at most 63 bytes, at
 // most 253 in all (RFC 1035 section 2.3.4). Bytes over 0x7f are left to
@@ -294,7 +365,11 @@ func checkHost(host string) error {
 
 func (r *run) secure() bool { return r.u.Scheme == "wss" }
 
+// addr is where the test dials: the override, else the URL's host and port.
 func (r *run) addr() string {
+	if r.opts.Connect != "" {
+		return r.opts.Connect
+	}
 	if p := r.u.Port(); p != "" {
 		return r.u.Host
 	}
@@ -333,6 +408,17 @@ func (r *run) timeout(where string) bool {
 func (r *run) dns() bool {
 	start := time.Now()
 	host := r.u.Hostname()
+	instead := ""
+	if r.opts.Connect != "" {
+		// The URL's name is not looked up: the address given replaces it,
+		// and the name goes only in TLS SNI and the Host header.
+		instead = fmt.Sprintf(" (connecting to %s instead of the address of %s, which still goes in TLS SNI and the Host header)", r.opts.Connect, host)
+		h, _, _ := net.SplitHostPort(r.opts.Connect)
+		if ip := net.ParseIP(strings.Split(h, "%")[0]); ip != nil {
+			return r.step(StepDNS, start, true, "skipped: "+host+" was not looked up"+instead)
+		}
+		host = h
+	}
 	if ip := net.ParseIP(host); ip != nil {
 		return r.step(StepDNS, start, true, host+" is an IP address; no lookup needed")
 	}
@@ -350,7 +436,7 @@ func (r *run) dns() bool {
 	for _, a := range addrs {
 		ips = append(ips, a.IP.String())
 	}
-	return r.step(StepDNS, start, true, host+" → "+strings.Join(ips, ", "))
+	return r.step(StepDNS, start, true, host+" → "+strings.Join(ips, ", ")+instead)
 }
 
 func (r *run) tcp() bool {
@@ -366,13 +452,14 @@ func (r *run) tcp() bool {
 				"Start the app, or correct the route's backend address and port to where the app listens.")
 		case errors.Is(err, errConnRefused):
 			r.diagnose(CauseRefused, fmt.Sprintf("Nothing is listening on %s: the connection was refused.", r.addr()),
-				"Start the server (on macOS Server: the Service Proxy, `socketbar restart`), or check the port in the URL (443 for wss://, 80 for ws://).")
+				r.refusedFix())
 		default:
 			r.diagnose(CauseRefused, fmt.Sprintf("Could not connect to %s: %v.", r.addr(), err), "Check the address and that the server is reachable from here.")
 		}
 		return false
 	}
 	r.conn = conn
+	r.report.Remote = conn.RemoteAddr().String()
 	if dl, ok := r.ctx.Deadline(); ok {
 		conn.SetDeadline(dl)
 	}
@@ -380,6 +467,14 @@ func (r *run) tcp() bool {
 	// read or write too.
 	r.stopWatch = context.AfterFunc(r.ctx, func() { conn.SetDeadline(time.Now()) })
 	return r.step(StepTCP, start, true, "connected to "+conn.RemoteAddr().String())
+}
+
+// refusedFix is what to do when nothing listens where the test dialled.
+func (r *run) refusedFix() string {
+	if r.opts.Connect != "" {
+		return "Start the server (on macOS Server: the Service Proxy), or check the address and port connected to instead of the URL's (443 for wss://, 80 for ws://)."
+	}
+	return "Start the server (on macOS Server: the Service Proxy, `socketbar restart`), or check the port in the URL (443 for wss://, 80 for ws://)."
 }
 
 // upgradeRequest writes the opening handshake (RFC 6455 section 4.1).

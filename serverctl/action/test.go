@@ -2,21 +2,37 @@ package action
 
 import (
 	"context"
-	"github.com/socketbar/socketbar/serverctl/service"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/socketbar/socketbar/proxy"
 	"github.com/socketbar/socketbar/proxy/wstest"
 	"github.com/socketbar/socketbar/serverctl"
+	"github.com/socketbar/socketbar/serverctl/apacheconf/loader"
 	"github.com/socketbar/socketbar/serverctl/lint"
+	"github.com/socketbar/socketbar/serverctl/service"
+	"github.com/socketbar/socketbar/serverctl/sites"
 )
 
 // TestOptions ask for a connection test of one WebSocket URL.
 type TestOptions struct {
-	URL string
+	// Target is the Server whose config explains the answer: which of its
+	// VirtualHosts answered and whether that one has the route. It is
+	// used when the test reached this Server; CheckRoute uses its own.
+	Target Target
+	URL    string
+	// Connect, when set, is the HOST:PORT to dial instead of the URL's,
+	// the URL's host still going in TLS SNI and the Host header: a site
+	// tested before DNS points its name at the Server.
+	Connect string
 	// Origin is sent as the Origin header (default: the URL's own origin).
 	Origin string
 	// Header holds extra request headers.
@@ -33,7 +49,7 @@ type TestOptions struct {
 }
 
 func (o TestOptions) wstest() wstest.Options {
-	return wstest.Options{Origin: o.Origin, Header: o.Header, Insecure: o.Insecure, Timeout: o.Timeout, Message: o.Message, ExpectEcho: o.ExpectEcho}
+	return wstest.Options{Origin: o.Origin, Header: o.Header, Insecure: o.Insecure, Timeout: o.Timeout, Message: o.Message, ExpectEcho: o.ExpectEcho, Connect: o.Connect}
 }
 
 // validate refuses what must never reach the wire, with wstest's own
@@ -48,6 +64,17 @@ func (o TestOptions) validate() error {
 	if err := (wstest.Options{Header: o.Header}).Validate(); err != nil {
 		return &serverctl.InputError{Field: serverctl.FieldHeader, Msg: err.Error()}
 	}
+	return o.validateConnect()
+}
+
+// validateConnect refuses an address to connect to that is not HOST:PORT.
+func (o TestOptions) validateConnect() error {
+	if strings.TrimSpace(o.Connect) == "" {
+		return nil
+	}
+	if _, err := wstest.ParseConnect(o.Connect); err != nil {
+		return &serverctl.InputError{Field: serverctl.FieldConnect, Msg: err.Error()}
+	}
 	return nil
 }
 
@@ -57,7 +84,10 @@ func (l *Local) Test(ctx context.Context, opts TestOptions) (*wstest.Report, err
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	return wstest.Run(ctx, opts.URL, opts.wstest()), nil
+	opts.Connect = strings.TrimSpace(opts.Connect)
+	r := wstest.Run(ctx, opts.URL, opts.wstest())
+	l.explainSite(ctx, opts, r)
+	return r, nil
 }
 
 // CheckRouteOptions ask to test one route of the Service Proxy config at
@@ -80,12 +110,16 @@ const (
 
 // TierResult is one tier of a route check. The Service Proxy tier has one
 // result per VirtualHost that has the route (HTTPS and HTTP on a Server),
-// VHost naming it.
+// VHost naming it, and Site the website it belongs to ("" the default
+// hosts); a site without the route has one skipped result saying so.
 type TierResult struct {
-	Tier    string         `json:"tier"`
-	VHost   string         `json:"vhost,omitempty"`
-	URL     string         `json:"url"`
-	Skipped string         `json:"skipped,omitempty"`
+	Tier    string `json:"tier"`
+	VHost   string `json:"vhost,omitempty"`
+	Site    string `json:"site,omitempty"`
+	URL     string `json:"url"`
+	Skipped string `json:"skipped,omitempty"`
+	// NoRoute marks the skipped result of a site without the route.
+	NoRoute bool           `json:"no_route,omitempty"`
 	Report  *wstest.Report `json:"report,omitempty"`
 	Note    string         `json:"note,omitempty"`
 }
@@ -97,9 +131,11 @@ type TierReport struct {
 	OK    bool            `json:"ok"`
 	// BreaksAt is the first tier that failed ("" when none did), and
 	// BreaksAtVHost its VirtualHost when that tier is the Service Proxy.
-	BreaksAt      string       `json:"breaks_at"`
-	BreaksAtVHost string       `json:"breaks_at_vhost,omitempty"`
-	Tiers         []TierResult `json:"tiers"`
+	BreaksAt      string `json:"breaks_at"`
+	BreaksAtVHost string `json:"breaks_at_vhost,omitempty"`
+	// BreaksAtSite is the website of that VirtualHost ("" the default hosts).
+	BreaksAtSite string       `json:"breaks_at_site,omitempty"`
+	Tiers        []TierResult `json:"tiers"`
 	// Lint holds the findings about the route when the Service Proxy is at fault.
 	Lint []lint.Finding `json:"lint,omitempty"`
 	// ErrorLog quotes the Service Proxy's error log lines that explain a bare 500.
@@ -112,16 +148,28 @@ type NoRouteError struct{ Path string }
 func (e *NoRouteError) Error() string { return "the Service Proxy config has no route for " + e.Path }
 
 // CheckRoute tests a route straight at its backend, through the Service
-// Proxy and through the test proxy (when it runs), and says where it breaks.
+// Proxy and through the test proxy (when it runs), and says where it
+// breaks. On a Server with websites of its own, the Service Proxy is
+// tested for each site that has the route, with the site's name in TLS
+// SNI and the Host header (dialled at the Service Proxy's own address),
+// and each site without it is listed as such.
 func (l *Local) CheckRoute(ctx context.Context, opts CheckRouteOptions) (*TierReport, error) {
 	if opts.ProxyAddr == "" {
 		opts.ProxyAddr = "127.0.0.1:8443"
 	}
+	if err := opts.Test.validateConnect(); err != nil {
+		return nil, err
+	}
+	connect := strings.TrimSpace(opts.Test.Connect)
 	srv, cfg, err := l.load(ctx, opts.Target)
 	if err != nil {
 		return nil, err
 	}
 	routes := cfg.Routes()
+	view := readSiteView(ctx, srv, cfg)
+	if view != nil {
+		routes = view.routes
+	}
 	rt, ok := pickRoute(routes, opts.Path)
 	if !ok {
 		return nil, &NoRouteError{Path: opts.Path}
@@ -129,13 +177,63 @@ func (l *Local) CheckRoute(ctx context.Context, opts CheckRouteOptions) (*TierRe
 	const byIP = "connected by IP: certificate names are not checked"
 	rep := &TierReport{Route: rt, Path: opts.Path, Tiers: []TierResult{{Tier: TierBackend, URL: wsURL(rt.BaseBackend())}}}
 	eps := cfg.Endpoints(srv.Job.Defines)
-	for _, vr := range routesPerVHost(routes, opts.Path) {
-		rep.Tiers = append(rep.Tiers, TierResult{Tier: TierServiceProxy, VHost: vr.VHost, URL: vhostURL(eps, vr), Note: byIP})
+	perVHost := routesPerVHost(routes, opts.Path)
+	dial := map[int]string{} // tier index → the address to dial instead of the URL's
+	have := map[string]bool{}
+	connectUsed := false
+	for _, vr := range perVHost {
+		have[vr.Site] = true
+		t := TierResult{Tier: TierServiceProxy, VHost: vr.VHost, Site: vr.Site, URL: vhostURL(eps, vr), Note: byIP}
+		if t.URL != "" {
+			u, _ := url.Parse(t.URL)
+			addr := u.Host
+			if connect != "" && u.Port() == portOf(connect) {
+				addr, connectUsed = connect, true
+			}
+			if vr.Site != "" {
+				// The name as a browser sends it: without the scheme's own port.
+				u.Host = net.JoinHostPort(vr.Site, u.Port())
+				if p := u.Port(); p == "443" && u.Scheme == "wss" || p == "80" && u.Scheme == "ws" {
+					u.Host = vr.Site
+				}
+				t.URL = u.String()
+				t.Note = fmt.Sprintf("connected to %s with %s in TLS SNI and the Host header; certificate problems are reported, not fatal", addr, vr.Site)
+			}
+			if addr != u.Host {
+				dial[len(rep.Tiers)] = addr
+			}
+		}
+		rep.Tiers = append(rep.Tiers, t)
+	}
+	if connect != "" && !connectUsed {
+		var ports []string
+		for _, e := range eps {
+			ports = append(ports, portOf(e.Addr))
+		}
+		return nil, &serverctl.InputError{Field: serverctl.FieldConnect, Msg: fmt.Sprintf("%s: no VirtualHost with the route %s is on port %s; the Service Proxy listens on port %s", connect, opts.Path, portOf(connect), strings.Join(ports, ", "))}
+	}
+	if view != nil && view.custom() {
+		var with []string
+		for _, vr := range perVHost {
+			if !slices.Contains(with, vr.Site) {
+				with = append(with, vr.Site)
+			}
+		}
+		for _, s := range view.list.Sites {
+			if !have[s.Name] {
+				rep.Tiers = append(rep.Tiers, TierResult{Tier: TierServiceProxy, Site: s.Name, NoRoute: true,
+					Skipped: fmt.Sprintf("%s has no route for %s: the route reaches only %s", siteName(s.Name), opts.Path, siteNamesOf(with))})
+			}
+		}
 	}
 	rep.Tiers = append(rep.Tiers, TierResult{Tier: TierServe, URL: "wss://" + opts.ProxyAddr + opts.Path, Note: byIP})
 	for i := range rep.Tiers {
 		t := &rep.Tiers[i]
+		if t.Skipped != "" {
+			continue
+		}
 		o := opts.Test.wstest()
+		o.Connect = dial[i]
 		o.Insecure = o.Insecure || t.Tier != TierBackend // by loopback address no name can match
 		o.Direct = t.Tier == TierBackend
 		switch {
@@ -147,16 +245,28 @@ func (l *Local) CheckRoute(ctx context.Context, opts CheckRouteOptions) (*TierRe
 			continue
 		}
 		t.Report = wstest.Run(ctx, t.URL, o)
+		if t.Tier == TierServiceProxy && view != nil {
+			if u, err := wstest.ParseURL(t.URL); err == nil {
+				if sv, here, ok := view.answer(t.Report, u.Hostname(), opts.Path); ok {
+					view.explain(t.Report, sv, here, opts.Path)
+				}
+			}
+		}
 		if !t.Report.OK && rep.BreaksAt == "" {
-			rep.BreaksAt, rep.BreaksAtVHost = t.Tier, t.VHost
+			rep.BreaksAt, rep.BreaksAtVHost, rep.BreaksAtSite = t.Tier, t.VHost, t.Site
 		}
 	}
 	rep.OK = rep.BreaksAt == ""
 	if rep.BreaksAt == TierServiceProxy {
 		rep.ErrorLog = explainingLogLines(srv.ErrorLogTail(50))
-		lines := map[int]bool{rt.Line: true}
-		for _, vr := range routesPerVHost(routes, opts.Path) {
-			lines[vr.Line] = true
+		lines := map[int]bool{}
+		if rt.File == "" {
+			lines[rt.Line] = true
+		}
+		for _, vr := range perVHost {
+			if vr.File == "" {
+				lines[vr.Line] = true
+			}
 		}
 		for _, f := range lint.Check(cfg, lint.Options{Apache: srv.Apache}) {
 			if f.File == cfg.Path && (lines[f.Line] || strings.Contains(f.Message, " "+opts.Path+" ")) {
@@ -165,6 +275,12 @@ func (l *Local) CheckRoute(ctx context.Context, opts CheckRouteOptions) (*TierRe
 		}
 	}
 	return rep, nil
+}
+
+// portOf is the port of a HOST:PORT address, "" when it has none.
+func portOf(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
 }
 
 // listening reports whether something accepts connections on addr.
@@ -231,7 +347,8 @@ func pickRoute(routes []serverctl.Route, path string) (serverctl.Route, bool) {
 }
 
 // routesPerVHost is the route for path in each VirtualHost that has one
-// (pickRoute's choice there), in the config's order.
+// (pickRoute's choice there), in the config's order. VirtualHosts of
+// different sites on one address are apart.
 func routesPerVHost(routes []serverctl.Route, path string) []serverctl.Route {
 	var order []string
 	byVHost := map[string][]serverctl.Route{}
@@ -239,10 +356,11 @@ func routesPerVHost(routes []serverctl.Route, path string) []serverctl.Route {
 		if r.Path != path {
 			continue
 		}
-		if _, seen := byVHost[r.VHost]; !seen {
-			order = append(order, r.VHost)
+		key := r.Site + "\x00" + r.VHost
+		if _, seen := byVHost[key]; !seen {
+			order = append(order, key)
 		}
-		byVHost[r.VHost] = append(byVHost[r.VHost], r)
+		byVHost[key] = append(byVHost[key], r)
 	}
 	var out []serverctl.Route
 	for _, vh := range order {
@@ -293,4 +411,284 @@ func RouteURL(eps []service.Endpoint, rt serverctl.Route) string {
 		}
 	}
 	return fallback
+}
+
+// siteView is what a test needs of the Server's config to say which
+// VirtualHost answered it: every VirtualHost in the order Apache reads
+// them, each with its site, and every route with its site.
+type siteView struct {
+	list   *sites.List
+	vhosts []siteVHost
+	routes []serverctl.Route
+	// macros says that custom sites are made by the main config's macros
+	// (Server 5.2 and later), which Socketbar edits; without them the
+	// custom sites' VirtualHosts are in the customsites file.
+	macros bool
+}
+
+type siteVHost struct {
+	site  *sites.Site
+	vhost *sites.VHost
+}
+
+// readSiteView reads the whole config the Service Proxy reads (its
+// includes, the customsites file and its macros); nil when it cannot.
+func readSiteView(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config) *siteView {
+	lc, err := loadAll(ctx, srv, cfg)
+	if err != nil {
+		return nil
+	}
+	list := sites.Read(lc, srv.Root)
+	v := &siteView{list: list, routes: serverctl.SiteRoutes(lc, list), macros: len(cfg.MacroHosts()) > 0}
+	of := map[*loader.Node]siteVHost{}
+	for _, s := range list.Sites {
+		for _, vh := range s.VHosts {
+			of[vh.Node] = siteVHost{s, vh}
+		}
+	}
+	lc.Walk(func(n *loader.Node) bool {
+		if sv, ok := of[n]; ok {
+			v.vhosts = append(v.vhosts, sv)
+		}
+		return true
+	})
+	return v
+}
+
+// custom reports whether the Server has websites of its own beyond the default hosts.
+func (v *siteView) custom() bool {
+	return slices.ContainsFunc(v.list.Sites, func(s *sites.Site) bool { return !s.Default })
+}
+
+// answering is the VirtualHost Apache picks for a request to host
+// reaching ip:port, as its name-based virtual hosting does: among the
+// VirtualHosts for that address (those naming the IP itself when there
+// are any, else the "*" and _default_ ones), in config order, the first
+// whose ServerName or a ServerAlias matches host, else the first of them.
+// ip is "" when the address dialled is not known as an IP.
+func (v *siteView) answering(host, ip string, port int) (siteVHost, bool) {
+	var exact, wild []siteVHost
+	for _, sv := range v.vhosts {
+		for _, a := range sv.vhost.Addrs {
+			h, p, err := net.SplitHostPort(a)
+			if err != nil || (p != strconv.Itoa(port) && p != "*") {
+				continue
+			}
+			switch {
+			case h == "*" || strings.EqualFold(h, "_default_"):
+				wild = append(wild, sv)
+			case ip != "" && net.ParseIP(h) != nil && net.ParseIP(h).Equal(net.ParseIP(ip)):
+				exact = append(exact, sv)
+			default:
+				continue
+			}
+			break
+		}
+	}
+	group := wild
+	if len(exact) > 0 {
+		group = exact
+	}
+	if len(group) == 0 {
+		return siteVHost{}, false
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	for _, sv := range group {
+		if nameMatches(sv.vhost.ServerName, host) {
+			return sv, true
+		}
+		for _, a := range sv.vhost.Aliases {
+			if nameMatches(a, host) {
+				return sv, true
+			}
+		}
+	}
+	return group[0], true
+}
+
+// nameMatches compares a ServerName or ServerAlias with a request's host
+// as Apache does: without case, a ServerAlias's * and ? as wildcards.
+func nameMatches(pattern, host string) bool {
+	if pattern == "" {
+		return false
+	}
+	ok, err := path.Match(strings.ToLower(strings.TrimSuffix(pattern, ".")), host)
+	return err == nil && ok
+}
+
+// routeFor reports whether r answers requests for urlPath: a prefix or
+// pattern that covers it, other than the catch-all to the Websites tier.
+func routeFor(r serverctl.Route, urlPath string) bool {
+	if r.Path == "/" && !r.WebSocket {
+		return false
+	}
+	if r.Pattern != "" && r.Path == r.Pattern {
+		re, err := regexp.Compile(r.Pattern)
+		return err == nil && re.MatchString(urlPath)
+	}
+	if !strings.HasPrefix(urlPath, r.Path) {
+		return false
+	}
+	return strings.HasSuffix(r.Path, "/") || len(urlPath) == len(r.Path) || urlPath[len(r.Path)] == '/'
+}
+
+// answer fills r.VHost: which VirtualHost answered the request for host
+// at the address r reached, and whether it and the other sites have a
+// route for urlPath. False when the address is not one of the config's.
+func (v *siteView) answer(r *wstest.Report, host, urlPath string) (siteVHost, []serverctl.Route, bool) {
+	h, p, err := net.SplitHostPort(r.Remote)
+	port, perr := strconv.Atoi(p)
+	if err != nil || perr != nil {
+		return siteVHost{}, nil, false
+	}
+	sv, ok := v.answering(host, h, port)
+	if !ok {
+		return siteVHost{}, nil, false
+	}
+	label := strings.Join(sv.vhost.Addrs, " ")
+	a := &wstest.VHostAnswer{Site: sv.site.Name, Port: port, RouteSites: []string{}}
+	var here []serverctl.Route
+	for _, rt := range v.routes {
+		if !routeFor(rt, urlPath) {
+			continue
+		}
+		if rt.VHost == serverctl.MainServer {
+			if rt.Directive == "RewriteRule" {
+				continue // not inherited by VirtualHosts without RewriteOptions Inherit
+			}
+			here = append(here, rt) // Apache merges the main server's ProxyPass into every host
+			continue
+		}
+		if !slices.Contains(a.RouteSites, rt.Site) {
+			a.RouteSites = append(a.RouteSites, rt.Site)
+		}
+		if rt.Site == sv.site.Name && rt.VHost == label {
+			here = append(here, rt)
+		}
+	}
+	a.HasRoute = len(here) > 0
+	r.VHost = a
+	return sv, here, true
+}
+
+// siteName is a site as the words name it.
+func siteName(name string) string {
+	if name == "" {
+		return "the default hosts"
+	}
+	return name
+}
+
+// siteNamesOf lists sites in words: "the default hosts and chat.example.com".
+func siteNamesOf(names []string) string {
+	var words []string
+	for _, n := range names {
+		words = append(words, siteName(n))
+	}
+	switch len(words) {
+	case 0:
+		return "no site"
+	case 1:
+		return words[0]
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
+}
+
+// explain rewords a route-missing diagnosis with the VirtualHost that
+// answered: the Apache 404 alone cannot tell "no route at all" from "a
+// route the answering site does not have" (a route added for the default
+// hosts only, tested with a custom site's name).
+func (v *siteView) explain(r *wstest.Report, sv siteVHost, here []serverctl.Route, urlPath string) {
+	if r.Diagnosis.Cause != wstest.CauseRouteMissing || r.VHost == nil {
+		return
+	}
+	a := r.VHost
+	who := "The default hosts' VirtualHost"
+	if a.Site != "" {
+		who = a.Site + "'s VirtualHost"
+	}
+	from := fmt.Sprintf("HTTP %d", r.Status)
+	if r.Server != "" {
+		from += " from " + r.Server
+	}
+	head := fmt.Sprintf("%s instead of 101: %s answered (port %d)", from, who, a.Port)
+	switch {
+	case a.HasRoute:
+		why := "the Service Proxy may still run the config from before the route was added"
+		if here[0].Shadowed {
+			why = fmt.Sprintf("the route (line %d) comes after a rule that takes its requests first (line %d)", here[0].Line, here[0].ShadowedBy)
+		}
+		r.Diagnosis.Message = fmt.Sprintf("%s, and the config has a route for %s there, yet the request fell through to the Websites tier: %s.", head, urlPath, why)
+		r.Diagnosis.Fix = "Restart the Service Proxy so that it reads the config on disk, then check the route's order with Socketbar's lint."
+	case len(a.RouteSites) == 0:
+		r.Diagnosis.Message = fmt.Sprintf("%s, and no site of this Server has a route for %s: the request went through the catch-all to the Websites tier.", head, urlPath)
+		r.Diagnosis.Fix = fmt.Sprintf("Add a WebSocket route for %s for %s with Socketbar.", urlPath, siteName(a.Site))
+	default:
+		r.Diagnosis.Cause = wstest.CauseRouteMissingSite
+		reach := "the route reaches only " + siteNamesOf(a.RouteSites)
+		if slices.Contains(a.RouteSites, a.Site) {
+			reach = fmt.Sprintf("%s has the route only in its VirtualHosts for other ports", siteName(a.Site))
+		}
+		r.Diagnosis.Message = fmt.Sprintf("%s, and it has no route for %s: %s.", head, urlPath, reach)
+		r.Diagnosis.Fix = fmt.Sprintf("Add the route for %s too: Socketbar adds a route for the sites you choose.", siteName(a.Site))
+		if a.Site != "" && !v.macros {
+			r.Diagnosis.Fix = fmt.Sprintf("On this Server (5.0/5.1) %s's VirtualHosts are in apache_serviceproxy_customsites.conf, which Socketbar cannot edit yet: add the route to them there by hand, before the catch-all ProxyPass / (Server.app rewrites that file when the sites change).", a.Site)
+		}
+	}
+}
+
+// isLocal reports whether ip is this machine's: loopback, or one of its
+// interfaces' addresses.
+func isLocal(ip string) bool {
+	a := net.ParseIP(ip)
+	if a == nil {
+		return false
+	}
+	if a.IsLoopback() {
+		return true
+	}
+	addrs, _ := net.InterfaceAddrs()
+	for _, ad := range addrs {
+		if n, ok := ad.(*net.IPNet); ok && n.IP.Equal(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// explainSite says which of the Server's VirtualHosts answered a test
+// and whether it has the route, when the test reached this Server: an
+// address of this machine, or a name that is one of its sites (a Server
+// behind NAT is reached at an address of the router). A test of another
+// machine, or with no Server here, is left as it is.
+func (l *Local) explainSite(ctx context.Context, opts TestOptions, r *wstest.Report) {
+	if r.Status == 0 || r.Server == proxy.ServerHeader {
+		return // no HTTP answer, or socketbar serve's own
+	}
+	u, err := wstest.ParseURL(opts.URL)
+	if err != nil {
+		return
+	}
+	host := u.Hostname()
+	if h := opts.Header.Get("Host"); h != "" {
+		host = h
+		if hh, _, err := net.SplitHostPort(h); err == nil {
+			host = hh
+		}
+	}
+	srv, cfg, err := l.load(ctx, opts.Target)
+	if err != nil {
+		return
+	}
+	v := readSiteView(ctx, srv, cfg)
+	if v == nil {
+		return
+	}
+	ip, _, _ := net.SplitHostPort(r.Remote)
+	if s := v.list.Lookup(host); !isLocal(ip) && (s == nil || s.Default || host == "") {
+		return
+	}
+	if sv, here, ok := v.answer(r, host, u.Path); ok {
+		v.explain(r, sv, here, u.Path)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/socketbar/socketbar/proxy/wstest"
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
 	"github.com/socketbar/socketbar/serverctl/demo"
@@ -72,6 +73,12 @@ func (r *Recorder) ProposeAdd(ctx context.Context, opts action.AddOptions) (*act
 func (r *Recorder) ProposeRemove(ctx context.Context, opts action.RemoveOptions) (*action.Proposal, error) {
 	r.record("ProposeRemove", opts)
 	return r.Local.ProposeRemove(ctx, opts)
+}
+
+// Test records opts and runs the real test.
+func (r *Recorder) Test(ctx context.Context, opts action.TestOptions) (*wstest.Report, error) {
+	r.record("Test", opts)
+	return r.Local.Test(ctx, opts)
 }
 
 // Apply reports the steps and records the proposal; nothing is written.
