@@ -632,7 +632,7 @@ func (v *siteView) explain(r *wstest.Report, sv siteVHost, here []serverctl.Rout
 		r.Diagnosis.Message = fmt.Sprintf("%s, and it has no route for %s: %s.", head, urlPath, reach)
 		r.Diagnosis.Fix = fmt.Sprintf("Add the route for %s too: Socketbar adds a route for the sites you choose.", siteName(a.Site))
 		if a.Site != "" && !v.macros {
-			r.Diagnosis.Fix = fmt.Sprintf("On this Server (5.0/5.1) %s's VirtualHosts are in apache_serviceproxy_customsites.conf, which Socketbar cannot edit yet: add the route to them there by hand, before the catch-all ProxyPass / (Server.app rewrites that file when the sites change).", a.Site)
+			r.Diagnosis.Fix += fmt.Sprintf(" On this Server (5.0/5.1) %s's VirtualHosts are in apache_serviceproxy_customsites.conf, which Server.app rewrites when the sites change; Socketbar then reports the route as lost and can put it back.", a.Site)
 		}
 	}
 }

@@ -407,6 +407,6 @@ func reachFix(lc *loader.Config, m miss) (string, func(string) string) {
 	}
 	file := path.Base(m.vhost.Node.Pos.File)
 	return "file " + m.vhost.Node.Pos.File, func(names string) string {
-		return fmt.Sprintf("Add the route for %s too, in each site's own VirtualHost in %s, above its catch-all ProxyPass /. Server.app rewrites that file whenever its websites change, so check the route again after such a change.", names, file)
+		return fmt.Sprintf("Add the route for %s too: Socketbar writes it into each site's own VirtualHost in %s, above its catch-all ProxyPass /. Server.app rewrites that file whenever its websites change; Socketbar then reports the route as lost and can put it back.", names, file)
 	}
 }
