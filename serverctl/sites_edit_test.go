@@ -204,3 +204,75 @@ func checkGoldenFile(t *testing.T, name, got string) {
 		t.Errorf("%s differs from the golden file:\n%s", name, serverctl.UnifiedDiff("golden", "got", want, []byte(got)))
 	}
 }
+
+// TestSiteFileEditsGoldenAndRemoveRestores does for Server 5.1.7, whose
+// custom sites have whole VirtualHosts in the customsites file, what
+// TestSiteEditsGoldenAndRemoveRestores does for 5.2+: each edit of the two
+// files against its golden file, the block count per file, no Host
+// condition anywhere (each site has VirtualHosts of its own, so the chosen
+// strategy is kept), and remove giving back both files byte for byte.
+func TestSiteFileEditsGoldenAndRemoveRestores(t *testing.T) {
+	const version = "5.1.7-sites"
+	root, _ := filepath.Abs(filepath.Join("testdata", "servers", version))
+	want := map[string][2]int{ // blocks in the main config, in the customsites file
+		"all-tunnel": {2, 4}, "all-upgrade": {2, 4}, "chat-tunnel": {0, 2}, "chat-upgrade": {0, 2},
+		"default-and-chat-443": {1, 1}, "default-only": {2, 0},
+	}
+	for _, tc := range siteCases() {
+		t.Run(tc.golden, func(t *testing.T) {
+			cfg := readFixture(t, version)
+			files := siteFilesOf(t, &serverctl.Server{Root: root}, cfg)
+			if len(files) != 1 || filepath.Base(files[0].Path) != "apache_serviceproxy_customsites.conf" {
+				t.Fatalf("site files = %d; want the customsites file", len(files))
+			}
+			edit, err := cfg.AddRouteToSet(tc.req, files)
+			if err != nil {
+				t.Fatal(err)
+			}
+			diff := serverctl.UnifiedDiff("a/apache_serviceproxy.conf", "b/apache_serviceproxy.conf", edit.Old, edit.New)
+			for _, f := range edit.Also {
+				diff += serverctl.UnifiedDiff("a/"+filepath.Base(f.Path), "b/"+filepath.Base(f.Path), f.Old, f.New)
+			}
+			checkGoldenFile(t, version+"-"+tc.golden+".diff", diff)
+			newMain, err := serverctl.ParseConfig(cfg.Path, edit.New)
+			if err != nil {
+				t.Fatal(err)
+			}
+			newSites := files[0]
+			if len(edit.Also) == 1 {
+				if newSites, err = serverctl.ParseConfig(files[0].Path, edit.Also[0].New); err != nil {
+					t.Fatal(err)
+				}
+				newSites.Included = true
+			}
+			var got [2]int
+			for i, c := range []*serverctl.Config{newMain, newSites} {
+				blocks, err := c.Blocks()
+				if err != nil {
+					t.Fatal(err)
+				}
+				got[i] = len(blocks)
+				for _, b := range blocks {
+					if len(b.Hosts) > 0 || b.Strategy != edit.Strategy {
+						t.Errorf("block %s in %s: hosts %v, %s; want no Host condition and %s", b.Path, b.Host.Label(), b.Hosts, b.Strategy, edit.Strategy)
+					}
+				}
+			}
+			if got != want[tc.golden] {
+				t.Errorf("blocks (main, customsites) = %v; want %v", got, want[tc.golden])
+			}
+			rm, err := newMain.RemoveRouteFromSet(tc.req.Path, nil, serverctl.RemoveOptions{}, []*serverctl.Config{newSites})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(rm.New) != string(cfg.Src) {
+				t.Error("remove did not give back the main config's bytes")
+			}
+			for _, f := range rm.Also {
+				if string(f.New) != string(files[0].Src) {
+					t.Error("remove did not give back the customsites file's bytes")
+				}
+			}
+		})
+	}
+}
