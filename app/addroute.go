@@ -55,7 +55,7 @@ type addRouteForm struct {
 }
 
 func (u *ui) showAddRoute(path, backend string) {
-	u.window(winAdd, "Socketbar — Add WebSocket Route", fyne.NewSize(860, 640), func(w fyne.Window) fyne.CanvasObject {
+	u.window(winAdd, "Socketbar — Add WebSocket Route", fyne.NewSize(860, 740), func(w fyne.Window) fyne.CanvasObject {
 		f := &addRouteForm{u: u, w: w, path: widget.NewEntry(), backend: widget.NewEntry(),
 			pathMsg: widget.NewLabel(""), backendMsg: widget.NewLabel(""), hosts: map[string]*widget.Check{},
 			hostBox: container.NewHBox(), sites: map[string]*widget.Check{}, siteBox: container.New(layout.NewRowWrapLayout()), strategyWhy: widget.NewLabel(""), applyMsg: widget.NewLabel(""),
@@ -81,7 +81,7 @@ func (u *ui) showAddRoute(path, backend string) {
 			widget.NewFormItem("Sites", f.siteBox),
 			widget.NewFormItem("Strategy", container.NewVBox(f.strategy, f.strategyWhy)),
 		)
-		bottom := container.NewVBox(widget.NewSeparator(), f.steps, container.NewBorder(nil, nil, nil, f.apply, messageRow(f.applyMsg, 3)))
+		bottom := container.NewVBox(widget.NewSeparator(), f.steps, container.NewBorder(nil, nil, nil, container.NewCenter(f.apply), scrolledMessage(f.applyMsg, 6)))
 		previewBox := container.NewBorder(widget.NewLabelWithStyle("Change to apache_serviceproxy.conf", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil,
 			container.NewScroll(f.preview))
 		u.follow(winAdd, func(*Snapshot) {
@@ -194,7 +194,7 @@ func (f *addRouteForm) setSites() {
 			f.siteBox.Add(c)
 			continue
 		}
-		f.siteBox.Add(container.NewHBox(c, smallText(aliases)))
+		f.siteBox.Add(container.NewHBox(c, container.NewCenter(smallText(aliases))))
 	}
 }
 
@@ -420,6 +420,14 @@ func setMessage(l *widget.Label, text string) {
 func messageRow(l *widget.Label, lines int) fyne.CanvasObject {
 	probe := widget.NewLabel(strings.Repeat("X\n", lines-1) + "X")
 	return container.New(&fixedHeight{h: probe.MinSize().Height}, l)
+}
+
+// scrolledMessage is a messageRow that scrolls when the message has more
+// lines than it shows. An add on Server 5.2+ has a note for each default
+// host and each custom-site macro: six lines at the window's width.
+func scrolledMessage(l *widget.Label, lines int) fyne.CanvasObject {
+	probe := widget.NewLabel(strings.Repeat("X\n", lines-1) + "X")
+	return container.New(&fixedHeight{h: probe.MinSize().Height}, container.NewVScroll(l))
 }
 
 // fixedHeight lays its objects over each other at a fixed height.
