@@ -4,7 +4,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -48,6 +50,31 @@ type statusReport struct {
 	// InterruptedChange is that change, when its history entry says so.
 	Interrupted       bool                   `json:"interrupted,omitempty"`
 	InterruptedChange *serverctl.BackupEntry `json:"interrupted_change,omitempty"`
+	// Sites are the default hosts (Name "") and the custom websites, where
+	// a route can go; SitesError says why they are unknown.
+	Sites        []siteReport        `json:"sites"`
+	SitesError   string              `json:"sites_error,omitempty"`
+	SiteFindings []siteFindingReport `json:"site_findings,omitempty"`
+}
+
+// siteReport is one site in `socketbar status --json`.
+type siteReport struct {
+	// Name is the ServerName, "" for the default hosts.
+	Name    string   `json:"name"`
+	Aliases []string `json:"aliases"`
+	Ports   []int    `json:"ports"`
+	CertID  string   `json:"cert_id"`
+	// Where is each VirtualHost's FILE:LINE (a macro's Use line for a
+	// VirtualHost a macro made).
+	Where []string `json:"where"`
+}
+
+// siteFindingReport is a problem in the site list: a duplicate
+// VirtualHost, or a site that Server.app's plist and the config disagree on.
+type siteFindingReport struct {
+	Kind    string `json:"kind"`
+	Where   string `json:"where"`
+	Message string `json:"message"`
 }
 
 var statusCommand = command{
@@ -95,6 +122,28 @@ func newStatusReport(st *action.Status) statusReport {
 	}
 	if r.Interrupted {
 		r.InterruptedChange = pendingChange(st.History)
+	}
+	r.Sites = []siteReport{}
+	if st.SitesErr != nil {
+		r.SitesError = plainMessage(st.SitesErr.Error())
+	}
+	if st.Sites != nil {
+		for _, site := range st.Sites.Sites {
+			sr := siteReport{Name: site.Name, Aliases: site.Aliases, Ports: site.Ports, CertID: site.CertID, Where: []string{}}
+			if sr.Aliases == nil {
+				sr.Aliases = []string{}
+			}
+			if sr.Ports == nil {
+				sr.Ports = []int{}
+			}
+			for _, v := range site.VHosts {
+				sr.Where = append(sr.Where, action.VHostPos(v).String())
+			}
+			r.Sites = append(r.Sites, sr)
+		}
+		for _, f := range st.Sites.Findings {
+			r.SiteFindings = append(r.SiteFindings, siteFindingReport{Kind: f.Kind, Where: f.Pos.String(), Message: f.Msg})
+		}
 	}
 	n := st.Counts()
 	r.Routes, r.RouteRules, r.ManagedRoutes, r.WebSocketRoutes = n.Routes, n.Rules, n.Managed, n.WebSocket
@@ -166,6 +215,7 @@ func (c *cli) printStatus(st *action.Status, r statusReport) {
 			fmt.Fprintf(w, "Missing module:\t%s (line %d): %s does not exist; the Service Proxy will not start\n", m.Name, m.Line, st.Server.FilePath(m.Path))
 		}
 	}
+	printSites(w, r)
 	if d := r.Drift; d != nil {
 		var lost []string
 		for _, m := range d.Missing {
@@ -188,6 +238,64 @@ func (c *cli) printStatus(st *action.Status, r statusReport) {
 		fmt.Fprintf(w, "Warning:\t%s: %s\n", p.Path, p.Reason)
 	}
 	w.Flush()
+}
+
+// printSites writes one line per site: its name, aliases, ports,
+// certificate and where its VirtualHosts are; then the site list's problems.
+func printSites(w io.Writer, r statusReport) {
+	if r.SitesError != "" {
+		fmt.Fprintf(w, "Sites:\tunknown: %s\n", r.SitesError)
+		return
+	}
+	for i, s := range r.Sites {
+		label := ""
+		if i == 0 {
+			label = "Sites:"
+		}
+		name := s.Name
+		if name == "" {
+			name = "default hosts"
+		}
+		if len(s.Aliases) > 0 {
+			name += " (also " + strings.Join(s.Aliases, ", ") + ")"
+		}
+		var ports []string
+		for _, p := range s.Ports {
+			ports = append(ports, strconv.Itoa(p))
+		}
+		line := name + "; ports " + orNone(strings.Join(ports, ", "))
+		if s.CertID != "" {
+			line += "; certificate " + s.CertID
+		}
+		line += "; at " + joinPlaces(s.Where)
+		fmt.Fprintf(w, "%s\t%s\n", label, line)
+	}
+	for _, f := range r.SiteFindings {
+		fmt.Fprintf(w, "Site warning:\t%s: %s\n", f.Where, f.Message)
+	}
+}
+
+// joinPlaces writes FILE:LINE places with each file once:
+// "a.conf:1, 2; b.conf:7".
+func joinPlaces(places []string) string {
+	var out []string
+	last := ""
+	for _, p := range places {
+		i := strings.LastIndexByte(p, ':')
+		if i < 0 {
+			out = append(out, p)
+			last = ""
+			continue
+		}
+		file, line := p[:i], p[i+1:]
+		if file == last {
+			out[len(out)-1] += ", " + line
+			continue
+		}
+		out = append(out, p)
+		last = file
+	}
+	return strings.Join(out, "; ")
 }
 
 var routesCommand = command{

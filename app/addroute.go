@@ -9,11 +9,13 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
+	"github.com/socketbar/socketbar/serverctl/sites"
 )
 
 // Strategy choices as shown in the form.
@@ -25,12 +27,16 @@ const (
 
 // addRouteForm is the Add WebSocket Route window's state.
 type addRouteForm struct {
-	u                     *ui
-	w                     fyne.Window
-	path, backend         *widget.Entry
-	pathMsg, backendMsg   *widget.Label
-	hosts                 map[string]*widget.Check
-	hostBox               *fyne.Container
+	u                   *ui
+	w                   fyne.Window
+	path, backend       *widget.Entry
+	pathMsg, backendMsg *widget.Label
+	hosts               map[string]*widget.Check
+	hostBox             *fyne.Container
+	// sites has one checkbox per site, by the name AddOptions.Sites takes
+	// ("default" for the default hosts); siteBox shows them.
+	sites                 map[string]*widget.Check
+	siteBox               *fyne.Container
 	strategy              *widget.RadioGroup
 	strategyWhy, applyMsg *widget.Label
 	preview               *widget.TextGrid
@@ -49,10 +55,10 @@ type addRouteForm struct {
 }
 
 func (u *ui) showAddRoute(path, backend string) {
-	u.window(winAdd, "Socketbar — Add WebSocket Route", fyne.NewSize(860, 640), func(w fyne.Window) fyne.CanvasObject {
+	u.window(winAdd, "Socketbar — Add WebSocket Route", fyne.NewSize(860, 740), func(w fyne.Window) fyne.CanvasObject {
 		f := &addRouteForm{u: u, w: w, path: widget.NewEntry(), backend: widget.NewEntry(),
 			pathMsg: widget.NewLabel(""), backendMsg: widget.NewLabel(""), hosts: map[string]*widget.Check{},
-			hostBox: container.NewHBox(), strategyWhy: widget.NewLabel(""), applyMsg: widget.NewLabel(""),
+			hostBox: container.NewHBox(), sites: map[string]*widget.Check{}, siteBox: container.New(layout.NewRowWrapLayout()), strategyWhy: widget.NewLabel(""), applyMsg: widget.NewLabel(""),
 			preview: widget.NewTextGrid(), steps: container.NewHBox()}
 		f.path.SetPlaceHolder("/ws/")
 		f.backend.SetPlaceHolder("http://127.0.0.1:8000/ws/")
@@ -72,14 +78,16 @@ func (u *ui) showAddRoute(path, backend string) {
 			widget.NewFormItem("Path", container.NewVBox(f.path, messageRow(f.pathMsg, 2))),
 			widget.NewFormItem("Backend", container.NewVBox(container.NewBorder(nil, nil, nil, f.useEcho, f.backend), messageRow(f.backendMsg, 2))),
 			widget.NewFormItem("VirtualHosts", f.hostBox),
+			widget.NewFormItem("Sites", f.siteBox),
 			widget.NewFormItem("Strategy", container.NewVBox(f.strategy, f.strategyWhy)),
 		)
-		bottom := container.NewVBox(widget.NewSeparator(), f.steps, container.NewBorder(nil, nil, nil, f.apply, messageRow(f.applyMsg, 3)))
+		bottom := container.NewVBox(widget.NewSeparator(), f.steps, container.NewBorder(nil, nil, nil, container.NewCenter(f.apply), scrolledMessage(f.applyMsg, 6)))
 		previewBox := container.NewBorder(widget.NewLabelWithStyle("Change to apache_serviceproxy.conf", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil,
 			container.NewScroll(f.preview))
 		u.follow(winAdd, func(*Snapshot) {
 			if !f.applying {
 				f.setHosts()
+				f.setSites()
 			}
 			f.recompute()
 		})
@@ -90,6 +98,7 @@ func (u *ui) showAddRoute(path, backend string) {
 		f.path.SetText(path)
 		f.backend.SetText(backend)
 		f.setHosts()
+		f.setSites()
 		f.recompute()
 	}
 }
@@ -150,6 +159,119 @@ func (f *addRouteForm) setHosts() {
 		f.hosts[p] = c
 		f.hostBox.Add(c)
 	}
+}
+
+// defaultSite is the name AddOptions.Sites takes for the default hosts.
+const defaultSite = "default"
+
+// setSites offers one checkbox per site, the default hosts first, each
+// ticked unless the person unticked it. A Server without custom sites
+// has one line instead: there is nothing to choose.
+func (f *addRouteForm) setSites() {
+	s := f.u.current()
+	f.siteBox.RemoveAll()
+	prev := f.sites
+	f.sites = map[string]*widget.Check{}
+	if s.Sites == nil || len(customSites(s.Sites)) == 0 {
+		f.siteBox.Add(widget.NewLabel(noCustomSites))
+		return
+	}
+	for _, site := range s.Sites.Sites {
+		key, label, aliases := site.Name, site.Name, ""
+		if site.Default {
+			key, label = defaultSite, defaultHostsLabel(s)
+		}
+		if len(site.Aliases) > 0 {
+			aliases = "also " + strings.Join(site.Aliases, ", ")
+		}
+		c := widget.NewCheck(label, func(bool) { f.edited("") })
+		c.Checked = true
+		if old, ok := prev[key]; ok {
+			c.Checked = old.Checked
+		}
+		f.sites[key] = c
+		if aliases == "" {
+			f.siteBox.Add(c)
+			continue
+		}
+		f.siteBox.Add(container.NewHBox(c, container.NewCenter(smallText(aliases))))
+	}
+}
+
+// noCustomSites is the Sites line of a Server without custom websites.
+const noCustomSites = "Default hosts (this Server has no custom websites)"
+
+// defaultHostsLabel names the default hosts by the addresses of their web
+// VirtualHosts: "Default hosts (*:443, *:80)".
+func defaultHostsLabel(s *Snapshot) string {
+	var addrs []string
+	if s.Config != nil {
+		for _, p := range s.WebPorts {
+			for _, vh := range s.Config.VirtualHosts() {
+				if vh.HasPort(p) {
+					addrs = append(addrs, vh.Addrs...)
+					break
+				}
+			}
+		}
+	}
+	if len(addrs) == 0 {
+		return "Default hosts"
+	}
+	return "Default hosts (" + strings.Join(addrs, ", ") + ")"
+}
+
+// customSites are the list's custom websites, without the default hosts.
+func customSites(l *sites.List) []*sites.Site {
+	var out []*sites.Site
+	for _, s := range l.Sites {
+		if !s.Default {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// siteList is the snapshot's sites, the default hosts first; nil when
+// they could not be read.
+func siteList(s *Snapshot) []*sites.Site {
+	if s.Sites == nil {
+		return nil
+	}
+	return s.Sites.Sites
+}
+
+// smallText is a caption: words that qualify the control beside them.
+func smallText(text string) fyne.CanvasObject {
+	return widget.NewRichText(&widget.TextSegment{Text: text, Style: widget.RichTextStyle{
+		Inline: true, SizeName: theme.SizeNameCaptionText, ColorName: theme.ColorNamePlaceHolder}})
+}
+
+// selectedSites are the ticked sites' names as AddOptions.Sites takes
+// them; nil when every site is ticked (what the action does by default),
+// empty when none is.
+func (f *addRouteForm) selectedSites() []string {
+	names := []string{}
+	all := true
+	for _, site := range siteList(f.u.current()) {
+		key := site.Name
+		if site.Default {
+			key = defaultSite
+		}
+		c, ok := f.sites[key]
+		if !ok {
+			continue
+		}
+		if c.Checked {
+			names = append(names, key)
+		} else {
+			all = false
+		}
+	}
+	if all {
+		return nil
+	}
+	return names
 }
 
 // selectedPorts are the ticked VirtualHosts' ports; nil when they are the
@@ -248,7 +370,13 @@ func (f *addRouteForm) check() string {
 	if ports != nil && len(ports) == 0 {
 		return "Choose at least one VirtualHost."
 	}
-	p, err := f.u.actions.ProposeAdd(f.u.ctx, f.addOptions(s, path, backend, ports))
+	chosen := f.selectedSites()
+	if chosen != nil && len(chosen) == 0 {
+		return "Tick at least one site: the route must reach somewhere."
+	}
+	opts := f.addOptions(s, path, backend, ports)
+	opts.Sites = chosen
+	p, err := f.u.actions.ProposeAdd(f.u.ctx, opts)
 	if err != nil {
 		var in *serverctl.InputError
 		if errors.As(err, &in) && (in.Field == serverctl.FieldBackend || in.Field == serverctl.FieldPath) {
@@ -292,6 +420,14 @@ func setMessage(l *widget.Label, text string) {
 func messageRow(l *widget.Label, lines int) fyne.CanvasObject {
 	probe := widget.NewLabel(strings.Repeat("X\n", lines-1) + "X")
 	return container.New(&fixedHeight{h: probe.MinSize().Height}, l)
+}
+
+// scrolledMessage is a messageRow that scrolls when the message has more
+// lines than it shows. An add on Server 5.2+ has a note for each default
+// host and each custom-site macro: six lines at the window's width.
+func scrolledMessage(l *widget.Label, lines int) fyne.CanvasObject {
+	probe := widget.NewLabel(strings.Repeat("X\n", lines-1) + "X")
+	return container.New(&fixedHeight{h: probe.MinSize().Height}, container.NewVScroll(l))
 }
 
 // fixedHeight lays its objects over each other at a fixed height.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -15,15 +16,19 @@ import (
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
 	"github.com/socketbar/socketbar/serverctl/demo"
+	"github.com/socketbar/socketbar/serverctl/sites"
 )
 
 // routesView is the Routes window: every route of the Service Proxy with
 // its flags and actions, and lint's findings under it.
 type routesView struct {
-	u        *ui
-	w        fyne.Window
-	add      *widget.Button
-	columns  fyne.CanvasObject
+	u       *ui
+	w       fyne.Window
+	add     *widget.Button
+	columns *fyne.Container
+	// site filters the rows by site; it shows only when the Server has
+	// custom websites.
+	site     *widget.Select
 	header   *widget.Label
 	path     *widget.Label
 	body     *fyne.Container
@@ -48,8 +53,10 @@ func (u *ui) showRoutesAt(path string) {
 		v.path.Truncation = fyne.TextTruncateEllipsis
 		v.add = widget.NewButtonWithIcon("Add WebSocket Route…", theme.ContentAddIcon(), func() { u.showAddRoute("", "") })
 		v.add.Importance = widget.HighImportance
-		v.columns = routeHeader()
-		top := container.NewBorder(nil, nil, nil, container.NewHBox(v.add,
+		v.columns = container.NewStack()
+		v.site = widget.NewSelect(nil, func(string) { v.update(u.current()) })
+		v.site.Hide()
+		top := container.NewBorder(nil, nil, nil, container.NewHBox(v.site, v.add,
 			widget.NewButtonWithIcon("Test…", theme.MediaPlayIcon(), func() { u.showTest("") }),
 			widget.NewButtonWithIcon("Reload", theme.ViewRefreshIcon(), u.reload)), v.header)
 		top = container.NewVBox(top, v.path) // the path has the window's width
@@ -88,14 +95,66 @@ const noTrayText = "This desktop shows no tray icons, so Socketbar has no menu-b
 
 var routeColumns = []float32{140, 200, 290, 90, 0}
 
-func routeHeader() fyne.CanvasObject {
-	cells := []fyne.CanvasObject{}
-	for _, t := range []string{"VirtualHost", "Path", "Backend", "Carries"} {
-		l := widget.NewLabelWithStyle(t, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		cells = append(cells, l)
+// siteColumns are the columns with the Site column first, when the
+// Server has custom websites.
+var siteColumns = []float32{170, 120, 160, 250, 90, 0}
+
+// Site filter choices besides the custom sites' names.
+const (
+	allSites     = "All sites"
+	defaultHosts = "Default hosts"
+)
+
+func routeHeader(withSite bool) fyne.CanvasObject {
+	titles := []string{"VirtualHost", "Path", "Backend", "Carries", "Notes"}
+	widths := routeColumns
+	if withSite {
+		titles, widths = append([]string{"Site"}, titles...), siteColumns
 	}
-	cells = append(cells, widget.NewLabelWithStyle("Notes", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
-	return container.New(&columns{widths: routeColumns}, cells...)
+	cells := []fyne.CanvasObject{}
+	for _, t := range titles {
+		cells = append(cells, widget.NewLabelWithStyle(t, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	}
+	return container.New(&columns{widths: widths}, cells...)
+}
+
+// setSiteFilter offers "All sites", "Default hosts" and each custom site,
+// keeping the choice while that site exists; without custom sites there
+// is nothing to filter and the choice hides.
+func (v *routesView) setSiteFilter(s *Snapshot) {
+	var custom []*sites.Site
+	if s.Sites != nil {
+		custom = customSites(s.Sites)
+	}
+	if len(custom) == 0 {
+		v.site.Hide()
+		v.site.Options, v.site.Selected = nil, ""
+		return
+	}
+	opts := []string{allSites, defaultHosts}
+	for _, c := range custom {
+		opts = append(opts, c.Name)
+	}
+	sel := v.site.Selected
+	if !slices.Contains(opts, sel) {
+		sel = allSites
+	}
+	// Set the fields, not SetSelected: that would call OnChanged, which
+	// fills the window again.
+	v.site.Options, v.site.Selected = opts, sel
+	v.site.Show()
+	v.site.Refresh()
+}
+
+// shows reports whether the site filter lets r through.
+func (v *routesView) shows(r serverctl.Route) bool {
+	switch v.site.Selected {
+	case "", allSites:
+		return true
+	case defaultHosts:
+		return r.Site == ""
+	}
+	return strings.EqualFold(r.Site, v.site.Selected)
 }
 
 func (v *routesView) update(s *Snapshot) {
@@ -113,6 +172,10 @@ func (v *routesView) fill(s *Snapshot) {
 	v.findings.RemoveAll()
 	v.empty.RemoveAll()
 	v.add.Enable()
+	v.setSiteFilter(s)
+	withSite := v.site.Visible()
+	v.columns.Objects = []fyne.CanvasObject{routeHeader(withSite)}
+	v.columns.Refresh()
 	v.columns.Show()
 	switch {
 	case s.NoServer():
@@ -141,7 +204,9 @@ func (v *routesView) fill(s *Snapshot) {
 		}
 	}
 	for _, r := range s.Routes {
-		v.rows.Add(v.row(s, r))
+		if v.shows(r) {
+			v.rows.Add(v.row(s, r, withSite))
+		}
 	}
 	if d := s.Drift; d != nil {
 		var lost []string
@@ -168,7 +233,7 @@ func (v *routesView) fill(s *Snapshot) {
 	}
 }
 
-func (v *routesView) row(s *Snapshot, r serverctl.Route) fyne.CanvasObject {
+func (v *routesView) row(s *Snapshot, r serverctl.Route, withSite bool) fyne.CanvasObject {
 	carries := "HTTP"
 	if r.WebSocket {
 		carries = "WebSocket"
@@ -191,9 +256,17 @@ func (v *routesView) row(s *Snapshot, r serverctl.Route) fyne.CanvasObject {
 	if !r.Managed {
 		remove.Disable()
 	}
-	return container.New(&columns{widths: routeColumns},
-		widget.NewLabel(s.vhostLabel(r.VHost)), path, backend, widget.NewLabel(carries),
-		container.NewBorder(nil, nil, nil, container.NewHBox(test, remove), widget.NewLabel(strings.Join(notes, ", "))))
+	cells := []fyne.CanvasObject{widget.NewLabel(s.vhostLabel(r.VHost)), path, backend, widget.NewLabel(carries),
+		container.NewBorder(nil, nil, nil, container.NewHBox(test, remove), widget.NewLabel(strings.Join(notes, ", ")))}
+	if !withSite {
+		return container.New(&columns{widths: routeColumns}, cells...)
+	}
+	site := widget.NewLabel(r.Site)
+	if r.Site == "" {
+		site.SetText(defaultHosts)
+	}
+	site.Truncation = fyne.TextTruncateEllipsis
+	return container.New(&columns{widths: siteColumns}, append([]fyne.CanvasObject{site}, cells...)...)
 }
 
 func (v *routesView) confirmRemove(s *Snapshot, r serverctl.Route) {

@@ -2,7 +2,6 @@ package action
 
 import (
 	"context"
-	"github.com/socketbar/socketbar/serverctl/service"
 	"os"
 	"path/filepath"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/apacheconf/loader"
 	"github.com/socketbar/socketbar/serverctl/lint"
+	"github.com/socketbar/socketbar/serverctl/service"
 	"github.com/socketbar/socketbar/serverctl/sites"
 )
 
@@ -23,7 +23,14 @@ type Status struct {
 	ConfigErr error
 	// ModTime is the config file's, to notice changes on disk.
 	ModTime time.Time
-	Routes  []serverctl.Route
+	// Routes are the routes of every site (each with its Site) when the
+	// whole config could be read, else the main config's alone.
+	Routes []serverctl.Route
+	// Sites are the default hosts and the custom websites, cross-checked
+	// with Server.app's plist: where a route can go. Nil when the files the
+	// config includes cannot be read; SitesErr says why.
+	Sites    *sites.List
+	SitesErr error
 	// WebPorts are the VirtualHosts that carry the websites, by port: where
 	// a route goes by default.
 	WebPorts []string
@@ -95,6 +102,12 @@ func (l *Local) Status(ctx context.Context, t Target) (*Status, error) {
 		s.ModTime = fi.ModTime()
 	}
 	s.Routes = cfg.Routes()
+	if lc, err := loadAll(ctx, srv, cfg); err != nil {
+		s.SitesErr = err
+	} else {
+		s.Sites = sites.Read(lc, srv.Root)
+		s.Routes = serverctl.SiteRoutes(lc, s.Sites)
+	}
 	s.WebPorts = srv.WebPorts(cfg)
 	s.Findings = lint.Check(cfg, lintOptions(ctx, srv, cfg))
 	store := serverctl.BackupStoreFor(cfg.Path)
@@ -109,6 +122,16 @@ func (l *Local) Status(ctx context.Context, t Target) (*Status, error) {
 		s.Service, s.ServiceErr = a.Service.State(ctx)
 	}
 	return s, nil
+}
+
+// VHostPos is where a site's VirtualHost is written: its Use line when a
+// macro made it (the line that differs per site; the body is shared), else
+// its <VirtualHost> line.
+func VHostPos(v *sites.VHost) loader.Pos {
+	if o := v.Node.Origin; o != nil {
+		return o.Use
+	}
+	return v.Node.Pos
 }
 
 // checkModules resolves the config's module files under the root and lists

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/socketbar/socketbar/internal/loopport"
 	"github.com/socketbar/socketbar/proxy/tlscert"
 	"github.com/socketbar/socketbar/serverctl"
+	"github.com/socketbar/socketbar/serverctl/sites"
 )
 
 //go:embed files
@@ -73,9 +75,23 @@ func FindHTTPD(ctx context.Context) (*HTTPD, error) {
 	return nil, ErrNoHTTPD
 }
 
+// CustomSite is the demo's custom website, named under .test (RFC 6761:
+// never a real domain): a name-based VirtualHost of its own in the
+// Service Proxy, made by the macros of Server 5.2 and later, so that
+// routes for custom sites can be tried on any machine. A client reaches
+// it on 127.0.0.1 by sending this name as the Host (and the TLS SNI).
+const CustomSite = "chat.socketbar.test"
+
+// customAlias is the custom site's ServerAlias, and customCert its
+// certificate identity (the name of its files in etc/certificates).
+const (
+	customAlias = "www." + CustomSite
+	customCert  = CustomSite
+)
+
 // frontModules are what the demo's Service Proxy loads, as Apple's does.
 var frontModules = []string{"mpm_prefork", "unixd", "authz_core", "authz_host", "log_config", "headers", "env", "setenvif",
-	"proxy", "proxy_http", "proxy_wstunnel", "rewrite", "ssl", "socache_shmcb", "version"}
+	"proxy", "proxy_http", "proxy_wstunnel", "rewrite", "ssl", "socache_shmcb", "version", "macro"}
 
 var websitesModules = []string{"mpm_prefork", "unixd", "authz_core", "log_config", "rewrite"}
 
@@ -112,8 +128,12 @@ func Prepare(ctx context.Context, dir string) (*State, error) {
 		return nil, herr
 	}
 	if st, err := Load(dir); err == nil && (st.HTTPD != nil || h == nil) {
-		// Trees made before the default sites were written get them now.
-		return st, st.writeDefaultSites()
+		// Trees made by earlier versions get what those lacked: the
+		// default sites, then the custom site.
+		if err := st.writeDefaultSites(); err != nil {
+			return nil, err
+		}
+		return st, st.addCustomSite()
 	}
 	if err := Clear(dir); err != nil {
 		return nil, err
@@ -257,46 +277,70 @@ func (st *State) templateData() map[string]any {
 			}
 		}
 	}
-	return map[string]any{"Root": st.Root, "HTTP": st.HTTP, "HTTPS": st.HTTPS, "WebsitesHTTP": st.WebsitesHTTP,
+	data := map[string]any{"Root": st.Root, "HTTP": st.HTTP, "HTTPS": st.HTTPS, "WebsitesHTTP": st.WebsitesHTTP,
 		"WebsitesHTTPS": st.WebsitesHTTPS, "Modules": keep(frontModules), "WebsitesModules": keep(websitesModules),
-		"ModulesDir": modulesDir, "User": user, "Group": group, "EchoURL": st.EchoURL()}
+		"ModulesDir": modulesDir, "User": user, "Group": group, "EchoURL": st.EchoURL(),
+		"Site": CustomSite, "SiteAlias": customAlias, "SiteCert": customCert}
+	return data
+}
+
+// render fills in the template files/name.
+func render(name string, data map[string]any) ([]byte, error) {
+	raw, err := files.ReadFile("files/" + name)
+	if err != nil {
+		return nil, err
+	}
+	t, err := template.New(name).Option("missingkey=error").Parse(string(raw))
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return nil, fmt.Errorf("demo: render %s: %w", name, err)
+	}
+	return b.Bytes(), nil
+}
+
+// put writes a file of the tree at rel, a Mac path.
+func (st *State) put(rel string, content []byte, perm os.FileMode) error {
+	p := filepath.Join(st.Root, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if err := os.WriteFile(p, content, perm); err != nil {
+		return fmt.Errorf("demo: write %s: %w", rel, err)
+	}
+	return nil
+}
+
+// customSiteFiles are the custom site's own files: its Use lines, as
+// Server.app writes them, and Server.app's site list, which Socketbar
+// cross-checks the config with.
+var customSiteFiles = []struct{ tmpl, dest string }{
+	{"customsites.conf.tmpl", "/Library/Server/Web/Config/Proxy/apache_serviceproxy_customsites.conf"},
+	{"servermgr_web_apache2_config.plist.tmpl", sites.PlistPath},
 }
 
 // write makes the tree.
 func (st *State) write() error {
 	data := st.templateData()
-	put := func(rel string, content []byte, perm os.FileMode) error {
-		p := filepath.Join(st.Root, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(p, content, perm)
+	macros, err := render("customsites-macros.conf.tmpl", data)
+	if err != nil {
+		return err
 	}
-	render := func(name string) ([]byte, error) {
-		raw, err := files.ReadFile("files/" + name)
-		if err != nil {
-			return nil, err
-		}
-		t, err := template.New(name).Option("missingkey=error").Parse(string(raw))
-		if err != nil {
-			return nil, err
-		}
-		var b bytes.Buffer
-		err = t.Execute(&b, data)
-		return b.Bytes(), err
-	}
-	steps := []struct{ tmpl, dest string }{
+	data["CustomSiteMacros"] = string(macros)
+	steps := append([]struct{ tmpl, dest string }{
 		{"apache_serviceproxy.conf.tmpl", serverctl.DefaultConfigPath},
 		{"websites.conf.tmpl", "/Library/Server/Web/Config/apache2/websites-demo.conf"},
 		{"launchd.plist.tmpl", serverctl.LaunchdPlistPath},
-	}
+	}, customSiteFiles...)
 	for _, s := range steps {
-		out, err := render(s.tmpl)
+		out, err := render(s.tmpl, data)
 		if err != nil {
-			return fmt.Errorf("demo: render %s: %w", s.tmpl, err)
+			return err
 		}
-		if err := put(s.dest, out, 0o644); err != nil {
-			return fmt.Errorf("demo: write %s: %w", s.dest, err)
+		if err := st.put(s.dest, out, 0o644); err != nil {
+			return err
 		}
 	}
 	if err := st.writeDefaultSites(); err != nil {
@@ -307,8 +351,8 @@ func (st *State) write() error {
 		"webapp.wiki.plist": serverctl.WebappsDir + "/com.apple.webapp.wiki.plist",
 	} {
 		raw, _ := files.ReadFile("files/" + name)
-		if err := put(dest, raw, 0o644); err != nil {
-			return fmt.Errorf("demo: write %s: %w", dest, err)
+		if err := st.put(dest, raw, 0o644); err != nil {
+			return err
 		}
 	}
 	for _, d := range []string{"private/var/log/apache2", "private/var/run", "usr", "etc/certificates", "prefix/usr/libexec/apache2"} {
@@ -321,6 +365,9 @@ func (st *State) write() error {
 		tlscert.Spec{Names: []string{"localhost", "127.0.0.1", "::1"}, NotAfter: time.Now().AddDate(5, 0, 0)}); err != nil {
 		return fmt.Errorf("demo: certificate: %w", err)
 	}
+	if err := st.writeSiteCert(); err != nil {
+		return err
+	}
 	if st.HTTPD != nil {
 		for _, l := range []string{serverctl.ServerRootPath + "/usr/sbin/httpd-server-wrapper", serverctl.HTTPDPath} {
 			p := filepath.Join(st.Root, filepath.FromSlash(l))
@@ -331,15 +378,113 @@ func (st *State) write() error {
 				return fmt.Errorf("demo: link httpd: %w", err)
 			}
 		}
-		for _, m := range data["Modules"].([]string) {
-			src := filepath.Join(st.HTTPD.ModulesDir, "mod_"+m+".so")
-			if err := os.Symlink(src, filepath.Join(st.Root, "prefix/usr/libexec/apache2", "mod_"+m+".so")); err != nil {
-				return fmt.Errorf("demo: link module: %w", err)
-			}
+		if err := st.linkModules(data["Modules"].([]string)); err != nil {
+			return err
 		}
 	}
 	state, _ := json.MarshalIndent(st, "", "  ")
 	return os.WriteFile(filepath.Join(st.Root, StateFile), append(state, '\n'), 0o644)
+}
+
+// linkModules links the modules the Service Proxy loads into the tree,
+// those not linked yet.
+func (st *State) linkModules(mods []string) error {
+	for _, m := range mods {
+		link := filepath.Join(st.Root, "prefix/usr/libexec/apache2", "mod_"+m+".so")
+		if _, err := os.Lstat(link); err == nil {
+			continue
+		}
+		if err := os.Symlink(filepath.Join(st.HTTPD.ModulesDir, "mod_"+m+".so"), link); err != nil {
+			return fmt.Errorf("demo: link module: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeSiteCert makes the custom site's certificate, for its names.
+func (st *State) writeSiteCert() error {
+	certs := filepath.Join(st.Root, "etc/certificates")
+	if err := os.MkdirAll(certs, 0o755); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if err := tlscert.Write(filepath.Join(certs, customCert+".cert.pem"), filepath.Join(certs, customCert+".key.pem"),
+		tlscert.Spec{Names: []string{CustomSite, customAlias}, NotAfter: time.Now().AddDate(5, 0, 0)}); err != nil {
+		return fmt.Errorf("demo: certificate of %s: %w", CustomSite, err)
+	}
+	return nil
+}
+
+// addCustomSite gives a tree made before the demo had a custom site
+// (without the macros in its config) the custom site: the macro
+// definitions go in before the config's IncludeOptional of the customsites
+// files, where Server 5.2+ has them, and mod_macro's LoadModule after the
+// last LoadModule, leaving the rest of the config (the person's routes)
+// as it is. A tree that has the macros is left alone.
+func (st *State) addCustomSite() error {
+	conf := st.ConfigPath()
+	old, err := os.ReadFile(conf)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if bytes.Contains(old, []byte("<Macro VHost443")) {
+		return nil
+	}
+	data := st.templateData()
+	macros, err := render("customsites-macros.conf.tmpl", data)
+	if err != nil {
+		return err
+	}
+	lines := strings.SplitAfter(string(old), "\n")
+	include, lastLoad := len(lines), -1
+	for i, l := range lines {
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		switch {
+		case strings.EqualFold(f[0], "LoadModule"):
+			lastLoad = i
+		case strings.EqualFold(f[0], "IncludeOptional") && strings.Contains(l, "apache_serviceproxy_customsites") && include == len(lines):
+			include = i
+		}
+	}
+	var b strings.Builder
+	for i, l := range lines {
+		if i == include {
+			b.Write(macros)
+		}
+		b.WriteString(l)
+		if i == lastLoad && slices.Contains(data["Modules"].([]string), "macro") && !bytes.Contains(old, []byte("macro_module")) {
+			b.WriteString(`LoadModule macro_module "${MODULE_INSTALL_PATH_PREFIX}/usr/libexec/apache2/mod_macro.so"` + "\n")
+		}
+	}
+	if include == len(lines) {
+		if !strings.HasSuffix(b.String(), "\n") {
+			b.WriteString("\n")
+		}
+		b.Write(macros)
+	}
+	for _, f := range customSiteFiles {
+		out, err := render(f.tmpl, data)
+		if err != nil {
+			return err
+		}
+		if err := st.put(f.dest, out, 0o644); err != nil {
+			return err
+		}
+	}
+	if err := st.writeSiteCert(); err != nil {
+		return err
+	}
+	if st.HTTPD != nil {
+		if err := st.linkModules(data["Modules"].([]string)); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(conf, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	return nil
 }
 
 // Start runs the Websites tier, then the Service Proxy through Socketbar's

@@ -98,7 +98,10 @@ func (l *List) Lookup(name string) *Site {
 	return nil
 }
 
-var certPath = regexp.MustCompile(`^/etc/certificates/(.+)\.cert\.pem$`)
+// certPath finds the identity in a certificate path. Server.app's are
+// /etc/certificates/ID.cert.pem; a tree made to run on another machine (the
+// demo's) names the same file below its own folder.
+var certPath = regexp.MustCompile(`(?:^|/)etc/certificates/([^/]+)\.cert\.pem$`)
 
 // FromConfig lists the sites of an expanded config and finds duplicate
 // VirtualHosts for one ServerName and port (Server.app has written those

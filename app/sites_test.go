@@ -1,0 +1,263 @@
+package app
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/socketbar/socketbar/serverctl/action"
+	"github.com/socketbar/socketbar/serverctl/action/actiontest"
+	"github.com/socketbar/socketbar/serverctl/apacheconf/loader"
+	"github.com/socketbar/socketbar/serverctl/servertest"
+	"github.com/socketbar/socketbar/serverctl/sites"
+)
+
+// fixtureSites lists the sites of the tree at root as the sites package
+// reads them, to compare what the app offers with.
+func fixtureSites(t *testing.T, root string) []*sites.Site {
+	t.Helper()
+	conf := filepath.Join(root, "Library/Server/Web/Config/Proxy/apache_serviceproxy.conf")
+	lc, err := loader.Load(context.Background(), conf, loader.Options{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sites.Read(lc, root).Sites
+}
+
+// siteChecks returns the Add form's site checkboxes in the order shown.
+func siteChecks(f *addRouteForm) []*widget.Check {
+	var out []*widget.Check
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch o := o.(type) {
+		case *widget.Check:
+			out = append(out, o)
+		case *fyne.Container:
+			for _, c := range o.Objects {
+				walk(c)
+			}
+		}
+	}
+	walk(f.siteBox)
+	return out
+}
+
+// richText collects the text of the rich texts in o.
+func richText(o fyne.CanvasObject) string {
+	var parts []string
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch o := o.(type) {
+		case *widget.RichText:
+			parts = append(parts, o.String())
+		case *fyne.Container:
+			for _, c := range o.Objects {
+				walk(c)
+			}
+		}
+	}
+	walk(o)
+	return strings.Join(parts, "\n")
+}
+
+// lastAdd is the options of the newest ProposeAdd the form made.
+func lastAdd(t *testing.T, rec *actiontest.Recorder) action.AddOptions {
+	t.Helper()
+	calls := rec.Calls("ProposeAdd")
+	if len(calls) == 0 {
+		t.Fatal("the form never asked for a proposal")
+	}
+	return calls[len(calls)-1].Opts.(action.AddOptions)
+}
+
+func TestAddRouteOffersEverySiteTicked(t *testing.T) {
+	root := servertest.Copy(t, "5.3.1-sites")
+	want := fixtureSites(t, root)
+	rec := newFake()
+	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: rec, Tray: noTray})
+	u.showAddRoute(actiontest.SameAddPath, actiontest.SameAddBackend)
+	f := u.addForm
+
+	checks := siteChecks(f)
+	if len(checks) != len(want) {
+		t.Fatalf("%d site checkboxes, the Server has %d sites", len(checks), len(want))
+	}
+	for i, s := range want {
+		c := checks[i]
+		if !c.Checked {
+			t.Errorf("site %d (%q) is not ticked", i, c.Text)
+		}
+		switch {
+		case s.Default && !strings.HasPrefix(c.Text, "Default hosts (*:443, *:80)"):
+			t.Errorf("the first checkbox is %q, want the default hosts with their addresses", c.Text)
+		case !s.Default && c.Text != s.Name:
+			t.Errorf("checkbox %d is %q, want %q", i, c.Text, s.Name)
+		}
+		for _, a := range s.Aliases {
+			if !strings.Contains(canvasText(f.siteBox)+richText(f.siteBox), a) {
+				t.Errorf("alias %s of %s is not shown", a, s.Name)
+			}
+		}
+	}
+	if got := lastAdd(t, rec); got.Sites != nil {
+		t.Errorf("every site ticked, the form asked for Sites %q; want nil (every site)", got.Sites)
+	}
+	if f.apply.Disabled() {
+		t.Errorf("Apply disabled with every site ticked: %s", f.applyMsg.Text)
+	}
+}
+
+func TestUntickingSitesNarrowsTheRoute(t *testing.T) {
+	root := servertest.Copy(t, "5.3.1-sites")
+	all := fixtureSites(t, root)
+	rec := newFake()
+	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: rec, Tray: noTray})
+	u.showAddRoute(actiontest.SameAddPath, actiontest.SameAddBackend)
+	f := u.addForm
+	checks := siteChecks(f)
+	everywhere := f.preview.Text()
+
+	// Untick the last custom site: the others are asked for by name.
+	test.Tap(checks[len(checks)-1])
+	var want []string
+	for _, s := range all[:len(all)-1] {
+		if s.Default {
+			want = append(want, "default")
+		} else {
+			want = append(want, s.Name)
+		}
+	}
+	if got := lastAdd(t, rec).Sites; !slices.Equal(got, want) {
+		t.Errorf("after unticking %s the form asked for Sites %q, want %q", all[len(all)-1].Name, got, want)
+	}
+	if f.preview.Text() == everywhere || f.apply.Disabled() {
+		t.Errorf("the preview did not follow the ticks (apply disabled %v): %s", f.apply.Disabled(), f.applyMsg.Text)
+	}
+
+	// Only one custom site left ticked.
+	test.Tap(checks[0])
+	if got := lastAdd(t, rec).Sites; !slices.Equal(got, want[1:]) {
+		t.Errorf("without the default hosts the form asked for Sites %q, want %q", got, want[1:])
+	}
+
+	// None ticked: nothing to propose, and Apply says why it is off.
+	calls := len(rec.Calls("ProposeAdd"))
+	for _, c := range checks {
+		if c.Checked {
+			test.Tap(c)
+		}
+	}
+	if !f.apply.Disabled() || f.proposal != nil {
+		t.Error("Apply is enabled with no site ticked")
+	}
+	if msg := f.applyMsg.Text; !strings.Contains(msg, "site") || strings.Contains(msg, "\n") {
+		t.Errorf("with no site ticked the message is %q, want one line naming the sites", msg)
+	}
+	if n := len(rec.Calls("ProposeAdd")); n != calls {
+		t.Errorf("with no site ticked the form still asked for %d proposal(s)", n-calls)
+	}
+
+	// Every site ticked again: every site, as the CLI asks without --site.
+	for _, c := range checks {
+		test.Tap(c)
+	}
+	if got := lastAdd(t, rec); got.Sites != nil || f.apply.Disabled() {
+		t.Errorf("every site ticked again: Sites %q, apply disabled %v", got.Sites, f.apply.Disabled())
+	}
+}
+
+func TestAddRouteWithoutCustomSitesShowsNoSiteCheckboxes(t *testing.T) {
+	u := newUI(test.NewTempApp(t), Options{Root: servertest.Copy(t, "5.3.1"), Actions: newFake(), Tray: noTray})
+	u.showAddRoute(actiontest.SameAddPath, actiontest.SameAddBackend)
+	if n := len(siteChecks(u.addForm)); n != 0 {
+		t.Errorf("a Server without custom sites shows %d site checkboxes", n)
+	}
+	if len(u.addForm.siteBox.Objects) > 1 {
+		t.Errorf("a Server without custom sites has %d things in the Sites row", len(u.addForm.siteBox.Objects))
+	}
+}
+
+func TestRoutesWindowFiltersBySite(t *testing.T) {
+	root := servertest.Copy(t, "5.3.1-sites")
+	all := fixtureSites(t, root)
+	var chat string
+	for _, s := range all {
+		if !s.Default {
+			chat = s.Name
+			break
+		}
+	}
+	// A route for one custom site only.
+	l := &action.Local{}
+	p, err := l.ProposeAdd(context.Background(), action.AddOptions{Target: action.Target{Root: root}, Path: "/only/", Backend: "http://127.0.0.1:8000/only/", Sites: []string{chat}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p.Config, p.New, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: newFake(), Tray: noTray})
+	u.showRoutes()
+	v := u.routesView
+	if !v.site.Visible() {
+		t.Fatal("no site filter on a Server with custom sites")
+	}
+	wantOpts := []string{allSites, defaultHosts}
+	for _, s := range all {
+		if !s.Default {
+			wantOpts = append(wantOpts, s.Name)
+		}
+	}
+	if !slices.Equal(v.site.Options, wantOpts) || v.site.Selected != allSites {
+		t.Errorf("filter offers %q (selected %q), want %q", v.site.Options, v.site.Selected, wantOpts)
+	}
+	rows := func() []string {
+		var out []string
+		for _, r := range v.rows.Objects {
+			out = append(out, strings.ReplaceAll(canvasText(r), "\n", " | "))
+		}
+		return out
+	}
+	has := func(rows []string, site, path string) bool {
+		return slices.ContainsFunc(rows, func(r string) bool {
+			return strings.HasPrefix(r, site+" | ") && strings.Contains(r, " | "+path+" | ")
+		})
+	}
+	for _, tc := range []struct {
+		choice   string
+		wantOnly string // every row shown is this site's
+		only     bool   // the /only/ route shows
+	}{
+		{allSites, "", true},
+		{defaultHosts, defaultHosts, false},
+		{chat, chat, true},
+		{wantOpts[len(wantOpts)-1], wantOpts[len(wantOpts)-1], false},
+	} {
+		v.site.SetSelected(tc.choice)
+		got := rows()
+		if len(got) == 0 {
+			t.Errorf("%s: no rows", tc.choice)
+		}
+		for _, r := range got {
+			if tc.wantOnly != "" && !strings.HasPrefix(r, tc.wantOnly+" | ") {
+				t.Errorf("%s: shows another site's route %q", tc.choice, r)
+			}
+		}
+		if has(got, chat, "/only/") != tc.only {
+			t.Errorf("%s: %s's /only/ route shown = %v, want %v:\n%s", tc.choice, chat, !tc.only, tc.only, strings.Join(got, "\n"))
+		}
+	}
+	// The choice survives a reload.
+	v.site.SetSelected(chat)
+	u.setSnapshot(load(u.ctx, u.actions, root))
+	if v.site.Selected != chat || !has(rows(), chat, "/only/") {
+		t.Errorf("after a reload the filter is %q", v.site.Selected)
+	}
+}
