@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/socketbar/socketbar/serverctl/action"
+	"github.com/socketbar/socketbar/serverctl/demo"
 )
 
 var demoCommand = command{
@@ -30,16 +31,18 @@ other commands at it with --root DIR or SOCKETBAR_ROOT=DIR. Ctrl-C stops it.`,
 			}
 			fmt.Fprintf(c.stdout, `The demo Server runs in %[1]s
   Service Proxy:     %[2]s (TLS, self-signed) and %[3]s
+  Custom website:    %[8]s (its own VirtualHost, as a site with its own domain has)
   Websites tier:     127.0.0.1:%[4]d and 127.0.0.1:%[5]d (behind the Service Proxy)
   WebSocket echo app: %[6]s
 
 Try, in another terminal:
   export SOCKETBAR_ROOT=%[1]q
   socketbar test --insecure wss://127.0.0.1:%[7]d/echo/     # fails: no route yet
-  socketbar add /echo/ %[6]s
+  socketbar add /echo/ %[6]s     # every site
   socketbar test --insecure wss://127.0.0.1:%[7]d/echo/     # works
+  socketbar test --insecure wss://%[8]s:%[7]d/echo/ --connect 127.0.0.1:%[7]d   # the custom site
 Press Ctrl-C to stop the demo.
-`, d.Root, d.HTTPSURL(), d.HTTPURL(), d.WebsitesHTTP, d.WebsitesHTTPS, d.EchoURL(), d.HTTPS)
+`, d.Root, d.HTTPSURL(), d.HTTPURL(), d.WebsitesHTTP, d.WebsitesHTTPS, d.EchoURL(), d.HTTPS, demo.CustomSite)
 			<-c.ctx.Done()
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()

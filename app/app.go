@@ -185,7 +185,8 @@ func (u *ui) show(spec string) {
 		path, backend, _ := strings.Cut(arg, "=")
 		u.showAddRoute(path, backend)
 	case winTest:
-		u.showTest(arg)
+		url, connect, _ := strings.Cut(arg, " ")
+		u.showTest(url, connect)
 	case winProxy:
 		u.showProxy()
 		if arg == "start" && !u.proxy.running() {

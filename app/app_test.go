@@ -263,7 +263,7 @@ func TestConnectionTestWindowShowsFailureAndSuccess(t *testing.T) {
 	closedURL := "ws" + strings.TrimPrefix(closed.URL, "http") + "/ws"
 	closed.Close()
 
-	u.showTest(closedURL)
+	u.showTest(closedURL, "")
 	v := u.testView
 	// The report is whole once Copy is enabled, the last thing show does.
 	servertest.Eventually(t, "the failing test", func() bool { return strings.HasPrefix(v.verdict.Text, "✗") && !v.copy.Disabled() })

@@ -57,7 +57,7 @@ func (u *ui) showRoutesAt(path string) {
 		v.site = widget.NewSelect(nil, func(string) { v.update(u.current()) })
 		v.site.Hide()
 		top := container.NewBorder(nil, nil, nil, container.NewHBox(v.site, v.add,
-			widget.NewButtonWithIcon("Test…", theme.MediaPlayIcon(), func() { u.showTest("") }),
+			widget.NewButtonWithIcon("Test…", theme.MediaPlayIcon(), func() { u.showTest("", "") }),
 			widget.NewButtonWithIcon("Reload", theme.ViewRefreshIcon(), u.reload)), v.header)
 		top = container.NewVBox(top, v.path) // the path has the window's width
 		w.SetMainMenu(u.mainMenu)
@@ -251,7 +251,7 @@ func (v *routesView) row(s *Snapshot, r serverctl.Route, withSite bool) fyne.Can
 	}
 	backend := widget.NewLabel(r.Backend)
 	backend.Truncation = fyne.TextTruncateEllipsis
-	test := widget.NewButtonWithIcon("", theme.MediaPlayIcon(), func() { v.u.showTest(s.routeURL(r)) })
+	test := widget.NewButtonWithIcon("", theme.MediaPlayIcon(), func() { v.u.showTest(s.routeTarget(r)) })
 	remove := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() { v.confirmRemove(s, r) })
 	if !r.Managed {
 		remove.Disable()

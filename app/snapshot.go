@@ -92,13 +92,14 @@ func (s *Snapshot) StatusLine() string {
 	return line
 }
 
-// routeURL is the URL a person would test a route at: the Service Proxy's
-// endpoint for the route's VirtualHost, by loopback address.
-func (s *Snapshot) routeURL(r serverctl.Route) string {
+// routeTarget is where a person would test a route: the Service Proxy's
+// endpoint for the route's VirtualHost, by loopback address, or for a
+// custom site's route the site's name, dialled at that endpoint.
+func (s *Snapshot) routeTarget(r serverctl.Route) (url, connect string) {
 	if s.Config == nil {
-		return ""
+		return "", ""
 	}
-	return action.RouteURL(s.Config.Endpoints(s.Server.Job.Defines), r)
+	return action.RouteTarget(s.Config.Endpoints(s.Server.Job.Defines), r)
 }
 
 // since is a duration rounded for people.

@@ -30,7 +30,9 @@ type testView struct {
 	report           *wstest.Report
 }
 
-func (u *ui) showTest(url string) {
+// showTest opens the Connection Test window; with a URL it runs the test
+// at once, dialling connect (HOST:PORT) when it is set.
+func (u *ui) showTest(url, connect string) {
 	u.window(winTest, "Socketbar — Connection Test", fyne.NewSize(760, 560), func(w fyne.Window) fyne.CanvasObject {
 		v := &testView{u: u, w: w, url: widget.NewEntry(), origin: widget.NewEntry(), connect: widget.NewEntry(), headers: widget.NewMultiLineEntry(),
 			insecure: widget.NewCheck("Accept an untrusted certificate (still reported)", nil),
@@ -63,7 +65,8 @@ func (u *ui) showTest(url string) {
 	})
 	if v := u.testView; v != nil && url != "" {
 		v.url.SetText(url)
-		if strings.Contains(url, "127.0.0.1") || strings.Contains(url, "localhost") {
+		v.connect.SetText(connect)
+		if loopback := url + " " + connect; strings.Contains(loopback, "127.0.0.1") || strings.Contains(loopback, "localhost") {
 			v.insecure.SetChecked(true) // by loopback address no certificate name can match
 		}
 		v.onRun()

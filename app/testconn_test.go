@@ -55,7 +55,7 @@ func TestTestWindowConnectsToTheAddressGiven(t *testing.T) {
 	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: fake})
 	addr, sni := siteOnLoopback(t, "chat.example.com")
 
-	u.showTest("")
+	u.showTest("", "")
 	v := u.testView
 	v.url.SetText("wss://chat.example.com/chat/stream/")
 	test.Type(v.connect, "[::1")

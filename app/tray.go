@@ -80,7 +80,7 @@ func (u *ui) actionItems(s *Snapshot, routes *fyne.MenuItem) []*fyne.MenuItem {
 	quit.IsQuit = true // Fyne adds no Quit of its own to a menu bar that has this one
 	return append(items,
 		actionItem(itemAdd, func() { u.showAddRoute("", "") }, hasConfig),
-		actionItem(itemTest, func() { u.showTest("") }, true),
+		actionItem(itemTest, func() { u.showTest("", "") }, true),
 		// The proxy may run on routes of a config that has since become
 		// unreadable: it can always be stopped.
 		actionItem(proxyLabel, u.toggleProxy, hasConfig || u.proxy.running()),

@@ -413,6 +413,25 @@ func RouteURL(eps []service.Endpoint, rt serverctl.Route) string {
 	return fallback
 }
 
+// RouteTarget is where a person would test a route: RouteURL, except that
+// a custom site's route is tested under the site's name (a request for
+// 127.0.0.1 reaches the default hosts, never the site), dialled at the
+// Service Proxy's loopback endpoint, which connect returns.
+func RouteTarget(eps []service.Endpoint, rt serverctl.Route) (url, connect string) {
+	u := RouteURL(eps, rt)
+	scheme, rest, ok := strings.Cut(u, "://")
+	slash := strings.IndexByte(rest, '/')
+	if rt.Site == "" || !ok || slash < 0 {
+		return u, ""
+	}
+	addr := rest[:slash]
+	host := rt.Site
+	if _, port, err := net.SplitHostPort(addr); err == nil && !(scheme == "wss" && port == "443") && !(scheme == "ws" && port == "80") {
+		host = net.JoinHostPort(rt.Site, port)
+	}
+	return scheme + "://" + host + rt.Path, addr
+}
+
 // siteView is what a test needs of the Server's config to say which
 // VirtualHost answered it: every VirtualHost in the order Apache reads
 // them, each with its site, and every route with its site.

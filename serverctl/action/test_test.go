@@ -10,6 +10,7 @@ import (
 	"github.com/socketbar/socketbar/proxy/wstest"
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/servertest"
+	"github.com/socketbar/socketbar/serverctl/service"
 )
 
 // siteViewOf reads the site view of the Server tree at root.
@@ -186,6 +187,28 @@ func TestConnectIsValidated(t *testing.T) {
 			t.Errorf("Connect %q: %v", tt.connect, err)
 		case !tt.ok && (!errors.As(err, &in) || in.Field != serverctl.FieldConnect):
 			t.Errorf("Connect %q: %v; want an InputError for the connect field", tt.connect, err)
+		}
+	}
+}
+
+// TestRouteTargetNamesTheSite: a default host's route is tested by the
+// loopback endpoint; a custom site's by the site's name (port kept unless
+// it is the scheme's own), dialled at that endpoint, since 127.0.0.1 would
+// reach the default hosts instead.
+func TestRouteTargetNamesTheSite(t *testing.T) {
+	eps := []service.Endpoint{{Addr: "127.0.0.1:8443", TLS: true}, {Addr: "127.0.0.1:8080"}, {Addr: "127.0.0.1:443", TLS: true}}
+	for _, tt := range []struct {
+		route        serverctl.Route
+		url, connect string
+	}{
+		{serverctl.Route{VHost: "*:8443", Path: "/ws/"}, "wss://127.0.0.1:8443/ws/", ""},
+		{serverctl.Route{VHost: "*:8443", Path: "/ws/", Site: "chat.example.com"}, "wss://chat.example.com:8443/ws/", "127.0.0.1:8443"},
+		{serverctl.Route{VHost: "*:8080", Path: "/ws/", Site: "chat.example.com"}, "ws://chat.example.com:8080/ws/", "127.0.0.1:8080"},
+		{serverctl.Route{VHost: "*:443", Path: "/ws/", Site: "chat.example.com"}, "wss://chat.example.com/ws/", "127.0.0.1:443"},
+	} {
+		url, connect := RouteTarget(eps, tt.route)
+		if url != tt.url || connect != tt.connect {
+			t.Errorf("%+v: %q, %q; want %q, %q", tt.route, url, connect, tt.url, tt.connect)
 		}
 	}
 }
