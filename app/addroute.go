@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -40,6 +41,7 @@ type addRouteForm struct {
 	strategy              *widget.RadioGroup
 	strategyWhy, applyMsg *widget.Label
 	preview               *widget.TextGrid
+	previewTitle          *widget.Label
 	apply                 *widget.Button
 	// useEcho fills in the demo's echo app as the backend, on a demo.
 	useEcho  *widget.Button
@@ -82,7 +84,8 @@ func (u *ui) showAddRoute(path, backend string) {
 			widget.NewFormItem("Strategy", container.NewVBox(f.strategy, f.strategyWhy)),
 		)
 		bottom := container.NewVBox(widget.NewSeparator(), f.steps, container.NewBorder(nil, nil, nil, container.NewCenter(f.apply), scrolledMessage(f.applyMsg, 6)))
-		previewBox := container.NewBorder(widget.NewLabelWithStyle("Change to apache_serviceproxy.conf", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), nil, nil, nil,
+		f.previewTitle = widget.NewLabelWithStyle("Change to apache_serviceproxy.conf", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		previewBox := container.NewBorder(f.previewTitle, nil, nil, nil,
 			container.NewScroll(f.preview))
 		u.follow(winAdd, func(*Snapshot) {
 			if !f.applying {
@@ -394,6 +397,7 @@ func (f *addRouteForm) check() string {
 	}
 	f.proposal = p
 	f.preview.SetText(p.Diff())
+	f.previewTitle.SetText(previewTitle(p))
 	f.apply.Enable()
 	return strings.Join(p.Notes, "\n")
 }
@@ -504,4 +508,17 @@ func (f *addRouteForm) onApply() {
 			f.u.reload()
 		})
 	}()
+}
+
+// previewTitle names the files a proposal changes: on Server 5.0/5.1 a
+// route for a custom site also goes into the customsites file.
+func previewTitle(p *action.Proposal) string {
+	names := []string{filepath.Base(p.Config)}
+	for _, f := range p.Also {
+		names = append(names, filepath.Base(f.Path))
+	}
+	if len(names) == 1 {
+		return "Change to " + names[0]
+	}
+	return "Change to " + strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1] + " (one transaction)"
 }

@@ -261,3 +261,19 @@ func TestRoutesWindowFiltersBySite(t *testing.T) {
 		t.Errorf("after a reload the filter is %q", v.site.Selected)
 	}
 }
+
+// On Server 5.1.7 a route for every site also goes into the customsites
+// file: the preview's title names both files and the diff shows both.
+func TestAddRoutePreviewNamesEveryFileItChanges(t *testing.T) {
+	root := servertest.Copy(t, "5.1.7-sites")
+	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: newFake(), Tray: noTray})
+	u.showAddRoute(actiontest.SameAddPath, actiontest.SameAddBackend)
+	f := u.addForm
+	servertest.Eventually(t, "the preview", func() bool { return f.proposal != nil })
+	if got := f.previewTitle.Text; !strings.Contains(got, "apache_serviceproxy.conf") || !strings.Contains(got, "apache_serviceproxy_customsites.conf") {
+		t.Errorf("preview title %q; want both files named", got)
+	}
+	if !strings.Contains(f.preview.Text(), "apache_serviceproxy_customsites.conf (new)") {
+		t.Error("the preview does not show the customsites file's diff")
+	}
+}
