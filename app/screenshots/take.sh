@@ -54,6 +54,7 @@ shot add-route "add:/echo/=$echo_url"
 "$sb" add /echo/ "$echo_url" > /dev/null
 shot routes routes
 shot test-passing "test:wss://127.0.0.1:$https/echo/"
+shot test-site "test:wss://chat.socketbar.test:$https/echo/ 127.0.0.1:$https"   # the custom site, by --connect
 shot test-proxy "proxy:start"
 shot log log
 shot about about
