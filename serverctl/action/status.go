@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -102,16 +103,20 @@ func (l *Local) Status(ctx context.Context, t Target) (*Status, error) {
 		s.ModTime = fi.ModTime()
 	}
 	s.Routes = cfg.Routes()
-	if lc, err := loadAll(ctx, srv, cfg); err != nil {
-		s.SitesErr = err
+	// One read of the whole config serves lint, the sites, their routes
+	// and the drift of the site files.
+	lo := lintOptions(ctx, srv, cfg)
+	var files []*serverctl.Config
+	if lo.LoadErr != nil {
+		s.SitesErr = fmt.Errorf("read the sites: %w", lo.LoadErr)
 	} else {
-		s.Sites = sites.Read(lc, srv.Root)
-		s.Routes = serverctl.SiteRoutes(lc, s.Sites)
+		s.Sites = sites.Read(lo.Loaded, srv.Root)
+		s.Routes = serverctl.SiteRoutes(lo.Loaded, s.Sites)
+		files, _ = serverctl.SiteFiles(lo.Loaded, s.Sites)
 	}
 	s.WebPorts = srv.WebPorts(cfg)
-	s.Findings = lint.Check(cfg, lintOptions(ctx, srv, cfg))
+	s.Findings = lint.Check(cfg, lo)
 	store := serverctl.BackupStoreFor(cfg.Path)
-	_, files, _ := siteSet(ctx, srv, cfg)
 	s.Drift, _ = serverctl.FindDrift(cfg, store, files...)
 	s.History, _ = store.List()
 	s.Interrupted = store.Interrupted()
