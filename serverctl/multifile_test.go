@@ -252,3 +252,59 @@ func TestRedirectIncludesReadsWhatApacheReads(t *testing.T) {
 		})
 	}
 }
+
+// killed stands for the process dying at a step: Apply unwinds without
+// settling, as a SIGKILL leaves it (journal written, entry pending).
+type killed struct{}
+
+// TestRecoverAfterTheSiteFileWasDeleted: a transaction killed between its
+// files' renames, after which the site file was deleted (Server.app removed
+// the last custom site, or the admin the file): recovery must not wedge
+// every later command on the missing file. It puts the main config's old
+// text back where it needs to, leaves the deletion alone, and ends the
+// journal, so the next change runs.
+func TestRecoverAfterTheSiteFileWasDeleted(t *testing.T) {
+	for _, at := range []Step{StepBackup, StepWrite} {
+		t.Run(string(at), func(t *testing.T) {
+			tf := newTwoFiles(t)
+			a := &Applier{ConfigPath: tf.main, Tester: okTester{}, Backups: BackupStoreFor(tf.main)}
+			a.AfterStep = func(s Step) {
+				if s == at {
+					panic(killed{})
+				}
+			}
+			func() {
+				defer func() {
+					if r := recover(); r != (killed{}) {
+						t.Fatalf("Apply was not killed: %v", r)
+					}
+				}()
+				a.Apply(context.Background(), tf.change)
+			}()
+			if !a.Backups.Interrupted() {
+				t.Fatal("no journal after the kill")
+			}
+			if err := os.Remove(tf.site); err != nil {
+				t.Fatal(err)
+			}
+			a.AfterStep = nil
+			rec, err := RecoverJournal(context.Background(), a)
+			if err != nil {
+				t.Fatalf("recovery with the site file gone: %v", err)
+			}
+			if rec == nil || rec.Entry.Outcome != OutcomeSuperseded || a.Backups.Interrupted() {
+				t.Errorf("recovery = %+v, journal left: %v; want the change settled as superseded", rec, a.Backups.Interrupted())
+			}
+			if got, _ := os.ReadFile(tf.main); !bytes.Equal(got, tf.oldMain) {
+				t.Errorf("main config = %q; want its old text", got)
+			}
+			if _, err := os.Stat(tf.site); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the deleted site file came back: %v", err)
+			}
+			next := Change{Old: tf.oldMain, New: tf.newMain, Description: "next"}
+			if _, err := a.Apply(context.Background(), next); err != nil {
+				t.Errorf("the next change after recovery: %v", err)
+			}
+		})
+	}
+}
