@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -89,7 +90,16 @@ var undoCommand = command{
 		force := fs.Bool("force", false, "undo although the config was changed since Socketbar's last change (those edits are lost)")
 		af := addApplyFlags(fs)
 		return func([]string) error {
-			p, err := c.actions.ProposeUndo(c.ctx, action.UndoOptions{Target: *t, To: *to, Force: *force})
+			opts := action.UndoOptions{Target: *t, To: *to, Force: *force}
+			p, err := c.actions.ProposeUndo(c.ctx, opts)
+			var since *action.ChangedSinceError
+			if errors.As(err, &since) && af.dryRun {
+				// A dry run loses nothing: show what the undo would
+				// throw away instead of refusing to show it.
+				fmt.Fprintf(c.stdout, "Warning: %v; the diff below shows them going (undo would need --force).\n", since)
+				opts.Force = true
+				p, err = c.actions.ProposeUndo(c.ctx, opts)
+			}
 			if err != nil {
 				return err
 			}

@@ -3,6 +3,8 @@ package serverctl
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/socketbar/socketbar/serverctl/apacheconf"
 	"github.com/socketbar/socketbar/serverctl/apacheconf/loader"
@@ -60,9 +62,36 @@ func (c *Config) AddRouteToSet(req AddRequest, files []*Config) (*Edit, error) {
 		}
 	}
 	if edit.Hosts == 0 {
-		return nil, &InputError{Field: FieldSite, Msg: "no VirtualHost of the chosen sites is on the chosen ports"}
+		return nil, noSiteHostError(req, files)
 	}
 	return edit, nil
+}
+
+// noSiteHostError says which of the chosen sites have no VirtualHost on
+// the chosen ports, and the ports they do have.
+func noSiteHostError(req AddRequest, files []*Config) error {
+	chosen := req.Ports
+	if len(chosen) == 0 {
+		chosen = req.DefaultPorts
+	}
+	var names, ports []string
+	for _, f := range files {
+		for _, vh := range f.siteHosts(nil, nil, req.Sites) {
+			if !slices.Contains(names, vh.Site) {
+				names = append(names, vh.Site)
+			}
+			for _, a := range vh.Addrs {
+				if i := strings.LastIndexByte(a, ':'); i >= 0 && !slices.Contains(ports, a[i+1:]) {
+					ports = append(ports, a[i+1:])
+				}
+			}
+		}
+	}
+	if len(names) == 0 {
+		return &InputError{Field: FieldSite, Msg: "chooses no site with a VirtualHost of its own"}
+	}
+	return &InputError{Field: FieldSite, Msg: fmt.Sprintf("%s: no VirtualHost on port %s; its VirtualHosts are on %s",
+		strings.Join(names, ", "), strings.Join(chosen, ", "), strings.Join(ports, ", "))}
 }
 
 // RemoveRouteFromSet is RemoveRouteWith for the main config c and the

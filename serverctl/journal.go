@@ -310,11 +310,19 @@ func (a *Applier) journalFiles(j *journal, entry BackupEntry, old []byte) ([]txF
 	}
 	for i := range files {
 		f := &files[i]
-		if f.fi, err = os.Stat(f.path); err != nil {
-			return nil, fmt.Errorf("serverctl: stat %s: %w", f.path, err)
+		f.fi, err = os.Stat(f.path)
+		if errors.Is(err, fs.ErrNotExist) {
+			// Deleted since (Server.app removes the customsites file
+			// with the last custom site): another program's doing, left
+			// as it is, like any other text it wrote.
+			f.state = stateOther
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("serverctl: %w, but: %w", ErrInterrupted, err)
 		}
 		if f.cur, err = readFile(f.path, false); err != nil {
-			return nil, fmt.Errorf("serverctl: read %s: %w", f.path, err)
+			return nil, fmt.Errorf("serverctl: %w, but: read %s: %w", ErrInterrupted, f.path, err)
 		}
 		sum := sha256.Sum256(f.cur)
 		switch hex.EncodeToString(sum[:]) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,5 +193,118 @@ func TestRedirectIncludes(t *testing.T) {
 	})
 	if err != nil || !strings.Contains(string(resolved), tmp) {
 		t.Errorf("with a resolver: %q, %v", resolved, err)
+	}
+}
+
+// TestRedirectIncludesReadsWhatApacheReads: the config test's copy of the
+// main config includes exactly the files Apache would read, with the
+// changed one's new text in its place: a wildcard skips hidden files (as
+// Apache's fnmatch with FNM_PERIOD does) unless it names the dot, a folder
+// is read whole and its sub-folders in turn, and the test copy itself,
+// which sits beside the changed file, is read once.
+func TestRedirectIncludesReadsWhatApacheReads(t *testing.T) {
+	dir := t.TempDir()
+	sites := filepath.Join(dir, "sites")
+	files := []string{"sites/customsites.conf", "sites/.old-customsites.conf", "sites/extra/more.conf", "sites/zz.txt"}
+	for _, n := range files {
+		p := filepath.Join(dir, n)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	changed := filepath.Join(sites, "customsites.conf")
+	tmp := filepath.Join(sites, ".socketbar-test-1.conf")
+	if err := os.WriteFile(tmp, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in := func(names ...string) []string {
+		var out []string
+		for _, n := range names {
+			out = append(out, filepath.Join(dir, n))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name, line string
+		want       []string
+	}{
+		{"wildcard skips hidden files", "IncludeOptional " + sites + "/*.conf", []string{tmp}},
+		{"wildcard matching a folder reads it", "Include " + sites + "/*", append([]string{tmp}, in("sites/extra/more.conf", "sites/zz.txt")...)},
+		{"folder", "Include " + sites, append(in("sites/.old-customsites.conf"), append([]string{tmp}, in("sites/extra/more.conf", "sites/zz.txt")...)...)},
+		{"folder with a slash", "Include " + sites + "/", append(in("sites/.old-customsites.conf"), append([]string{tmp}, in("sites/extra/more.conf", "sites/zz.txt")...)...)},
+		{"wildcard folder", "Include " + dir + "/*/customsites.conf", []string{tmp}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := redirectIncludes([]byte(tc.line+"\n"), map[string]string{changed: tmp}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want strings.Builder
+			for _, w := range tc.want {
+				fmt.Fprintf(&want, "Include %q\n", w)
+			}
+			if string(got) != want.String() {
+				t.Errorf("got\n%s\nwant\n%s", got, want.String())
+			}
+		})
+	}
+}
+
+// killed stands for the process dying at a step: Apply unwinds without
+// settling, as a SIGKILL leaves it (journal written, entry pending).
+type killed struct{}
+
+// TestRecoverAfterTheSiteFileWasDeleted: a transaction killed between its
+// files' renames, after which the site file was deleted (Server.app removed
+// the last custom site, or the admin the file): recovery must not wedge
+// every later command on the missing file. It puts the main config's old
+// text back where it needs to, leaves the deletion alone, and ends the
+// journal, so the next change runs.
+func TestRecoverAfterTheSiteFileWasDeleted(t *testing.T) {
+	for _, at := range []Step{StepBackup, StepWrite} {
+		t.Run(string(at), func(t *testing.T) {
+			tf := newTwoFiles(t)
+			a := &Applier{ConfigPath: tf.main, Tester: okTester{}, Backups: BackupStoreFor(tf.main)}
+			a.AfterStep = func(s Step) {
+				if s == at {
+					panic(killed{})
+				}
+			}
+			func() {
+				defer func() {
+					if r := recover(); r != (killed{}) {
+						t.Fatalf("Apply was not killed: %v", r)
+					}
+				}()
+				a.Apply(context.Background(), tf.change)
+			}()
+			if !a.Backups.Interrupted() {
+				t.Fatal("no journal after the kill")
+			}
+			if err := os.Remove(tf.site); err != nil {
+				t.Fatal(err)
+			}
+			a.AfterStep = nil
+			rec, err := RecoverJournal(context.Background(), a)
+			if err != nil {
+				t.Fatalf("recovery with the site file gone: %v", err)
+			}
+			if rec == nil || rec.Entry.Outcome != OutcomeSuperseded || a.Backups.Interrupted() {
+				t.Errorf("recovery = %+v, journal left: %v; want the change settled as superseded", rec, a.Backups.Interrupted())
+			}
+			if got, _ := os.ReadFile(tf.main); !bytes.Equal(got, tf.oldMain) {
+				t.Errorf("main config = %q; want its old text", got)
+			}
+			if _, err := os.Stat(tf.site); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the deleted site file came back: %v", err)
+			}
+			next := Change{Old: tf.oldMain, New: tf.newMain, Description: "next"}
+			if _, err := a.Apply(context.Background(), next); err != nil {
+				t.Errorf("the next change after recovery: %v", err)
+			}
+		})
 	}
 }

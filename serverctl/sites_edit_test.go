@@ -1,6 +1,7 @@
 package serverctl_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -274,5 +275,26 @@ func TestSiteFileEditsGoldenAndRemoveRestores(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSiteOnOtherPortsSaysWhichPorts: a route for a custom site on a port
+// none of its VirtualHosts listens on is refused with the site's name and
+// the ports it does have, so the person can pick one.
+func TestSiteOnOtherPortsSaysWhichPorts(t *testing.T) {
+	const version = "5.1.7-sites"
+	root, _ := filepath.Abs(filepath.Join("testdata", "servers", version))
+	cfg := readFixture(t, version)
+	files := siteFilesOf(t, &serverctl.Server{Root: root}, cfg)
+	_, err := cfg.AddRouteToSet(serverctl.AddRequest{Path: "/ws/", Backend: "http://127.0.0.1:8001/ws/", Ports: []string{"8443"},
+		Sites: &serverctl.SiteSelection{Hosts: chatHosts}}, files)
+	var in *serverctl.InputError
+	if !errors.As(err, &in) || in.Field != serverctl.FieldSite {
+		t.Fatalf("err = %v; want an InputError on the site", err)
+	}
+	for _, want := range []string{"chat.example.com", "8443", "443, 80"} {
+		if !strings.Contains(in.Msg, want) {
+			t.Errorf("the refusal %q does not name %s", in.Msg, want)
+		}
 	}
 }

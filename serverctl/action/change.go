@@ -278,16 +278,19 @@ type UndoOptions struct {
 	Force bool
 }
 
-// ChangedSinceError means the config is no longer what Socketbar's last
-// change wrote: an undo, which puts back an older text whole, would throw
+// ChangedSinceError means a file is no longer what Socketbar's last change
+// to it wrote: an undo, which puts back an older text whole, would throw
 // away what was changed since. Nothing was changed.
 type ChangedSinceError struct {
-	// Last is Socketbar's last change, whose text the config no longer is.
+	// Last is Socketbar's last change to Path, whose text Path no longer is.
 	Last serverctl.BackupEntry
+	// Path is the file that changed: the main config or another file the
+	// undo would write (Server 5.0/5.1's customsites file).
+	Path string
 }
 
 func (e *ChangedSinceError) Error() string {
-	return fmt.Sprintf("the config was changed after Socketbar's last change (%s, %s), by hand or by Server.app; undoing would throw those edits away", e.Last.ID, e.Last.Description)
+	return fmt.Sprintf("%s was changed after Socketbar's last change to it (%s, %s), by hand or by Server.app; undoing would throw those edits away", e.Path, e.Last.ID, e.Last.Description)
 }
 
 // ProposeUndo computes the change that reverts a change from the history.
@@ -318,8 +321,10 @@ func (l *Local) ProposeUndo(ctx context.Context, opts UndoOptions) (*Proposal, e
 	if err != nil {
 		return nil, err
 	}
-	if last := lastApplied(entries); !opts.Force && last != nil && changedSince(*last, cfg.Src, also) {
-		return nil, &ChangedSinceError{Last: *last}
+	if !opts.Force {
+		if err := changedSince(entries, cfg.Path, cfg.Src, also); err != nil {
+			return nil, err
+		}
 	}
 	p := proposal(opts.Target, srv, cfg, &serverctl.Edit{Old: cfg.Src, New: old, Also: also}, "undo: "+entry.Description)
 	p.UndoOf, p.Undoing = entry.ID, &entry
@@ -382,20 +387,37 @@ func reversed(entries []serverctl.BackupEntry) []serverctl.BackupEntry {
 	return out
 }
 
-// changedSince reports whether the main config or one of the other files
-// the last change wrote no longer holds what it wrote.
-func changedSince(last serverctl.BackupEntry, main []byte, files []serverctl.FileEdit) bool {
-	if last.AfterSHA256 != "" && last.AfterSHA256 != elevate.SHA256(main) {
-		return true
+// changedSince returns a *ChangedSinceError when the main config, or one
+// of the other files the undo would write, no longer holds what
+// Socketbar's newest change to that file wrote. Each file is compared with
+// its own last change: an older change may have written a site file that
+// the newest change left alone, and Server.app may have rewritten it since.
+func changedSince(entries []serverctl.BackupEntry, mainPath string, main []byte, files []serverctl.FileEdit) error {
+	if last := lastApplied(entries); last != nil && last.AfterSHA256 != "" && last.AfterSHA256 != elevate.SHA256(main) {
+		return &ChangedSinceError{Last: *last, Path: mainPath}
 	}
-	for _, lf := range last.Files {
-		for _, f := range files {
-			if f.Path == lf.Path && lf.AfterSHA256 != elevate.SHA256(f.Old) {
-				return true
+	for _, f := range files {
+		if last, after := lastWrote(entries, f.Path); last != nil && after != elevate.SHA256(f.Old) {
+			return &ChangedSinceError{Last: *last, Path: f.Path}
+		}
+	}
+	return nil
+}
+
+// lastWrote is the newest change that took effect and wrote the other
+// file path, with the hash of the text it wrote there.
+func lastWrote(entries []serverctl.BackupEntry, path string) (*serverctl.BackupEntry, string) {
+	for i := range entries { // newest first
+		if !entries[i].Applied() {
+			continue
+		}
+		for _, f := range entries[i].Files {
+			if filepath.Clean(f.Path) == filepath.Clean(path) {
+				return &entries[i], f.AfterSHA256
 			}
 		}
 	}
-	return false
+	return nil, ""
 }
 
 // lastApplied is the newest change in the history that took effect.
