@@ -117,7 +117,7 @@ func describe(err error) (string, int) {
 		var b strings.Builder
 		fmt.Fprintf(&b, "Socketbar's block for %s in %s holds lines Socketbar did not write:", hand.Path, hostName(hand.VHost))
 		for _, l := range hand.Lines {
-			fmt.Fprintf(&b, "\n  line %d: %s", l.Line, l.Text)
+			fmt.Fprintf(&b, "\n  %s line %d: %s", hand.File, l.Line, l.Text)
 		}
 		b.WriteString("\nMove them out of the block (above its socketbar:begin line) or delete them, then run the command again. Nothing was changed.")
 		return b.String(), exitFailure

@@ -229,7 +229,7 @@ func TestRefusalsOfAnExistingRouteAreWordedForTheCLI(t *testing.T) {
 			[]string{"socketbar add: PATH /echo/ already has a Socketbar route in VirtualHost *:", " (to http://127.0.0.1:8000/echo/, tunnel, line ", "); pass --replace to change it."},
 			"PATH *:", "Nothing was changed."},
 		{[]string{"remove", "/hand/"}, 1,
-			[]string{"Socketbar's block for /hand/ in the macro VHost80 (every custom site)", "holds lines Socketbar did not write:\n  line ", ": Header set X-Hand 1\n"},
+			[]string{"Socketbar's block for /hand/ in the macro VHost80 (every custom site)", "holds lines Socketbar did not write:\n  " + filepath.Join(root, servertest.ConfigPath) + " line ", ": Header set X-Hand 1\n"},
 			"RemoveOptions", "Move them out of the block (above its socketbar:begin line) or delete them, then run the command again. Nothing was changed."},
 	} {
 		r := runIn(t, &action.Local{}, nil, append(tt.args, "--root", root, "--dry-run")...)

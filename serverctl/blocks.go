@@ -178,6 +178,8 @@ func (b *Block) handLines() []HandLine {
 type HandEditedError struct {
 	Path  string
 	VHost string
+	// File is the config file the lines are in.
+	File  string
 	Lines []HandLine
 }
 
@@ -185,7 +187,7 @@ func (e *HandEditedError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "serverctl: Socketbar's block for %s in %s holds lines Socketbar did not write:", e.Path, e.VHost)
 	for _, l := range e.Lines {
-		fmt.Fprintf(&b, "\n  line %d: %s", l.Line, l.Text)
+		fmt.Fprintf(&b, "\n  %s line %d: %s", e.File, l.Line, l.Text)
 	}
 	b.WriteString("\nMove them out of the block (above its socketbar:begin line) or delete them, then try again; or remove only Socketbar's lines and keep these (RemoveOptions.KeepHandLines)")
 	return b.String()

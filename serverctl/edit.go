@@ -251,7 +251,7 @@ func (c *Config) addTo(req AddRequest, targets []target) (*Edit, error) {
 				continue
 			}
 			if hand := old.handLines(); len(hand) > 0 {
-				return nil, &HandEditedError{Path: req.Path, VHost: vh.Label(), Lines: hand}
+				return nil, &HandEditedError{Path: req.Path, VHost: vh.Label(), File: c.Path, Lines: hand}
 			}
 			if !req.Replace {
 				return nil, &InputError{Field: FieldPath, Remedy: RemedyReplace, Msg: fmt.Sprintf("%s already has a Socketbar route for %s (to %s, %s%s, line %d)", vh.Label(), req.Path, old.Backend, old.Strategy, old.hostsNote(), old.Begin.Line)}
@@ -343,7 +343,7 @@ func (c *Config) RemoveRouteWith(path string, ports []string, opts RemoveOptions
 			hand := b.handLines()
 			switch {
 			case len(hand) > 0 && !opts.KeepHandLines:
-				return nil, &HandEditedError{Path: path, VHost: vh.Label(), Lines: hand}
+				return nil, &HandEditedError{Path: path, VHost: vh.Label(), File: c.Path, Lines: hand}
 			case len(hand) > 0:
 				keep := map[int]bool{}
 				for _, h := range hand {
