@@ -157,7 +157,7 @@ func (c *cli) commit(p *action.Proposal, af *applyFlags) error {
 	if res.Recovered != "" {
 		fmt.Fprintln(c.stdout, res.Recovered)
 	}
-	fmt.Fprintf(c.stdout, "Backed up the old config as %s (see socketbar history).\nWrote %s.\n", res.BackupID, p.Config)
+	fmt.Fprintf(c.stdout, "Backed up the old config as %s (see socketbar history).\nWrote %s.\n", res.BackupID, strings.Join(p.Files(), " and "))
 	if !res.Restarted {
 		fmt.Fprintln(c.stdout, "Not restarted (--no-restart): the Service Proxy uses the new config from its next restart (socketbar restart).")
 		return nil

@@ -56,6 +56,20 @@ func (p *Proposal) Changed() bool {
 	return e.Changed()
 }
 
+// Files are the files the proposal changes, the main config first.
+func (p *Proposal) Files() []string {
+	var files []string
+	if string(p.Old) != string(p.New) {
+		files = append(files, p.Config)
+	}
+	for _, f := range p.Also {
+		if string(f.Old) != string(f.New) {
+			files = append(files, f.Path)
+		}
+	}
+	return files
+}
+
 // Diff is the change as a unified diff, the main config first, then each
 // other file it touches.
 func (p *Proposal) Diff() string {

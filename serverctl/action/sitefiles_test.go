@@ -183,3 +183,24 @@ func TestUndoKeepsServerAppsSiteFile(t *testing.T) {
 		t.Fatalf("forced undo: %+v, %v; want it to replace Server.app's text", p, err)
 	}
 }
+
+func TestProposalFilesAreTheFilesItChanges(t *testing.T) {
+	root, config := servertest.CopyWithHTTPD(t, "5.1.7-sites")
+	l := &Local{}
+	for _, tt := range []struct {
+		sites []string
+		want  []string
+	}{
+		{nil, []string{config, filepath.Join(filepath.Dir(config), "apache_serviceproxy_customsites.conf")}},
+		{[]string{"default"}, []string{config}},
+		{[]string{"shop.example.com"}, []string{filepath.Join(filepath.Dir(config), "apache_serviceproxy_customsites.conf")}},
+	} {
+		p, err := l.ProposeAdd(context.Background(), AddOptions{Target: Target{Root: root}, Path: "/ws/", Backend: "http://127.0.0.1:8001/ws/", Sites: tt.sites})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.Files(); strings.Join(got, " ") != strings.Join(tt.want, " ") {
+			t.Errorf("sites %q: files %q, want %q", tt.sites, got, tt.want)
+		}
+	}
+}
