@@ -320,3 +320,34 @@ func TestElevatedHalfWritesOnlyIncludedFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestElevatedHalfFollowsALinkedSiteFile: a customsites file that is a link
+// (put there by root or an administrator) is read and written through the
+// link, as without the prompt, and stays a link.
+func TestElevatedHalfFollowsALinkedSiteFile(t *testing.T) {
+	root, conf := servertest.CopyWithHTTPD(t, "5.1.7-sites")
+	sites := filepath.Join(filepath.Dir(conf), "apache_serviceproxy_customsites.conf")
+	real := filepath.Join(root, "elsewhere.conf")
+	old, err := os.ReadFile(sites)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, real, old)
+	if err := os.Remove(sites); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real, sites); err != nil {
+		t.Fatal(err)
+	}
+	ch := change(t, conf, "# approved\n")
+	ch.Also = []serverctl.FileEdit{{Path: sites, Old: old, New: append(append([]byte(nil), old...), "# also approved\n"...)}}
+	if _, err := Apply(context.Background(), &standIn{}, "/usr/local/bin/socketbar", Plan{Root: root, NoRestart: true}, ch); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(real); string(got) != string(ch.Also[0].New) {
+		t.Error("the link's target is not the approved text")
+	}
+	if fi, err := os.Lstat(sites); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the customsites file is no longer a link: %v", err)
+	}
+}

@@ -210,8 +210,8 @@ func runPlan(ctx context.Context, runner run.Runner, args []string) (*Result, er
 
 // planFiles checks the plan's other files as root: each must be a file the
 // Server's config includes (never the main config itself), still hold the
-// text the change was computed from, and be a regular file reached without
-// a link. It returns them as the transaction takes them.
+// text the change was computed from, and be a regular file. It returns
+// them as the transaction takes them.
 func planFiles(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config, files []PlanFile) ([]serverctl.FileEdit, error) {
 	if len(files) == 0 {
 		return nil, nil
@@ -230,14 +230,17 @@ func planFiles(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config
 		if !included[path] || path == filepath.Clean(cfg.Path) {
 			return nil, fmt.Errorf("elevate: the plan names %s, which is not a file the Service Proxy's config includes; nothing was changed", f.Path)
 		}
-		cur, err := readNoFollow(path)
+		// Read as the main config is read (a link is followed, as Apache
+		// follows it, and the write keeps it): a link there was put there
+		// by root or an administrator, who alone may write the folder.
+		cur, err := serverctl.ReadConfig(path)
 		if err != nil {
 			return nil, err
 		}
-		if SHA256(cur) != f.OldSHA256 {
+		if SHA256(cur.Src) != f.OldSHA256 {
 			return nil, fmt.Errorf("elevate: %s: %w; nothing was changed", path, serverctl.ErrChangedOnDisk)
 		}
-		also = append(also, serverctl.FileEdit{Path: path, Old: cur, New: f.New})
+		also = append(also, serverctl.FileEdit{Path: path, Old: cur.Src, New: f.New})
 	}
 	return also, nil
 }
