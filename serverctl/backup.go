@@ -164,7 +164,7 @@ func (s BackupStore) LoadFiles(e BackupEntry) ([][]byte, error) {
 			return nil, fmt.Errorf("serverctl: read backup %s of %s: %w", e.ID, f.Path, err)
 		}
 		if sha256Hex(data) != f.SHA256 {
-			return nil, fmt.Errorf("serverctl: backup %s of %s does not match its recorded hash; it was changed after it was written", e.ID, f.Path)
+			return nil, fmt.Errorf("serverctl: backup %s of %s does not match its recorded hash: it was changed after it was written, so Socketbar will not put it back; undo another change from the history, or restore %s by hand", e.ID, f.Path, f.Path)
 		}
 		texts = append(texts, data)
 	}
