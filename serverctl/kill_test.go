@@ -19,6 +19,7 @@ import (
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/apacheconf/loader"
 	"github.com/socketbar/socketbar/serverctl/apachetest"
+	"github.com/socketbar/socketbar/serverctl/servertest"
 	"github.com/socketbar/socketbar/serverctl/sites"
 )
 
@@ -261,10 +262,18 @@ func killedTransactionsRecover(t *testing.T, version string) {
 		}
 
 		_, now, ra := loadApplier(t, site.Root)
-		rec, err := serverctl.RecoverJournal(ctx, ra)
-		if err != nil {
-			t.Fatalf("round %d: recover: %v", i, err)
-		}
+		// A child the killed process was forking (httpd -k, the config
+		// test) holds the lock until its exec closes the descriptor;
+		// RecoverJournal then leaves the journal to that "other
+		// Socketbar". Retry until the lock is free.
+		var rec *serverctl.Recovery
+		servertest.Eventually(t, "the lock to be free for recovery", func() bool {
+			var err error
+			if rec, err = serverctl.RecoverJournal(ctx, ra); err != nil {
+				t.Fatalf("round %d: recover: %v", i, err)
+			}
+			return rec != nil || !ra.Backups.Interrupted()
+		})
 		if rd.after == "write" && (rec == nil || !rec.Partial || rec.Entry.Outcome != serverctl.OutcomeRolledBack) {
 			t.Fatalf("round %d (%s): recovery = %v; want a partial change rolled back", i, what, rec)
 		}
