@@ -402,3 +402,35 @@ func TestProgressIsRewrittenWithTimesOnlyOnATerminal(t *testing.T) {
 		t.Errorf("not a terminal: exit %d, want the plain lines %q\n%q", r.code, plain, r.stdout)
 	}
 }
+
+// routeCheckStub answers CheckRoute with a fixed report; the CLI calls no
+// other action for test --route.
+type routeCheckStub struct {
+	action.Actions
+	rep *action.TierReport
+}
+
+func (s routeCheckStub) CheckRoute(context.Context, action.CheckRouteOptions) (*action.TierReport, error) {
+	return s.rep, nil
+}
+
+func TestRouteCheckNamesEverySiteWithoutTheRoute(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		without []string // sites (by Site) the route does not reach
+		want    string
+	}{
+		{"the default hosts", []string{""}, "Sites without the route: the default hosts (their requests for /ws/"},
+		{"a custom site", []string{"shop.example.com"}, "Sites without the route: shop.example.com (their requests for /ws/"},
+		{"both", []string{"", "shop.example.com"}, "Sites without the route: the default hosts, shop.example.com ("},
+	} {
+		rep := &action.TierReport{Path: "/ws/", OK: true, Tiers: []action.TierResult{{Tier: action.TierBackend, Skipped: "not tested"}}}
+		for _, site := range tt.without {
+			rep.Tiers = append(rep.Tiers, action.TierResult{Tier: action.TierServiceProxy, Site: site, NoRoute: true, Skipped: "no route"})
+		}
+		r := runIn(t, routeCheckStub{rep: rep}, nil, "test", "--route", "/ws/")
+		if r.code != 0 || !strings.Contains(r.stdout, tt.want) {
+			t.Errorf("%s: exit %d; want %q in\n%s%s", tt.name, r.code, tt.want, r.stdout, r.stderr)
+		}
+	}
+}
