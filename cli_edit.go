@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -147,13 +149,36 @@ func (c *cli) commit(p *action.Proposal, af *applyFlags) error {
 	if res.Recovered != "" {
 		fmt.Fprintln(c.stdout, res.Recovered)
 	}
-	fmt.Fprintf(c.stdout, "Backed up the old config as %s (see socketbar history).\nWrote %s.\n", res.BackupID, p.Config)
+	written := writtenFiles(p)
+	fmt.Fprintf(c.stdout, "Backed up the old config as %s (see socketbar history).\nWrote %s.\n", res.BackupID, strings.Join(written, " and "))
+	for _, f := range p.Also {
+		if !bytes.Equal(f.Old, f.New) && bytes.Contains(f.New, []byte("# socketbar:begin ")) {
+			fmt.Fprintf(c.stdout, "Server.app rewrites %s when sites or certificates change: if Socketbar's routes vanish from it, socketbar status says so and socketbar reapply puts them back.\n", filepath.Base(f.Path))
+		}
+	}
 	if !res.Restarted {
 		fmt.Fprintln(c.stdout, "Not restarted (--no-restart): the Service Proxy uses the new config from its next restart (socketbar restart).")
 		return nil
 	}
 	fmt.Fprintf(c.stdout, "Restarted the Service Proxy (pid %d); it answers on %s. Took %s.\n", res.PID, orNone(strings.Join(res.Endpoints, ", ")), res.Took.Round(time.Millisecond))
 	return nil
+}
+
+// writtenFiles are the files a proposal changes: the main config and, on
+// Server 5.0/5.1, the customsites file that holds the custom sites' own
+// VirtualHosts. A change for one custom site there leaves the main config
+// as it was.
+func writtenFiles(p *action.Proposal) []string {
+	var files []string
+	if !bytes.Equal(p.Old, p.New) {
+		files = append(files, p.Config)
+	}
+	for _, f := range p.Also {
+		if !bytes.Equal(f.Old, f.New) {
+			files = append(files, f.Path)
+		}
+	}
+	return files
 }
 
 // killHook lets the tests kill the process right after a step, to prove

@@ -434,3 +434,33 @@ func TestRouteCheckNamesEverySiteWithoutTheRoute(t *testing.T) {
 		}
 	}
 }
+
+func TestAChangeNamesEveryFileItWrites(t *testing.T) {
+	const regenerated = "Server.app rewrites apache_serviceproxy_customsites.conf"
+	for _, tt := range []struct {
+		name       string
+		args       []string
+		wrote      []string // files under the Proxy folder, in order
+		regenerate bool
+	}{
+		{"every site", nil, []string{"apache_serviceproxy.conf", "apache_serviceproxy_customsites.conf"}, true},
+		{"one custom site", []string{"--site", "chat.example.com"}, []string{"apache_serviceproxy_customsites.conf"}, true},
+		{"the default hosts", []string{"--site", "default"}, []string{"apache_serviceproxy.conf"}, false},
+	} {
+		root, conf := servertest.CopyWithHTTPD(t, "5.1.7-sites")
+		dir := filepath.Dir(conf)
+		var paths []string
+		for _, f := range tt.wrote {
+			paths = append(paths, filepath.Join(dir, f))
+		}
+		want := "Wrote " + strings.Join(paths, " and ") + ".\n"
+		r := runIn(t, &action.Local{}, nil, append([]string{"add", "/ws/", "http://127.0.0.1:8000/ws/", "--root", root, "--no-restart"}, tt.args...)...)
+		if r.code != 0 || !strings.Contains(r.stdout, want) || strings.Contains(r.stdout, regenerated) != tt.regenerate {
+			t.Errorf("%s: exit %d; want %q and the regeneration note %v in\n%s%s", tt.name, r.code, want, tt.regenerate, r.stdout, r.stderr)
+		}
+		rm := runIn(t, &action.Local{}, nil, append([]string{"remove", "/ws/", "--root", root, "--no-restart"}, tt.args...)...)
+		if rm.code != 0 || !strings.Contains(rm.stdout, want) || strings.Contains(rm.stdout, regenerated) {
+			t.Errorf("%s, remove: exit %d; want %q and no regeneration note in\n%s%s", tt.name, rm.code, want, rm.stdout, rm.stderr)
+		}
+	}
+}
