@@ -202,21 +202,26 @@ func TestConfigErrorsNameNoInternalPackage(t *testing.T) {
 }
 
 func TestRefusalsOfAnExistingRouteAreWordedForTheCLI(t *testing.T) {
-	root, conf := servertest.CopyWithHTTPD(t, "5.3.1")
+	root, conf := servertest.CopyWithHTTPD(t, "5.3.1-sites")
 	withRoutes(t, conf, "/echo/", "/hand/")
 	src, err := os.ReadFile(conf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(string(src), "\n")
+	inMacro := false
 	for i, l := range lines {
-		if strings.Contains(l, "socketbar:begin /hand/") {
+		inMacro = inMacro || strings.Contains(l, "<Macro VHost80")
+		if inMacro && strings.Contains(l, "socketbar:begin /hand/") {
 			lines = append(lines[:i+1], append([]string{"    Header set X-Hand 1"}, lines[i+1:]...)...)
 			break
 		}
 	}
 	if err := os.WriteFile(conf, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	if r := runIn(t, &action.Local{}, nil, "add", "/one/", "http://127.0.0.1:8000/one/", "--site", "chat.example.com", "--root", root, "--no-restart"); r.code != 0 {
+		t.Fatalf("add --site: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	for _, tt := range []struct {
 		args     []string
@@ -225,11 +230,14 @@ func TestRefusalsOfAnExistingRouteAreWordedForTheCLI(t *testing.T) {
 		mustNot  string
 		lastLine string
 	}{
+		{[]string{"add", "/one/", "http://127.0.0.1:9999/one/"}, 2,
+			[]string{"socketbar add: PATH /one/ already has a Socketbar route in the custom sites' macro VHost", " for chat.example.com, www.chat.example.com, line "},
+			"every custom site", "Nothing was changed."},
 		{[]string{"add", "/echo/", "http://127.0.0.1:9999/echo/"}, 2,
 			[]string{"socketbar add: PATH /echo/ already has a Socketbar route in VirtualHost *:", " (to http://127.0.0.1:8000/echo/, tunnel, line ", "); pass --replace to change it."},
 			"PATH *:", "Nothing was changed."},
 		{[]string{"remove", "/hand/"}, 1,
-			[]string{"Socketbar's block for /hand/ in the macro VHost80 (every custom site)", "holds lines Socketbar did not write:\n  line ", ": Header set X-Hand 1\n"},
+			[]string{"Socketbar's block for /hand/ in the custom sites' macro VHost80 holds lines Socketbar did not write:\n  line ", ": Header set X-Hand 1\n"},
 			"RemoveOptions", "Move them out of the block (above its socketbar:begin line) or delete them, then run the command again. Nothing was changed."},
 	} {
 		r := runIn(t, &action.Local{}, nil, append(tt.args, "--root", root, "--dry-run")...)
