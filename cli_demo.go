@@ -30,9 +30,9 @@ other commands at it with --root DIR or SOCKETBAR_ROOT=DIR. Ctrl-C stops it.`,
 				return err
 			}
 			fmt.Fprintf(c.stdout, `The demo Server runs in %[1]s
-  Service Proxy:     %[2]s (TLS, self-signed) and %[3]s
-  Custom website:    %[8]s (its own VirtualHost, as a site with its own domain has)
-  Websites tier:     127.0.0.1:%[4]d and 127.0.0.1:%[5]d (behind the Service Proxy)
+  Service Proxy:      %[2]s (TLS, self-signed) and %[3]s
+  Custom website:     %[8]s (its own VirtualHost, as a site with its own domain has)
+  Websites tier:      127.0.0.1:%[4]d and 127.0.0.1:%[5]d (behind the Service Proxy)
   WebSocket echo app: %[6]s
 
 Try, in another terminal:

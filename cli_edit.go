@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -158,6 +160,11 @@ func (c *cli) commit(p *action.Proposal, af *applyFlags) error {
 		fmt.Fprintln(c.stdout, res.Recovered)
 	}
 	fmt.Fprintf(c.stdout, "Backed up the old config as %s (see socketbar history).\nWrote %s.\n", res.BackupID, strings.Join(p.Files(), " and "))
+	for _, f := range p.Also {
+		if !bytes.Equal(f.Old, f.New) && bytes.Contains(f.New, []byte("# socketbar:begin ")) {
+			fmt.Fprintf(c.stdout, "Server.app rewrites %s when sites or certificates change: if Socketbar's routes vanish from it, socketbar status says so and socketbar reapply puts them back.\n", filepath.Base(f.Path))
+		}
+	}
 	if !res.Restarted {
 		fmt.Fprintln(c.stdout, "Not restarted (--no-restart): the Service Proxy uses the new config from its next restart (socketbar restart).")
 		return nil

@@ -222,10 +222,11 @@ func plainMessage(msg string) string {
 }
 
 // hostName names where a block sits: a VirtualHost by its address, or the
-// macro that makes every custom site's VirtualHost.
+// macro that makes the custom sites' VirtualHosts. It does not say "every
+// custom site": a block in the macro may be guarded to serve only some.
 func hostName(label string) string {
 	if strings.HasPrefix(label, "macro ") {
-		return "the " + label + " (every custom site)"
+		return "the custom sites' " + label
 	}
 	return "VirtualHost " + label
 }

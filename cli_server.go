@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -339,13 +340,25 @@ var routesCommand = command{
 				}
 				line := fmt.Sprint(r.Line)
 				if r.File != "" {
-					line = r.File + ":" + line
+					line = shortFile(rl.Config, r.File) + ":" + line
 				}
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", site, r.VHost, r.Path, r.Backend, line, ws, strings.Join(notes, ", "))
 			}
 			return w.Flush()
 		}
 	},
+}
+
+// shortFile names an included file in the routes table: by its name when
+// it sits beside the config (the customsites file), else by its path, so
+// that the LINE column does not grow by a folder every row repeats. The
+// JSON keeps the whole path. file is the path Apache reads (without
+// --root), config the file on this machine (under it).
+func shortFile(config, file string) string {
+	if dir := filepath.Dir(file); strings.HasPrefix(dir, "/") && strings.HasSuffix(filepath.Dir(config), dir) {
+		return filepath.Base(file)
+	}
+	return file
 }
 
 var lintCommand = command{

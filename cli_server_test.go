@@ -140,3 +140,37 @@ func TestStatusListsTheSites(t *testing.T) {
 		})
 	}
 }
+
+// routes names a rule of the customsites file by the file's name and line
+// in its table (the folder is the config's), and by its whole path in JSON.
+func TestRoutesNamesAnIncludedFileBesideTheConfigByItsName(t *testing.T) {
+	root := servertest.Copy(t, "5.1.7-sites")
+	var rl action.RouteList
+	j := runIn(t, &action.Local{}, nil, "routes", "--json", "--root", root)
+	if err := json.Unmarshal([]byte(j.stdout), &rl); err != nil {
+		t.Fatalf("%v\n%s%s", err, j.stdout, j.stderr)
+	}
+	r := runIn(t, &action.Local{}, nil, "routes", "--root", root)
+	lines := strings.Split(r.stdout, "\n")
+	checked := 0
+	for _, rt := range rl.Routes {
+		if rt.File == "" {
+			continue
+		}
+		checked++
+		if !filepath.IsAbs(rt.File) {
+			t.Errorf("JSON file %q; want the whole path", rt.File)
+		}
+		cell := filepath.Base(rt.File) + ":" + strconv.Itoa(rt.Line)
+		found := slices.ContainsFunc(lines, func(l string) bool {
+			f := strings.Fields(l)
+			return len(f) > 4 && f[0] == rt.Site && f[4] == cell
+		})
+		if !found {
+			t.Errorf("no row for %s with LINE %s in\n%s", rt.Site, cell, r.stdout)
+		}
+	}
+	if checked == 0 || strings.Contains(r.stdout, "/Library/Server/Web/Config/Proxy/apache_serviceproxy_customsites.conf") {
+		t.Errorf("%d rules from included files; the table names the folder:\n%s", checked, r.stdout)
+	}
+}

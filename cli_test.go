@@ -202,21 +202,26 @@ func TestConfigErrorsNameNoInternalPackage(t *testing.T) {
 }
 
 func TestRefusalsOfAnExistingRouteAreWordedForTheCLI(t *testing.T) {
-	root, conf := servertest.CopyWithHTTPD(t, "5.3.1")
+	root, conf := servertest.CopyWithHTTPD(t, "5.3.1-sites")
 	withRoutes(t, conf, "/echo/", "/hand/")
 	src, err := os.ReadFile(conf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(string(src), "\n")
+	inMacro := false
 	for i, l := range lines {
-		if strings.Contains(l, "socketbar:begin /hand/") {
+		inMacro = inMacro || strings.Contains(l, "<Macro VHost80")
+		if inMacro && strings.Contains(l, "socketbar:begin /hand/") {
 			lines = append(lines[:i+1], append([]string{"    Header set X-Hand 1"}, lines[i+1:]...)...)
 			break
 		}
 	}
 	if err := os.WriteFile(conf, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	if r := runIn(t, &action.Local{}, nil, "add", "/one/", "http://127.0.0.1:8000/one/", "--site", "chat.example.com", "--root", root, "--no-restart"); r.code != 0 {
+		t.Fatalf("add --site: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	for _, tt := range []struct {
 		args     []string
@@ -225,11 +230,14 @@ func TestRefusalsOfAnExistingRouteAreWordedForTheCLI(t *testing.T) {
 		mustNot  string
 		lastLine string
 	}{
+		{[]string{"add", "/one/", "http://127.0.0.1:9999/one/"}, 2,
+			[]string{"socketbar add: PATH /one/ already has a Socketbar route in the custom sites' macro VHost", " for chat.example.com, www.chat.example.com, line "},
+			"every custom site", "Nothing was changed."},
 		{[]string{"add", "/echo/", "http://127.0.0.1:9999/echo/"}, 2,
 			[]string{"socketbar add: PATH /echo/ already has a Socketbar route in VirtualHost *:", " (to http://127.0.0.1:8000/echo/, tunnel, line ", "); pass --replace to change it."},
 			"PATH *:", "Nothing was changed."},
 		{[]string{"remove", "/hand/"}, 1,
-			[]string{"Socketbar's block for /hand/ in the macro VHost80 (every custom site)", "holds lines Socketbar did not write:\n  " + filepath.Join(root, servertest.ConfigPath) + " line ", ": Header set X-Hand 1\n"},
+			[]string{"Socketbar's block for /hand/ in the custom sites' macro VHost80 holds lines Socketbar did not write:\n  " + filepath.Join(root, servertest.ConfigPath) + " line ", ": Header set X-Hand 1\n"},
 			"RemoveOptions", "Move them out of the block (above its socketbar:begin line) or delete them, then run the command again. Nothing was changed."},
 	} {
 		r := runIn(t, &action.Local{}, nil, append(tt.args, "--root", root, "--dry-run")...)
@@ -400,5 +408,67 @@ func TestProgressIsRewrittenWithTimesOnlyOnATerminal(t *testing.T) {
 	const plain = "… testing config\n… backing up\n… writing\n… restarting\n… verifying\n"
 	if r.code != 0 || !strings.Contains(r.stdout, plain) || strings.ContainsAny(r.stdout, "\r\x1b✓") {
 		t.Errorf("not a terminal: exit %d, want the plain lines %q\n%q", r.code, plain, r.stdout)
+	}
+}
+
+// routeCheckStub answers CheckRoute with a fixed report; the CLI calls no
+// other action for test --route.
+type routeCheckStub struct {
+	action.Actions
+	rep *action.TierReport
+}
+
+func (s routeCheckStub) CheckRoute(context.Context, action.CheckRouteOptions) (*action.TierReport, error) {
+	return s.rep, nil
+}
+
+func TestRouteCheckNamesEverySiteWithoutTheRoute(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		without []string // sites (by Site) the route does not reach
+		want    string
+	}{
+		{"the default hosts", []string{""}, "Sites without the route: the default hosts (their requests for /ws/"},
+		{"a custom site", []string{"shop.example.com"}, "Sites without the route: shop.example.com (their requests for /ws/"},
+		{"both", []string{"", "shop.example.com"}, "Sites without the route: the default hosts, shop.example.com ("},
+	} {
+		rep := &action.TierReport{Path: "/ws/", OK: true, Tiers: []action.TierResult{{Tier: action.TierBackend, Skipped: "not tested"}}}
+		for _, site := range tt.without {
+			rep.Tiers = append(rep.Tiers, action.TierResult{Tier: action.TierServiceProxy, Site: site, NoRoute: true, Skipped: "no route"})
+		}
+		r := runIn(t, routeCheckStub{rep: rep}, nil, "test", "--route", "/ws/")
+		if r.code != 0 || !strings.Contains(r.stdout, tt.want) {
+			t.Errorf("%s: exit %d; want %q in\n%s%s", tt.name, r.code, tt.want, r.stdout, r.stderr)
+		}
+	}
+}
+
+func TestAChangeNamesEveryFileItWrites(t *testing.T) {
+	const regenerated = "Server.app rewrites apache_serviceproxy_customsites.conf"
+	for _, tt := range []struct {
+		name       string
+		args       []string
+		wrote      []string // files under the Proxy folder, in order
+		regenerate bool
+	}{
+		{"every site", nil, []string{"apache_serviceproxy.conf", "apache_serviceproxy_customsites.conf"}, true},
+		{"one custom site", []string{"--site", "chat.example.com"}, []string{"apache_serviceproxy_customsites.conf"}, true},
+		{"the default hosts", []string{"--site", "default"}, []string{"apache_serviceproxy.conf"}, false},
+	} {
+		root, conf := servertest.CopyWithHTTPD(t, "5.1.7-sites")
+		dir := filepath.Dir(conf)
+		var paths []string
+		for _, f := range tt.wrote {
+			paths = append(paths, filepath.Join(dir, f))
+		}
+		want := "Wrote " + strings.Join(paths, " and ") + ".\n"
+		r := runIn(t, &action.Local{}, nil, append([]string{"add", "/ws/", "http://127.0.0.1:8000/ws/", "--root", root, "--no-restart"}, tt.args...)...)
+		if r.code != 0 || !strings.Contains(r.stdout, want) || strings.Contains(r.stdout, regenerated) != tt.regenerate {
+			t.Errorf("%s: exit %d; want %q and the regeneration note %v in\n%s%s", tt.name, r.code, want, tt.regenerate, r.stdout, r.stderr)
+		}
+		rm := runIn(t, &action.Local{}, nil, append([]string{"remove", "/ws/", "--root", root, "--no-restart"}, tt.args...)...)
+		if rm.code != 0 || !strings.Contains(rm.stdout, want) || strings.Contains(rm.stdout, regenerated) {
+			t.Errorf("%s, remove: exit %d; want %q and no regeneration note in\n%s%s", tt.name, rm.code, want, rm.stdout, rm.stderr)
+		}
 	}
 }

@@ -121,7 +121,11 @@ func (c *cli) checkRoute(opts action.CheckRouteOptions, asJSON bool) error {
 	for _, t := range rep.Tiers {
 		bySite = bySite || t.Site != ""
 		if t.NoRoute {
-			without = append(without, t.Site)
+			name := t.Site
+			if name == "" {
+				name = "the default hosts"
+			}
+			without = append(without, name)
 		}
 	}
 	if len(without) > 0 {

@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
@@ -15,6 +16,7 @@ var formField = map[serverctl.Field]string{
 	serverctl.FieldVHost: "VirtualHosts", serverctl.FieldApacheVersion: "The Apache version", serverctl.FieldBackup: "The change",
 	serverctl.FieldURL: "URL", serverctl.FieldOrigin: "Origin", serverctl.FieldHeader: "Headers", serverctl.FieldConnect: "Connect to",
 	serverctl.FieldAddr: "Address", serverctl.FieldRoute: "Route", serverctl.FieldFile: "File", serverctl.FieldCert: "Certificate",
+	serverctl.FieldSite: "Sites",
 }
 
 // formRemedy says a way out in terms of the app's controls.
@@ -33,10 +35,30 @@ func inputMessage(in *serverctl.InputError) string {
 		field = string(in.Field)
 	}
 	msg := field + " " + in.Msg
+	if in.Remedy == serverctl.RemedyReplace {
+		msg = existingRoute(field, in.Msg)
+	}
 	if r := formRemedy[in.Remedy]; r != "" {
 		msg += "; " + r
 	}
 	return msg + "."
+}
+
+// existingRoute words the refusal to overwrite Socketbar's route, which
+// the library words as "*:443 already has a Socketbar route for /ws/ (…)",
+// so that the field comes before its value, the path: "Path /ws/ already
+// has a Socketbar route in VirtualHost *:443 (…)".
+func existingRoute(field, msg string) string {
+	where, rest, ok := strings.Cut(msg, " already has a Socketbar route for ")
+	if !ok {
+		return field + " " + msg
+	}
+	path, detail, _ := strings.Cut(rest, " ")
+	place := "VirtualHost " + where
+	if strings.HasPrefix(where, "macro ") {
+		place = "the custom sites' " + where
+	}
+	return strings.TrimSpace(fmt.Sprintf("%s %s already has a Socketbar route in %s %s", field, path, place, detail))
 }
 
 // errorMessage words an action's error for a person using the app.
