@@ -229,6 +229,7 @@ func (c *Config) addTo(req AddRequest, targets []target) (*Edit, error) {
 		return nil, err
 	}
 	eol := work.EOL()
+	var written []Strategy // in the order first written
 	for _, tg := range targets {
 		vh := tg.vh
 		label := vh.Label()
@@ -242,7 +243,12 @@ func (c *Config) addTo(req AddRequest, targets []target) (*Edit, error) {
 		ts := strategy
 		if len(tg.hosts) > 0 && ts == StrategyUpgrade {
 			ts = StrategyTunnel
-			edit.Notes = append(edit.Notes, fmt.Sprintf("%s: a route limited to some sites is written with mod_rewrite (a ProxyPass cannot depend on the Host), so as tunnel; Apache %s carries its ws:// target with mod_proxy_http's upgrade", label, req.Apache))
+			if !slices.Contains(written, StrategyTunnel) {
+				edit.Notes = append(edit.Notes, fmt.Sprintf("a route limited to some sites in the custom sites' macros is written with mod_rewrite (a ProxyPass cannot depend on the Host), so as tunnel; Apache %s carries its ws:// target with mod_proxy_http's upgrade", req.Apache))
+			}
+		}
+		if !slices.Contains(written, ts) {
+			written = append(written, ts)
 		}
 		text := renderBlock(req.Path, backend, ts, indent, lineEOL, needsSSLProxy(vh, backend), tg.hosts)
 		if old := findBlock(blocks, vh, req.Path); old != nil {
@@ -289,6 +295,11 @@ func (c *Config) addTo(req AddRequest, targets []target) (*Edit, error) {
 		edit.Notes = append(edit.Notes, fmt.Sprintf("%s: adding %s → %s (%s) %s", label, req.Path, backend, ts, where))
 	}
 	edit.New = work.Bytes()
+	if len(written) == 1 && written[0] != strategy {
+		// Every block went into the macros limited to sites: the route
+		// is a tunnel, whatever was asked.
+		edit.Strategy, edit.Why = written[0], "a route limited to some sites in the custom sites' macros is written with mod_rewrite"
+	}
 	edit.Notes = append(edit.Notes, shadowNotes(c.Path, edit.New, req.Path)...)
 	return edit, nil
 }

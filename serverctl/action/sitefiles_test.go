@@ -204,3 +204,35 @@ func TestProposalFilesAreTheFilesItChanges(t *testing.T) {
 		}
 	}
 }
+
+// TestASiteLimitedRouteCountsOnceAndSaysTunnel: on Server 5.2+ a route for
+// one site goes into the macros as mod_rewrite rules (ws:// for upgrades,
+// http:// for the rest): status counts it as one managed WebSocket route,
+// and the history says tunnel, which is what was written, even when
+// upgrade was asked for.
+func TestASiteLimitedRouteCountsOnceAndSaysTunnel(t *testing.T) {
+	ctx := context.Background()
+	root, _ := servertest.CopyWithHTTPD(t, "5.3.1-sites")
+	l := &Local{}
+	tg := Target{Root: root, ApacheVersion: "2.4.71"}
+	p, err := l.ProposeAdd(ctx, AddOptions{Target: tg, Path: "/chat/stream/", Backend: "http://127.0.0.1:8001/chat/stream/", Sites: []string{"chat.example.com"}, Strategy: "upgrade"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Strategy != "tunnel" || !strings.Contains(p.Description, "(tunnel)") {
+		t.Errorf("strategy %q, description %q; want tunnel, as written", p.Strategy, p.Description)
+	}
+	if n := strings.Count(strings.Join(p.Notes, "\n"), "written with mod_rewrite"); n != 1 {
+		t.Errorf("the note on mod_rewrite appears %d times; want once:\n%s", n, strings.Join(p.Notes, "\n"))
+	}
+	if _, err := l.Apply(ctx, p, ApplyOptions{NoRestart: true}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := l.Status(ctx, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := st.Counts(); c.Managed != 1 || c.WebSocket < 1 {
+		t.Errorf("counts = %+v; want one managed route, a WebSocket one", c)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/socketbar/socketbar/serverctl"
@@ -58,27 +59,40 @@ type ModuleCheck struct {
 }
 
 // RouteCounts counts routes as people count them: a route that is in both
-// the HTTPS and the HTTP VirtualHost is one route.
+// the HTTPS and the HTTP VirtualHost, or in several sites, or written as a
+// ws:// rule for upgrades plus an http:// one for plain requests, is one
+// route.
 type RouteCounts struct {
 	Rules, Routes, WebSocket, Managed int
 }
 
-// Counts counts the status's routes, each path and backend once.
+// Counts counts the status's routes, each path and backend (whatever its
+// scheme) once; a route is WebSocket or managed when any of its rules is.
 func (s *Status) Counts() RouteCounts {
+	type route struct{ webSocket, managed bool }
 	var c RouteCounts
-	seen := map[[2]string]bool{}
+	var order [][2]string
+	seen := map[[2]string]*route{}
 	for _, r := range s.Routes {
 		c.Rules++
-		key := [2]string{r.Path, r.Backend}
-		if seen[key] {
-			continue
+		backend := r.BaseBackend()
+		if _, rest, ok := strings.Cut(backend, "://"); ok {
+			backend = rest
 		}
-		seen[key] = true
+		key := [2]string{r.Path, backend}
+		if seen[key] == nil {
+			seen[key] = &route{}
+			order = append(order, key)
+		}
+		seen[key].webSocket = seen[key].webSocket || r.WebSocket
+		seen[key].managed = seen[key].managed || r.Managed
+	}
+	for _, k := range order {
 		c.Routes++
-		if r.WebSocket {
+		if seen[k].webSocket {
 			c.WebSocket++
 		}
-		if r.Managed {
+		if seen[k].managed {
 			c.Managed++
 		}
 	}
