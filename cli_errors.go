@@ -43,6 +43,7 @@ var cliRemedy = map[serverctl.Remedy]string{
 	serverctl.RemedyApacheVersion: "pass --apache-version X.Y.Z, or use --strategy tunnel",
 	serverctl.RemedyChooseVHost:   "name one with --vhost PORT",
 	serverctl.RemedyHistory:       "see socketbar history",
+	serverctl.RemedyEverySite:     "remove it without --site, or add it again with --replace and --site for each site that should keep it",
 }
 
 // fail prints err for the command line and returns the exit code. This is

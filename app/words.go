@@ -26,6 +26,7 @@ var formRemedy = map[serverctl.Remedy]string{
 	serverctl.RemedyApacheVersion: "choose Tunnel, which works on every Apache 2.4",
 	serverctl.RemedyChooseVHost:   "tick the VirtualHosts to change",
 	serverctl.RemedyHistory:       "see the Log window's list of changes",
+	serverctl.RemedyEverySite:     "remove it for every site, then add it again with only the sites that should keep it ticked",
 }
 
 // inputMessage is an input error as a sentence: "Path must start with /…".

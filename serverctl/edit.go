@@ -206,7 +206,7 @@ func (c *Config) selectTargets(req AddRequest) ([]target, error) {
 		}
 	}
 	if !found && sel != nil {
-		return nil, inputErr(FieldVHost, "the custom sites' macros in %s have no <VirtualHost> on port %s", c.Path, strings.Join(ports, " or "))
+		return nil, inputErr(FieldVHost, "%s: the custom sites' macros in %s have no <VirtualHost> on that port; theirs are %s", strings.Join(ports, " or "), c.Path, hostLabels(macros))
 	}
 	return targets, nil
 }
@@ -348,7 +348,7 @@ func (c *Config) RemoveRouteWith(path string, ports []string, opts RemoveOptions
 		if b := findBlock(blocks, vh, path); b != nil {
 			if sel := opts.Sites; sel != nil && vh.Macro != "" {
 				if extra := b.hostsBeyond(sel.Hosts); extra != "" {
-					return nil, &InputError{Field: FieldSite, Msg: fmt.Sprintf("Socketbar's route for %s in %s (line %d) also serves %s, which the custom sites share; remove it without --site, or add it again with --replace and the sites that should keep it", path, vh.Label(), b.Begin.Line, extra)}
+					return nil, &InputError{Field: FieldSite, Remedy: RemedyEverySite, Msg: fmt.Sprintf("Socketbar's route for %s in %s (line %d) also serves %s, which the custom sites share", path, vh.Label(), b.Begin.Line, extra)}
 				}
 			}
 			hand := b.handLines()
@@ -469,11 +469,11 @@ func (c *Config) selectHosts(ports, defaults []string, removing string) ([]VHost
 			}
 		}
 		if !found && explicit {
-			return nil, inputErr(FieldVHost, "%s has no <VirtualHost> on port %s; its hosts are %s", c.Path, p, hostLabels(all))
+			return nil, inputErr(FieldVHost, "%s: no <VirtualHost> of %s is on that port; its hosts are %s", p, c.Path, hostLabels(all))
 		}
 	}
 	if len(hosts) == 0 {
-		return nil, &InputError{Field: FieldVHost, Remedy: RemedyChooseVHost, Msg: fmt.Sprintf("%s has no <VirtualHost> on port %s; its hosts are %s", c.Path, strings.Join(ports, " or "), hostLabels(all))}
+		return nil, &InputError{Field: FieldVHost, Remedy: RemedyChooseVHost, Msg: fmt.Sprintf("%s: no <VirtualHost> of %s is on that port; its hosts are %s", strings.Join(ports, " or "), c.Path, hostLabels(all))}
 	}
 	return hosts, nil
 }

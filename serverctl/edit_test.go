@@ -222,7 +222,7 @@ func TestAddRefusals(t *testing.T) {
 		{"upgrade on old apache", AddRequest{Path: "/ws", Backend: "http://127.0.0.1:1/ws", Strategy: StrategyUpgrade, Apache: Version{2, 4, 23}}, FieldStrategy, "2.4.47"},
 		{"upgrade on unknown apache", AddRequest{Path: "/ws", Backend: "http://127.0.0.1:1/ws", Strategy: StrategyUpgrade}, FieldStrategy, "unknown"},
 		{"bad strategy", AddRequest{Path: "/ws", Backend: "http://127.0.0.1:1/ws", Strategy: "magic"}, FieldStrategy, "auto, tunnel, upgrade"},
-		{"missing vhost", AddRequest{Path: "/ws", Backend: "http://127.0.0.1:1/ws", Ports: []string{"9999"}}, FieldVHost, "no <VirtualHost> on port 9999"},
+		{"missing vhost", AddRequest{Path: "/ws", Backend: "http://127.0.0.1:1/ws", Ports: []string{"9999"}}, FieldVHost, "9999: no <VirtualHost> of "},
 		{"bad port", AddRequest{Path: "/ws", Backend: "http://127.0.0.1:1/ws", Ports: []string{"44x"}}, FieldVHost, "not a port"},
 		{"host:port without scheme", AddRequest{Path: "/ws", Backend: "127.0.0.1:5020"}, FieldBackend, "a backend is a URL: http://127.0.0.1:5020"},
 		{"name:port without scheme", AddRequest{Path: "/ws", Backend: "localhost:5020/ws"}, FieldBackend, "a backend is a URL: http://localhost:5020/ws"},

@@ -42,6 +42,7 @@ const (
 	RemedyApacheVersion Remedy = "apache-version" // say which Apache version the Server runs
 	RemedyChooseVHost   Remedy = "choose-vhost"   // pick the VirtualHosts explicitly
 	RemedyHistory       Remedy = "history"        // look the ID up in the history
+	RemedyEverySite     Remedy = "every-site"     // remove for every site, or add again for the sites that keep it
 )
 
 // InputError is a refused input: Field names it, Msg says what is wrong and
