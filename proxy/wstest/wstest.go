@@ -412,7 +412,11 @@ func (r *run) dns() bool {
 	if r.opts.Connect != "" {
 		// The URL's name is not looked up: the address given replaces it,
 		// and the name goes only in TLS SNI and the Host header.
-		instead = fmt.Sprintf(" (connecting to %s instead of the address of %s, which still goes in TLS SNI and the Host header)", r.opts.Connect, host)
+		goesIn := "the Host header"
+		if r.u.Scheme == "wss" {
+			goesIn = "TLS SNI and the Host header"
+		}
+		instead = fmt.Sprintf(" (connecting to %s instead of the address of %s, which still goes in %s)", r.opts.Connect, host, goesIn)
 		h, _, _ := net.SplitHostPort(r.opts.Connect)
 		if ip := net.ParseIP(strings.Split(h, "%")[0]); ip != nil {
 			return r.step(StepDNS, start, true, "skipped: "+host+" was not looked up"+instead)

@@ -222,7 +222,7 @@ func (l *Local) CheckRoute(ctx context.Context, opts CheckRouteOptions) (*TierRe
 		for _, s := range view.list.Sites {
 			if !have[s.Name] {
 				rep.Tiers = append(rep.Tiers, TierResult{Tier: TierServiceProxy, Site: s.Name, NoRoute: true,
-					Skipped: fmt.Sprintf("%s has no route for %s: the route reaches only %s", siteName(s.Name), opts.Path, siteNamesOf(with))})
+					Skipped: fmt.Sprintf("%s %s no route for %s: the route reaches only %s", siteName(s.Name), hasOrHave(s.Name), opts.Path, siteNamesOf(with))})
 			}
 		}
 	}
@@ -598,6 +598,14 @@ func siteName(name string) string {
 	return name
 }
 
+// hasOrHave agrees with siteName: "the default hosts have", "chat.example.com has".
+func hasOrHave(name string) string {
+	if name == "" {
+		return "have"
+	}
+	return "has"
+}
+
 // siteNamesOf lists sites in words: "the default hosts and chat.example.com".
 func siteNamesOf(names []string) string {
 	var words []string
@@ -646,7 +654,7 @@ func (v *siteView) explain(r *wstest.Report, sv siteVHost, here []serverctl.Rout
 		r.Diagnosis.Cause = wstest.CauseRouteMissingSite
 		reach := "the route reaches only " + siteNamesOf(a.RouteSites)
 		if slices.Contains(a.RouteSites, a.Site) {
-			reach = fmt.Sprintf("%s has the route only in its VirtualHosts for other ports", siteName(a.Site))
+			reach = fmt.Sprintf("%s %s the route only in VirtualHosts for other ports", siteName(a.Site), hasOrHave(a.Site))
 		}
 		r.Diagnosis.Message = fmt.Sprintf("%s, and it has no route for %s: %s.", head, urlPath, reach)
 		r.Diagnosis.Fix = fmt.Sprintf("Add the route for %s too: Socketbar adds a route for the sites you choose.", siteName(a.Site))
