@@ -23,7 +23,8 @@ Sites: without --site the route reaches every site, the default hosts and each c
 website (Server 5.2+ builds those from the VHost443/VHost80 macros in the same file, so
 the block goes into both macros too). --site NAME (repeatable) limits it: "default" is
 the default hosts, any other name a custom site (an alias selects its site); a custom
-site's block is guarded by a RewriteCond on the Host. See socketbar routes for the sites.
+site's block is guarded by a RewriteCond on the Host; adding the same route for another
+site extends that block to it. See socketbar routes for the sites.
 On Server 5.0/5.1 each custom site has whole VirtualHosts in
 apache_serviceproxy_customsites.conf: the block goes into the chosen sites' own
 VirtualHosts there, with no Host condition. The change, in one file or both, is tested

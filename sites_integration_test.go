@@ -172,6 +172,19 @@ func twoTierCustomSites(t *testing.T, version string) {
 			removeAll(t)
 		})
 	}
+	t.Run("a second site joins the route, then leaves it", func(t *testing.T) {
+		for _, site := range []string{"chat.example.com", "shop.example.com"} {
+			if add := run(t, nil, append([]string{"add", path, backend.URL + path, "--root", s.Root, "--site", site}, web...)...); add.code != 0 {
+				t.Fatalf("add --site %s: exit %d\n%s%s", site, add.code, add.stdout, add.stderr)
+			}
+		}
+		check(t, func(host string) bool { return host != "127.0.0.1" })
+		if rm := run(t, nil, append([]string{"remove", path, "--root", s.Root, "--site", "shop.example.com"}, web...)...); rm.code != 0 {
+			t.Fatalf("remove --site shop: exit %d\n%s%s", rm.code, rm.stdout, rm.stderr)
+		}
+		check(t, func(host string) bool { return strings.HasSuffix(host, "chat.example.com") })
+		removeAll(t)
+	})
 	t.Run("an unknown site exits 2 and lists the sites", func(t *testing.T) {
 		r := run(t, nil, "add", path, backend.URL+path, "--root", s.Root, "--site", "nope.example.com")
 		if r.code != 2 || !strings.Contains(r.stderr, "chat.example.com") || !strings.Contains(r.stderr, "shop.example.com") {

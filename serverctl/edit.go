@@ -121,6 +121,33 @@ type SiteSelection struct {
 	Hosts []string
 }
 
+// mergeHosts is the host names a macro block serves after a route for
+// more hosts is added to it: every site (nil) when either serves every
+// site, else the union. widened says whether that serves more than old.
+func mergeHosts(old, more []string) (merged []string, widened bool) {
+	if len(old) == 0 {
+		return nil, false
+	}
+	if len(more) == 0 {
+		return nil, true
+	}
+	merged = slices.Clone(old)
+	for _, h := range more {
+		if !slices.ContainsFunc(merged, func(m string) bool { return strings.EqualFold(m, h) }) {
+			merged = append(merged, h)
+		}
+	}
+	return merged, len(merged) > len(old)
+}
+
+// servedBy says in words which hosts a macro block serves.
+func servedBy(hosts []string) string {
+	if len(hosts) == 0 {
+		return "every custom site"
+	}
+	return strings.Join(hosts, ", ")
+}
+
 // FieldSite is the sites a route is restricted to (--site).
 const FieldSite Field = "site"
 
@@ -232,16 +259,30 @@ func (c *Config) addTo(req AddRequest, targets []target) (*Edit, error) {
 	var written []Strategy // in the order first written
 	for _, tg := range targets {
 		vh := tg.vh
-		label := vh.Label()
-		if len(tg.hosts) > 0 {
-			label += " (for " + strings.Join(tg.hosts, ", ") + ")"
-		}
 		anchor, indent, lineEOL := insertionPoint(vh)
 		if lineEOL == "" {
 			lineEOL = eol
 		}
+		hosts := tg.hosts
+		old := findBlock(blocks, vh, req.Path)
+		merging := false
+		if old != nil && !req.Replace && vh.Macro != "" && old.Backend == backend && (len(hosts) > 0 || len(old.Hosts) > 0) && len(old.handLines()) == 0 {
+			// The same route for other sites of the shared macro: it
+			// serves the union of both, so nothing it served is lost.
+			merged, widened := mergeHosts(old.Hosts, hosts)
+			if !widened {
+				edit.Notes = append(edit.Notes, fmt.Sprintf("%s: %s → %s already serves %s; nothing to change", vh.Label(), req.Path, backend, servedBy(old.Hosts)))
+				continue
+			}
+			hosts, merging = merged, true
+			edit.Notes = append(edit.Notes, fmt.Sprintf("%s: extending the route for %s from %s to %s", vh.Label(), req.Path, servedBy(old.Hosts), servedBy(hosts)))
+		}
+		label := vh.Label()
+		if len(hosts) > 0 {
+			label += " (for " + strings.Join(hosts, ", ") + ")"
+		}
 		ts := strategy
-		if len(tg.hosts) > 0 && ts == StrategyUpgrade {
+		if len(hosts) > 0 && ts == StrategyUpgrade {
 			ts = StrategyTunnel
 			if !slices.Contains(written, StrategyTunnel) {
 				edit.Notes = append(edit.Notes, fmt.Sprintf("a route limited to some sites in the custom sites' macros is written with mod_rewrite (a ProxyPass cannot depend on the Host), so as tunnel; Apache %s carries its ws:// target with mod_proxy_http's upgrade", req.Apache))
@@ -250,8 +291,8 @@ func (c *Config) addTo(req AddRequest, targets []target) (*Edit, error) {
 		if !slices.Contains(written, ts) {
 			written = append(written, ts)
 		}
-		text := renderBlock(req.Path, backend, ts, indent, lineEOL, needsSSLProxy(vh, backend), tg.hosts)
-		if old := findBlock(blocks, vh, req.Path); old != nil {
+		text := renderBlock(req.Path, backend, ts, indent, lineEOL, needsSSLProxy(vh, backend), hosts)
+		if old != nil {
 			if blockText(old) == text {
 				edit.Notes = append(edit.Notes, fmt.Sprintf("%s: %s → %s is already there; nothing to change", label, req.Path, backend))
 				continue
@@ -259,14 +300,20 @@ func (c *Config) addTo(req AddRequest, targets []target) (*Edit, error) {
 			if hand := old.handLines(); len(hand) > 0 {
 				return nil, &HandEditedError{Path: req.Path, VHost: vh.Label(), File: c.Path, Lines: hand}
 			}
-			if !req.Replace {
+			if !req.Replace && !merging {
 				return nil, &InputError{Field: FieldPath, Remedy: RemedyReplace, Msg: fmt.Sprintf("%s already has a Socketbar route for %s (to %s, %s%s, line %d)", vh.Label(), req.Path, old.Backend, old.Strategy, old.hostsNote(), old.Begin.Line)}
 			}
-			if err := work.RemoveRun(old.Begin, old.End); err != nil {
+			eol := old.Begin.EOL()
+			if eol == "" {
+				eol = lineEOL
+			}
+			if err := replaceBlock(work, old, renderBlock(req.Path, backend, ts, old.Begin.Indent(), eol, needsSSLProxy(vh, backend), hosts)); err != nil {
 				return nil, err
 			}
-			edit.Notes = append(edit.Notes, fmt.Sprintf("%s: replacing the route for %s (was %s, %s%s)", label, req.Path, old.Backend, old.Strategy, old.hostsNote()))
-			anchor, _, _ = insertionPoint(vh)
+			if !merging {
+				edit.Notes = append(edit.Notes, fmt.Sprintf("%s: replacing the route for %s (was %s, %s%s) with %s (%s)", label, req.Path, old.Backend, old.Strategy, old.hostsNote(), backend, ts))
+			}
+			continue
 		}
 		nodes, err := apacheconf.Lines(text)
 		if err != nil {
@@ -287,7 +334,7 @@ func (c *Config) addTo(req AddRequest, targets []target) (*Edit, error) {
 		switch {
 		case vh.Site != "":
 			where += " in the site's own VirtualHost"
-		case vh.Macro != "" && len(tg.hosts) > 0:
+		case vh.Macro != "" && len(hosts) > 0:
 			where += ", guarded by the Host, so only those sites answer it"
 		case vh.Macro != "":
 			where += ", so every custom site made from it gets it"
@@ -348,7 +395,15 @@ func (c *Config) RemoveRouteWith(path string, ports []string, opts RemoveOptions
 		if b := findBlock(blocks, vh, path); b != nil {
 			if sel := opts.Sites; sel != nil && vh.Macro != "" {
 				if extra := b.hostsBeyond(sel.Hosts); extra != "" {
-					return nil, &InputError{Field: FieldSite, Remedy: RemedyEverySite, Msg: fmt.Sprintf("Socketbar's route for %s in %s (line %d) also serves %s, which the custom sites share", path, vh.Label(), b.Begin.Line, extra)}
+					if len(b.Hosts) == 0 || len(b.handLines()) > 0 {
+						return nil, &InputError{Field: FieldSite, Remedy: RemedyEverySite, Msg: fmt.Sprintf("Socketbar's route for %s in %s (line %d) also serves %s, which the custom sites share", path, vh.Label(), b.Begin.Line, extra)}
+					}
+					// Limited to some sites: keep it for the others.
+					if err := narrowBlock(work, vh, b, sel.Hosts); err != nil {
+						return nil, err
+					}
+					edit.Notes = append(edit.Notes, fmt.Sprintf("%s: the route for %s now serves %s only (was %s)", vh.Label(), path, extra, servedBy(b.Hosts)))
+					continue
 				}
 			}
 			hand := b.handLines()
@@ -414,6 +469,31 @@ func (c *Config) removeHosts(ports []string, sel *SiteSelection, path string) ([
 		}
 	}
 	return hosts, nil
+}
+
+// narrowBlock rewrites the macro block b in place so that it no longer
+// serves the host names in drop, with the same backend and strategy.
+func narrowBlock(work *apacheconf.File, vh VHost, b *Block, drop []string) error {
+	var keep []string
+	for _, h := range b.Hosts {
+		if !slices.ContainsFunc(drop, func(d string) bool { return strings.EqualFold(d, h) }) {
+			keep = append(keep, h)
+		}
+	}
+	return replaceBlock(work, b, renderBlock(b.Path, b.Backend, b.Strategy, b.Begin.Indent(), b.Begin.EOL(), needsSSLProxy(vh, b.Backend), keep))
+}
+
+// replaceBlock puts text where the block b is, so that its neighbours and
+// the other blocks keep their order.
+func replaceBlock(work *apacheconf.File, b *Block, text string) error {
+	nodes, err := apacheconf.Lines(text)
+	if err != nil {
+		return fmt.Errorf("serverctl: rendered block does not parse: %w", err)
+	}
+	if err := work.InsertBefore(b.Begin, nodes); err != nil {
+		return err
+	}
+	return work.RemoveRun(b.Begin, b.End)
 }
 
 // siteHosts are an included site file's VirtualHosts that sel chooses

@@ -298,3 +298,93 @@ func TestSiteOnOtherPortsSaysWhichPorts(t *testing.T) {
 		}
 	}
 }
+
+// TestSiteRoutesMergeAndNarrow: on Server 5.2+ the custom sites share one
+// block per macro. Adding the same route for another site extends the
+// block to both (no replace needed: nothing it served is lost); removing
+// it for one site narrows the block to the others, in place, so each step
+// undone gives back the earlier bytes; a route already serving every site
+// needs nothing for one more; a different backend still needs replace.
+func TestSiteRoutesMergeAndNarrow(t *testing.T) {
+	cfg := readFixture(t, "5.3.1-sites")
+	shop := []string{"shop.example.com"}
+	add := func(c *serverctl.Config, hosts []string, backend string) (*serverctl.Config, *serverctl.Edit, error) {
+		t.Helper()
+		req := serverctl.AddRequest{Path: "/c/", Backend: backend, Strategy: serverctl.StrategyTunnel}
+		if hosts != nil {
+			req.Sites = &serverctl.SiteSelection{Hosts: hosts}
+		}
+		e, err := c.AddRoute(req)
+		if err != nil {
+			return nil, nil, err
+		}
+		nc, err := serverctl.ParseConfig(c.Path, e.New)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return nc, e, nil
+	}
+	hostsOf := func(c *serverctl.Config) []string {
+		t.Helper()
+		blocks, err := c.Blocks()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var all []string
+		for _, b := range blocks {
+			all = append(all, b.Host.Label()+"="+strings.Join(b.Hosts, ","))
+		}
+		return all
+	}
+	const backend = "http://127.0.0.1:8001/c/"
+	chatOnly, _, err := add(cfg, chatHosts, backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both, e, err := add(chatOnly, shop, backend)
+	if err != nil {
+		t.Fatalf("adding the route for shop too: %v", err)
+	}
+	want := "chat.example.com,www.chat.example.com,shop.example.com"
+	if got := hostsOf(both); len(got) != 2 || !strings.HasSuffix(got[0], "="+want) || !strings.HasSuffix(got[1], "="+want) {
+		t.Errorf("blocks after adding for shop = %q; want both macros serving %s", got, want)
+	}
+	if !strings.Contains(strings.Join(e.Notes, "\n"), "extending the route for /c/") {
+		t.Errorf("notes do not say the route was extended:\n%s", strings.Join(e.Notes, "\n"))
+	}
+
+	rm, err := both.RemoveRouteWith("/c/", nil, serverctl.RemoveOptions{Sites: &serverctl.SiteSelection{Hosts: shop}})
+	if err != nil {
+		t.Fatalf("removing for shop: %v", err)
+	}
+	if string(rm.New) != string(chatOnly.Src) {
+		t.Errorf("removing for shop does not give back the chat-only config:\n%s", serverctl.UnifiedDiff("want", "got", chatOnly.Src, rm.New))
+	}
+	afterChat, err := serverctl.ParseConfig(cfg.Path, rm.New)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rm, err = afterChat.RemoveRouteWith("/c/", nil, serverctl.RemoveOptions{Sites: &serverctl.SiteSelection{Hosts: chatHosts}})
+	if err != nil || string(rm.New) != string(cfg.Src) {
+		t.Errorf("removing for chat then: %v; want the original bytes", err)
+	}
+
+	every, _, err := add(cfg, nil, backend)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, e, err := add(every, shop, backend); err != nil || e.Changed() {
+		t.Errorf("adding for shop a route that serves every site: changed=%v, %v; want nothing to change", e != nil && e.Changed(), err)
+	}
+	widened, _, err := add(chatOnly, nil, backend)
+	if err != nil {
+		t.Fatalf("adding for every site a route limited to chat: %v", err)
+	}
+	if got := hostsOf(widened); !strings.HasSuffix(got[len(got)-1], "=") {
+		t.Errorf("after adding for every site the macro blocks are %q; want them unlimited", got)
+	}
+	var in *serverctl.InputError
+	if _, _, err := add(chatOnly, shop, "http://127.0.0.1:9/other/"); !errors.As(err, &in) || in.Remedy != serverctl.RemedyReplace {
+		t.Errorf("another backend for shop: %v; want the refusal that offers replace", err)
+	}
+}
