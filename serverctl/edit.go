@@ -249,106 +249,136 @@ func (c *Config) addTo(req AddRequest, targets []target) (*Edit, error) {
 	if err != nil {
 		return nil, err
 	}
-	work := c.File
-	edit := &Edit{Old: c.Src, Strategy: strategy, Why: why, Hosts: len(targets)}
 	blocks, err := c.Blocks()
 	if err != nil {
 		return nil, err
 	}
-	eol := work.EOL()
-	var written []Strategy // in the order first written
+	a := &adder{c: c, req: req, backend: backend, strategy: strategy, blocks: blocks,
+		edit: &Edit{Old: c.Src, Strategy: strategy, Why: why, Hosts: len(targets)}}
 	for _, tg := range targets {
-		vh := tg.vh
-		anchor, indent, lineEOL := insertionPoint(vh)
-		if lineEOL == "" {
-			lineEOL = eol
-		}
-		hosts := tg.hosts
-		old := findBlock(blocks, vh, req.Path)
-		merging := false
-		if old != nil && !req.Replace && vh.Macro != "" && old.Backend == backend && (len(hosts) > 0 || len(old.Hosts) > 0) && len(old.handLines()) == 0 {
-			// The same route for other sites of the shared macro: it
-			// serves the union of both, so nothing it served is lost.
-			merged, widened := mergeHosts(old.Hosts, hosts)
-			if !widened {
-				edit.Notes = append(edit.Notes, fmt.Sprintf("%s: %s → %s already serves %s; nothing to change", vh.Label(), req.Path, backend, servedBy(old.Hosts)))
-				continue
-			}
-			hosts, merging = merged, true
-			edit.Notes = append(edit.Notes, fmt.Sprintf("%s: extending the route for %s from %s to %s", vh.Label(), req.Path, servedBy(old.Hosts), servedBy(hosts)))
-		}
-		label := vh.Label()
-		if len(hosts) > 0 {
-			label += " (for " + strings.Join(hosts, ", ") + ")"
-		}
-		ts := strategy
-		if len(hosts) > 0 && ts == StrategyUpgrade {
-			ts = StrategyTunnel
-			if !slices.Contains(written, StrategyTunnel) {
-				edit.Notes = append(edit.Notes, fmt.Sprintf("a route limited to some sites in the custom sites' macros is written with mod_rewrite (a ProxyPass cannot depend on the Host), so as tunnel; Apache %s carries its ws:// target with mod_proxy_http's upgrade", req.Apache))
-			}
-		}
-		if !slices.Contains(written, ts) {
-			written = append(written, ts)
-		}
-		text := renderBlock(req.Path, backend, ts, indent, lineEOL, needsSSLProxy(vh, backend), hosts)
-		if old != nil {
-			if blockText(old) == text {
-				edit.Notes = append(edit.Notes, fmt.Sprintf("%s: %s → %s is already there; nothing to change", label, req.Path, backend))
-				continue
-			}
-			if hand := old.handLines(); len(hand) > 0 {
-				return nil, &HandEditedError{Path: req.Path, VHost: vh.Label(), File: c.Path, Lines: hand}
-			}
-			if !req.Replace && !merging {
-				return nil, &InputError{Field: FieldPath, Remedy: RemedyReplace, Msg: fmt.Sprintf("%s already has a Socketbar route for %s (to %s, %s%s, line %d)", vh.Label(), req.Path, old.Backend, old.Strategy, old.hostsNote(), old.Begin.Line)}
-			}
-			eol := old.Begin.EOL()
-			if eol == "" {
-				eol = lineEOL
-			}
-			if err := replaceBlock(work, old, renderBlock(req.Path, backend, ts, old.Begin.Indent(), eol, needsSSLProxy(vh, backend), hosts)); err != nil {
-				return nil, err
-			}
-			if !merging {
-				edit.Notes = append(edit.Notes, fmt.Sprintf("%s: replacing the route for %s (was %s, %s%s) with %s (%s)", label, req.Path, old.Backend, old.Strategy, old.hostsNote(), backend, ts))
-			}
-			continue
-		}
-		nodes, err := apacheconf.Lines(text)
-		if err != nil {
-			return nil, fmt.Errorf("serverctl: rendered block does not parse: %w", err)
-		}
-		if anchor != nil {
-			err = work.InsertBefore(anchor, nodes)
-		} else {
-			err = work.Append(vh.Node, nodes)
-		}
-		if err != nil {
+		if err := a.add(tg); err != nil {
 			return nil, err
 		}
-		where := "at the end of the host (it has no catch-all)"
-		if anchor != nil {
-			where = "before the catch-all ProxyPass /"
-		}
-		switch {
-		case vh.Site != "":
-			where += " in the site's own VirtualHost"
-		case vh.Macro != "" && len(hosts) > 0:
-			where += ", guarded by the Host, so only those sites answer it"
-		case vh.Macro != "":
-			where += ", so every custom site made from it gets it"
-		}
-		edit.Notes = append(edit.Notes, fmt.Sprintf("%s: adding %s → %s (%s) %s", label, req.Path, backend, ts, where))
 	}
-	edit.New = work.Bytes()
-	if len(written) == 1 && written[0] != strategy {
+	edit := a.edit
+	edit.New = c.File.Bytes()
+	if len(a.written) == 1 && a.written[0] != strategy {
 		// Every block went into the macros limited to sites: the route
 		// is a tunnel, whatever was asked.
-		edit.Strategy, edit.Why = written[0], "a route limited to some sites in the custom sites' macros is written with mod_rewrite"
+		edit.Strategy, edit.Why = a.written[0], "a route limited to some sites in the custom sites' macros is written with mod_rewrite"
 	}
 	edit.Notes = append(edit.Notes, shadowNotes(c.Path, edit.New, req.Path)...)
 	return edit, nil
+}
+
+// adder writes one route's block into the hosts of a config, one at a time.
+type adder struct {
+	c        *Config
+	req      AddRequest
+	backend  string
+	strategy Strategy
+	blocks   []Block
+	edit     *Edit
+	// written are the strategies the blocks were written with, in the
+	// order first written.
+	written []Strategy
+}
+
+func (a *adder) note(format string, args ...any) {
+	a.edit.Notes = append(a.edit.Notes, fmt.Sprintf(format, args...))
+}
+
+// add writes the block into one target: new before the host's catch-all,
+// or in place of Socketbar's block for the same path when that one may go
+// (the same route for more sites of a shared macro, or req.Replace).
+func (a *adder) add(tg target) error {
+	req, backend, vh := a.req, a.backend, tg.vh
+	hosts := tg.hosts
+	old := findBlock(a.blocks, vh, req.Path)
+	merging := false
+	if old != nil && !req.Replace && vh.Macro != "" && old.Backend == backend && (len(hosts) > 0 || len(old.Hosts) > 0) && len(old.handLines()) == 0 {
+		// The same route for other sites of the shared macro: it serves
+		// the union of both, so nothing it served is lost.
+		merged, widened := mergeHosts(old.Hosts, hosts)
+		if !widened {
+			a.note("%s: %s → %s already serves %s; nothing to change", vh.Label(), req.Path, backend, servedBy(old.Hosts))
+			return nil
+		}
+		hosts, merging = merged, true
+		a.note("%s: extending the route for %s from %s to %s", vh.Label(), req.Path, servedBy(old.Hosts), servedBy(hosts))
+	}
+	label := vh.Label()
+	if len(hosts) > 0 {
+		label += " (for " + strings.Join(hosts, ", ") + ")"
+	}
+	ts := a.strategyFor(hosts)
+	anchor, indent, eol := insertionPoint(vh)
+	if eol == "" {
+		eol = a.c.File.EOL()
+	}
+	sslProxy := needsSSLProxy(vh, backend)
+	if old != nil {
+		if blockText(old) == renderBlock(req.Path, backend, ts, indent, eol, sslProxy, hosts) {
+			a.note("%s: %s → %s is already there; nothing to change", label, req.Path, backend)
+			return nil
+		}
+		if hand := old.handLines(); len(hand) > 0 {
+			return &HandEditedError{Path: req.Path, VHost: vh.Label(), File: a.c.Path, Lines: hand}
+		}
+		if !req.Replace && !merging {
+			return &InputError{Field: FieldPath, Remedy: RemedyReplace, Msg: fmt.Sprintf("%s already has a Socketbar route for %s (to %s, %s%s, line %d)", vh.Label(), req.Path, old.Backend, old.Strategy, old.hostsNote(), old.Begin.Line)}
+		}
+		if e := old.Begin.EOL(); e != "" {
+			eol = e
+		}
+		if err := replaceBlock(a.c.File, old, renderBlock(req.Path, backend, ts, old.Begin.Indent(), eol, sslProxy, hosts)); err != nil {
+			return err
+		}
+		if !merging {
+			a.note("%s: replacing the route for %s (was %s, %s%s) with %s (%s)", label, req.Path, old.Backend, old.Strategy, old.hostsNote(), backend, ts)
+		}
+		return nil
+	}
+	nodes, err := apacheconf.Lines(renderBlock(req.Path, backend, ts, indent, eol, sslProxy, hosts))
+	if err != nil {
+		return fmt.Errorf("serverctl: rendered block does not parse: %w", err)
+	}
+	where := "at the end of the host (it has no catch-all)"
+	if anchor != nil {
+		err, where = a.c.File.InsertBefore(anchor, nodes), "before the catch-all ProxyPass /"
+	} else {
+		err = a.c.File.Append(vh.Node, nodes)
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case vh.Site != "":
+		where += " in the site's own VirtualHost"
+	case vh.Macro != "" && len(hosts) > 0:
+		where += ", guarded by the Host, so only those sites answer it"
+	case vh.Macro != "":
+		where += ", so every custom site made from it gets it"
+	}
+	a.note("%s: adding %s → %s (%s) %s", label, req.Path, backend, ts, where)
+	return nil
+}
+
+// strategyFor is the strategy a block for hosts is written with: a block
+// limited to some hosts needs mod_rewrite, so upgrade becomes tunnel (said
+// once per edit).
+func (a *adder) strategyFor(hosts []string) Strategy {
+	ts := a.strategy
+	if len(hosts) > 0 && ts == StrategyUpgrade {
+		ts = StrategyTunnel
+		if !slices.Contains(a.written, StrategyTunnel) {
+			a.note("a route limited to some sites in the custom sites' macros is written with mod_rewrite (a ProxyPass cannot depend on the Host), so as tunnel; Apache %s carries its ws:// target with mod_proxy_http's upgrade", a.req.Apache)
+		}
+	}
+	if !slices.Contains(a.written, ts) {
+		a.written = append(a.written, ts)
+	}
+	return ts
 }
 
 // RemoveRoute returns the config without Socketbar's blocks for path in the
