@@ -160,7 +160,6 @@ func (l *Local) CheckRoute(ctx context.Context, opts CheckRouteOptions) (*TierRe
 	if err := opts.Test.validateConnect(); err != nil {
 		return nil, err
 	}
-	connect := strings.TrimSpace(opts.Test.Connect)
 	srv, cfg, err := l.load(ctx, opts.Target)
 	if err != nil {
 		return nil, err
@@ -174,15 +173,35 @@ func (l *Local) CheckRoute(ctx context.Context, opts CheckRouteOptions) (*TierRe
 	if !ok {
 		return nil, &NoRouteError{Path: opts.Path}
 	}
-	const byIP = "connected by IP: certificate names are not checked"
 	rep := &TierReport{Route: rt, Path: opts.Path, Tiers: []TierResult{{Tier: TierBackend, URL: wsURL(rt.BaseBackend())}}}
-	eps := cfg.Endpoints(srv.Job.Defines)
 	perVHost := routesPerVHost(routes, opts.Path)
-	dial := map[int]string{} // tier index → the address to dial instead of the URL's
-	have := map[string]bool{}
+	dial, err := addProxyTiers(rep, cfg.Endpoints(srv.Job.Defines), perVHost, strings.TrimSpace(opts.Test.Connect))
+	if err != nil {
+		return nil, err
+	}
+	if view != nil && view.custom() {
+		rep.Tiers = append(rep.Tiers, sitesWithoutRoute(view, perVHost, opts.Path)...)
+	}
+	rep.Tiers = append(rep.Tiers, TierResult{Tier: TierServe, URL: "wss://" + opts.ProxyAddr + opts.Path, Note: byIP})
+	runTiers(ctx, rep, dial, opts, view)
+	rep.OK = rep.BreaksAt == ""
+	if rep.BreaksAt == TierServiceProxy {
+		rep.ErrorLog = explainingLogLines(srv.ErrorLogTail(50))
+		rep.Lint = routeFindings(srv, cfg, rt, perVHost, opts.Path)
+	}
+	return rep, nil
+}
+
+const byIP = "connected by IP: certificate names are not checked"
+
+// addProxyTiers adds a Service Proxy tier for each VirtualHost (and custom
+// site) with the route, tested by loopback address, a custom site under
+// its name, and returns, by tier index, the address to dial instead of the
+// URL's (connect, when given, for the tiers on its port).
+func addProxyTiers(rep *TierReport, eps []service.Endpoint, perVHost []serverctl.Route, connect string) (map[int]string, error) {
+	dial := map[int]string{}
 	connectUsed := false
 	for _, vr := range perVHost {
-		have[vr.Site] = true
 		t := TierResult{Tier: TierServiceProxy, VHost: vr.VHost, Site: vr.Site, URL: vhostURL(eps, vr), Note: byIP}
 		if t.URL != "" {
 			u, _ := url.Parse(t.URL)
@@ -210,23 +229,36 @@ func (l *Local) CheckRoute(ctx context.Context, opts CheckRouteOptions) (*TierRe
 		for _, e := range eps {
 			ports = append(ports, portOf(e.Addr))
 		}
-		return nil, &serverctl.InputError{Field: serverctl.FieldConnect, Msg: fmt.Sprintf("%s: no VirtualHost with the route %s is on port %s; the Service Proxy listens on port %s", connect, opts.Path, portOf(connect), strings.Join(ports, ", "))}
+		return nil, &serverctl.InputError{Field: serverctl.FieldConnect, Msg: fmt.Sprintf("%s: no VirtualHost with the route %s is on port %s; the Service Proxy listens on port %s", connect, rep.Path, portOf(connect), strings.Join(ports, ", "))}
 	}
-	if view != nil && view.custom() {
-		var with []string
-		for _, vr := range perVHost {
-			if !slices.Contains(with, vr.Site) {
-				with = append(with, vr.Site)
-			}
-		}
-		for _, s := range view.list.Sites {
-			if !have[s.Name] {
-				rep.Tiers = append(rep.Tiers, TierResult{Tier: TierServiceProxy, Site: s.Name, NoRoute: true,
-					Skipped: fmt.Sprintf("%s %s no route for %s: the route reaches only %s", siteName(s.Name), hasOrHave(s.Name), opts.Path, siteNamesOf(with))})
-			}
+	return dial, nil
+}
+
+// sitesWithoutRoute are skipped tiers, one per site the route does not
+// reach, so the report says which sites were not tested and why.
+func sitesWithoutRoute(view *siteView, perVHost []serverctl.Route, path string) []TierResult {
+	var with []string
+	have := map[string]bool{}
+	for _, vr := range perVHost {
+		have[vr.Site] = true
+		if !slices.Contains(with, vr.Site) {
+			with = append(with, vr.Site)
 		}
 	}
-	rep.Tiers = append(rep.Tiers, TierResult{Tier: TierServe, URL: "wss://" + opts.ProxyAddr + opts.Path, Note: byIP})
+	var tiers []TierResult
+	for _, s := range view.list.Sites {
+		if !have[s.Name] {
+			tiers = append(tiers, TierResult{Tier: TierServiceProxy, Site: s.Name, NoRoute: true,
+				Skipped: fmt.Sprintf("%s %s no route for %s: the route reaches only %s", siteName(s.Name), hasOrHave(s.Name), path, siteNamesOf(with))})
+		}
+	}
+	return tiers
+}
+
+// runTiers tests each tier that is not skipped, explains a Service Proxy
+// answer by the site whose VirtualHost gave it, and records the first
+// tier that breaks.
+func runTiers(ctx context.Context, rep *TierReport, dial map[int]string, opts CheckRouteOptions, view *siteView) {
 	for i := range rep.Tiers {
 		t := &rep.Tiers[i]
 		if t.Skipped != "" {
@@ -256,25 +288,27 @@ func (l *Local) CheckRoute(ctx context.Context, opts CheckRouteOptions) (*TierRe
 			rep.BreaksAt, rep.BreaksAtVHost, rep.BreaksAtSite = t.Tier, t.VHost, t.Site
 		}
 	}
-	rep.OK = rep.BreaksAt == ""
-	if rep.BreaksAt == TierServiceProxy {
-		rep.ErrorLog = explainingLogLines(srv.ErrorLogTail(50))
-		lines := map[int]bool{}
-		if rt.File == "" {
-			lines[rt.Line] = true
-		}
-		for _, vr := range perVHost {
-			if vr.File == "" {
-				lines[vr.Line] = true
-			}
-		}
-		for _, f := range lint.Check(cfg, lint.Options{Apache: srv.Apache}) {
-			if f.File == cfg.Path && (lines[f.Line] || strings.Contains(f.Message, " "+opts.Path+" ")) {
-				rep.Lint = append(rep.Lint, f)
-			}
+}
+
+// routeFindings are lint's findings on the route's lines in the main
+// config, or that name its path.
+func routeFindings(srv *serverctl.Server, cfg *serverctl.Config, rt serverctl.Route, perVHost []serverctl.Route, path string) []lint.Finding {
+	lines := map[int]bool{}
+	if rt.File == "" {
+		lines[rt.Line] = true
+	}
+	for _, vr := range perVHost {
+		if vr.File == "" {
+			lines[vr.Line] = true
 		}
 	}
-	return rep, nil
+	var found []lint.Finding
+	for _, f := range lint.Check(cfg, lint.Options{Apache: srv.Apache}) {
+		if f.File == cfg.Path && (lines[f.Line] || strings.Contains(f.Message, " "+path+" ")) {
+			found = append(found, f)
+		}
+	}
+	return found
 }
 
 // portOf is the port of a HOST:PORT address, "" when it has none.
