@@ -237,7 +237,6 @@ func (a *Applier) Apply(ctx context.Context, ch Change) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	main := files[0]
 
 	a.step(StepTest)
 	if err := a.test(ctx, files); err != nil {
@@ -253,30 +252,8 @@ func (a *Applier) Apply(ctx context.Context, ch Change) (*Result, error) {
 	}
 
 	a.step(StepBackup)
-	var routes []ManagedRoute
-	if nc, err := ParseConfig(a.ConfigPath, ch.New); err == nil {
-		var included []*Config
-		for _, f := range files[1:] {
-			if c, err := ParseConfig(f.path, f.new); err == nil {
-				c.Included = true
-				included = append(included, c)
-			}
-		}
-		routes = managedRoutesOf(nc, included)
-	}
-	var also []FileBackup
-	j := journal{Config: a.ConfigPath, OldSHA256: sha256Hex(main.old), NewSHA256: sha256Hex(main.new), Phase: phaseWrite, PID: os.Getpid(), Started: start}
-	for _, f := range files[1:] {
-		also = append(also, FileBackup{Path: f.path, Old: f.old, New: f.new, Perm: f.fi.Mode().Perm()})
-		j.Also = append(j.Also, journalFile{Path: f.path, OldSHA256: sha256Hex(f.old), NewSHA256: sha256Hex(f.new)})
-	}
-	entry, err := a.Backups.Save(main.old, BackupEntry{Time: now(), Description: ch.Description, UndoOf: ch.UndoOf, Reverts: ch.Reverts, AfterSHA256: sha256Hex(ch.New), Routes: routes, Outcome: OutcomePending}, main.fi.Mode().Perm(), also...)
+	entry, j, err := a.backUp(ch, files, now(), start)
 	if err != nil {
-		return nil, err
-	}
-	j.Backup = entry.ID
-	if err := a.Backups.writeJournal(j); err != nil {
-		a.settle(entry, OutcomeNotWritten)
 		return nil, err
 	}
 	a.done(StepBackup)
@@ -302,6 +279,39 @@ func (a *Applier) Apply(ctx context.Context, ch Change) (*Result, error) {
 	rerr := &RestartError{Cause: err, LogTail: tailFile(a.ErrorLog, 15), Backup: entry}
 	a.rollback(ctx, rerr, j, files)
 	return nil, rerr
+}
+
+// backUp saves every file's old text under a new pending history entry
+// and starts the journal that RecoverJournal reads if this process dies.
+func (a *Applier) backUp(ch Change, files []changeFile, at, start time.Time) (BackupEntry, journal, error) {
+	main := files[0]
+	var routes []ManagedRoute
+	if nc, err := ParseConfig(a.ConfigPath, ch.New); err == nil {
+		var included []*Config
+		for _, f := range files[1:] {
+			if c, err := ParseConfig(f.path, f.new); err == nil {
+				c.Included = true
+				included = append(included, c)
+			}
+		}
+		routes = managedRoutesOf(nc, included)
+	}
+	var also []FileBackup
+	j := journal{Config: a.ConfigPath, OldSHA256: sha256Hex(main.old), NewSHA256: sha256Hex(main.new), Phase: phaseWrite, PID: os.Getpid(), Started: start}
+	for _, f := range files[1:] {
+		also = append(also, FileBackup{Path: f.path, Old: f.old, New: f.new, Perm: f.fi.Mode().Perm()})
+		j.Also = append(j.Also, journalFile{Path: f.path, OldSHA256: sha256Hex(f.old), NewSHA256: sha256Hex(f.new)})
+	}
+	entry, err := a.Backups.Save(main.old, BackupEntry{Time: at, Description: ch.Description, UndoOf: ch.UndoOf, Reverts: ch.Reverts, AfterSHA256: sha256Hex(ch.New), Routes: routes, Outcome: OutcomePending}, main.fi.Mode().Perm(), also...)
+	if err != nil {
+		return entry, j, err
+	}
+	j.Backup = entry.ID
+	if err := a.Backups.writeJournal(j); err != nil {
+		a.settle(entry, OutcomeNotWritten)
+		return entry, j, err
+	}
+	return entry, j, nil
 }
 
 // changeFile is one file of a change: its text on disk (which the change
