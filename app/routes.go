@@ -37,6 +37,9 @@ type routesView struct {
 	findings *fyne.Container
 	empty    *fyne.Container
 	focus    string
+	// removeOnly and removeEvery are the open remove dialog's choices on
+	// a Server with custom sites.
+	removeOnly, removeEvery *widget.Button
 }
 
 func (u *ui) showRoutes() { u.showRoutesAt("") }
@@ -270,17 +273,63 @@ func (v *routesView) row(s *Snapshot, r serverctl.Route, withSite bool) fyne.Can
 }
 
 func (v *routesView) confirmRemove(s *Snapshot, r serverctl.Route) {
-	p, err := v.u.actions.ProposeRemove(v.u.ctx, action.RemoveOptions{Target: s.target(), Path: r.Path})
+	if s.Sites == nil || len(customSites(s.Sites)) == 0 {
+		v.remove(s, r, nil, fmt.Sprintf("Remove Socketbar's route for %s from every VirtualHost and restart the Service Proxy?", r.Path))
+		return
+	}
+	// With custom sites the row is one site's view of the route: offer to
+	// take it from that site alone, or from every site.
+	site, key := siteName(r.Site), r.Site
+	if key == "" {
+		key = "default"
+	}
+	var d dialog.Dialog
+	only := widget.NewButton("Only for "+site, func() {
+		d.Hide()
+		v.remove(s, r, []string{key}, "")
+	})
+	every := widget.NewButton("From every site", func() {
+		d.Hide()
+		v.remove(s, r, nil, "")
+	})
+	every.Importance = widget.DangerImportance
+	text := widget.NewLabel(fmt.Sprintf("Remove Socketbar's route for %s, then restart the Service Proxy.\nTaking it from one site keeps it for the others.", r.Path))
+	text.Wrapping = fyne.TextWrapWord
+	d = dialog.NewCustom("Remove route", "Cancel", container.NewVBox(text, container.NewHBox(only, every)), v.w)
+	d.Resize(fyne.NewSize(520, 0))
+	d.Show()
+	v.removeOnly, v.removeEvery = only, every
+}
+
+// remove proposes taking r's path from the given sites (nil: every one)
+// and applies it, after confirm says yes when it is set.
+func (v *routesView) remove(s *Snapshot, r serverctl.Route, sites []string, confirm string) {
+	p, err := v.u.actions.ProposeRemove(v.u.ctx, action.RemoveOptions{Target: s.target(), Path: r.Path, Sites: sites})
 	if err != nil {
 		dialog.ShowError(errors.New(errorMessage(err)), v.w)
 		return
 	}
-	dialog.ShowConfirm("Remove route", fmt.Sprintf("Remove Socketbar's route for %s from every VirtualHost and restart the Service Proxy?", r.Path), func(ok bool) {
-		if !ok {
-			return
+	done := "Removed " + r.Path + "."
+	if len(sites) > 0 {
+		done = fmt.Sprintf("Removed %s for %s.", r.Path, siteName(r.Site))
+	}
+	if confirm == "" {
+		v.u.applyInBackground(v.w, p, done)
+		return
+	}
+	dialog.ShowConfirm("Remove route", confirm, func(ok bool) {
+		if ok {
+			v.u.applyInBackground(v.w, p, done)
 		}
-		v.u.applyInBackground(v.w, p, "Removed "+r.Path+".")
 	}, v.w)
+}
+
+// siteName names a site for people: "the default hosts" or its name.
+func siteName(name string) string {
+	if name == "" {
+		return "the default hosts"
+	}
+	return name
 }
 
 // applyInBackground runs a proposal through the transaction off the UI

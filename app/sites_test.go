@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
 	"github.com/socketbar/socketbar/serverctl/action/actiontest"
 	"github.com/socketbar/socketbar/serverctl/apacheconf/loader"
@@ -275,5 +276,50 @@ func TestAddRoutePreviewNamesEveryFileItChanges(t *testing.T) {
 	}
 	if !strings.Contains(f.preview.Text(), "apache_serviceproxy_customsites.conf (new)") {
 		t.Error("the preview does not show the customsites file's diff")
+	}
+}
+
+// On a Server with custom sites, removing a route from the Routes window
+// offers to take it from the row's site alone or from every site, and the
+// choice reaches the action layer; only the first narrows the shared block.
+func TestRemoveOffersTheRowsSiteAlone(t *testing.T) {
+	root := servertest.Copy(t, "5.3.1-sites")
+	l := &action.Local{}
+	for _, site := range []string{"chat.example.com", "shop.example.com"} {
+		p, err := l.ProposeAdd(context.Background(), action.AddOptions{Target: action.Target{Root: root}, Path: "/c/", Backend: "http://127.0.0.1:8000/c/", Sites: []string{site}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p.Config, p.New, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := newFake()
+	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: rec, Tray: noTray})
+	u.showRoutes()
+	s := u.current()
+	var chatRoute *serverctl.Route
+	for i, r := range s.Routes {
+		if r.Path == "/c/" && r.Site == "chat.example.com" {
+			chatRoute = &s.Routes[i]
+			break
+		}
+	}
+	if chatRoute == nil {
+		t.Fatal("no /c/ route for chat.example.com in the snapshot")
+	}
+	v := u.routesView
+	v.confirmRemove(s, *chatRoute)
+	if v.removeOnly == nil || !strings.Contains(v.removeOnly.Text, "chat.example.com") {
+		t.Fatal("the remove dialog does not offer chat.example.com alone")
+	}
+	test.Tap(v.removeOnly)
+	calls := rec.Calls("ProposeRemove")
+	if len(calls) != 1 || !slices.Equal(calls[0].Opts.(action.RemoveOptions).Sites, []string{"chat.example.com"}) {
+		t.Fatalf("ProposeRemove calls = %+v; want one for chat.example.com", calls)
+	}
+	servertest.Eventually(t, "the apply", func() bool { return len(rec.Applied()) == 1 })
+	if p := rec.Applied()[0]; !strings.Contains(string(p.New), `shop\.example\.com`) || strings.Contains(string(p.New), `chat\.example\.com`) {
+		t.Error("removing for chat alone did not narrow the block to shop")
 	}
 }
