@@ -49,6 +49,17 @@ func TestCustomsitesFileOnServer51(t *testing.T) {
 	if strings.Count(added, "socketbar:begin") != 4 {
 		t.Fatalf("customsites file after add has %d blocks; want one per site and port (4)", strings.Count(added, "socketbar:begin"))
 	}
+	// What Socketbar writes there passes lint's checks of the sites' own
+	// VirtualHosts.
+	lr, err := l.Lint(ctx, LintOptions{Target: tg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range lr.Findings {
+		if f.File == customsites {
+			t.Errorf("lint finds in the customsites file after add: %+v", f)
+		}
+	}
 
 	// Server.app regenerates the file from its plist: the blocks vanish.
 	if err := os.WriteFile(customsites, []byte(origSites), 0o644); err != nil {

@@ -37,6 +37,34 @@ func (l *linter) whole() {
 	list := sites.FromConfig(lc)
 	l.duplicates(list)
 	l.reach(lc, list)
+	l.siteFiles(lc, list)
+}
+
+// siteFiles checks the custom sites' own VirtualHosts in the files the
+// config includes (Server 5.0/5.1's customsites file, where Socketbar now
+// writes routes too) as the main config's are checked: rules that never
+// run, http:// upgrades, rewrite rules without RewriteEngine, anchored
+// Connection conditions, modules the main config does not load, and
+// broken Socketbar markers.
+func (l *linter) siteFiles(lc *loader.Config, list *sites.List) {
+	files, err := serverctl.SiteFiles(lc, list)
+	if err != nil {
+		return // the load above already read them; a parse error is the loader's to report
+	}
+	loaded := l.c.LoadedModules()
+	for _, f := range files {
+		sub := &linter{c: f, opts: l.opts}
+		routes := f.Routes()
+		if len(loaded) > 0 {
+			sub.needModules(routes, loaded, l)
+		}
+		sub.routes(routes)
+		sub.hosts()
+		if _, err := f.Blocks(); err != nil {
+			sub.add(SeverityError, 0, err.Error(), "Make every `# socketbar:begin PATH` line have a matching `# socketbar:end PATH` line in the same section, or delete both with the lines between them.")
+		}
+		l.found = append(l.found, sub.found...)
+	}
 }
 
 // addAt adds a finding at a place of the expanded config, naming the file

@@ -349,3 +349,65 @@ func TestLintCustomSites(t *testing.T) {
 		}
 	}
 }
+
+// TestSiteFileVirtualHostsAreChecked: on Server 5.0/5.1 the custom sites'
+// own VirtualHosts in the customsites file get the checks the main
+// config's get, each finding naming that file and line: a WebSocket rule
+// after the site's catch-all never runs, a RewriteRule without
+// RewriteEngine On is ignored, an anchored Connection condition refuses
+// Firefox. The file as Server.app writes it has no such finding.
+func TestSiteFileVirtualHostsAreChecked(t *testing.T) {
+	root := servertest.Copy(t, "5.1.7-sites")
+	f := fixture{t: t, root: root, version: "5.1.7-sites"}
+	inFile := func(fs []Finding) []Finding {
+		var out []Finding
+		for _, x := range fs {
+			if x.File == f.customsites() {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	if got := inFile(checkTree(t, root)); len(got) != 0 {
+		t.Fatalf("the customsites file as written has findings: %+v", got)
+	}
+	src := f.read(f.customsites())
+	// chat.example.com:443: a WebSocket ProxyPass after the catch-all.
+	src = strings.Replace(src, "\tProxyPassReverse / http://127.0.0.1:34543/\n</VirtualHost>",
+		"\tProxyPassReverse / http://127.0.0.1:34543/\n\tProxyPass /late/ ws://127.0.0.1:9000/late/\n</VirtualHost>", 1)
+	// shop.example.com:80: rewrite rules without the engine, anchored Connection.
+	src = strings.Replace(src, "\tServerName shop.example.com:80\n",
+		"\tServerName shop.example.com:80\n\tRewriteCond %{HTTP:Connection} ^Upgrade$\n\tRewriteRule ^/ws/(.*)$ ws://127.0.0.1:9000/ws/$1 [P,L]\n", 1)
+	if err := os.WriteFile(f.customsites(), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(src, "\n")
+	lineOf := func(s string) int {
+		for i, l := range lines {
+			if strings.Contains(l, s) {
+				return i + 1
+			}
+		}
+		t.Fatalf("no line with %q", s)
+		return 0
+	}
+	got := inFile(checkTree(t, root))
+	for _, want := range []struct {
+		line int
+		msg  string
+	}{
+		{lineOf("ProxyPass /late/"), "chat.example.com:443: the ProxyPass for /late/ never runs"},
+		{lineOf("RewriteRule ^/ws/"), "shop.example.com:80: RewriteRule without `RewriteEngine On`"},
+		{lineOf("^Upgrade$"), "shop.example.com:80: the Connection condition"},
+	} {
+		found := false
+		for _, x := range got {
+			if x.Line == want.line && strings.HasPrefix(x.Message, want.msg) && x.Severity == SeverityError {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no error at %s:%d starting %q; findings in the file:\n%s", filepath.Base(f.customsites()), want.line, want.msg, fmt.Sprint(got))
+		}
+	}
+}

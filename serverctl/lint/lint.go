@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -102,6 +103,13 @@ func (l *linter) modules(routes []serverctl.Route) {
 	if len(loaded) == 0 {
 		return
 	}
+	l.needModules(routes, loaded, l)
+}
+
+// needModules reports the modules routes need that loaded lacks, at the
+// routes' lines; the LoadModule line to add is written in the style of
+// main's file.
+func (l *linter) needModules(routes []serverctl.Route, loaded map[string]int, main *linter) {
 	type need struct {
 		line int
 		why  string
@@ -139,8 +147,16 @@ func (l *linter) modules(routes []serverctl.Route) {
 		n := needs[m]
 		l.add(SeverityError, n.line,
 			fmt.Sprintf("%s is not loaded, but %s needs it; Apache answers such requests with 500 \"No protocol handler was valid for the URL\" (AH01144) or ignores the rule", m, n.why),
-			fmt.Sprintf("Add `%s` next to the other LoadModule lines.", l.loadModuleLine(m)))
+			fmt.Sprintf("Add `%s` next to the other LoadModule lines%s.", main.loadModuleLine(m), main.inFile(l)))
 	}
+}
+
+// inFile names main's file when a finding is in another file's lines.
+func (l *linter) inFile(of *linter) string {
+	if of == l {
+		return ""
+	}
+	return " in " + filepath.Base(l.c.Path)
 }
 
 // loadModuleLine writes a LoadModule line for mod in the style of the
