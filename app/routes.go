@@ -37,6 +37,8 @@ type routesView struct {
 	findings *fyne.Container
 	empty    *fyne.Container
 	focus    string
+	// siteWidth keeps the site filter wide enough for its longest choice.
+	siteWidth *atLeast
 	// removeOnly and removeEvery are the open remove dialog's choices on
 	// a Server with custom sites.
 	removeOnly, removeEvery *widget.Button
@@ -59,7 +61,8 @@ func (u *ui) showRoutesAt(path string) {
 		v.columns = container.NewStack()
 		v.site = widget.NewSelect(nil, func(string) { v.update(u.current()) })
 		v.site.Hide()
-		top := container.NewBorder(nil, nil, nil, container.NewHBox(v.site, v.add,
+		v.siteWidth = &atLeast{}
+		top := container.NewBorder(nil, nil, nil, container.NewHBox(container.New(v.siteWidth, v.site), v.add,
 			widget.NewButtonWithIcon("Test…", theme.MediaPlayIcon(), func() { u.showTest("", "") }),
 			widget.NewButtonWithIcon("Reload", theme.ViewRefreshIcon(), u.reload)), v.header)
 		top = container.NewVBox(top, v.path) // the path has the window's width
@@ -145,6 +148,12 @@ func (v *routesView) setSiteFilter(s *Snapshot) {
 	// Set the fields, not SetSelected: that would call OnChanged, which
 	// fills the window again.
 	v.site.Options, v.site.Selected = opts, sel
+	v.siteWidth.width = 0
+	for _, o := range opts {
+		// The text, the drop-down icon and the padding around both.
+		w := fyne.MeasureText(o, theme.TextSize(), fyne.TextStyle{}).Width + theme.IconInlineSize() + 6*theme.Padding()
+		v.siteWidth.width = max(v.siteWidth.width, w)
+	}
 	v.site.Show()
 	v.site.Refresh()
 }
@@ -363,6 +372,26 @@ func errText(err error) string {
 
 // columns lays cells out side by side with fixed widths; the last cell
 // takes what is left.
+// atLeast lays out its one object at least width wide, and takes no room
+// while the object is hidden.
+type atLeast struct{ width float32 }
+
+func (a *atLeast) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	if len(objs) == 0 || !objs[0].Visible() {
+		return fyne.Size{}
+	}
+	s := objs[0].MinSize()
+	s.Width = max(s.Width, a.width)
+	return s
+}
+
+func (a *atLeast) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}
+
 type columns struct{ widths []float32 }
 
 func (c *columns) MinSize(objs []fyne.CanvasObject) fyne.Size {

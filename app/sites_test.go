@@ -10,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/socketbar/socketbar/serverctl"
@@ -321,5 +322,26 @@ func TestRemoveOffersTheRowsSiteAlone(t *testing.T) {
 	servertest.Eventually(t, "the apply", func() bool { return len(rec.Applied()) == 1 })
 	if p := rec.Applied()[0]; !strings.Contains(string(p.New), `shop\.example\.com`) || strings.Contains(string(p.New), `chat\.example\.com`) {
 		t.Error("removing for chat alone did not narrow the block to shop")
+	}
+}
+
+// The site filter is as wide as its longest choice, so a long site name
+// is not cut short in the Routes window.
+func TestSiteFilterFitsTheLongestSiteName(t *testing.T) {
+	root := servertest.Copy(t, "5.6.3-sites")
+	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: newFake(), Tray: noTray})
+	u.showRoutes()
+	v := u.routesView
+	longest := ""
+	for _, o := range v.site.Options {
+		if len(o) > len(longest) {
+			longest = o
+		}
+	}
+	v.site.SetSelected(longest)
+	v.w.Resize(fyne.NewSize(1000, 600))
+	need := fyne.MeasureText(longest, theme.TextSize(), fyne.TextStyle{}).Width + theme.IconInlineSize()
+	if got := v.site.Size().Width; got < need {
+		t.Errorf("the site filter is %.0f wide; %q and its icon need %.0f", got, longest, need)
 	}
 }
