@@ -2,12 +2,12 @@ package serverctl
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/socketbar/socketbar/serverctl/apacheconf"
+	"github.com/socketbar/socketbar/serverctl/apacheconf/loader"
 )
 
 // redirectIncludes returns the main config text with every Include or
@@ -88,90 +88,21 @@ func redirectIncludes(text []byte, redirect map[string]string, resolve func(stri
 	return f.Bytes(), nil
 }
 
-// includeMatches returns the files an Include pattern reads, in Apache's
-// order, leaving out skip (the test copies, which Apache will not find
-// there once the test is done). Like Apache (and the loader): a wildcard,
-// in any segment, matches names sorted per folder and skips hidden ones
-// unless the segment starts with a dot (fnmatch with FNM_PERIOD), a
-// non-final wildcard segment matches folders only, and a folder is read
-// whole, hidden files included, its sub-folders in turn.
+// includeMatches returns the files an Include pattern reads, as the loader
+// follows it, leaving out skip (the test copies, which Apache will not
+// find there once the test is done).
 func includeMatches(pattern string, skip map[string]bool) ([]string, error) {
-	pattern = filepath.Clean(pattern)
-	cur := []string{pattern}
-	if strings.ContainsAny(pattern, `*?[\`) {
-		segs := strings.Split(pattern, string(filepath.Separator))
-		cur = []string{segs[0] + string(filepath.Separator)}
-		for i, seg := range segs[1:] {
-			last := i == len(segs)-2
-			var next []string
-			for _, dir := range cur {
-				if !strings.ContainsAny(seg, `*?[\`) {
-					next = append(next, filepath.Join(dir, seg))
-					continue
-				}
-				entries, err := os.ReadDir(dir)
-				if err != nil {
-					continue // IncludeOptional; Include fails in the test itself
-				}
-				for _, e := range entries {
-					name := e.Name()
-					if name[0] == '.' && seg[0] != '.' {
-						continue
-					}
-					ok, err := filepath.Match(seg, name)
-					if err != nil {
-						return nil, err
-					}
-					m := filepath.Join(dir, name)
-					if ok && (last || isDir(m)) {
-						next = append(next, m)
-					}
-				}
-			}
-			cur = next
-		}
+	all, err := loader.Match(pattern, true)
+	if err != nil {
+		return nil, err
 	}
 	var files []string
-	for _, m := range cur {
-		if err := readTree(m, skip, &files, 0); err != nil {
-			return nil, err
+	for _, f := range all {
+		if f = filepath.FromSlash(f); !skip[f] {
+			files = append(files, f)
 		}
 	}
 	return files, nil
-}
-
-// maxIncludeDepth bounds how deep readTree follows folders (and links to
-// folders, which could loop).
-const maxIncludeDepth = 32
-
-// readTree appends path to files, or for a folder every file below it,
-// sorted per folder, as Apache includes a folder.
-func readTree(path string, skip map[string]bool, files *[]string, depth int) error {
-	if skip[path] {
-		return nil
-	}
-	if !isDir(path) {
-		*files = append(*files, path)
-		return nil
-	}
-	if depth >= maxIncludeDepth {
-		return fmt.Errorf("%s: folders more than %d levels deep", path, maxIncludeDepth)
-	}
-	entries, err := os.ReadDir(path)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries { // sorted by name, as Apache sorts them
-		if err := readTree(filepath.Join(path, e.Name()), skip, files, depth+1); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func isDir(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.IsDir()
 }
 
 // leadingSpace is the indentation of a line.

@@ -193,6 +193,16 @@ func walk(nodes []*Node, fn func(*Node) bool) {
 	}
 }
 
+// Match returns the files an Include or IncludeOptional line with the
+// path or wildcard p (on this machine) reads, in Apache's order, as Load
+// follows it: a wildcard's matches sorted per folder, hidden names only
+// for a segment that starts with a dot, a folder read whole with its
+// sub-folders in turn. A missing file or folder is no match when optional.
+func Match(p string, optional bool) ([]string, error) {
+	l := &loader{opt: Options{Root: "/", MaxDepth: DefaultMaxDepth, MaxFiles: DefaultMaxFiles}}
+	return l.match(filepath.ToSlash(filepath.Clean(p)), optional)
+}
+
 // Main returns the main file.
 func (c *Config) Main() *File { return c.Files[0] }
 
