@@ -124,10 +124,7 @@ func Localize(t testing.TB, h HTTPD, conf []byte, vars map[string]string) *Site 
 			for i, a := range args {
 				args[i] = macFolders.ReplaceAllString(a, "${1}"+root+"${2}/")
 				if n.Is("ProxyPass") || n.Is("ProxyPassReverse") || n.Is("ProxyPassMatch") || n.Is("RewriteRule") {
-					args[i] = loopbackURL.ReplaceAllStringFunc(args[i], func(m string) string {
-						orig, _ := strconv.Atoi(m[len("127.0.0.1:"):])
-						return fmt.Sprintf("127.0.0.1:%d", s.backend(t, orig))
-					})
+					args[i] = s.mapBackends(t, args[i])
 				}
 			}
 			switch {
@@ -209,6 +206,14 @@ func (s *Site) port(t testing.TB, orig int) int {
 }
 
 var loopbackURL = regexp.MustCompile(`127\.0\.0\.1:[0-9]+`)
+
+// mapBackends points every 127.0.0.1:PORT in arg at the port used instead.
+func (s *Site) mapBackends(t testing.TB, arg string) string {
+	return loopbackURL.ReplaceAllStringFunc(arg, func(m string) string {
+		orig, _ := strconv.Atoi(m[len("127.0.0.1:"):])
+		return fmt.Sprintf("127.0.0.1:%d", s.backend(t, orig))
+	})
+}
 
 func (s *Site) backend(t testing.TB, orig int) int {
 	if p, ok := s.Backends[orig]; ok {

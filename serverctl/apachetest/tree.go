@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -108,15 +107,7 @@ func (s *Site) LocalizeIncluded(t testing.TB, path string) {
 		var args []string
 		switch {
 		case n.Is("VirtualHost") && n.Kind == apacheconf.Section:
-			for _, a := range n.Args {
-				i := strings.LastIndexByte(a, ':')
-				p, err := strconv.Atoi(a[i+1:])
-				if i < 0 || err != nil {
-					args = append(args, a)
-					continue
-				}
-				args = append(args, fmt.Sprintf("%s:%d", a[:i], s.port(t, p)))
-			}
+			args = s.mapAddrs(t, n.Args)
 			n.Raw = []byte(n.Indent() + "<VirtualHost " + strings.Join(args, " ") + ">" + n.EOL())
 			return true
 		case n.Is("SSLCertificateFile"), n.Is("SSLCertificateChainFile"):
@@ -127,10 +118,7 @@ func (s *Site) LocalizeIncluded(t testing.TB, path string) {
 			// Server 5.0/5.1's site VirtualHosts carry their own catch-all
 			// to the Websites tier.
 			for _, a := range n.Args {
-				args = append(args, loopbackURL.ReplaceAllStringFunc(a, func(m string) string {
-					orig, _ := strconv.Atoi(m[len("127.0.0.1:"):])
-					return fmt.Sprintf("127.0.0.1:%d", s.backend(t, orig))
-				}))
+				args = append(args, s.mapBackends(t, a))
 			}
 			n.Raw = []byte(n.Indent() + n.Name + " " + strings.Join(args, " ") + n.EOL())
 			return true
