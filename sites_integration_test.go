@@ -1,69 +1,16 @@
 package main
 
 import (
-	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/socketbar/socketbar/serverctl/apachetest"
 )
-
-// siteRoundTrip opens a WebSocket to path on the front's port as the
-// browser of host would: it dials 127.0.0.1, sends host in SNI (TLS) and in
-// the Host header, checks that the backend saw that Host, and echoes.
-func siteRoundTrip(port int, useTLS bool, host, path string) error {
-	scheme := "ws"
-	if useTLS {
-		scheme = "wss"
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	d := websocket.Dialer{
-		TLSClientConfig:  &tls.Config{InsecureSkipVerify: true, ServerName: host},
-		HandshakeTimeout: 5 * time.Second,
-		NetDialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
-			return (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, network, addr)
-		},
-	}
-	hostPort := fmt.Sprintf("%s:%d", host, port)
-	c, resp, err := d.Dial(fmt.Sprintf("%s://%s%s", scheme, hostPort, path), nil)
-	if err != nil {
-		if resp != nil {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
-			return fmt.Errorf("handshake: HTTP %d: %.80s", resp.StatusCode, body)
-		}
-		return fmt.Errorf("handshake: %w", err)
-	}
-	defer c.Close()
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	_, first, err := c.ReadMessage()
-	if err != nil {
-		return fmt.Errorf("read the backend's report: %w", err)
-	}
-	var seen seenRequest
-	if err := json.Unmarshal(first, &seen); err != nil {
-		return err
-	}
-	if seen.Host != hostPort {
-		return fmt.Errorf("backend saw Host %q, want %q", seen.Host, hostPort)
-	}
-	if err := c.WriteMessage(websocket.TextMessage, []byte("hello "+host)); err != nil {
-		return err
-	}
-	if _, echo, err := c.ReadMessage(); err != nil || string(echo) != "hello "+host {
-		return fmt.Errorf("echo = %q, %v", echo, err)
-	}
-	return nil
-}
 
 // TestTwoTierCustomSites runs Server 5.3.1's Service Proxy with two custom
 // sites (chat.example.com with an alias, shop.example.com, made by the
@@ -111,7 +58,7 @@ func twoTierCustomSites(t *testing.T, version string) {
 			if p.tls {
 				port = s.Ports[443]
 			}
-			err := siteRoundTrip(port, p.tls, p.host, path)
+			err := apachetest.SiteRoundTrip(port, p.tls, p.host, path)
 			switch want := reaches(p.host); {
 			case want && err != nil:
 				t.Errorf("%s (tls %v): %v; want the echo", p.host, p.tls, err)

@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/socketbar/socketbar/internal/loopport"
 	"github.com/socketbar/socketbar/proxy"
 	"github.com/socketbar/socketbar/proxy/wstest"
@@ -133,41 +131,6 @@ func getAs(t *testing.T, host string, port int, useTLS bool) (int, string, []str
 	return resp.StatusCode, string(body), names
 }
 
-// echoAs opens a WebSocket to path on 127.0.0.1:port as host, checks the
-// echo app saw that host, and echoes.
-func echoAs(host string, port int, useTLS bool, path string) error {
-	scheme := "ws"
-	if useTLS {
-		scheme = "wss"
-	}
-	d := websocket.Dialer{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, ServerName: host},
-		HandshakeTimeout: 5 * time.Second, NetDialContext: dialAs(host, port)}
-	c, resp, err := d.Dial(fmt.Sprintf("%s://%s:%d%s", scheme, host, port, path), nil)
-	if err != nil {
-		if resp != nil {
-			return fmt.Errorf("handshake: HTTP %d", resp.StatusCode)
-		}
-		return fmt.Errorf("handshake: %w", err)
-	}
-	defer c.Close()
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	// The echo app first reports the request it got.
-	var seen struct{ Host string }
-	if err := c.ReadJSON(&seen); err != nil {
-		return fmt.Errorf("read the echo app's report: %w", err)
-	}
-	if want := fmt.Sprintf("%s:%d", host, port); seen.Host != want {
-		return fmt.Errorf("the echo app saw Host %q, want %q", seen.Host, want)
-	}
-	if err := c.WriteMessage(websocket.TextMessage, []byte("hello "+host)); err != nil {
-		return err
-	}
-	if _, got, err := c.ReadMessage(); err != nil || string(got) != "hello "+host {
-		return fmt.Errorf("echo = %q, %v", got, err)
-	}
-	return nil
-}
-
 // The demo's custom site is a VirtualHost of its own, as on Server 5.2+:
 // under its name (SNI and Host) on 127.0.0.1 it shows its own certificate
 // and forwards to the Websites tier, and a route added for it alone
@@ -234,10 +197,10 @@ func TestDemoCustomSiteAnswersUnderItsName(t *testing.T) {
 		if tls {
 			port = st.HTTPS
 		}
-		if err := echoAs(demo.CustomSite, port, tls, "/echo/"); err != nil {
+		if err := apachetest.SiteRoundTrip(port, tls, demo.CustomSite, "/echo/"); err != nil {
 			t.Errorf("%s on %d after add for that site: %v", demo.CustomSite, port, err)
 		}
-		if err := echoAs("127.0.0.1", port, tls, "/echo/"); err == nil {
+		if err := apachetest.SiteRoundTrip(port, tls, "127.0.0.1", "/echo/"); err == nil {
 			t.Errorf("the default host on %d echoes a route added for %s alone", port, demo.CustomSite)
 		}
 	}
