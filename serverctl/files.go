@@ -25,6 +25,12 @@ var (
 // a folder another user may write to.
 var ErrSymlink = errors.New("is a symbolic link; Socketbar does not write through links there")
 
+// ReadFile reads a config file the way Socketbar reads every config: a
+// regular file of at most MaxFileSize bytes, opened without blocking (a
+// FIFO or device put in its place fails with ErrNotRegular instead of
+// hanging). A link is followed, as Apache follows it.
+func ReadFile(path string) ([]byte, error) { return readFile(path, false) }
+
 // readFile reads the regular file at path, at most MaxFileSize bytes. It
 // opens without blocking, so a FIFO cannot hang it, and checks the opened
 // file (not the name, which could change in between) before reading.

@@ -385,7 +385,7 @@ func undoFiles(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config
 			if !included[filepath.Clean(f.Path)] {
 				return nil, fmt.Errorf("change %s also changed %s, which the config no longer includes; put it back by hand from %s", e.ID, f.Path, store.Dir)
 			}
-			cur, err := os.ReadFile(f.Path)
+			cur, err := serverctl.ReadFile(f.Path)
 			if err != nil {
 				return nil, fmt.Errorf("read %s: %w", f.Path, err)
 			}

@@ -189,7 +189,7 @@ func readSites(dir string) map[string][]byte {
 	sites := map[string][]byte{}
 	paths, _ := filepath.Glob(filepath.Join(dir, "*.conf"))
 	for _, p := range paths {
-		if b, err := os.ReadFile(p); err == nil {
+		if b, err := serverctl.ReadFile(p); err == nil {
 			sites[p] = b
 		}
 	}
