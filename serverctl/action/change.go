@@ -163,17 +163,6 @@ func (l *Local) ProposeRemove(ctx context.Context, opts RemoveOptions) (*Proposa
 	return proposal(opts.Target, srv, cfg, edit, desc), nil
 }
 
-// LoadSites reads the whole config the Service Proxy reads (its includes,
-// the customsites file among them, and its macros) and lists its sites,
-// cross-checked with Server.app's plist when it is there.
-func LoadSites(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config) (*sites.List, error) {
-	lc, err := loadAll(ctx, srv, cfg)
-	if err != nil {
-		return nil, err
-	}
-	return sites.Read(lc, srv.Root), nil
-}
-
 // siteSet reads the sites and the site files the main config includes
 // (Server 5.0/5.1's customsites file, which a route for a custom site is
 // written into). When the whole config cannot be read it returns no sites
