@@ -347,7 +347,7 @@ func undoFiles(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config
 	order := append([]serverctl.BackupEntry{changes[0]}, reversed(changes[1:])...)
 	var also []serverctl.FileEdit
 	seen := map[string]bool{}
-	var included map[string]bool
+	var included *serverctl.IncludedFiles
 	for _, e := range order {
 		if len(e.Files) == 0 {
 			continue
@@ -357,21 +357,18 @@ func undoFiles(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config
 			return nil, err
 		}
 		if included == nil {
-			lc, err := loadAll(ctx, srv, cfg)
+			in, err := srv.Includes(ctx, cfg)
 			if err != nil {
 				return nil, err
 			}
-			included = map[string]bool{}
-			for _, f := range lc.Files[1:] {
-				included[filepath.Clean(f.Local)] = true
-			}
+			included = &in
 		}
 		for i, f := range e.Files {
 			if seen[f.Path] {
 				continue
 			}
 			seen[f.Path] = true
-			if !included[filepath.Clean(f.Path)] {
+			if !included.Has(f.Path) {
 				return nil, fmt.Errorf("change %s also changed %s, which the config no longer includes; put it back by hand from %s", e.ID, f.Path, store.Dir)
 			}
 			cur, err := serverctl.ReadFile(f.Path)

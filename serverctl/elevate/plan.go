@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/socketbar/socketbar/serverctl"
-	"github.com/socketbar/socketbar/serverctl/apacheconf/loader"
 )
 
 // Command is the socketbar command that runs the elevated half.
@@ -216,18 +215,14 @@ func planFiles(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config
 	if len(files) == 0 {
 		return nil, nil
 	}
-	lc, err := loader.Load(ctx, cfg.Path, loader.Options{Root: srv.Root, Vars: srv.Vars()})
+	included, err := srv.Includes(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("elevate: read the config's included files: %w", err)
-	}
-	included := map[string]bool{}
-	for _, f := range lc.Files[1:] {
-		included[filepath.Clean(f.Local)] = true
+		return nil, fmt.Errorf("elevate: %w", err)
 	}
 	var also []serverctl.FileEdit
 	for _, f := range files {
 		path := filepath.Clean(f.Path)
-		if !included[path] || path == filepath.Clean(cfg.Path) {
+		if !included.Has(path) {
 			return nil, fmt.Errorf("elevate: the plan names %s, which is not a file the Service Proxy's config includes; nothing was changed", f.Path)
 		}
 		// Read as the main config is read (a link is followed, as Apache
