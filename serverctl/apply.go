@@ -183,6 +183,10 @@ type Applier struct {
 	// config test of a change to an included file can point the main
 	// config at the new text. Nil takes the argument as it is.
 	ResolveInclude func(arg string) string
+	// Includes reads which files the config includes: the recovery of an
+	// interrupted change writes back no other. Nil reads the config with
+	// its paths as they are (Server.Applier sets the Server's way).
+	Includes func(ctx context.Context) (IncludedFiles, error)
 }
 
 func (a *Applier) step(s Step) {

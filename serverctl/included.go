@@ -10,9 +10,10 @@ import (
 
 // IncludedFiles are the files the Service Proxy's main config includes, as
 // Apache reads them. Besides the main config they are the only files
-// Socketbar writes. An undo and the elevated half take the paths they
-// write from a history entry or a plan, which whoever may write those
-// could point at any file; each writes a path only when Has says yes.
+// Socketbar writes. An undo, the elevated half and the recovery of an
+// interrupted change take the paths they write from a history entry, a
+// plan or a journal, which whoever may write those could point at any
+// file; each writes a path only when Has says yes.
 type IncludedFiles struct {
 	main  string
 	files map[string]bool
@@ -23,6 +24,15 @@ type IncludedFiles struct {
 // the Server's root).
 func (s *Server) Includes(ctx context.Context, cfg *Config) (IncludedFiles, error) {
 	return readIncludes(ctx, cfg.Path, loader.Options{Root: s.Root, Vars: s.Vars()})
+}
+
+// includes reads which files the Applier's config includes (see
+// Applier.Includes).
+func (a *Applier) includes(ctx context.Context) (IncludedFiles, error) {
+	if a.Includes != nil {
+		return a.Includes(ctx)
+	}
+	return readIncludes(ctx, a.ConfigPath, loader.Options{})
 }
 
 func readIncludes(ctx context.Context, main string, opt loader.Options) (IncludedFiles, error) {

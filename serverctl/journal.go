@@ -207,7 +207,7 @@ func (a *Applier) recoverLocked(ctx context.Context) (*Recovery, error) {
 	if err != nil {
 		return nil, fmt.Errorf("serverctl: %w, but its backup cannot be read: %w", ErrInterrupted, err)
 	}
-	files, err := a.journalFiles(j, entry, old)
+	files, err := a.journalFiles(ctx, j, entry, old)
 	if err != nil {
 		return nil, err
 	}
@@ -290,8 +290,11 @@ type txFile struct {
 
 // journalFiles reads every file of the journal's transaction (the main
 // config first) and says what each holds: the old text, the new one, or
-// another program's.
-func (a *Applier) journalFiles(j *journal, entry BackupEntry, old []byte) ([]txFile, error) {
+// another program's. The journal and the history entry name the other
+// files, so each that exists must be one the main config includes (see
+// IncludedFiles) or the whole journal is refused; one that no longer
+// exists is left alone like any other program's doing.
+func (a *Applier) journalFiles(ctx context.Context, j *journal, entry BackupEntry, old []byte) ([]txFile, error) {
 	olds, err := a.Backups.LoadFiles(entry)
 	if err != nil {
 		return nil, fmt.Errorf("serverctl: %w, but its backup cannot be read: %w", ErrInterrupted, err)
@@ -308,6 +311,7 @@ func (a *Applier) journalFiles(j *journal, entry BackupEntry, old []byte) ([]txF
 		files = append(files, txFile{path: f.Path, old: olds[i]})
 		sums = append(sums, [2]string{f.OldSHA256, f.NewSHA256})
 	}
+	var included *IncludedFiles
 	for i := range files {
 		f := &files[i]
 		f.fi, err = os.Stat(f.path)
@@ -320,6 +324,18 @@ func (a *Applier) journalFiles(j *journal, entry BackupEntry, old []byte) ([]txF
 		}
 		if err != nil {
 			return nil, fmt.Errorf("serverctl: %w, but: %w", ErrInterrupted, err)
+		}
+		if i > 0 {
+			if included == nil {
+				in, err := a.includes(ctx)
+				if err != nil {
+					return nil, fmt.Errorf("serverctl: %w, but: %w", ErrInterrupted, err)
+				}
+				included = &in
+			}
+			if !included.Has(f.path) {
+				return nil, fmt.Errorf("serverctl: %w, but its journal names %s, which the config does not include, and Socketbar writes no other file; nothing was written: check the config, then delete %s", ErrInterrupted, f.path, a.Backups.journalPath())
+			}
 		}
 		if f.cur, err = readFile(f.path, false); err != nil {
 			return nil, fmt.Errorf("serverctl: %w, but: read %s: %w", ErrInterrupted, f.path, err)
