@@ -1,7 +1,9 @@
 package serverctl
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,6 +89,55 @@ func TestRecoveryWritesOnlyFilesTheConfigIncludes(t *testing.T) {
 			tf.want(t, tf.oldMain, tf.newSite)
 			if !a.Backups.Interrupted() {
 				t.Error("the journal was removed; it is the evidence, and the person deletes it")
+			}
+		})
+	}
+}
+
+// TestRootTrustsOnlyRootsBackupFolder: run as root, Socketbar settles a
+// journal only from a backup folder and a journal that belong to root.
+// Another user's, even one who owns the folder above (a Server tree
+// handed to that user), could name any file for root to write.
+func TestRootTrustsOnlyRootsBackupFolder(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give files to another user")
+	}
+	const nobody = 65534
+	for _, tt := range []struct {
+		name  string
+		chown func(t *testing.T, tf *twoFiles, s BackupStore)
+	}{
+		{"folder of the user who owns its parent", func(t *testing.T, tf *twoFiles, s BackupStore) {
+			for _, p := range []string{filepath.Dir(tf.main), s.Dir, s.journalPath(), filepath.Join(s.Dir, ".lock")} {
+				if err := os.Chown(p, nobody, nobody); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}},
+		{"journal of another user", func(t *testing.T, tf *twoFiles, s BackupStore) {
+			if err := os.Chown(s.journalPath(), nobody, nobody); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tf := newTwoFiles(t)
+			a := &Applier{ConfigPath: tf.main, Tester: okTester{}, Backups: BackupStoreFor(tf.main)}
+			killAt(t, a, tf.change, StepWrite)
+			tt.chown(t, tf, a.Backups)
+			for _, f := range []func() error{
+				func() error { _, err := RecoverJournal(context.Background(), a); return err },
+				func() error {
+					_, err := a.Apply(context.Background(), Change{Old: tf.oldMain, New: tf.newMain, Description: "next"})
+					return err
+				},
+			} {
+				if err := f(); !errors.Is(err, ErrForeignOwner) {
+					t.Errorf("err = %v; want ErrForeignOwner", err)
+				}
+				if got, _ := os.ReadFile(tf.site); !bytes.Equal(got, tf.newSite) {
+					t.Error("a file was written from another user's journal")
+				}
 			}
 		})
 	}

@@ -61,9 +61,11 @@ func (s BackupStore) writeJournal(j journal) error {
 	return nil
 }
 
-// readJournal returns the journal, or nil when there is none.
+// readJournal returns the journal, or nil when there is none. A journal
+// names files to write, so one another user could have written (see
+// checkOwner) is refused.
 func (s BackupStore) readJournal() (*journal, error) {
-	data, err := readFile(s.journalPath(), true)
+	data, err := readFileChecked(s.journalPath(), true, func(fi os.FileInfo) error { return checkOwner(s.journalPath(), fi) })
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -174,6 +176,10 @@ var ErrInterrupted = errors.New("a Socketbar change was interrupted and needs fi
 func RecoverJournal(ctx context.Context, a *Applier) (*Recovery, error) {
 	if !a.Backups.Interrupted() && !a.Backups.hasPending() {
 		return nil, nil
+	}
+	// The folder exists; ensureDir checks it is one to trust, as Apply does.
+	if err := ensureDir(a.Backups.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("serverctl: %w: backup folder: %w", ErrInterrupted, err)
 	}
 	lock, err := lockFile(filepath.Join(a.Backups.Dir, ".lock"))
 	if errors.Is(err, errLocked) {

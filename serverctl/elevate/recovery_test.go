@@ -118,3 +118,54 @@ func TestElevatedHalfRecoversOnlyIncludedFiles(t *testing.T) {
 		t.Error("the customsites file was written")
 	}
 }
+
+// TestElevatedHalfTrustsOnlyRootsBackupFolder: a Server tree handed to a
+// user (the config's folder, the backup folder and all in it are that
+// user's), or a journal of another user in root's folder, leaves root
+// nothing to trust: the elevated half settles no journal from it and
+// writes nothing.
+func TestElevatedHalfTrustsOnlyRootsBackupFolder(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give files to another user")
+	}
+	const nobody = 65534
+	for _, tt := range []struct {
+		name  string
+		owned func(t *testing.T, it *interrupted) []string
+	}{
+		{"the tree handed to a user", func(t *testing.T, it *interrupted) []string {
+			owned := []string{filepath.Dir(it.conf), it.backups}
+			entries, err := os.ReadDir(it.backups)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				owned = append(owned, filepath.Join(it.backups, e.Name()))
+			}
+			return owned
+		}},
+		{"a journal of another user", func(_ *testing.T, it *interrupted) []string {
+			return []string{filepath.Join(it.backups, serverctl.JournalName)}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			it := interruptAt(t, serverctl.StepWrite)
+			for _, p := range tt.owned(t, it) {
+				if err := os.Chown(p, nobody, nobody); err != nil {
+					t.Fatal(err)
+				}
+			}
+			main, _ := os.ReadFile(it.conf)
+			_, err := Apply(context.Background(), &standIn{}, "/usr/local/bin/socketbar", Plan{Root: it.root, NoRestart: true}, change(t, it.conf, "# approved\n"))
+			if got, _ := os.ReadFile(it.sites); string(got) != string(it.ch.Also[0].New) {
+				t.Error("the customsites file was written from the user's journal")
+			}
+			if got, _ := os.ReadFile(it.conf); string(got) != string(main) {
+				t.Error("the main config was written")
+			}
+			if err == nil || !strings.Contains(err.Error(), "trusts only root's") {
+				t.Fatalf("err = %v; want a refusal of what the user owns", err)
+			}
+		})
+	}
+}
