@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -91,6 +92,34 @@ func TestRecoveryWritesOnlyFilesTheConfigIncludes(t *testing.T) {
 				t.Error("the journal was removed; it is the evidence, and the person deletes it")
 			}
 		})
+	}
+}
+
+// TestRecoveryTravelsWithTheError: a change killed between the site
+// file's rename and the main config's is put back by the next change,
+// which was computed from the half-written files and so fails. Its error
+// still says what the recovery did: rolled back, which file it wrote.
+func TestRecoveryTravelsWithTheError(t *testing.T) {
+	tf := newTwoFiles(t)
+	a := &Applier{ConfigPath: tf.main, Tester: okTester{}, Backups: BackupStoreFor(tf.main)}
+	killAt(t, a, tf.change, StepWrite)
+	tf.want(t, tf.oldMain, tf.newSite)
+	next := Change{Old: tf.oldMain, New: tf.newMain, Also: []FileEdit{{Path: tf.site, Old: tf.newSite, New: append(slices.Clone(tf.newSite), "# next\n"...)}}, Description: "next"}
+	_, err := a.Apply(context.Background(), next)
+	var after *AfterRecoveryError
+	if !errors.As(err, &after) {
+		t.Fatalf("err = %v; want the recovery with it", err)
+	}
+	if !errors.Is(err, ErrChangedOnDisk) {
+		t.Errorf("err = %v; want ErrChangedOnDisk for the change itself", err)
+	}
+	rec := after.Recovery
+	if rec.Entry.Outcome != OutcomeRolledBack || !rec.Partial || !slices.Equal(rec.Restored, []string{tf.site}) {
+		t.Errorf("recovery = %+v; want a partial change rolled back by writing %s", rec, tf.site)
+	}
+	tf.want(t, tf.oldMain, tf.oldSite)
+	if !strings.HasPrefix(err.Error(), rec.String()) {
+		t.Errorf("the error does not begin with what the recovery did:\n%v", err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -119,6 +120,33 @@ type Recovery struct {
 	// Partial says the change was killed between its files' renames
 	// (some held the new text, some the old), so it was rolled back.
 	Partial bool
+	// Restored are the files the recovery wrote the previous text back
+	// into, the main config first: a command that fails after the
+	// recovery has still changed them.
+	Restored []string
+}
+
+// AfterRecoveryError is a command that failed after it had settled a
+// change a killed Socketbar left half-done. Recovery says what settling
+// did, which may include writing files (Recovery.Restored), so a front end
+// must say it along with Err, whatever Err says was not written.
+type AfterRecoveryError struct {
+	Recovery *Recovery
+	Err      error
+}
+
+func (e *AfterRecoveryError) Error() string {
+	return e.Recovery.String() + "\nThen: " + e.Err.Error()
+}
+
+func (e *AfterRecoveryError) Unwrap() error { return e.Err }
+
+// afterRecovery is err with rec, when there was a recovery.
+func afterRecovery(rec *Recovery, err error) error {
+	if rec == nil || err == nil {
+		return err
+	}
+	return &AfterRecoveryError{Recovery: rec, Err: err}
 }
 
 // String says in one sentence what happened, for the CLI and the app.
@@ -234,7 +262,7 @@ func (a *Applier) recoverLocked(ctx context.Context) (*Recovery, error) {
 	}
 	// Put the old texts back wherever the new ones are: they did not come
 	// up, a rollback was under way, or the change was killed between files.
-	restored, superseded := false, anyOther
+	superseded := anyOther
 	for _, f := range files {
 		if f.state != stateNew {
 			continue
@@ -243,12 +271,15 @@ func (a *Applier) recoverLocked(ctx context.Context) (*Recovery, error) {
 		switch {
 		case errors.Is(err, ErrChangedOnDisk):
 			superseded = true
+		case err != nil && len(rec.Restored) > 0:
+			return nil, fmt.Errorf("serverctl: %w; Socketbar put the previous text back in %s, but not in %s: %w", ErrInterrupted, strings.Join(rec.Restored, " and "), f.path, err)
 		case err != nil:
 			return nil, err
 		default:
-			restored = true
+			rec.Restored = append(rec.Restored, f.path)
 		}
 	}
+	restored := len(rec.Restored) > 0
 	outcome := OutcomeNotWritten
 	switch {
 	case superseded:

@@ -534,7 +534,8 @@ type Applied struct {
 	// Elevated is set when the change ran as root after the prompt.
 	Elevated bool
 	// Recovered says how a transaction that an earlier, killed Socketbar
-	// left half-done was finished or rolled back first.
+	// left half-done was finished or rolled back first. When Apply fails
+	// after such a recovery, its error is a *serverctl.AfterRecoveryError.
 	Recovered string
 }
 
@@ -573,7 +574,11 @@ func (l *Local) Apply(ctx context.Context, p *Proposal, opts ApplyOptions) (*App
 		if err != nil {
 			return nil, err
 		}
-		return &Applied{BackupID: res.BackupID, Restarted: res.Restarted, PID: res.PID, Took: time.Duration(res.TookMS) * time.Millisecond, Endpoints: res.Endpoints, Elevated: true}, nil
+		out := &Applied{BackupID: res.BackupID, Restarted: res.Restarted, PID: res.PID, Took: time.Duration(res.TookMS) * time.Millisecond, Endpoints: res.Endpoints, Elevated: true}
+		if res.Recovered != nil {
+			out.Recovered = res.Recovered.Recovery().String()
+		}
+		return out, nil
 	}
 	a.Progress, a.AfterStep = progress, l.AfterStep
 	res, err := a.Apply(ctx, ch)

@@ -3,6 +3,7 @@ package elevate
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -168,4 +169,38 @@ func TestElevatedHalfTrustsOnlyRootsBackupFolder(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestElevatedHalfSaysWhatItsRecoveryDid: the elevated half's answer
+// carries the recovery it ran first, when the approved change then fails
+// (here because it was computed from the half-written files the recovery
+// put back: the answer must not read as "nothing written") and when it
+// goes through.
+func TestElevatedHalfSaysWhatItsRecoveryDid(t *testing.T) {
+	t.Run("the change then fails", func(t *testing.T) {
+		it := interruptAt(t, serverctl.StepWrite)
+		ch := change(t, it.conf, "# approved\n")
+		ch.Also = []serverctl.FileEdit{{Path: it.sites, Old: it.ch.Also[0].New, New: append(slices.Clone(it.ch.Also[0].New), "# approved\n"...)}}
+		_, err := Apply(context.Background(), &standIn{}, "/usr/local/bin/socketbar", Plan{Root: it.root, NoRestart: true}, ch)
+		var after *serverctl.AfterRecoveryError
+		if !errors.As(err, &after) || !errors.Is(err, serverctl.ErrChangedOnDisk) {
+			t.Fatalf("err = %v; want the recovery with ErrChangedOnDisk", err)
+		}
+		if rec := after.Recovery; rec.Entry.Outcome != serverctl.OutcomeRolledBack || !rec.Partial || !slices.Equal(rec.Restored, []string{it.sites}) {
+			t.Errorf("recovery = %+v; want the partial change rolled back by writing %s", rec, it.sites)
+		}
+		if got, _ := os.ReadFile(it.sites); string(got) != string(it.ch.Also[0].Old) {
+			t.Error("the customsites file is not its old text")
+		}
+	})
+	t.Run("the change goes through", func(t *testing.T) {
+		it := interruptAt(t, serverctl.StepBackup)
+		res, err := Apply(context.Background(), &standIn{}, "/usr/local/bin/socketbar", Plan{Root: it.root, NoRestart: true}, change(t, it.conf, "# approved\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Recovered == nil || res.Recovered.Entry.Outcome != serverctl.OutcomeNotWritten {
+			t.Errorf("recovered = %+v; want the killed change settled as not written", res.Recovered)
+		}
+	})
 }
