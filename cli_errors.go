@@ -66,6 +66,10 @@ func (c *cli) fail(cmd string, err error) int {
 
 // describe words an error for the command line and picks its exit code.
 func describe(err error) (string, int) {
+	var after *serverctl.AfterRecoveryError
+	if errors.As(err, &after) {
+		return describeAfterRecovery(after)
+	}
 	var (
 		usage *usageError
 		in    *serverctl.InputError
@@ -164,6 +168,18 @@ func describe(err error) (string, int) {
 		return dpe.Error() + "\nIf a port is taken, socketbar demo --reset picks new ones.", exitFailure
 	}
 	return err.Error(), exitFailure
+}
+
+// describeAfterRecovery says what settling an interrupted change did,
+// then why the command failed after it. A change worked out from the files
+// the recovery then put back is refused as changed on disk: the writer was
+// the recovery, not another program.
+func describeAfterRecovery(after *serverctl.AfterRecoveryError) (string, int) {
+	msg, code := describe(after.Err)
+	if len(after.Recovery.Restored) > 0 && errors.Is(after.Err, serverctl.ErrChangedOnDisk) {
+		msg = "This command had worked out its change from the files as the interrupted change left them, so none of it was written. Run the command again."
+	}
+	return after.Recovery.String() + "\n" + msg, code
 }
 
 // freeAddrNear is an address on addr's host whose port is free now, to

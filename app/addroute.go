@@ -499,6 +499,7 @@ func (f *addRouteForm) onApply() {
 				if res.Restarted {
 					msg += fmt.Sprintf(" The Service Proxy runs again (pid %d) after %s.", res.PID, since(res.Took))
 				}
+				msg = recoveredFirst(res.Recovered, msg)
 				f.result = msg
 				f.applyMsg.SetText(msg)
 				if _, open := f.u.windows[winAdd]; !open {

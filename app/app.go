@@ -367,7 +367,7 @@ func restartMessage(r *action.Restarted, err error) string {
 	if err != nil {
 		return "The Service Proxy did not come back: " + errorMessage(err)
 	}
-	return fmt.Sprintf("The Service Proxy runs again (pid %d) and answers on its ports.", r.PID)
+	return recoveredFirst(r.Recovered, fmt.Sprintf("The Service Proxy runs again (pid %d) and answers on its ports.", r.PID))
 }
 
 // undoLast reverts the newest change not yet undone, after asking.
@@ -383,11 +383,13 @@ func (u *ui) undoLast(parent fyne.Window) {
 	}
 	run := func() {
 		go func() {
-			_, err := u.actions.Apply(u.ctx, p, action.ApplyOptions{})
+			res, err := u.actions.Apply(u.ctx, p, action.ApplyOptions{})
 			fyne.Do(func() {
-				msg := "Undid “" + p.Undoing.Description + "”; the Service Proxy runs with the previous config."
+				var msg string
 				if err != nil {
 					msg = "Undo failed: " + errorMessage(err)
+				} else {
+					msg = recoveredFirst(res.Recovered, "Undid “"+p.Undoing.Description+"”; the Service Proxy runs with the previous config.")
 				}
 				u.app.SendNotification(fyne.NewNotification("Undo", msg))
 				u.reload()

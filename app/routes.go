@@ -354,6 +354,9 @@ func (u *ui) applyInBackground(w fyne.Window, p *action.Proposal, success string
 			if res != nil && res.Restarted {
 				msg += fmt.Sprintf(" The Service Proxy runs again (pid %d) after %s.", res.PID, since(res.Took))
 			}
+			if res != nil {
+				msg = recoveredFirst(res.Recovered, msg)
+			}
 			if err != nil {
 				err = errors.New(errorMessage(err))
 			}

@@ -65,12 +65,21 @@ func existingRoute(field, msg string) string {
 // errorMessage words an action's error for a person using the app.
 func errorMessage(err error) string {
 	var (
-		in  *serverctl.InputError
-		nr  *action.NeedsRootError
-		rse *serverctl.RestartError
-		svc *action.ServiceError
+		after *serverctl.AfterRecoveryError
+		in    *serverctl.InputError
+		nr    *action.NeedsRootError
+		rse   *serverctl.RestartError
+		svc   *action.ServiceError
 	)
 	switch {
+	case errors.As(err, &after):
+		// Settling an interrupted change may have written files: say so
+		// first, whatever then failed.
+		msg := errorMessage(after.Err)
+		if len(after.Recovery.Restored) > 0 && errors.Is(after.Err, serverctl.ErrChangedOnDisk) {
+			msg = "This change had been worked out from the files as the interrupted change left them, so none of it was written. Try again."
+		}
+		return recoveredFirst(after.Recovery.String(), msg)
 	case errors.As(err, &in):
 		return inputMessage(in)
 	case errors.As(err, new(*action.DemoStoppedError)):
@@ -93,4 +102,13 @@ func errorMessage(err error) string {
 		return svc.Error() + "\nLast lines of the error log:\n" + svc.LogTail
 	}
 	return err.Error()
+}
+
+// recoveredFirst is msg after recovered, what settling a change a killed
+// Socketbar left half-done did before this action ran ("" for nothing).
+func recoveredFirst(recovered, msg string) string {
+	if recovered == "" {
+		return msg
+	}
+	return recovered + "\n" + msg
 }

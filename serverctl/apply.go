@@ -183,6 +183,10 @@ type Applier struct {
 	// config test of a change to an included file can point the main
 	// config at the new text. Nil takes the argument as it is.
 	ResolveInclude func(arg string) string
+	// Includes reads which files the config includes: the recovery of an
+	// interrupted change writes back no other. Nil reads the config with
+	// its paths as they are (Server.Applier sets the Server's way).
+	Includes func(ctx context.Context) (IncludedFiles, error)
 }
 
 func (a *Applier) step(s Step) {
@@ -209,7 +213,8 @@ func (a *Applier) done(s Step) {
 // From just before the rename until the service is verified or the old
 // config is back, a journal beside the backups records the transaction
 // (see RecoverJournal); Apply first settles a journal a killed transaction
-// left, and Result.Recovered says how.
+// left, and Result.Recovered says how; when Apply then fails, its error is
+// an *AfterRecoveryError that says how.
 func (a *Applier) Apply(ctx context.Context, ch Change) (*Result, error) {
 	now := time.Now
 	if a.Now != nil {
@@ -230,9 +235,19 @@ func (a *Applier) Apply(ctx context.Context, ch Change) (*Result, error) {
 	a.removeStaleTemps(ch.Also)
 	recovered, err := a.recoverLocked(ctx)
 	if err != nil {
-		return nil, err
+		return nil, afterRecovery(recovered, err)
 	}
+	res, err := a.apply(ctx, ch, start, now)
+	if err != nil {
+		return nil, afterRecovery(recovered, err)
+	}
+	res.Recovered = recovered
+	return res, nil
+}
 
+// apply is Apply after the lock is taken and any earlier transaction is
+// settled.
+func (a *Applier) apply(ctx context.Context, ch Change, start time.Time, now func() time.Time) (*Result, error) {
 	files, err := readChange(a.ConfigPath, ch)
 	if err != nil {
 		return nil, err
@@ -263,7 +278,7 @@ func (a *Applier) Apply(ctx context.Context, ch Change) (*Result, error) {
 		a.settle(entry, OutcomeNotWritten)
 		return nil, err
 	}
-	res := &Result{Backup: entry, Recovered: recovered}
+	res := &Result{Backup: entry}
 	if a.Service == nil {
 		res.Backup = a.settle(entry, OutcomeApplied)
 		res.Took = now().Sub(start)

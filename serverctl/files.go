@@ -36,6 +36,13 @@ func ReadFile(path string) ([]byte, error) { return readFile(path, false) }
 // file (not the name, which could change in between) before reading.
 // With noFollow a symbolic link is refused rather than followed.
 func readFile(path string, noFollow bool) ([]byte, error) {
+	return readFileChecked(path, noFollow, nil)
+}
+
+// readFileChecked is readFile that also hands the opened file's info to
+// check (when set) before reading, so a check of its owner is about the
+// very file read, not one swapped in after a look at the name.
+func readFileChecked(path string, noFollow bool, check func(os.FileInfo) error) ([]byte, error) {
 	flags := os.O_RDONLY | oNonBlock
 	if noFollow {
 		flags |= oNoFollow
@@ -57,6 +64,11 @@ func readFile(path string, noFollow bool) ([]byte, error) {
 	}
 	if fi.Size() > MaxFileSize {
 		return nil, fmt.Errorf("%s: %w (%d bytes)", path, ErrTooLarge, fi.Size())
+	}
+	if check != nil {
+		if err := check(fi); err != nil {
+			return nil, err
+		}
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
@@ -106,9 +118,10 @@ func createExclusive(path string, perm os.FileMode) (*os.File, error) {
 
 // ensureDir creates dir if needed and checks that it is a real folder (not
 // a link to one) owned by this user, by root, or by the owner of the folder
-// it lives in (who could replace it anyway). Socketbar, often run as root,
-// writes backups and its journal there, so a folder another user planted
-// or controls must not be used.
+// it lives in (who could replace it anyway); when Socketbar runs as root,
+// by root alone (see checkOwner). Socketbar, often run as root, writes
+// backups and its journal there, so a folder another user planted or
+// controls must not be used.
 func ensureDir(dir string, perm os.FileMode) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err

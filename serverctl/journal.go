@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -61,9 +62,11 @@ func (s BackupStore) writeJournal(j journal) error {
 	return nil
 }
 
-// readJournal returns the journal, or nil when there is none.
+// readJournal returns the journal, or nil when there is none. A journal
+// names files to write, so one another user could have written (see
+// checkOwner) is refused.
 func (s BackupStore) readJournal() (*journal, error) {
-	data, err := readFile(s.journalPath(), true)
+	data, err := readFileChecked(s.journalPath(), true, func(fi os.FileInfo) error { return checkOwner(s.journalPath(), fi) })
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -117,6 +120,33 @@ type Recovery struct {
 	// Partial says the change was killed between its files' renames
 	// (some held the new text, some the old), so it was rolled back.
 	Partial bool
+	// Restored are the files the recovery wrote the previous text back
+	// into, the main config first: a command that fails after the
+	// recovery has still changed them.
+	Restored []string
+}
+
+// AfterRecoveryError is a command that failed after it had settled a
+// change a killed Socketbar left half-done. Recovery says what settling
+// did, which may include writing files (Recovery.Restored), so a front end
+// must say it along with Err, whatever Err says was not written.
+type AfterRecoveryError struct {
+	Recovery *Recovery
+	Err      error
+}
+
+func (e *AfterRecoveryError) Error() string {
+	return e.Recovery.String() + "\nThen: " + e.Err.Error()
+}
+
+func (e *AfterRecoveryError) Unwrap() error { return e.Err }
+
+// afterRecovery is err with rec, when there was a recovery.
+func afterRecovery(rec *Recovery, err error) error {
+	if rec == nil || err == nil {
+		return err
+	}
+	return &AfterRecoveryError{Recovery: rec, Err: err}
 }
 
 // String says in one sentence what happened, for the CLI and the app.
@@ -175,6 +205,10 @@ func RecoverJournal(ctx context.Context, a *Applier) (*Recovery, error) {
 	if !a.Backups.Interrupted() && !a.Backups.hasPending() {
 		return nil, nil
 	}
+	// The folder exists; ensureDir checks it is one to trust, as Apply does.
+	if err := ensureDir(a.Backups.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("serverctl: %w: backup folder: %w", ErrInterrupted, err)
+	}
 	lock, err := lockFile(filepath.Join(a.Backups.Dir, ".lock"))
 	if errors.Is(err, errLocked) {
 		return nil, nil
@@ -207,7 +241,7 @@ func (a *Applier) recoverLocked(ctx context.Context) (*Recovery, error) {
 	if err != nil {
 		return nil, fmt.Errorf("serverctl: %w, but its backup cannot be read: %w", ErrInterrupted, err)
 	}
-	files, err := a.journalFiles(j, entry, old)
+	files, err := a.journalFiles(ctx, j, entry, old)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +262,7 @@ func (a *Applier) recoverLocked(ctx context.Context) (*Recovery, error) {
 	}
 	// Put the old texts back wherever the new ones are: they did not come
 	// up, a rollback was under way, or the change was killed between files.
-	restored, superseded := false, anyOther
+	superseded := anyOther
 	for _, f := range files {
 		if f.state != stateNew {
 			continue
@@ -237,12 +271,15 @@ func (a *Applier) recoverLocked(ctx context.Context) (*Recovery, error) {
 		switch {
 		case errors.Is(err, ErrChangedOnDisk):
 			superseded = true
+		case err != nil && len(rec.Restored) > 0:
+			return nil, fmt.Errorf("serverctl: %w; Socketbar put the previous text back in %s, but not in %s: %w", ErrInterrupted, strings.Join(rec.Restored, " and "), f.path, err)
 		case err != nil:
 			return nil, err
 		default:
-			restored = true
+			rec.Restored = append(rec.Restored, f.path)
 		}
 	}
+	restored := len(rec.Restored) > 0
 	outcome := OutcomeNotWritten
 	switch {
 	case superseded:
@@ -290,8 +327,11 @@ type txFile struct {
 
 // journalFiles reads every file of the journal's transaction (the main
 // config first) and says what each holds: the old text, the new one, or
-// another program's.
-func (a *Applier) journalFiles(j *journal, entry BackupEntry, old []byte) ([]txFile, error) {
+// another program's. The journal and the history entry name the other
+// files, so each that exists must be one the main config includes (see
+// IncludedFiles) or the whole journal is refused; one that no longer
+// exists is left alone like any other program's doing.
+func (a *Applier) journalFiles(ctx context.Context, j *journal, entry BackupEntry, old []byte) ([]txFile, error) {
 	olds, err := a.Backups.LoadFiles(entry)
 	if err != nil {
 		return nil, fmt.Errorf("serverctl: %w, but its backup cannot be read: %w", ErrInterrupted, err)
@@ -308,6 +348,7 @@ func (a *Applier) journalFiles(j *journal, entry BackupEntry, old []byte) ([]txF
 		files = append(files, txFile{path: f.Path, old: olds[i]})
 		sums = append(sums, [2]string{f.OldSHA256, f.NewSHA256})
 	}
+	var included *IncludedFiles
 	for i := range files {
 		f := &files[i]
 		f.fi, err = os.Stat(f.path)
@@ -320,6 +361,18 @@ func (a *Applier) journalFiles(j *journal, entry BackupEntry, old []byte) ([]txF
 		}
 		if err != nil {
 			return nil, fmt.Errorf("serverctl: %w, but: %w", ErrInterrupted, err)
+		}
+		if i > 0 {
+			if included == nil {
+				in, err := a.includes(ctx)
+				if err != nil {
+					return nil, fmt.Errorf("serverctl: %w, but: %w", ErrInterrupted, err)
+				}
+				included = &in
+			}
+			if !included.Has(f.path) {
+				return nil, fmt.Errorf("serverctl: %w, but its journal names %s, which the config does not include, and Socketbar writes no other file; nothing was written: check the config, then delete %s", ErrInterrupted, f.path, a.Backups.journalPath())
+			}
 		}
 		if f.cur, err = readFile(f.path, false); err != nil {
 			return nil, fmt.Errorf("serverctl: %w, but: read %s: %w", ErrInterrupted, f.path, err)

@@ -1,6 +1,7 @@
 package serverctl
 
 import (
+	"context"
 	"fmt"
 	"github.com/socketbar/socketbar/serverctl/run"
 	"github.com/socketbar/socketbar/serverctl/service"
@@ -156,6 +157,7 @@ func (s *Server) Applier(cfg *Config, opts ApplyOptions) (*Applier, error) {
 		ErrorLog:       s.HostPath(s.ErrorLogPath),
 		Backups:        BackupStoreFor(cfg.Path),
 		ResolveInclude: s.includeResolver(cfg),
+		Includes:       func(ctx context.Context) (IncludedFiles, error) { return s.Includes(ctx, cfg) },
 	}
 	if !opts.NoRestart {
 		a.Service = s.Service(cfg, httpd, env, runner)

@@ -55,7 +55,10 @@ func lockFile(path string) (*os.File, error) {
 var ErrForeignOwner = errors.New("belongs to another user")
 
 // checkOwner accepts fi when this process, root or the owner of its parent
-// folder owns it: anyone else could have planted it.
+// folder owns it: anyone else could have planted it. Root accepts only
+// root's: a folder of a user who owns the one above (a Server tree handed
+// to that user) is still that user's to fill with a journal that names
+// any file for root to write.
 func checkOwner(path string, fi os.FileInfo) error {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
@@ -64,6 +67,9 @@ func checkOwner(path string, fi os.FileInfo) error {
 	uid := int(st.Uid)
 	if uid == os.Geteuid() || uid == 0 {
 		return nil
+	}
+	if os.Geteuid() == 0 {
+		return fmt.Errorf("serverctl: %s %w (uid %d), and Socketbar runs as root, which trusts only root's; remove it or give it to root", path, ErrForeignOwner, uid)
 	}
 	if pfi, err := os.Stat(filepath.Dir(path)); err == nil {
 		if pst, ok := pfi.Sys().(*syscall.Stat_t); ok && pst.Uid == st.Uid {

@@ -347,7 +347,7 @@ func undoFiles(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config
 	order := append([]serverctl.BackupEntry{changes[0]}, reversed(changes[1:])...)
 	var also []serverctl.FileEdit
 	seen := map[string]bool{}
-	var included map[string]bool
+	var included *serverctl.IncludedFiles
 	for _, e := range order {
 		if len(e.Files) == 0 {
 			continue
@@ -357,21 +357,18 @@ func undoFiles(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config
 			return nil, err
 		}
 		if included == nil {
-			lc, err := loadAll(ctx, srv, cfg)
+			in, err := srv.Includes(ctx, cfg)
 			if err != nil {
 				return nil, err
 			}
-			included = map[string]bool{}
-			for _, f := range lc.Files[1:] {
-				included[filepath.Clean(f.Local)] = true
-			}
+			included = &in
 		}
 		for i, f := range e.Files {
 			if seen[f.Path] {
 				continue
 			}
 			seen[f.Path] = true
-			if !included[filepath.Clean(f.Path)] {
+			if !included.Has(f.Path) {
 				return nil, fmt.Errorf("change %s also changed %s, which the config no longer includes; put it back by hand from %s", e.ID, f.Path, store.Dir)
 			}
 			cur, err := serverctl.ReadFile(f.Path)
@@ -537,7 +534,8 @@ type Applied struct {
 	// Elevated is set when the change ran as root after the prompt.
 	Elevated bool
 	// Recovered says how a transaction that an earlier, killed Socketbar
-	// left half-done was finished or rolled back first.
+	// left half-done was finished or rolled back first. When Apply fails
+	// after such a recovery, its error is a *serverctl.AfterRecoveryError.
 	Recovered string
 }
 
@@ -576,7 +574,11 @@ func (l *Local) Apply(ctx context.Context, p *Proposal, opts ApplyOptions) (*App
 		if err != nil {
 			return nil, err
 		}
-		return &Applied{BackupID: res.BackupID, Restarted: res.Restarted, PID: res.PID, Took: time.Duration(res.TookMS) * time.Millisecond, Endpoints: res.Endpoints, Elevated: true}, nil
+		out := &Applied{BackupID: res.BackupID, Restarted: res.Restarted, PID: res.PID, Took: time.Duration(res.TookMS) * time.Millisecond, Endpoints: res.Endpoints, Elevated: true}
+		if res.Recovered != nil {
+			out.Recovered = res.Recovered.Recovery().String()
+		}
+		return out, nil
 	}
 	a.Progress, a.AfterStep = progress, l.AfterStep
 	res, err := a.Apply(ctx, ch)

@@ -54,11 +54,11 @@ func (l *Local) Restart(ctx context.Context, opts RestartOptions) (*Restarted, e
 	start := time.Now()
 	rec, err := serverctl.RecoverJournal(ctx, a)
 	if err != nil {
-		return nil, err
+		return nil, withRecovery(rec, err)
 	}
 	pid, err := a.Restart(ctx)
 	if err != nil {
-		return nil, &ServiceError{Err: err, ErrorLog: a.ErrorLog, LogTail: a.ErrorLogTail()}
+		return nil, withRecovery(rec, &ServiceError{Err: err, ErrorLog: a.ErrorLog, LogTail: a.ErrorLogTail()})
 	}
 	r := &Restarted{Service: a.Service.Name(), PID: pid, Took: time.Since(start)}
 	if rec != nil {
@@ -68,4 +68,13 @@ func (l *Local) Restart(ctx context.Context, opts RestartOptions) (*Restarted, e
 		r.Endpoints = append(r.Endpoints, e.String())
 	}
 	return r, nil
+}
+
+// withRecovery is err with what the recovery before it did, if there was
+// one: the front ends say both.
+func withRecovery(rec *serverctl.Recovery, err error) error {
+	if rec == nil {
+		return err
+	}
+	return &serverctl.AfterRecoveryError{Recovery: rec, Err: err}
 }

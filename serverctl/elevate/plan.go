@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/socketbar/socketbar/serverctl"
-	"github.com/socketbar/socketbar/serverctl/apacheconf/loader"
 )
 
 // Command is the socketbar command that runs the elevated half.
@@ -61,6 +60,10 @@ type Result struct {
 	PID       int        `json:"pid,omitempty"`
 	TookMS    int64      `json:"took_ms"`
 	Endpoints []string   `json:"endpoints,omitempty"`
+	// Recovered is how the elevated half first settled a change a killed
+	// Socketbar had left half-done, whether or not this one then went
+	// through: that settling may have written files.
+	Recovered *WireRecovery `json:"recovered,omitempty"`
 }
 
 // SHA256 is the hex SHA-256 of b.
@@ -110,7 +113,11 @@ func Apply(ctx context.Context, r run.Runner, self string, p Plan, ch serverctl.
 		return nil, fmt.Errorf("elevate: the elevated step failed: %w: %s", err, bytes.TrimSpace(out))
 	}
 	if !res.OK {
-		return &res, res.Error.Err()
+		err := res.Error.Err()
+		if res.Recovered != nil {
+			err = &serverctl.AfterRecoveryError{Recovery: res.Recovered.Recovery(), Err: err}
+		}
+		return &res, err
 	}
 	return &res, nil
 }
@@ -146,6 +153,10 @@ func writeNew(path string, data []byte) error {
 func RunPlan(ctx context.Context, args []string) Result {
 	res, err := runPlan(ctx, run.Exec{}, args)
 	if err != nil {
+		var after *serverctl.AfterRecoveryError
+		if errors.As(err, &after) {
+			return Result{Error: NewWireError(after.Err), Recovered: NewWireRecovery(after.Recovery)}
+		}
 		return Result{Error: NewWireError(err)}
 	}
 	return *res
@@ -201,7 +212,7 @@ func runPlan(ctx context.Context, runner run.Runner, args []string) (*Result, er
 	if err != nil {
 		return nil, err
 	}
-	out := &Result{OK: true, BackupID: res.Backup.ID, Restarted: res.Restarted, PID: res.PID, TookMS: res.Took.Milliseconds()}
+	out := &Result{OK: true, BackupID: res.Backup.ID, Restarted: res.Restarted, PID: res.PID, TookMS: res.Took.Milliseconds(), Recovered: NewWireRecovery(res.Recovered)}
 	for _, e := range a.Endpoints {
 		out.Endpoints = append(out.Endpoints, e.String())
 	}
@@ -216,18 +227,14 @@ func planFiles(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config
 	if len(files) == 0 {
 		return nil, nil
 	}
-	lc, err := loader.Load(ctx, cfg.Path, loader.Options{Root: srv.Root, Vars: srv.Vars()})
+	included, err := srv.Includes(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("elevate: read the config's included files: %w", err)
-	}
-	included := map[string]bool{}
-	for _, f := range lc.Files[1:] {
-		included[filepath.Clean(f.Local)] = true
+		return nil, fmt.Errorf("elevate: %w", err)
 	}
 	var also []serverctl.FileEdit
 	for _, f := range files {
 		path := filepath.Clean(f.Path)
-		if !included[path] || path == filepath.Clean(cfg.Path) {
+		if !included.Has(path) {
 			return nil, fmt.Errorf("elevate: the plan names %s, which is not a file the Service Proxy's config includes; nothing was changed", f.Path)
 		}
 		// Read as the main config is read (a link is followed, as Apache

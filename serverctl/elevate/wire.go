@@ -108,3 +108,35 @@ type wrapped struct {
 
 func (w *wrapped) Error() string { return w.msg }
 func (w *wrapped) Unwrap() error { return w.err }
+
+// WireRecovery is a serverctl.Recovery as data, for the elevated half's
+// answer.
+type WireRecovery struct {
+	Entry     serverctl.BackupEntry `json:"entry"`
+	Restarted bool                  `json:"restarted,omitempty"`
+	PID       int                   `json:"pid,omitempty"`
+	Err       string                `json:"error,omitempty"`
+	Partial   bool                  `json:"partial,omitempty"`
+	Restored  []string              `json:"restored,omitempty"`
+}
+
+// NewWireRecovery describes rec for the other side; nil for none.
+func NewWireRecovery(rec *serverctl.Recovery) *WireRecovery {
+	if rec == nil {
+		return nil
+	}
+	w := &WireRecovery{Entry: rec.Entry, Restarted: rec.Restarted, PID: rec.PID, Partial: rec.Partial, Restored: rec.Restored}
+	if rec.Err != nil {
+		w.Err = rec.Err.Error()
+	}
+	return w
+}
+
+// Recovery turns the description back into a serverctl.Recovery.
+func (w *WireRecovery) Recovery() *serverctl.Recovery {
+	rec := &serverctl.Recovery{Entry: w.Entry, Restarted: w.Restarted, PID: w.PID, Partial: w.Partial, Restored: w.Restored}
+	if w.Err != "" {
+		rec.Err = errors.New(w.Err)
+	}
+	return rec
+}
