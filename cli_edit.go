@@ -118,7 +118,7 @@ var undoCommand = command{
 
 var reapplyCommand = command{
 	name: "reapply", summary: "Put back Socketbar routes that vanished from the config.",
-	help: "Server.app rewrites the config on certificate changes and promotion, dropping\nSocketbar's routes; this puts them back as the last change left them.",
+	help: "Server.app rewrites the config on certificate changes and promotion, dropping\nSocketbar's routes; this puts them back as the last change left them. Routes of a site\ndeleted in Server.app have nowhere to go back to: reapply lets go of them (and takes\ntheir Host condition out of the custom sites' macro on Server 5.2+).",
 	flags: func(c *cli, fs *flag.FlagSet) func([]string) error {
 		t := c.targetFlags(fs, withRoot|withHTTPD)
 		af := addApplyFlags(fs)
@@ -142,7 +142,7 @@ func (c *cli) commit(p *action.Proposal, af *applyFlags) error {
 	for _, n := range p.Notes {
 		fmt.Fprintln(c.stdout, n)
 	}
-	if !p.Changed() {
+	if !p.Changed() && !p.RecordOnly() {
 		fmt.Fprintln(c.stdout, "The config already is that way; nothing to change.")
 		return nil
 	}
@@ -159,6 +159,10 @@ func (c *cli) commit(p *action.Proposal, af *applyFlags) error {
 	}
 	if res.Recovered != "" {
 		fmt.Fprintln(c.stdout, res.Recovered)
+	}
+	if p.RecordOnly() {
+		fmt.Fprintf(c.stdout, "No file to change: recorded as %s (see socketbar history); the Service Proxy was not restarted.\n", res.BackupID)
+		return nil
 	}
 	fmt.Fprintf(c.stdout, "Backed up the old config as %s (see socketbar history).\nWrote %s.\n", res.BackupID, strings.Join(p.Files(), " and "))
 	for _, f := range p.Also {

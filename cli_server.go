@@ -45,7 +45,8 @@ type statusReport struct {
 	ManagedRoutes   int `json:"managed_routes"`
 	WebSocketRoutes int `json:"websocket_routes"`
 	// Drift lists Socketbar routes recorded by the last change that the
-	// config no longer has (Server.app rewrote it).
+	// config no longer has (Server.app rewrote it), and in Gone those whose
+	// site was deleted; reapply settles both.
 	Drift *serverctl.Drift `json:"drift,omitempty"`
 	// Interrupted says a change was cut off half-way (Socketbar was killed);
 	// InterruptedChange is that change, when its history entry says so.
@@ -80,7 +81,7 @@ type siteFindingReport struct {
 
 var statusCommand = command{
 	name: "status", summary: "Show the Server, its Apache and the Service Proxy config.",
-	help: "Says whether the Service Proxy runs, counts its routes, checks its module files,\nand notices Socketbar routes that vanished when Server.app rewrote the config.\nExits 1 when the config cannot be read, when Socketbar routes vanished (Drift), and\nwhen a change was interrupted, so scripts can watch for them.",
+	help: "Says whether the Service Proxy runs, counts its routes, checks its module files,\nand notices Socketbar routes that vanished when Server.app rewrote the config, and\nroutes whose site was deleted in Server.app (Site gone; reapply lets go of them).\nExits 1 when the config cannot be read, when Socketbar routes vanished (Drift), and\nwhen a change was interrupted, so scripts can watch for them.",
 	flags: func(c *cli, fs *flag.FlagSet) func([]string) error {
 		t := c.targetFlags(fs, withRoot|withHTTPD|withApacheVersion)
 		asJSON := jsonFlag(fs)
@@ -97,7 +98,7 @@ var statusCommand = command{
 			} else {
 				c.printStatus(st, r)
 			}
-			if r.ConfigError != "" || r.Drift != nil || r.Interrupted {
+			if r.ConfigError != "" || (r.Drift != nil && len(r.Drift.Missing) > 0) || r.Interrupted {
 				return errReported
 			}
 			return nil
@@ -217,13 +218,18 @@ func (c *cli) printStatus(st *action.Status, r statusReport) {
 		}
 	}
 	printSites(w, r)
-	if d := r.Drift; d != nil {
+	if d := r.Drift; d != nil && len(d.Missing) > 0 {
 		var lost []string
 		for _, m := range d.Missing {
 			lost = append(lost, m.Path+" in "+m.VHost)
 		}
 		fmt.Fprintf(w, "Drift:\t%d Socketbar route(s) missing since the config was rewritten at %s: %s. Run socketbar reapply.\n",
 			len(d.Missing), d.Changed.Local().Format(time.DateTime), strings.Join(lost, ", "))
+	}
+	if d := r.Drift; d != nil {
+		for _, g := range d.GoneByPath() {
+			fmt.Fprintf(w, "Site gone:\t%s; socketbar reapply (or socketbar remove %s) lets the route go with it.\n", g, g.Path)
+		}
 	}
 	if r.Interrupted {
 		which := "a change"

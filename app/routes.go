@@ -42,6 +42,9 @@ type routesView struct {
 	// removeOnly and removeEvery are the open remove dialog's choices on
 	// a Server with custom sites.
 	removeOnly, removeEvery *widget.Button
+	// reapply puts back drifted routes and lets go of those whose site is
+	// gone; it shows while there are any.
+	reapply *widget.Button
 }
 
 func (u *ui) showRoutes() { u.showRoutesAt("") }
@@ -182,6 +185,7 @@ func (v *routesView) fill(s *Snapshot) {
 	v.path.Hide()
 	v.rows.RemoveAll()
 	v.findings.RemoveAll()
+	v.reapply = nil
 	v.empty.RemoveAll()
 	v.add.Enable()
 	v.setSiteFilter(s)
@@ -225,9 +229,18 @@ func (v *routesView) fill(s *Snapshot) {
 		for _, m := range d.Missing {
 			lost = append(lost, m.Path+" in "+m.VHost)
 		}
-		msg := widget.NewLabel(fmt.Sprintf("⚠ %d Socketbar route(s) vanished when the config was rewritten (%s): %s.", len(d.Missing), d.Changed.Local().Format("2 Jan 15:04"), strings.Join(lost, ", ")))
-		msg.Wrapping = fyne.TextWrapWord
-		v.findings.Add(msg)
+		if len(lost) > 0 {
+			msg := widget.NewLabel(fmt.Sprintf("⚠ %d Socketbar route(s) vanished when the config was rewritten (%s): %s.", len(d.Missing), d.Changed.Local().Format("2 Jan 15:04"), strings.Join(lost, ", ")))
+			msg.Wrapping = fyne.TextWrapWord
+			v.findings.Add(msg)
+		}
+		for _, g := range d.GoneByPath() {
+			msg := widget.NewLabel(fmt.Sprintf("Site gone: %s. Reapply lets Socketbar's route go with it.", g))
+			msg.Wrapping = fyne.TextWrapWord
+			v.findings.Add(msg)
+		}
+		v.reapply = widget.NewButtonWithIcon("Reapply", theme.ViewRefreshIcon(), func() { v.reapplyDrift(s) })
+		v.findings.Add(container.NewHBox(v.reapply))
 	}
 	if len(s.Findings) == 0 {
 		v.findings.Add(widget.NewLabel("Lint: no problems found."))
@@ -331,6 +344,21 @@ func (v *routesView) remove(s *Snapshot, r serverctl.Route, sites []string, conf
 			v.u.applyInBackground(v.w, p, done)
 		}
 	}, v.w)
+}
+
+// reapplyDrift puts back Socketbar's routes that vanished and lets go of
+// those whose site was deleted, as socketbar reapply does.
+func (v *routesView) reapplyDrift(s *Snapshot) {
+	p, err := v.u.actions.ProposeReapply(v.u.ctx, s.target())
+	if err != nil {
+		dialog.ShowError(errors.New(errorMessage(err)), v.w)
+		return
+	}
+	done := "Socketbar's routes are back in the config."
+	if p.RecordOnly() {
+		done = "Socketbar no longer expects the routes of deleted sites; no file needed to change."
+	}
+	v.u.applyInBackground(v.w, p, done)
 }
 
 // siteName names a site for people: "the default hosts" or its name.

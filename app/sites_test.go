@@ -345,3 +345,43 @@ func TestSiteFilterFitsTheLongestSiteName(t *testing.T) {
 		t.Errorf("the site filter is %.0f wide; %q and its icon need %.0f", got, longest, need)
 	}
 }
+
+// When Server.app deleted the site a Socketbar route served, the Routes
+// window says the site is gone (not that routes vanished, and the status
+// line has no warning), and its Reapply button lets go of the route
+// without writing a file.
+func TestRoutesWindowSaysASiteIsGone(t *testing.T) {
+	ctx := context.Background()
+	root, config := servertest.CopyWithHTTPD(t, "5.1.7-sites")
+	l := &action.Local{}
+	p, err := l.ProposeAdd(ctx, action.AddOptions{Target: action.Target{Root: root}, Path: "/c/", Backend: "http://127.0.0.1:8000/c/", Sites: []string{"chat.example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Apply(ctx, p, action.ApplyOptions{NoRestart: true}); err != nil {
+		t.Fatal(err)
+	}
+	// Server.app deletes the last custom sites, and their file with them.
+	if err := os.Remove(filepath.Join(filepath.Dir(config), "apache_serviceproxy_customsites.conf")); err != nil {
+		t.Fatal(err)
+	}
+	rec := newFake()
+	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: rec, Tray: noTray})
+	if line := u.current().StatusLine(); strings.HasPrefix(line, "⚠") {
+		t.Errorf("status line %q warns about a site that was deleted", line)
+	}
+	u.showRoutes()
+	text := canvasText(u.windows[winRoutes].Content())
+	if !strings.Contains(text, "Site gone: /c/") || !strings.Contains(text, "chat.example.com is no longer a site") || strings.Contains(text, "vanished") {
+		t.Fatalf("the Routes window does not say the site is gone:\n%s", text)
+	}
+	v := u.routesView
+	if v.reapply == nil {
+		t.Fatal("no Reapply button")
+	}
+	test.Tap(v.reapply)
+	servertest.Eventually(t, "the reapply", func() bool { return len(rec.Applied()) == 1 })
+	if a := rec.Applied()[0]; !a.RecordOnly() || len(a.Forgets) != 2 {
+		t.Errorf("the app applied %q (record only %v, lets go of %d); want reapply letting go of chat's two routes", a.Description, a.RecordOnly(), len(a.Forgets))
+	}
+}

@@ -86,7 +86,7 @@ func (s *Snapshot) StatusLine() string {
 	}
 	n := s.Counts()
 	line := fmt.Sprintf("%s · Apache %s · %d routes, %d WebSocket", svc, s.Server.Apache, n.Routes, n.WebSocket)
-	if lint.HasErrors(s.Findings) || s.Drift != nil {
+	if lint.HasErrors(s.Findings) || (s.Drift != nil && len(s.Drift.Missing) > 0) {
 		line = "⚠ " + line
 	}
 	return line

@@ -178,6 +178,10 @@ type Applier struct {
 	// kill the process between steps. StepWrite completes right before
 	// the main config's rename, after the other files' renames.
 	AfterStep func(Step)
+	// SiteFiles, if set, reads the site files the config includes (see
+	// SiteFiles), so that the history records the routes of each, not
+	// only of the files a change writes.
+	SiteFiles func(ctx context.Context) ([]*Config, error)
 	// ResolveInclude turns an Include line's argument into the path (or
 	// wildcard pattern) on this machine that Apache reads, so that the
 	// config test of a change to an included file can point the main
@@ -252,6 +256,13 @@ func (a *Applier) apply(ctx context.Context, ch Change, start time.Time, now fun
 	if err != nil {
 		return nil, err
 	}
+	if len(files) == 1 && bytes.Equal(files[0].old, files[0].new) {
+		entry, err := a.record(ctx, ch, files[0], now())
+		if err != nil {
+			return nil, err
+		}
+		return &Result{Backup: entry, Took: now().Sub(start)}, nil
+	}
 
 	a.step(StepTest)
 	if err := a.test(ctx, files); err != nil {
@@ -267,7 +278,7 @@ func (a *Applier) apply(ctx context.Context, ch Change, start time.Time, now fun
 	}
 
 	a.step(StepBackup)
-	entry, j, err := a.backUp(ch, files, now(), start)
+	entry, j, err := a.backUp(ctx, ch, files, now(), start)
 	if err != nil {
 		return nil, err
 	}
@@ -298,19 +309,9 @@ func (a *Applier) apply(ctx context.Context, ch Change, start time.Time, now fun
 
 // backUp saves every file's old text under a new pending history entry
 // and starts the journal that RecoverJournal reads if this process dies.
-func (a *Applier) backUp(ch Change, files []changeFile, at, start time.Time) (BackupEntry, journal, error) {
+func (a *Applier) backUp(ctx context.Context, ch Change, files []changeFile, at, start time.Time) (BackupEntry, journal, error) {
 	main := files[0]
-	var routes []ManagedRoute
-	if nc, err := ParseConfig(a.ConfigPath, ch.New); err == nil {
-		var included []*Config
-		for _, f := range files[1:] {
-			if c, err := ParseConfig(f.path, f.new); err == nil {
-				c.Included = true
-				included = append(included, c)
-			}
-		}
-		routes = managedRoutesOf(nc, included)
-	}
+	routes := a.recordedRoutes(ctx, ch, files)
 	var also []FileBackup
 	j := journal{Config: a.ConfigPath, OldSHA256: sha256Hex(main.old), NewSHA256: sha256Hex(main.new), Phase: phaseWrite, PID: os.Getpid(), Started: start}
 	for _, f := range files[1:] {
@@ -327,6 +328,63 @@ func (a *Applier) backUp(ch Change, files []changeFile, at, start time.Time) (Ba
 		return entry, j, err
 	}
 	return entry, j, nil
+}
+
+// record saves the history entry of a change that writes no file: a
+// reapply or remove that lets go of routes whose site is gone, an undo
+// whose text is already in place. There is nothing to test, write or
+// restart, so the entry is applied from the start and needs no journal.
+func (a *Applier) record(ctx context.Context, ch Change, main changeFile, at time.Time) (BackupEntry, error) {
+	a.step(StepBackup)
+	entry, err := a.Backups.Save(main.old, BackupEntry{Time: at, Description: ch.Description, UndoOf: ch.UndoOf, Reverts: ch.Reverts,
+		AfterSHA256: sha256Hex(ch.New), Routes: a.recordedRoutes(ctx, ch, []changeFile{main}), Outcome: OutcomeApplied}, main.fi.Mode().Perm())
+	if err != nil {
+		return entry, err
+	}
+	a.done(StepBackup)
+	return entry, nil
+}
+
+// recordedRoutes are Socketbar's routes in the config the change leaves:
+// the main config's new text, and every site file's, new where the change
+// writes it and as it is where it does not. A change that writes only
+// the main config still records the routes in the customsites file, so
+// that their vanishing later is noticed as drift.
+func (a *Applier) recordedRoutes(ctx context.Context, ch Change, files []changeFile) []ManagedRoute {
+	nc, err := ParseConfig(a.ConfigPath, ch.New)
+	if err != nil {
+		return nil
+	}
+	written := map[string][]byte{}
+	for _, f := range files[1:] {
+		written[filepath.Clean(f.path)] = f.new
+	}
+	var texts []*Config
+	if a.SiteFiles != nil {
+		if site, err := a.SiteFiles(ctx); err == nil {
+			for _, f := range site {
+				src := f.Src
+				if n, ok := written[filepath.Clean(f.Path)]; ok {
+					src = n
+					delete(written, filepath.Clean(f.Path))
+				}
+				texts = append(texts, &Config{Path: f.Path, Src: src})
+			}
+		}
+	}
+	for _, f := range files[1:] {
+		if n, ok := written[filepath.Clean(f.path)]; ok {
+			texts = append(texts, &Config{Path: f.path, Src: n})
+		}
+	}
+	var included []*Config
+	for _, t := range texts {
+		if c, err := ParseConfig(t.Path, t.Src); err == nil {
+			c.Included = true
+			included = append(included, c)
+		}
+	}
+	return managedRoutesOf(nc, included)
 }
 
 // changeFile is one file of a change: its text on disk (which the change

@@ -99,6 +99,14 @@ const (
 // Applied reports whether the change took effect.
 func (e BackupEntry) Applied() bool { return e.Outcome == "" || e.Outcome == OutcomeApplied }
 
+// WroteNothing reports whether the change only recorded something in the
+// history and left every file as it was: a reapply or remove that let go
+// of routes whose site is gone. Undo passes over it: there is nothing of
+// it to take back.
+func (e BackupEntry) WroteNothing() bool {
+	return e.AfterSHA256 != "" && e.SHA256 == e.AfterSHA256 && len(e.Files) == 0
+}
+
 // BackupStore keeps backups in Dir: ID.bak holds the old config, ID.json
 // the entry.
 type BackupStore struct {
@@ -236,8 +244,9 @@ func (s BackupStore) Load(id string) (BackupEntry, []byte, error) {
 	return BackupEntry{}, nil, fmt.Errorf("serverctl: no backup %q in %s; see socketbar history", id, s.Dir)
 }
 
-// UndoTarget returns the newest change that has not been undone and is not
-// itself an undo, so that repeated undos walk back through the history.
+// UndoTarget returns the newest change that has not been undone, is not
+// itself an undo and wrote something, so that repeated undos walk back
+// through the history.
 func (s BackupStore) UndoTarget() (BackupEntry, error) {
 	entries, err := s.List()
 	if err != nil {
@@ -245,7 +254,7 @@ func (s BackupStore) UndoTarget() (BackupEntry, error) {
 	}
 	undone := Undone(entries)
 	for _, e := range entries {
-		if e.UndoOf == "" && !undone[e.ID] && e.Applied() {
+		if e.UndoOf == "" && !undone[e.ID] && e.Applied() && !e.WroteNothing() {
 			return e, nil
 		}
 	}

@@ -252,7 +252,7 @@ func TestDriftIgnoresChangesThatNeverCompleted(t *testing.T) {
 		if _, err := s.Save(src, BackupEntry{Time: base.Add(time.Second), Routes: routes, Outcome: o}, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if d, err := FindDrift(c, s); err != nil || d != nil {
+		if d, err := FindDrift(c, s, nil); err != nil || d != nil {
 			t.Errorf("%s: drift = %+v, %v; want none", o, d, err)
 		}
 		if u, err := s.UndoTarget(); err != nil || u.Outcome != "" {

@@ -294,7 +294,7 @@ func killedTransactionsRecover(t *testing.T, version string) {
 			t.Fatalf("round %d: %v", i, err)
 		}
 		srvNow, _, _ := loadApplier(t, site.Root)
-		if d, err := serverctl.FindDrift(now, ra.Backups, siteFilesOf(t, srvNow, now)...); err != nil || d != nil {
+		if d, err := serverctl.FindDrift(now, ra.Backups, nil, siteFilesOf(t, srvNow, now)...); err != nil || d != nil {
 			t.Fatalf("round %d (%s): drift reported after recovery: %+v %v", i, what, d, err)
 		}
 		if ra.Backups.Interrupted() {

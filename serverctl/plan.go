@@ -15,6 +15,7 @@ import (
 
 	"github.com/socketbar/socketbar/serverctl/apacheconf"
 	"github.com/socketbar/socketbar/serverctl/apacheconf/loader"
+	"github.com/socketbar/socketbar/serverctl/sites"
 )
 
 // active reports whether a conditional section applies: <IfDefine X> when X
@@ -158,6 +159,13 @@ func (s *Server) Applier(cfg *Config, opts ApplyOptions) (*Applier, error) {
 		Backups:        BackupStoreFor(cfg.Path),
 		ResolveInclude: s.includeResolver(cfg),
 		Includes:       func(ctx context.Context) (IncludedFiles, error) { return s.Includes(ctx, cfg) },
+		SiteFiles: func(ctx context.Context) ([]*Config, error) {
+			lc, err := loader.Load(ctx, cfg.Path, loader.Options{Root: s.Root, Vars: s.Vars()})
+			if err != nil {
+				return nil, err
+			}
+			return SiteFiles(lc, sites.FromConfig(lc))
+		},
 	}
 	if !opts.NoRestart {
 		a.Service = s.Service(cfg, httpd, env, runner)

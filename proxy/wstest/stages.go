@@ -122,6 +122,8 @@ func (e *protocolError) Error() string { return e.msg }
 type message struct {
 	op   byte
 	data []byte
+	// frames counts the fragments of a message being read.
+	frames int
 }
 
 // nextMessage reads frames until it has a control frame or a whole data
@@ -162,19 +164,26 @@ func (r *run) nextMessage() (message, error) {
 			return message{}, &protocolError{wsframe.CloseProtocolError, breach}
 		}
 		if h.Length > maxMessage-uint64(len(msg.data)) {
-			return message{}, &protocolError{wsframe.CloseTooBig, fmt.Sprintf("a frame of %d bytes, over the tester's %d-byte limit for a message", h.Length, maxMessage)}
+			// The frame may be small: what is over is the message its
+			// fragments add up to.
+			what := fmt.Sprintf("a frame of %d bytes", h.Length)
+			if h.Opcode == 0 {
+				what = fmt.Sprintf("a message that reached %d bytes in %d fragments", uint64(len(msg.data))+h.Length, msg.frames+1)
+			}
+			return message{}, &protocolError{wsframe.CloseTooBig, fmt.Sprintf("%s, over the tester's %d-byte limit for a message", what, maxMessage)}
 		}
 		p := make([]byte, h.Length)
 		if _, err := io.ReadFull(r.br, p); err != nil {
 			return message{}, err
 		}
 		if h.Opcode >= wsframe.OpClose {
-			return message{h.Opcode, p}, nil
+			return message{op: h.Opcode, data: p}, nil
 		}
 		if h.Opcode != 0 {
 			msg.op = h.Opcode
 		}
 		msg.data = append(msg.data, p...)
+		msg.frames++
 		if h.Fin {
 			whole := *msg
 			*msg = message{}

@@ -165,6 +165,9 @@ type run struct {
 	// buffers it.
 	cr *headcap.Reader
 	br *bufio.Reader
+	// got keeps the start of the answer to the upgrade, to show one that
+	// was cut short.
+	got *received
 	// partial is a data message whose last fragment has not come yet.
 	partial message
 	// stopWatch ends the watch that wakes blocked reads and writes when
@@ -397,12 +400,16 @@ func (r *run) timedOut(err error) bool {
 }
 
 func (r *run) timeout(where string) bool {
-	fix := "Check that the server and the route are up; a firewall or a proxy that holds the connection can also cause silence. Allow the test more time if the network is slow."
-	if r.opts.Direct {
-		fix = "Check that the app is running and not stuck (its log), and that nothing else holds this port. Allow the test more time if the app is slow to answer."
-	}
-	r.diagnose(CauseTimeout, fmt.Sprintf("Nothing came back %s within %s.", where, r.opts.Timeout), fix)
+	r.diagnose(CauseTimeout, fmt.Sprintf("Nothing came back %s within %s.", where, r.opts.Timeout), r.timeoutFix())
 	return false
+}
+
+// timeoutFix is what to check when the test's time ran out.
+func (r *run) timeoutFix() string {
+	if r.opts.Direct {
+		return "Check that the app is running and not stuck (its log), and that nothing else holds this port. Allow the test more time if the app is slow to answer."
+	}
+	return "Check that the server and the route are up; a firewall or a proxy that holds the connection can also cause silence. Allow the test more time if the network is slow."
 }
 
 func (r *run) dns() bool {
@@ -529,19 +536,25 @@ func (r *run) upgrade() bool {
 		r.step(StepUpgrade, start, false, err.Error())
 		return r.lost(err, "while sending the upgrade request")
 	}
-	r.cr = headcap.New(r.conn, maxHead)
+	r.got = &received{r: r.conn}
+	r.cr = headcap.New(r.got, maxHead)
 	r.br = bufio.NewReader(r.cr)
 	resp, err := http.ReadResponse(r.br, nil)
 	if err != nil {
-		r.step(StepUpgrade, start, false, err.Error())
 		switch {
 		case errors.Is(err, headcap.ErrTooLong):
+			r.step(StepUpgrade, start, false, err.Error())
 			return r.protocol(fmt.Sprintf("The server's answer to the upgrade went on for over %d KiB without ending its status line and headers.", maxHead>>10), 0)
 		case r.cr.Err == nil:
 			// The connection is fine; what came over it is not HTTP.
+			r.step(StepUpgrade, start, false, err.Error())
 			return r.protocol(fmt.Sprintf("The server's answer to the upgrade is not a valid HTTP response (%v).", err), 0)
 		}
-		return r.lost(err, "to the upgrade request")
+		// The connection failed or the time ran out. A line cut short
+		// reaches the parser as if it were whole (bufio's ReadLine drops
+		// the error that ended it), so the parser's complaint ("malformed
+		// HTTP status code") is not what happened: the read's error is.
+		return r.cutShort(start, r.cr.Err)
 	}
 	r.cr.Lift()
 	r.report.Status, r.report.Server = resp.StatusCode, resp.Header.Get("Server")
@@ -579,6 +592,46 @@ func (r *run) upgrade() bool {
 	return r.step(StepUpgrade, start, true, status+", Upgrade: websocket, Sec-WebSocket-Accept matches the key")
 }
 
+// cutShort reports an answer to the upgrade that ended, or stalled until
+// the timeout, before its head was complete, with what had come of it.
+func (r *run) cutShort(start time.Time, err error) bool {
+	waited := time.Since(start).Round(100 * time.Millisecond)
+	if r.got.n == 0 {
+		r.step(StepUpgrade, start, false, fmt.Sprintf("%v; nothing came in %s", err, waited))
+		return r.lost(err, "to the upgrade request")
+	}
+	unit := "bytes"
+	if r.got.n == 1 {
+		unit = "byte"
+	}
+	came := fmt.Sprintf("%d %s came (%s)", r.got.n, unit, quoteText(r.got.head, maxShown))
+	if r.timedOut(err) {
+		r.step(StepUpgrade, start, false, fmt.Sprintf("the answer stopped before its status line and headers ended: %s, then nothing more in %s", came, waited))
+		r.diagnose(CauseTimeout, fmt.Sprintf("The server began its answer to the upgrade request but did not finish it within %s: %s, then nothing more.", r.opts.Timeout, came), r.timeoutFix())
+		return false
+	}
+	r.step(StepUpgrade, start, false, fmt.Sprintf("the connection ended (%v) after %s, before the status line and headers did", err, came))
+	r.diagnose(CauseRefused, fmt.Sprintf("The server closed the connection in the middle of its answer to the upgrade request: %s, then the connection ended (%v).", came, err), lostFix)
+	return false
+}
+
+// received counts what is read through it and keeps the first maxShown
+// bytes.
+type received struct {
+	r    io.Reader
+	n    int64
+	head []byte
+}
+
+func (c *received) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if room := maxShown - len(c.head); room > 0 {
+		c.head = append(c.head, p[:min(n, room)]...)
+	}
+	return n, err
+}
+
 func headerHasToken(h http.Header, name, token string) bool {
 	for _, v := range h.Values(name) {
 		for _, t := range strings.Split(v, ",") {
@@ -614,10 +667,12 @@ func (r *run) lost(err error, when string) bool {
 	if r.timedOut(err) {
 		return r.timeout(when)
 	}
-	r.diagnose(CauseRefused, fmt.Sprintf("The server closed the connection %s (%v).", when, err),
-		"If the URL is wss://, check that the port speaks TLS; if ws://, that it speaks plain HTTP.")
+	r.diagnose(CauseRefused, fmt.Sprintf("The server closed the connection %s (%v).", when, err), lostFix)
 	return false
 }
+
+// lostFix is what to check when the server ends the connection.
+const lostFix = "If the URL is wss://, check that the port speaks TLS; if ws://, that it speaks plain HTTP."
 
 // diagnoseRefusal explains a non-101 answer to the upgrade.
 func (r *run) diagnoseRefusal(resp *http.Response, body string) {

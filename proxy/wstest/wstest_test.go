@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -118,6 +119,7 @@ func TestDiagnoses(t *testing.T) {
 			t.Cleanup(s.Close)
 			return wsURL(s.URL, "/ws")
 		}, Options{}, CauseAppRejected, "1008 (policy violation)"},
+		{"answer cut off in its status line", func(t *testing.T) string { return "ws://" + cutOffServer(t, "HTTP/1.1 1") + "/ws" }, Options{}, CauseRefused, "after 10 bytes came (“HTTP/1.1 1”)"},
 		{"wrong Sec-WebSocket-Accept", func(t *testing.T) string { return "ws://" + badAccept(t) + "/ws" }, Options{}, CauseBadHandshake, "Sec-WebSocket-Accept"},
 		{"app refuses the Origin", func(t *testing.T) string {
 			s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -219,6 +221,33 @@ func silentServer(t *testing.T) string {
 		for _, c := range conns {
 			c.Close()
 		}
+	})
+	return ln.Addr().String()
+}
+
+// cutOffServer reads a request, answers it with head and hangs up.
+func cutOffServer(t *testing.T, head string) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			http.ReadRequest(bufio.NewReader(c))
+			io.WriteString(c, head)
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
 	})
 	return ln.Addr().String()
 }

@@ -38,6 +38,10 @@ type Proposal struct {
 	Undoing     *serverctl.BackupEntry
 	AlsoReverts []serverctl.BackupEntry
 	Lost        *serverctl.Drift
+	// Forgets are Socketbar's routes whose site is gone that the change
+	// lets go of: the history stops expecting them, whether or not a file
+	// changes (see RecordOnly).
+	Forgets []serverctl.GoneRoute
 	// Also are the other files of the config the change touches (Server
 	// 5.0/5.1's customsites file), applied with the main one as one
 	// transaction.
@@ -54,6 +58,15 @@ func (p *Proposal) Changed() bool {
 	}
 	e := serverctl.Edit{Old: p.Old, New: p.New, Also: p.Also}
 	return e.Changed()
+}
+
+// RecordOnly reports whether the proposal changes no file but still has
+// something to record: routes it lets go of because their site is gone,
+// or an undo whose text is already in place (recorded, so that the next
+// undo walks further back). Apply then records it in the history and
+// tests, writes and restarts nothing.
+func (p *Proposal) RecordOnly() bool {
+	return p != nil && !p.Changed() && (len(p.Forgets) > 0 || p.UndoOf != "")
 }
 
 // Files are the files the proposal changes, the main config first.
@@ -148,19 +161,39 @@ func (l *Local) ProposeRemove(ctx context.Context, opts RemoveOptions) (*Proposa
 	if err != nil {
 		return nil, err
 	}
+	// Routes of path whose site was deleted go too: with it, when the
+	// route still stands in the custom sites' macro, else by the record
+	// alone (Server.app took the site's VirtualHosts with it).
+	var gone []serverctl.GoneRoute
+	if sel == nil {
+		if d, _ := serverctl.FindDrift(cfg, serverctl.BackupStoreFor(cfg.Path), list, files...); d != nil {
+			for _, g := range d.Gone {
+				if g.Path == opts.Path {
+					gone = append(gone, g)
+				}
+			}
+		}
+	}
 	edit, err := cfg.RemoveRouteFromSet(opts.Path, opts.Ports, serverctl.RemoveOptions{Sites: sel}, files)
 	var nm *serverctl.NotManagedError
-	if errors.As(err, &nm) {
+	switch {
+	case errors.As(err, &nm) && len(gone) > 0:
+		edit = &serverctl.Edit{Old: cfg.Src, New: cfg.Src}
+	case errors.As(err, &nm):
 		return nil, &NotManagedError{NotManagedError: nm, Suggest: slashTwin(cfg.Routes(), opts.Path)}
-	}
-	if err != nil {
+	case err != nil:
 		return nil, err
+	}
+	for _, g := range gone {
+		edit.Notes = append(edit.Notes, g.Note())
 	}
 	desc := "remove " + opts.Path
 	if len(opts.Sites) > 0 {
 		desc += " for " + strings.Join(opts.Sites, ", ")
 	}
-	return proposal(opts.Target, srv, cfg, edit, desc), nil
+	p := proposal(opts.Target, srv, cfg, edit, desc)
+	p.Forgets = gone
+	return p, nil
 }
 
 // siteSet reads the sites and the site files the main config includes
@@ -320,7 +353,7 @@ func (l *Local) ProposeUndo(ctx context.Context, opts UndoOptions) (*Proposal, e
 		return nil, err
 	}
 	later := laterChanges(entries, entry)
-	also, err := undoFiles(ctx, srv, cfg, store, append([]serverctl.BackupEntry{entry}, later...))
+	also, notes, err := undoFiles(ctx, srv, cfg, store, append([]serverctl.BackupEntry{entry}, later...))
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +362,7 @@ func (l *Local) ProposeUndo(ctx context.Context, opts UndoOptions) (*Proposal, e
 			return nil, err
 		}
 	}
-	p := proposal(opts.Target, srv, cfg, &serverctl.Edit{Old: cfg.Src, New: old, Also: also}, "undo: "+entry.Description)
+	p := proposal(opts.Target, srv, cfg, &serverctl.Edit{Old: cfg.Src, New: old, Also: also, Notes: notes}, "undo: "+entry.Description)
 	p.UndoOf, p.Undoing = entry.ID, &entry
 	p.AlsoReverts = later
 	return p, nil
@@ -339,13 +372,17 @@ func (l *Local) ProposeUndo(ctx context.Context, opts UndoOptions) (*Proposal, e
 // touched (Server 5.0/5.1's customsites file): for each, its text from
 // before the oldest of changes (the one undone, then the later ones it
 // reverts) that touched it. Each must still be a file the main config
-// includes, so a damaged history cannot steer the write elsewhere.
-func undoFiles(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config, store serverctl.BackupStore, changes []serverctl.BackupEntry) ([]serverctl.FileEdit, error) {
+// includes, so a damaged history cannot steer the write elsewhere. A file
+// that no longer exists is left so, with a note: Server.app deletes the
+// customsites file with the last custom site, and putting it back would
+// bring back sites deleted since.
+func undoFiles(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config, store serverctl.BackupStore, changes []serverctl.BackupEntry) ([]serverctl.FileEdit, []string, error) {
 	// changes is the undone entry, then the later ones newest first:
 	// the oldest backup of a file is the first seen in target, then
 	// reverse order.
 	order := append([]serverctl.BackupEntry{changes[0]}, reversed(changes[1:])...)
 	var also []serverctl.FileEdit
+	var notes []string
 	seen := map[string]bool{}
 	var included *serverctl.IncludedFiles
 	for _, e := range order {
@@ -354,12 +391,12 @@ func undoFiles(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config
 		}
 		texts, err := store.LoadFiles(e)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if included == nil {
 			in, err := srv.Includes(ctx, cfg)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			included = &in
 		}
@@ -369,16 +406,20 @@ func undoFiles(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config
 			}
 			seen[f.Path] = true
 			if !included.Has(f.Path) {
-				return nil, fmt.Errorf("change %s also changed %s, which the config no longer includes; put it back by hand from %s", e.ID, f.Path, store.Dir)
+				if _, err := os.Lstat(f.Path); errors.Is(err, os.ErrNotExist) {
+					notes = append(notes, fmt.Sprintf("%s no longer exists (Server.app deletes it with the last custom site in it); undo leaves it so, rather than bring back the sites deleted with it", f.Path))
+					continue
+				}
+				return nil, nil, fmt.Errorf("change %s also changed %s, which the config no longer includes; put it back by hand from %s", e.ID, f.Path, store.Dir)
 			}
 			cur, err := serverctl.ReadFile(f.Path)
 			if err != nil {
-				return nil, fmt.Errorf("read %s: %w", f.Path, err)
+				return nil, nil, fmt.Errorf("read %s: %w", f.Path, err)
 			}
 			also = append(also, serverctl.FileEdit{Path: f.Path, Old: cur, New: texts[i]})
 		}
 	}
-	return also, nil
+	return also, notes, nil
 }
 
 func reversed(entries []serverctl.BackupEntry) []serverctl.BackupEntry {
@@ -431,7 +472,8 @@ func lastApplied(entries []serverctl.BackupEntry) *serverctl.BackupEntry {
 }
 
 // laterChanges are the changes after target that still stand: putting back
-// the config from before target takes them back too.
+// the config from before target takes them back too. Changes that wrote
+// nothing have nothing to take back.
 func laterChanges(entries []serverctl.BackupEntry, target serverctl.BackupEntry) []serverctl.BackupEntry {
 	undone := serverctl.Undone(entries)
 	var later []serverctl.BackupEntry
@@ -439,7 +481,7 @@ func laterChanges(entries []serverctl.BackupEntry, target serverctl.BackupEntry)
 		if e.ID == target.ID {
 			break
 		}
-		if e.Applied() && e.UndoOf == "" && !undone[e.ID] {
+		if e.Applied() && e.UndoOf == "" && !undone[e.ID] && !e.WroteNothing() {
 			later = append(later, e)
 		}
 	}
@@ -480,15 +522,15 @@ func resolveBackup(store serverctl.BackupStore, id string) (serverctl.BackupEntr
 }
 
 // ProposeReapply computes the change that puts back Socketbar's routes
-// that vanished from the config. A proposal that changes nothing means
-// nothing vanished.
+// that vanished from the config, and lets go of those whose site is gone
+// (see serverctl.Drift). Lost is nil when there is neither.
 func (l *Local) ProposeReapply(ctx context.Context, t Target) (*Proposal, error) {
 	srv, cfg, err := l.load(ctx, t)
 	if err != nil {
 		return nil, err
 	}
-	_, files, _ := siteSet(ctx, srv, cfg)
-	d, err := serverctl.FindDrift(cfg, serverctl.BackupStoreFor(cfg.Path), files...)
+	list, files, _ := siteSet(ctx, srv, cfg)
+	d, err := serverctl.FindDrift(cfg, serverctl.BackupStoreFor(cfg.Path), list, files...)
 	if err != nil {
 		return nil, err
 	}
@@ -499,8 +541,19 @@ func (l *Local) ProposeReapply(ctx context.Context, t Target) (*Proposal, error)
 	if err != nil {
 		return nil, err
 	}
-	p := proposal(t, srv, cfg, edit, fmt.Sprintf("reapply %d route(s) lost since %s", len(d.Missing), d.Entry.ID))
-	p.Lost = d
+	var what []string
+	if n := len(d.Missing); n > 0 {
+		what = append(what, fmt.Sprintf("reapply %d route(s) lost since %s", n, d.Entry.ID))
+	}
+	if n := len(d.Gone); n > 0 {
+		what = append(what, fmt.Sprintf("let go of %d route(s) whose site is gone", n))
+	}
+	desc := strings.Join(what, "; ")
+	if len(d.Missing) == 0 {
+		desc = "reapply: " + desc
+	}
+	p := proposal(t, srv, cfg, edit, desc)
+	p.Lost, p.Forgets = d, d.Gone
 	return p, nil
 }
 

@@ -37,7 +37,8 @@ type Status struct {
 	// a route goes by default.
 	WebPorts []string
 	Findings []lint.Finding
-	// Drift lists Socketbar routes that vanished since its last change.
+	// Drift lists Socketbar routes that vanished since its last change,
+	// and those that went with their site (Drift.Gone); nil when neither.
 	Drift   *serverctl.Drift
 	History []serverctl.BackupEntry
 	Modules ModuleCheck
@@ -131,7 +132,7 @@ func (l *Local) Status(ctx context.Context, t Target) (*Status, error) {
 	s.WebPorts = srv.WebPorts(cfg)
 	s.Findings = lint.Check(cfg, lo)
 	store := serverctl.BackupStoreFor(cfg.Path)
-	s.Drift, _ = serverctl.FindDrift(cfg, store, files...)
+	s.Drift, _ = serverctl.FindDrift(cfg, store, s.Sites, files...)
 	s.History, _ = store.List()
 	s.Interrupted = store.Interrupted()
 	s.Modules = checkModules(srv, cfg)

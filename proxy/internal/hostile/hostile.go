@@ -36,6 +36,13 @@ const (
 	// GarbageAfter101 completes the handshake, then sends text that is
 	// not a WebSocket frame.
 	GarbageAfter101
+	// FragmentFlood completes the handshake, then sends one text message
+	// in 65535-byte fragments that never ends: each frame is small, the
+	// message is not.
+	FragmentFlood
+	// DripStatusLine sends its 101 answer one byte a second: a status
+	// line that is never over before the peer's timeout.
+	DripStatusLine
 )
 
 func (b Behaviour) String() string {
@@ -52,17 +59,24 @@ func (b Behaviour) String() string {
 		return "oversized control frame"
 	case GarbageAfter101:
 		return "garbage after 101"
+	case FragmentFlood:
+		return "endless fragments"
+	case DripStatusLine:
+		return "status line dripped"
 	}
 	return "unknown"
 }
 
 // All lists every behaviour, for table tests.
 func All() []Behaviour {
-	return []Behaviour{EndlessHeaderLines, EndlessHeader, EndlessStatusLine, HugeFrame, OversizedControl, GarbageAfter101}
+	return []Behaviour{EndlessHeaderLines, EndlessHeader, EndlessStatusLine, HugeFrame, OversizedControl, GarbageAfter101, FragmentFlood, DripStatusLine}
 }
 
-// Handshake lists the behaviours that break the HTTP answer itself.
-func Handshake() []Behaviour { return All()[:3] }
+// Handshake lists the behaviours that break the HTTP answer itself by
+// never ending it.
+func Handshake() []Behaviour {
+	return []Behaviour{EndlessHeaderLines, EndlessHeader, EndlessStatusLine}
+}
 
 const (
 	// WriteCap is the most a connection writes.
@@ -195,6 +209,8 @@ func (s *Server) serve(c net.Conn) Conn {
 	case EndlessStatusLine:
 		io.WriteString(w, "HTTP/1.1 101 ")
 		return s.endless(w, []byte(strings.Repeat("a", 4096)))
+	case DripStatusLine:
+		return drip(w, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "+accept+"\r\n\r\n")
 	}
 	io.WriteString(w, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "+accept+"\r\n\r\n")
 	switch s.b {
@@ -205,8 +221,36 @@ func (s *Server) serve(c net.Conn) Conn {
 		w.Write(append(binary.BigEndian.AppendUint16([]byte{0x89, 126}, 1000), make([]byte, 1000)...))
 	case GarbageAfter101:
 		io.WriteString(w, "this is not a WebSocket frame\r\n")
+	case FragmentFlood:
+		payload := make([]byte, 65535)
+		w.Write(append(binary.BigEndian.AppendUint16([]byte{0x01, 126}, 65535), payload...)) // text, not final
+		return s.endless(w, append(binary.BigEndian.AppendUint16([]byte{0x00, 126}, 65535), payload...))
 	}
 	return waitHangUp(w)
+}
+
+// drip writes text one byte a second until it is written or the peer
+// hangs up (or lifetime runs out), watching for the hang-up meanwhile.
+func drip(w *counter, text string) Conn {
+	gone := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.Discard, w.c)
+		gone <- err
+	}()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for i := 0; i < len(text); i++ {
+		if _, err := w.Write([]byte{text[i]}); err != nil {
+			return Conn{Written: w.n, Ended: time.Now(), HungUp: !isTimeout(err)}
+		}
+		select {
+		case err := <-gone:
+			return Conn{Written: w.n, Ended: time.Now(), HungUp: !isTimeout(err)}
+		case <-tick.C:
+		}
+	}
+	err := <-gone
+	return Conn{Written: w.n, Ended: time.Now(), HungUp: !isTimeout(err)}
 }
 
 // waitHangUp reads (and drops) what the peer sends until it hangs up.
