@@ -264,8 +264,8 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Add([]byte(macroDefs + "Use VHost * a \"\"\nInclude /etc/main.conf\n"))
 	f.Add([]byte(bomb(30)))
-	f.Add([]byte(lineBomb(64 << 10)))
-	f.Add([]byte(wideBomb(DefaultMaxExpansion/wideBombSize + 1)))
+	f.Add([]byte(lineBomb(16 << 10)))
+	f.Add([]byte(wideBomb(2))) // past the MaxExpansion below
 	f.Fuzz(func(t *testing.T, src []byte) {
 		root := t.TempDir()
 		if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
@@ -280,7 +280,7 @@ func FuzzLoad(f *testing.F) {
 		}
 		done := make(chan result, 1)
 		go func() {
-			c, err := Load(context.Background(), filepath.Join(root, "etc/main.conf"), Options{Root: root, MaxNodes: 20000})
+			c, err := Load(context.Background(), filepath.Join(root, "etc/main.conf"), Options{Root: root, MaxNodes: 20000, MaxExpansion: 1 << 20})
 			done <- result{c, err}
 		}()
 		select {
