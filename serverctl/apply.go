@@ -497,14 +497,31 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// removeStaleTemps deletes temporary files a killed transaction left beside
-// the config. Only the lock holder may, so none of them is in use.
+// testDirPattern names the folders in the backup folder that hold the
+// config test's copies (os.MkdirTemp's pattern).
+const testDirPattern = "test-*"
+
+// removeStaleTemps deletes what a killed transaction left: the config
+// test's folders in the backup folder, and the temporary files beside the
+// config and the files in also (a new text not yet renamed into place,
+// and the test copies that older versions wrote there). Only the lock
+// holder may, so none of them is in use.
 func (a *Applier) removeStaleTemps(also []FileEdit) {
+	dirs, _ := filepath.Glob(filepath.Join(a.Backups.Dir, testDirPattern))
+	for _, d := range dirs {
+		if fi, err := os.Lstat(d); err == nil && fi.IsDir() {
+			os.RemoveAll(d)
+		}
+	}
 	paths := []string{a.ConfigPath}
 	for _, f := range also {
 		paths = append(paths, f.Path)
 	}
 	for _, p := range paths {
+		// replaceFile writes beside the file a link points to.
+		if target, err := filepath.EvalSymlinks(p); err == nil {
+			p = target
+		}
 		dir, base := filepath.Dir(p), filepath.Base(p)
 		for _, pattern := range []string{".socketbar-test-*.conf", "." + base + ".socketbar-*"} {
 			stale, _ := filepath.Glob(filepath.Join(dir, pattern))
@@ -515,24 +532,24 @@ func (a *Applier) removeStaleTemps(also []FileEdit) {
 	}
 }
 
-// test writes the new texts beside their files (so relative paths and
-// permissions are the same) and runs the config test once on the whole
-// new set: the main config's copy includes the other files' copies in
-// their place.
+// test runs the config test once on the whole new set: the main config's
+// copy includes the other files' copies in their place. The copies live in
+// a folder of their own in the backup folder, never beside the config:
+// there a copy a killed Socketbar left could be read as part of the config
+// (a folder Include reads every file in it, hidden ones too), and only the
+// next change would remove it.
 func (a *Applier) test(ctx context.Context, files []changeFile) error {
-	var tmps []string
-	defer func() {
-		for _, t := range tmps {
-			os.Remove(t)
-		}
-	}()
+	dir, err := os.MkdirTemp(a.Backups.Dir, testDirPattern)
+	if err != nil {
+		return fmt.Errorf("serverctl: write the config to test: %w", err)
+	}
+	defer os.RemoveAll(dir)
 	redirect := map[string]string{}
-	for _, f := range files[1:] {
-		name, err := writeTemp(f.path, f.new, f.fi)
+	for i, f := range files[1:] {
+		name, err := writeTemp(dir, i+1, f.path, f.new, f.fi)
 		if err != nil {
 			return err
 		}
-		tmps = append(tmps, name)
 		redirect[filepath.Clean(f.path)] = name
 	}
 	text := files[0].new
@@ -542,11 +559,10 @@ func (a *Applier) test(ctx context.Context, files []changeFile) error {
 			return err
 		}
 	}
-	name, err := writeTemp(a.ConfigPath, text, files[0].fi)
+	name, err := writeTemp(dir, 0, a.ConfigPath, text, files[0].fi)
 	if err != nil {
 		return err
 	}
-	tmps = append(tmps, name)
 	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	out, err := a.Tester.Test(tctx, name)
@@ -563,11 +579,12 @@ func (a *Applier) test(ctx context.Context, files []changeFile) error {
 	return nil
 }
 
-// writeTemp writes text to a new file beside path, with path's mode, and
-// returns its name. The name starts with a dot and matches none of the
-// patterns Apple's config includes.
-func writeTemp(path string, text []byte, like os.FileInfo) (string, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".socketbar-test-*.conf")
+// writeTemp writes text to a new file in dir, named after path (the i-th
+// file of the change, so that two files of one name do not collide), with
+// path's mode, and returns its name.
+func writeTemp(dir string, i int, path string, text []byte, like os.FileInfo) (string, error) {
+	name := filepath.Join(dir, fmt.Sprintf("%d-%s", i, filepath.Base(path)))
+	tmp, err := createExclusive(name, 0o600)
 	if err != nil {
 		return "", fmt.Errorf("serverctl: write the config to test: %w", err)
 	}
@@ -579,10 +596,9 @@ func writeTemp(path string, text []byte, like os.FileInfo) (string, error) {
 		werr = cerr
 	}
 	if werr != nil {
-		os.Remove(tmp.Name())
-		return "", fmt.Errorf("serverctl: write %s: %w", tmp.Name(), werr)
+		return "", fmt.Errorf("serverctl: write %s: %w", name, werr)
 	}
-	return tmp.Name(), nil
+	return name, nil
 }
 
 // Restart restarts the service and verifies it came back, without changing
@@ -591,7 +607,20 @@ func (a *Applier) Restart(ctx context.Context) (int, error) {
 	if a.Service == nil {
 		return 0, errors.New("serverctl: no service to restart")
 	}
+	a.removeStaleTempsIfFree()
 	return a.restartAndVerify(ctx)
+}
+
+// removeStaleTempsIfFree is removeStaleTemps for a command that does not
+// change the config (restart): it takes the lock if it is free, and leaves
+// the files alone when another Socketbar holds it, since they may be its own.
+func (a *Applier) removeStaleTempsIfFree() {
+	lock, err := lockFile(filepath.Join(a.Backups.Dir, ".lock"))
+	if err != nil {
+		return // no backup folder (nothing was ever written), or in use
+	}
+	defer lock.Close()
+	a.removeStaleTemps(nil)
 }
 
 // ErrorLogTail returns the last lines of the Service Proxy's error log.

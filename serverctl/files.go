@@ -21,6 +21,10 @@ var (
 	ErrTooLarge   = fmt.Errorf("larger than %d MiB", MaxFileSize>>20)
 )
 
+// ErrNotDir means something other than a folder is where Socketbar keeps
+// one (its backups and journal beside the config).
+var ErrNotDir = errors.New("not a folder")
+
 // ErrSymlink means Socketbar refused to write through a symbolic link in
 // a folder another user may write to.
 var ErrSymlink = errors.New("is a symbolic link; Socketbar does not write through links there")
@@ -95,6 +99,8 @@ func describeType(m fs.FileMode) string {
 		return "a block device"
 	case m&fs.ModeSymlink != 0:
 		return "a symbolic link"
+	case m.IsRegular():
+		return "a file"
 	}
 	return "a special file"
 }
@@ -137,7 +143,7 @@ func ensureDir(dir string, perm os.FileMode) error {
 		return fmt.Errorf("%s %w", dir, ErrSymlink)
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("%s: %w (%s)", dir, ErrNotRegular, describeType(fi.Mode()))
+		return fmt.Errorf("%s is %s, %w; move it away (or delete it) so that Socketbar can make the folder", dir, describeType(fi.Mode()), ErrNotDir)
 	}
 	return checkOwner(dir, fi)
 }

@@ -27,6 +27,12 @@ func (l *linter) whole() {
 			if errors.As(err, &le) {
 				pos = le.Pos
 			}
+			if le != nil && errors.Is(err, loader.ErrLineTooLong) {
+				l.addAt(SeverityError, pos,
+					fmt.Sprintf("%v, and Apache does not start; the custom websites were not checked", le.Err),
+					fmt.Sprintf("Shorten the macro's line, or the arguments of the Use line that make it, to at most %d bytes.", loader.MaxMacroLine))
+				return
+			}
 			l.addAt(SeverityWarning, pos,
 				fmt.Sprintf("the files this config includes could not all be read (%v), so the custom websites were not checked", err),
 				"Correct what the error names (Apache reads the same files), then check again.")

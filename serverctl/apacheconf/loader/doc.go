@@ -14,7 +14,8 @@
 // Every file is kept as a lossless apacheconf.File. Paths in the config are
 // macOS paths; Load maps them below a root folder standing for "/", so a
 // copy of a Server's files can be read on any machine. Reading is bounded:
-// include depth, number of files, file size, number of nodes, and only
+// include depth, number of files, file size, number of nodes, the text all
+// Use lines make, a macro line's length (as mod_macro bounds it), and only
 // regular files are read (a FIFO or a device is refused without blocking).
 //
 // What Load does not model: <IfDefine>, <IfModule>, <If> and similar

@@ -20,6 +20,10 @@ const (
 	DefaultMaxFiles    = 256
 	DefaultMaxFileSize = 16 << 20
 	DefaultMaxNodes    = 200000
+	// DefaultMaxExpansion bounds the text all Use lines make together: as
+	// much as one file may hold. Server.app's macros make under 1 KiB per
+	// site and port.
+	DefaultMaxExpansion = 16 << 20
 )
 
 // Errors a load can fail with; the returned error wraps one of them (or an
@@ -33,6 +37,11 @@ var (
 	ErrNoMatch      = errors.New("no file matches")
 	ErrTooManyNodes = errors.New("config expands to too many lines")
 	ErrMacro        = errors.New("macro error")
+	// ErrLineTooLong is a macro line longer than mod_macro's MaxMacroLine:
+	// Apache refuses the definition or the Use line that makes it.
+	ErrLineTooLong = errors.New("macro line too long")
+	// ErrTooMuchExpansion is macro output past Options.MaxExpansion.
+	ErrTooMuchExpansion = errors.New("macros expand to too much text")
 )
 
 // Options say how to map and bound a load.
@@ -54,11 +63,13 @@ type Options struct {
 	// must fail; a checker sets KeepGoing to name every such line at once
 	// and still read the rest of the config.
 	KeepGoing bool
-	// Bounds; zero means the default.
-	MaxDepth    int
-	MaxFiles    int
-	MaxFileSize int64
-	MaxNodes    int
+	// Bounds; zero means the default. MaxExpansion is in bytes of text
+	// made by all Use lines together.
+	MaxDepth     int
+	MaxFiles     int
+	MaxFileSize  int64
+	MaxNodes     int
+	MaxExpansion int
 }
 
 // Pos is a place in a config file: the file's Mac path and a 1-based line.
@@ -227,6 +238,9 @@ func Load(ctx context.Context, mainPath string, opt Options) (*Config, error) {
 	if l.opt.MaxNodes <= 0 {
 		l.opt.MaxNodes = DefaultMaxNodes
 	}
+	if l.opt.MaxExpansion <= 0 {
+		l.opt.MaxExpansion = DefaultMaxExpansion
+	}
 	l.serverRoot = l.opt.ServerRoot
 	for k, v := range opt.Vars {
 		l.vars[k] = v
@@ -258,6 +272,7 @@ type loader struct {
 	stack      []frame
 	expanding  []string // lower-case names of the macros being expanded
 	nodes      int
+	expanded   int // bytes of text the Use lines made so far
 	warned     map[string]bool
 }
 

@@ -13,7 +13,7 @@ import (
 )
 
 // tree writes files (Mac path → text) below a new root and returns it.
-func tree(t *testing.T, files map[string]string) string {
+func tree(t testing.TB, files map[string]string) string {
 	t.Helper()
 	root := t.TempDir()
 	for p, text := range files {
@@ -43,7 +43,7 @@ func directives(c *Config) []string {
 
 const main = "/etc/main.conf"
 
-func load(t *testing.T, root string, opt Options) (*Config, error) {
+func load(t testing.TB, root string, opt Options) (*Config, error) {
 	t.Helper()
 	opt.Root = root
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -2,6 +2,7 @@ package loader
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -32,10 +33,23 @@ type Macro struct {
 	// IgnoreEmpty is the /IgnoreEmptyArgs flag: no warning for "" arguments.
 	IgnoreEmpty bool
 
-	body      string
-	bodyFirst int // line of the first body line in the parsed text
+	lines     []string // the body's logical lines, as written
+	bodyFirst int      // line of the first body line in the parsed text
 	lineOf    func(int) int
 }
+
+// MaxMacroLine is the longest macro line mod_macro handles, in bytes, not
+// counting the line break. It reads a body line into, and substitutes it
+// in, a buffer of MAX_STRING_LEN (8192) bytes that also holds the line
+// break and a NUL: a longer body line makes it refuse the definition
+// ("expected token not found: </Macro>"), and a Use line whose arguments
+// would make one longer is refused ("error while substituting: … cannot
+// substitute, buffer size too small"). Leading and trailing blanks count
+// when the body is read but not when it is substituted (Apache trims the
+// line in between), and the check runs after every substitution, so a
+// line that grows past the limit and shrinks again is still refused.
+// Comment lines are dropped, never substituted. Measured on Apache 2.4.71.
+const MaxMacroLine = 8190
 
 // BodyPos returns the file position of line k (1-based) of the body.
 func (m *Macro) BodyPos(k int) Pos { return Pos{m.File.Path, m.lineOf(m.bodyFirst + k - 1)} }
@@ -63,12 +77,17 @@ func (l *loader) define(n *Node, lineOf func(int) int) error {
 		}
 	}
 	m.Params = args
-	var b bytes.Buffer
 	for _, c := range n.Src.Children {
-		writeNode(&b, c)
+		m.lines = appendLines(m.lines, c)
 	}
-	m.body = b.String()
 	m.bodyFirst = n.Src.Line + bytes.Count(n.Src.Raw, []byte("\n"))
+	line := 1
+	for _, ln := range m.lines {
+		if size := len(logical(ln)); size > MaxMacroLine {
+			return &Error{m.BodyPos(line), fmt.Errorf("%w: a line of %d bytes in macro '%s'; mod_macro reads at most %d and refuses the macro", ErrLineTooLong, size, m.Name, MaxMacroLine)}
+		}
+		line += strings.Count(ln, "\n")
+	}
 	key := strings.ToLower(m.Name)
 	if old, ok := l.cfg.Macros[key]; ok {
 		l.warn(n.Pos, "macro '%s' redefined (first defined at %s)", m.Name, old.Def)
@@ -77,12 +96,25 @@ func (l *loader) define(n *Node, lineOf func(int) int) error {
 	return nil
 }
 
-func writeNode(b *bytes.Buffer, n *apacheconf.Node) {
-	b.Write(n.Raw)
+// appendLines appends the logical lines of n (a section's opening line,
+// its children's and its closing line) to lines.
+func appendLines(lines []string, n *apacheconf.Node) []string {
+	lines = append(lines, string(n.Raw))
 	for _, c := range n.Children {
-		writeNode(b, c)
+		lines = appendLines(lines, c)
 	}
-	b.Write(n.End)
+	if len(n.End) > 0 {
+		lines = append(lines, string(n.End))
+	}
+	return lines
+}
+
+// logical is a logical line as Apache reads it: without its line break
+// and with continued lines joined.
+func logical(raw string) string {
+	s := strings.TrimSuffix(strings.TrimSuffix(raw, "\n"), "\r")
+	s = strings.ReplaceAll(s, "\\\r\n", "")
+	return strings.ReplaceAll(s, "\\\n", "")
 }
 
 // UseError is a Use line mod_macro refuses: Apache does not start with it
@@ -139,7 +171,16 @@ func (l *loader) use(n *Node) ([]*Node, error) {
 			}
 		}
 	}
-	text := substituteLines(m.body, m.Params, args)
+	text, err := m.expand(args, l.opt.MaxExpansion-l.expanded)
+	if err != nil {
+		var long *lineTooLong
+		if errors.As(err, &long) {
+			return nil, &Error{n.Pos, fmt.Errorf("%w: Use %s makes the macro's line at %s longer than %d bytes; mod_macro refuses it (\"cannot substitute, buffer size too small\")",
+				ErrLineTooLong, m.Name, m.BodyPos(long.line), MaxMacroLine)}
+		}
+		return nil, &Error{n.Pos, fmt.Errorf("%w (more than %d bytes)", ErrTooMuchExpansion, l.opt.MaxExpansion)}
+	}
+	l.expanded += len(text)
 	parsed, err := apacheconf.Parse([]byte(text))
 	if err != nil {
 		return nil, &Error{n.Pos, fmt.Errorf("%w: Use %s makes broken config: %v", ErrMacro, m.Name, err)}
@@ -150,16 +191,48 @@ func (l *loader) use(n *Node) ([]*Node, error) {
 	return l.convert(parsed.Nodes, n, m.File, func(line int) int { return m.lineOf(m.bodyFirst + line - 1) }, origin)
 }
 
-// substituteLines substitutes each line of body on its own, as mod_macro does.
-func substituteLines(body string, params, args []string) string {
-	if len(params) == 0 {
-		return body
+// lineTooLong is the body line (1-based) a Use line would make longer
+// than MaxMacroLine.
+type lineTooLong struct{ line int }
+
+func (e *lineTooLong) Error() string { return fmt.Sprintf("body line %d too long", e.line) }
+
+// errBudget means the expansion would pass its budget.
+var errBudget = errors.New("over budget")
+
+// expand substitutes args into every line of the body, each line on its
+// own as mod_macro does, and returns the text. It fails with *lineTooLong
+// for a line mod_macro refuses to make (see MaxMacroLine), and with
+// errBudget before the text grows past budget bytes, so neither an
+// argument repeated on a line nor one repeated on many lines can make it
+// allocate more than that.
+func (m *Macro) expand(args []string, budget int) (string, error) {
+	var b strings.Builder
+	line := 1
+	for _, raw := range m.lines {
+		// size is the line's length here, apache its length in mod_macro's
+		// buffer: trimmed, and not checked for a comment, which it drops.
+		t := strings.TrimSpace(logical(raw))
+		start, size, apache, checked := b.Len(), len(raw), len(t), t != "" && t[0] != '#'
+		grow := func(n int) error {
+			size += n
+			if apache += n; checked && apache > MaxMacroLine {
+				return &lineTooLong{line}
+			}
+			if start+size > budget {
+				return errBudget
+			}
+			return nil
+		}
+		if err := grow(0); err != nil {
+			return "", err
+		}
+		if err := substitute(&b, raw, m.Params, args, grow); err != nil {
+			return "", err
+		}
+		line += strings.Count(raw, "\n")
 	}
-	lines := strings.SplitAfter(body, "\n")
-	for i, ln := range lines {
-		lines[i] = Substitute(ln, params, args)
-	}
-	return strings.Join(lines, "")
+	return b.String(), nil
 }
 
 // Substitute replaces the parameters in one line of a macro body the way
@@ -170,6 +243,15 @@ func substituteLines(body string, params, args []string) string {
 // argument in double quotes, with '"' and '\' escaped.
 func Substitute(line string, params, args []string) string {
 	var b strings.Builder
+	substitute(&b, line, params, args, nil)
+	return b.String()
+}
+
+// substitute writes line to b with the parameters replaced, as Substitute.
+// Before each replacement, grow (if not nil) hears by how many bytes it
+// lengthens the line (negative when it shortens it); when grow fails,
+// substitute stops there and returns its error.
+func substitute(b *strings.Builder, line string, params, args []string, grow func(int) error) error {
 	for {
 		at, which := -1, -1
 		for i, p := range params {
@@ -186,12 +268,22 @@ func Substitute(line string, params, args []string) string {
 		}
 		if at < 0 {
 			b.WriteString(line)
-			return b.String()
+			return nil
+		}
+		arg, quote := args[which], strings.HasPrefix(params[which], "@")
+		if grow != nil {
+			n := len(arg)
+			if quote {
+				n += 2 + strings.Count(arg, `"`) + strings.Count(arg, `\`)
+			}
+			if err := grow(n - len(params[which])); err != nil {
+				return err
+			}
 		}
 		b.WriteString(line[:at])
-		if strings.HasPrefix(params[which], "@") {
+		if quote {
 			b.WriteByte('"')
-			for _, c := range []byte(args[which]) {
+			for _, c := range []byte(arg) {
 				if c == '"' || c == '\\' {
 					b.WriteByte('\\')
 				}
@@ -199,7 +291,7 @@ func Substitute(line string, params, args []string) string {
 			}
 			b.WriteByte('"')
 		} else {
-			b.WriteString(args[which])
+			b.WriteString(arg)
 		}
 		line = line[at+len(params[which]):]
 	}

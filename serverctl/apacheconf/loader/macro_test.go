@@ -3,6 +3,7 @@ package loader
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -88,6 +89,16 @@ func TestMacros(t *testing.T) {
 			files: map[string]string{main: bomb(20)},
 			want:  "too many", err: ErrTooManyNodes,
 		},
+		{
+			name:  "a line longer than mod_macro makes is refused at the Use line",
+			files: map[string]string{main: lineBomb(1 << 20)},
+			want:  "/etc/main.conf:103: macro line too long: Use Bomb makes the macro's line at /etc/main.conf:2 longer than 8190 bytes", err: ErrLineTooLong,
+		},
+		{
+			name:  "the text all Use lines make is bounded",
+			files: map[string]string{main: wideBomb(DefaultMaxExpansion/wideBombSize + 1)},
+			want:  fmt.Sprintf("/etc/main.conf:%d: macros expand to too much text (more than 16777216 bytes)", 103+DefaultMaxExpansion/wideBombSize), err: ErrTooMuchExpansion,
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := load(t, tree(t, tc.files), Options{MaxNodes: 10000})
@@ -122,6 +133,80 @@ func bomb(n int) string {
 	}
 	b.WriteString("Use M" + strconv.Itoa(n) + " 1\n")
 	return b.String()
+}
+
+// bombBody is the macro of issue 15's bomb: 100 lines, each naming its
+// parameter 10 times.
+var bombBody = func() string {
+	var b strings.Builder
+	b.WriteString("<Macro Bomb $a>\n")
+	for i := range 100 {
+		fmt.Fprintf(&b, "Header set X-%d \"%s\"\n", i, strings.TrimSpace(strings.Repeat("$a ", 10)))
+	}
+	return b.String() + "</Macro>\n"
+}()
+
+// lineBomb uses bombBody once with an argument of n bytes: about 1000*n
+// bytes of output, every line 10*n bytes long.
+func lineBomb(n int) string { return bombBody + "Use Bomb " + strings.Repeat("x", n) + "\n" }
+
+// wideBombSize is the text one Use line of wideBomb makes: each line stays
+// below Apache's limit, so only the bound on the whole output stops it.
+const wideBombArg = 800
+
+var wideBombSize = len(Substitute(bombBody[len("<Macro Bomb $a>\n"):len(bombBody)-len("</Macro>\n")], []string{"$a"}, []string{strings.Repeat("x", wideBombArg)}))
+
+// wideBomb uses bombBody n times with an argument of wideBombArg bytes.
+func wideBomb(n int) string {
+	return bombBody + strings.Repeat("Use Bomb "+strings.Repeat("x", wideBombArg)+"\n", n)
+}
+
+// TestExpansionBound: Options.MaxExpansion bounds the bytes all Use lines
+// make together, to the byte; the Use line that passes it is named.
+func TestExpansionBound(t *testing.T) {
+	text := "<Macro M $a>\nX $a\n</Macro>\nUse M 12345\nUse M 12345\n" // 8 bytes per Use
+	for _, tc := range []struct {
+		max  int
+		want string // "" for a load
+	}{
+		{16, ""},
+		{15, "/etc/main.conf:5: macros expand to too much text (more than 15 bytes)"},
+		{8, "/etc/main.conf:5: macros expand to too much text (more than 8 bytes)"},
+		{7, "/etc/main.conf:4: macros expand to too much text (more than 7 bytes)"},
+	} {
+		_, err := load(t, tree(t, map[string]string{main: text}), Options{MaxExpansion: tc.max})
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("MaxExpansion %d: %v", tc.max, err)
+		case tc.want != "" && (!errors.Is(err, ErrTooMuchExpansion) || err.Error() != tc.want):
+			t.Errorf("MaxExpansion %d: err = %v, want %q", tc.max, err, tc.want)
+		}
+	}
+}
+
+// BenchmarkMacroBombs loads issue 15's bombs: the 1 MB one (a line Apache
+// refuses) took 26 s and 4.4 GB before expansion was bounded, a 2 MB one
+// ran out of memory. Read the time and B/op: both must stay small.
+func BenchmarkMacroBombs(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		text string
+		err  error
+	}{
+		{"line/1MB", lineBomb(1 << 20), ErrLineTooLong},
+		{"line/2MB", lineBomb(2 << 20), ErrLineTooLong},
+		{"wide/16MB", wideBomb(DefaultMaxExpansion/wideBombSize + 1), ErrTooMuchExpansion},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			root := tree(b, map[string]string{main: bc.text})
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Load(context.Background(), filepath.Join(root, "etc/main.conf"), Options{Root: root}); !errors.Is(err, bc.err) {
+					b.Fatalf("err = %v, want %v", err, bc.err)
+				}
+			}
+		})
+	}
 }
 
 // TestOrigin: a VirtualHost a Use line makes is walkable like any other and
@@ -179,6 +264,8 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Add([]byte(macroDefs + "Use VHost * a \"\"\nInclude /etc/main.conf\n"))
 	f.Add([]byte(bomb(30)))
+	f.Add([]byte(lineBomb(16 << 10)))
+	f.Add([]byte(wideBomb(2))) // past the MaxExpansion below
 	f.Fuzz(func(t *testing.T, src []byte) {
 		root := t.TempDir()
 		if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
@@ -193,7 +280,7 @@ func FuzzLoad(f *testing.F) {
 		}
 		done := make(chan result, 1)
 		go func() {
-			c, err := Load(context.Background(), filepath.Join(root, "etc/main.conf"), Options{Root: root, MaxNodes: 20000})
+			c, err := Load(context.Background(), filepath.Join(root, "etc/main.conf"), Options{Root: root, MaxNodes: 20000, MaxExpansion: 1 << 20})
 			done <- result{c, err}
 		}()
 		select {
