@@ -383,4 +383,6 @@ func (s *Server) Vars() map[string]string {
 }
 
 // ErrorLogTail returns the last n lines of the Service Proxy's error log.
-func (s *Server) ErrorLogTail(n int) string { return tailFile(s.HostPath(s.ErrorLogPath), n) }
+func (s *Server) ErrorLogTail(n int) string {
+	return tailLines(localDisk{}, s.HostPath(s.ErrorLogPath), n)
+}

@@ -122,20 +122,17 @@ func createExclusive(path string, perm os.FileMode) (*os.File, error) {
 	return f, err
 }
 
-// ensureDir creates dir if needed and checks that it is a real folder (not
-// a link to one) owned by this user, by root, or by the owner of the folder
-// it lives in (who could replace it anyway); when Socketbar runs as root,
-// by root alone (see checkOwner). Socketbar, often run as root, writes
-// backups and its journal there, so a folder another user planted or
-// controls must not be used.
-func ensureDir(dir string, perm os.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+// ensureDir creates dir on d if needed and checks that it is a real folder
+// (not a link to one) owned by this user, by root, or by the owner of the
+// folder it lives in (who could replace it anyway); when Socketbar runs as
+// root, by root alone (see checkOwner). Socketbar, often run as root,
+// writes backups and its journal there, so a folder another user planted
+// or controls must not be used.
+func ensureDir(d disk, dir string, perm os.FileMode) error {
+	if err := mkdirAll(d, dir, perm); err != nil {
 		return err
 	}
-	if err := os.Mkdir(dir, perm); err != nil && !errors.Is(err, fs.ErrExist) {
-		return err
-	}
-	fi, err := os.Lstat(dir)
+	fi, err := d.Lstat(dir)
 	if err != nil {
 		return err
 	}
@@ -145,7 +142,23 @@ func ensureDir(dir string, perm os.FileMode) error {
 	if !fi.IsDir() {
 		return fmt.Errorf("%s is %s, %w; move it away (or delete it) so that Socketbar can make the folder", dir, describeType(fi.Mode()), ErrNotDir)
 	}
-	return checkOwner(dir, fi)
+	return checkOwner(d, dir, fi)
+}
+
+// mkdirAll makes dir, and the folders above it that are missing (0755),
+// as os.MkdirAll does. Something other than a folder at dir is left for
+// the caller to find.
+func mkdirAll(d disk, dir string, perm os.FileMode) error {
+	err := d.Mkdir(dir, perm)
+	if errors.Is(err, fs.ErrNotExist) && filepath.Dir(dir) != dir {
+		if err = mkdirAll(d, filepath.Dir(dir), 0o755); err == nil {
+			err = d.Mkdir(dir, perm)
+		}
+	}
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	return err
 }
 
 // ErrReadOnlyFS means the file system is mounted read-only: no user,
