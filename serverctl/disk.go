@@ -38,7 +38,8 @@ type disk interface {
 	// itself, not the file it points to), and makes that last (fsync of
 	// the folder).
 	Rename(from, to string) error
-	// Remove removes a file, or an empty folder.
+	// Remove removes a file, or an empty folder, and makes that last
+	// (fsync of the folder).
 	Remove(path string) error
 	// Mkdir makes the folder path; fs.ErrExist when something is there.
 	Mkdir(path string, perm fs.FileMode) error
@@ -83,7 +84,6 @@ func (localDisk) ReadTail(path string, n int64) ([]byte, error) {
 func (localDisk) Stat(path string) (fs.FileInfo, error)     { return os.Stat(path) }
 func (localDisk) Lstat(path string) (fs.FileInfo, error)    { return os.Lstat(path) }
 func (localDisk) Resolve(path string) (string, error)       { return filepath.EvalSymlinks(path) }
-func (localDisk) Remove(path string) error                  { return os.Remove(path) }
 func (localDisk) Mkdir(path string, perm fs.FileMode) error { return os.Mkdir(path, perm) }
 
 func (localDisk) List(dir string) ([]string, error) {
@@ -119,6 +119,14 @@ func (localDisk) WriteNew(path string, data []byte, perm fs.FileMode, owner fs.F
 		os.Remove(path)
 		return err
 	}
+	return nil
+}
+
+func (localDisk) Remove(path string) error {
+	if err := os.Remove(path); err != nil {
+		return err
+	}
+	syncDir(filepath.Dir(path))
 	return nil
 }
 

@@ -105,9 +105,7 @@ func (s BackupStore) readJournal() (*journal, error) {
 	return &j, nil
 }
 
-// removeJournal ends the transaction's journal. Until the removal is on
-// disk the change may be settled again, which changes nothing, so the
-// folder is not synced.
+// removeJournal ends the transaction's journal.
 func (s BackupStore) removeJournal() error {
 	if err := removeIfThere(s.disk(), s.journalPath()); err != nil {
 		return fmt.Errorf("serverctl: remove the transaction journal: %w", err)
