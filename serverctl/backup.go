@@ -227,6 +227,9 @@ func (s BackupStore) List() ([]BackupEntry, error) {
 		return nil, nil
 	}
 	if err != nil {
+		if fi, lerr := d.Lstat(s.Dir); lerr == nil && !fi.IsDir() {
+			err = notDirError(s.Dir, fi)
+		}
 		return nil, fmt.Errorf("serverctl: read the history: %w", err)
 	}
 	var entries []BackupEntry

@@ -140,9 +140,15 @@ func ensureDir(d disk, dir string, perm os.FileMode) error {
 		return fmt.Errorf("%s %w", dir, ErrSymlink)
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("%s is %s, %w; move it away (or delete it) so that Socketbar can make the folder", dir, describeType(fi.Mode()), ErrNotDir)
+		return notDirError(dir, fi)
 	}
 	return checkOwner(d, dir, fi)
+}
+
+// notDirError says that fi, where Socketbar keeps the folder dir, is
+// something else.
+func notDirError(dir string, fi fs.FileInfo) error {
+	return fmt.Errorf("%s is %s, %w; move it away (or delete it) so that Socketbar can make the folder", dir, describeType(fi.Mode()), ErrNotDir)
 }
 
 // mkdirAll makes dir, and the folders above it that are missing (0755),

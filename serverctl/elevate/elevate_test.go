@@ -219,6 +219,9 @@ func TestWireErrorsKeepTheirType(t *testing.T) {
 		&serverctl.NotFoundError{Root: "/x", Looked: []string{"/x/a"}},
 		&serverctl.NoHTTPDError{Looked: []string{"/x/httpd"}},
 		&serverctl.InputError{Field: serverctl.FieldPath, Msg: "must start with /", Remedy: serverctl.RemedyReplace},
+		&serverctl.OutcomeRecordError{Backup: serverctl.BackupEntry{ID: "20260101-000000"}, Outcome: serverctl.OutcomeApplied, Err: errors.New("disk full")},
+		&serverctl.RestartError{Cause: errors.New("not running"), Backup: serverctl.BackupEntry{ID: "20260101-000000"}, Restored: true,
+			Unrecorded: &serverctl.OutcomeRecordError{Backup: serverctl.BackupEntry{ID: "20260101-000000"}, Outcome: serverctl.OutcomeRolledBack, Err: errors.New("disk full")}},
 	}
 	for _, want := range errs {
 		data, err := json.Marshal(NewWireError(want))
@@ -232,6 +235,10 @@ func TestWireErrorsKeepTheirType(t *testing.T) {
 		got := w.Err()
 		if got.Error() != want.Error() {
 			t.Errorf("round trip of %T: %q, want %q", want, got, want)
+		}
+		var ore *serverctl.OutcomeRecordError
+		if errors.As(want, &ore) && !errors.As(got, &ore) {
+			t.Errorf("round trip of %T lost the *OutcomeRecordError", want)
 		}
 	}
 	w := NewWireError(errors.Join(errors.New("x"), serverctl.ErrChangedOnDisk))
