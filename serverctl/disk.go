@@ -32,7 +32,7 @@ type disk interface {
 	// through a link (fs.ErrExist, ErrSymlink), holding data, with mode
 	// perm and, where permitted, the owner and group of owner (nil: this
 	// user's). It is on disk (fsync) when WriteNew returns; on failure
-	// nothing is left at path.
+	// it leaves nothing of its own at path.
 	WriteNew(path string, data []byte, perm fs.FileMode, owner fs.FileInfo) error
 	// Rename moves from to to, replacing what is at to (a link there
 	// itself, not the file it points to), and makes that last (fsync of
@@ -55,9 +55,7 @@ type disk interface {
 type localDisk struct{}
 
 func (localDisk) ReadFile(path string, noFollow bool) ([]byte, fs.FileInfo, error) {
-	var info fs.FileInfo
-	data, err := readFileChecked(path, noFollow, func(fi os.FileInfo) error { info = fi; return nil })
-	return data, info, err
+	return readFileInfo(path, noFollow)
 }
 
 func (localDisk) ReadTail(path string, n int64) ([]byte, error) {

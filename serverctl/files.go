@@ -40,13 +40,14 @@ func ReadFile(path string) ([]byte, error) { return readFile(path, false) }
 // file (not the name, which could change in between) before reading.
 // With noFollow a symbolic link is refused rather than followed.
 func readFile(path string, noFollow bool) ([]byte, error) {
-	return readFileChecked(path, noFollow, nil)
+	data, _, err := readFileInfo(path, noFollow)
+	return data, err
 }
 
-// readFileChecked is readFile that also hands the opened file's info to
-// check (when set) before reading, so a check of its owner is about the
-// very file read, not one swapped in after a look at the name.
-func readFileChecked(path string, noFollow bool, check func(os.FileInfo) error) ([]byte, error) {
+// readFileInfo is readFile that also returns the opened file's info, so a
+// check of its owner is about the very file read, not one swapped in after
+// a look at the name.
+func readFileInfo(path string, noFollow bool) ([]byte, os.FileInfo, error) {
 	flags := os.O_RDONLY | oNonBlock
 	if noFollow {
 		flags |= oNoFollow
@@ -54,34 +55,29 @@ func readFileChecked(path string, noFollow bool, check func(os.FileInfo) error) 
 	f, err := os.OpenFile(path, flags, 0)
 	if err != nil {
 		if noFollow && isSymlinkErr(path, err) {
-			return nil, fmt.Errorf("%s %w", path, ErrSymlink)
+			return nil, nil, fmt.Errorf("%s %w", path, ErrSymlink)
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, describeType(fi.Mode()))
+		return nil, nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, describeType(fi.Mode()))
 	}
 	if fi.Size() > MaxFileSize {
-		return nil, fmt.Errorf("%s: %w (%d bytes)", path, ErrTooLarge, fi.Size())
-	}
-	if check != nil {
-		if err := check(fi); err != nil {
-			return nil, err
-		}
+		return nil, nil, fmt.Errorf("%s: %w (%d bytes)", path, ErrTooLarge, fi.Size())
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(data) > MaxFileSize { // grew while being read
-		return nil, fmt.Errorf("%s: %w", path, ErrTooLarge)
+		return nil, nil, fmt.Errorf("%s: %w", path, ErrTooLarge)
 	}
-	return data, nil
+	return data, fi, nil
 }
 
 // describeType names a file type for people.
