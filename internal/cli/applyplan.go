@@ -1,6 +1,7 @@
-package main
+package cli
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -8,23 +9,26 @@ import (
 	"github.com/socketbar/socketbar/serverctl/elevate"
 )
 
-// applyPlanCommand is the elevated half of a change made through the
-// administrator prompt; all of it lives in package elevate.
-var applyPlanCommand = command{
-	name: elevate.Command, args: []string{"PLAN", "PLAN_SHA256", "NEW", "NEW_SHA256"}, hidden: true,
-	summary: "Run one approved transaction as root (used by socketbar itself after the administrator prompt).",
-	flags: func(c *cli, fs *flag.FlagSet) func([]string) error {
-		return func(pos []string) error {
-			res := elevate.RunPlan(c.ctx, pos)
-			data, err := json.Marshal(res)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(c.stdout, "%s\n", data)
-			if !res.OK {
-				return errReported
-			}
-			return nil
-		}
-	},
+// bindApplyPlan binds the elevated half of a change made through the
+// administrator prompt: its arguments are the plan, the new text and
+// their digests, which package elevate checks and runs.
+func bindApplyPlan(e *Env, fs *flag.FlagSet) runFunc {
+	return func(ctx context.Context, pos []string) error {
+		return applyPlanRun(ctx, e, pos)
+	}
+}
+
+// applyPlanRun runs the plan and prints its result as one line of JSON,
+// which the unprivileged half reads.
+func applyPlanRun(ctx context.Context, e *Env, args []string) error {
+	res := elevate.RunPlan(ctx, args)
+	data, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Stdout, "%s\n", data)
+	if !res.OK {
+		return errReported
+	}
+	return nil
 }

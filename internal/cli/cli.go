@@ -1,4 +1,12 @@
-package main
+// Package cli is Socketbar's command line.
+//
+// The command table (commands.go) holds what the usage and help show. Each
+// command has an options struct, a bind function that declares its flags
+// into a fresh options struct, and a run function that takes only the
+// options and the Env: a test fills the struct and calls the run function
+// without parsing flags, as gh's pkg/cmd does. Errors become words and
+// exit codes in one place (errors.go).
+package cli
 
 import (
 	"context"
@@ -20,84 +28,59 @@ const (
 	exitUsage   = 2 // bad arguments or input; nothing was changed
 )
 
-// version is the Socketbar release, set at build time with
-// -ldflags "-X main.version=…".
-var version = "0.1.0-dev"
-
-// cli holds what every command needs from the outside world, so tests can
+// Env is what every command needs from the outside world, so tests can
 // run commands in-process with their own streams, environment and actions.
-type cli struct {
-	ctx     context.Context
-	stdout  io.Writer
-	stderr  io.Writer
-	getenv  func(string) string
-	actions action.Actions
-	// terminal, when set, says whether stdout is a terminal (tests);
-	// nil means ask stdout itself.
-	terminal func() bool
+type Env struct {
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv reads the environment (SOCKETBAR_ROOT); nil reads nothing.
+	Getenv  func(string) string
+	Actions action.Actions
+	// Version is the release `socketbar version` prints.
+	Version string
+	// Terminal, when set, says whether Stdout is a terminal (tests); nil
+	// means ask Stdout itself.
+	Terminal func() bool
 }
 
-// command is one row of the command table: its usage, flags, help and
-// code all come from here.
-type command struct {
-	name    string
-	args    []string // positional arguments, in order; "[NAME]" is optional
-	summary string   // one line, for the command list
-	help    string   // what `socketbar help NAME` adds under the usage line
-	hidden  bool     // not listed: used by socketbar itself
-	// flags declares the command's flags on fs and returns the code that
-	// runs it with the positional arguments.
-	flags func(c *cli, fs *flag.FlagSet) func(pos []string) error
-}
-
-func commands() []command {
-	return []command{
-		statusCommand, routesCommand, addCommand, removeCommand, undoCommand, historyCommand,
-		restartCommand, reapplyCommand, testCommand, serveCommand, demoCommand, lintCommand,
-		versionCommand, helpCommand(), applyPlanCommand,
+func (e *Env) getenv(key string) string {
+	if e.Getenv == nil {
+		return ""
 	}
+	return e.Getenv(key)
 }
 
-func findCommand(name string) (command, bool) {
-	for _, cmd := range commands() {
-		if cmd.name == name {
-			return cmd, true
-		}
-	}
-	return command{}, false
-}
-
-// run dispatches args (without the program name) and returns the exit code.
-func (c *cli) run(args []string) int {
+// Run dispatches args (without the program name) and returns the exit code.
+func Run(ctx context.Context, e *Env, args []string) int {
 	global, args := splitGlobal(args)
 	if len(args) == 0 {
 		if len(global) == 1 && (global[0] == "--version" || global[0] == "-version") {
 			args = []string{"version"}
 			global = nil
 		} else if len(global) > 0 {
-			return c.fail("", usageErrorf("give a command after %s; run 'socketbar help' for the list", strings.Join(global, " ")))
+			return e.fail("", usageErrorf("give a command after %s; run 'socketbar help' for the list", strings.Join(global, " ")))
 		} else {
-			c.usage(c.stdout)
+			usage(e.Stdout)
 			return exitOK
 		}
 	}
 	if args[0] == "-h" || args[0] == "--help" {
 		if len(args) == 1 {
-			c.usage(c.stdout)
+			usage(e.Stdout)
 			return exitOK
 		}
 		args[0] = "help" // socketbar -h status: the status help
 	}
 	cmd, ok := findCommand(args[0])
 	if !ok {
-		return c.fail("", unknownCommand(args[0]))
+		return e.fail("", unknownCommand(args[0]))
 	}
 	if cmd.name == "help" {
 		// socketbar --root DIR help status: the flags written before the
 		// command change nothing about the help, so they are not its.
 		global = nil
 	}
-	return c.fail(cmd.name, c.runCommand(cmd, append(global, args[1:]...)))
+	return e.fail(cmd.name, runCommand(ctx, e, cmd, append(global, args[1:]...)))
 }
 
 // longFlags finds the flags the flag package names with one dash, to
@@ -138,15 +121,15 @@ func valueOf(args []string) string {
 
 // runCommand parses the command's flags (before, between or after its
 // positional arguments) and runs it.
-func (c *cli) runCommand(cmd command, args []string) error {
+func runCommand(ctx context.Context, e *Env, cmd command, args []string) error {
 	fs := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	run := cmd.flags(c, fs)
+	run := cmd.bind(e, fs)
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				c.commandHelp(c.stdout, cmd, fs)
+				commandHelp(e.Stdout, cmd, fs)
 				return nil
 			}
 			return usageErrorf("%s. Usage: %s", longFlags.ReplaceAllString(err.Error(), " --$1"), usageLine(cmd, fs))
@@ -170,77 +153,11 @@ func (c *cli) runCommand(cmd command, args []string) error {
 	case len(pos) > len(cmd.args):
 		return usageErrorf("unexpected %s. Usage: %s", strings.Join(pos[len(cmd.args):], " "), usageLine(cmd, fs))
 	}
-	return run(pos)
+	return run(ctx, pos)
 }
 
-func (c *cli) usage(w io.Writer) {
-	fmt.Fprint(w, `Socketbar puts WebSocket routes where macOS Server 5 needs them: in the
-Service Proxy, the Apache in front of every website, written the way the
-installed Apache tunnels them.
-
-Usage:
-  socketbar                 open the menu-bar app
-  socketbar COMMAND [ARGS]  run a command
-
-Commands:
-`)
-	for _, cmd := range commands() {
-		if !cmd.hidden {
-			fmt.Fprintf(w, "  %-8s %s\n", cmd.name, cmd.summary)
-		}
-	}
-	fmt.Fprint(w, "\nRun 'socketbar help COMMAND' or 'socketbar COMMAND -h' for its flags.\n")
-}
-
-// unknownCommand says a command does not exist and suggests the nearest.
-func unknownCommand(name string) error {
-	if near := nearest(name); near != "" {
-		return usageErrorf("unknown command %q; did you mean %s? Run 'socketbar help' for the list.", name, near)
-	}
-	return usageErrorf("unknown command %q. Run 'socketbar help' for the list.", name)
-}
-
-// nearest is the command name closest to a mistyped one, or "".
-func nearest(name string) string {
-	best, bestD := "", 3
-	for _, cmd := range commands() {
-		if cmd.hidden {
-			continue
-		}
-		d := editDistance(name, cmd.name)
-		if strings.HasPrefix(cmd.name, name) && len(name) >= 2 {
-			d = 1
-		}
-		if d < bestD {
-			best, bestD = cmd.name, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
-}
-
-func (c *cli) writeJSON(v any) error {
-	enc := json.NewEncoder(c.stdout)
+func (e *Env) writeJSON(v any) error {
+	enc := json.NewEncoder(e.Stdout)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("write JSON: %w", err)

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -26,12 +26,20 @@ import (
 	"github.com/socketbar/socketbar/serverctl/servertest"
 )
 
+// testVersion is the version the tests' Env carries.
+const testVersion = "1.2.3-test"
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
 // runIn runs the CLI in-process through its command table.
 func runIn(t *testing.T, a action.Actions, env map[string]string, args ...string) result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	c := &cli{ctx: context.Background(), stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return env[k] }, actions: a}
-	code := c.run(args)
+	e := &Env{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return env[k] }, Actions: a, Version: testVersion}
+	code := Run(context.Background(), e, args)
 	return result{code, stdout.String(), stderr.String()}
 }
 
@@ -111,7 +119,7 @@ func TestCommandTable(t *testing.T) {
 		{[]string{"undo", "--to", "nope", "--root", root}, 2, "", "--to \"nope\" is not the ID"},
 		{[]string{"demo", "--dir", root}, 2, "", "is not a demo tree and not empty"},
 		{[]string{"demo", "--reset", "--dir", root}, 2, "", "pick another --dir"},
-		{[]string{"--version"}, 0, "socketbar " + version + "\n", ""},
+		{[]string{"--version"}, 0, "socketbar " + testVersion + "\n", ""},
 		{[]string{"-h", "status"}, 0, "Usage: socketbar status [--apache-version X.Y.Z]", ""},
 		{[]string{"--help", "routes"}, 0, "Usage: socketbar routes", ""},
 		{[]string{"--root", root, "help", "status"}, 0, "Usage: socketbar status", ""},
@@ -378,9 +386,8 @@ func TestRouteCheckTestsEachVirtualHostAndNamesTheAppAtTheBackend(t *testing.T) 
 func runTerminal(t *testing.T, a action.Actions, terminal bool, args ...string) result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	c := &cli{ctx: context.Background(), stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }, actions: a,
-		terminal: func() bool { return terminal }}
-	code := c.run(args)
+	e := &Env{Stdout: &stdout, Stderr: &stderr, Actions: a, Terminal: func() bool { return terminal }}
+	code := Run(context.Background(), e, args)
 	return result{code, stdout.String(), stderr.String()}
 }
 

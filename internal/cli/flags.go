@@ -1,9 +1,8 @@
-package main
+package cli
 
 import (
 	"flag"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -94,8 +93,8 @@ func addrVar(fs *flag.FlagSet, p *string, name, def string, listen bool, usage s
 	fs.Var(addrFlag{p, listen}, name, usage)
 }
 
-// headerFlag is the repeatable -H 'Name: value'.
-type headerFlag struct{ h http.Header }
+// headerFlag is the repeatable -H 'Name: value', into an http.Header.
+type headerFlag http.Header
 
 func (f *headerFlag) String() string { return "" }
 func (f *headerFlag) repeatable()    {}
@@ -106,10 +105,10 @@ func (f *headerFlag) Set(s string) error {
 	if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") || strings.ContainsAny(value, "\r\n") {
 		return fmt.Errorf("write a header as 'Name: value' on one line")
 	}
-	if f.h == nil {
-		f.h = http.Header{}
+	if *f == nil {
+		*f = headerFlag{}
 	}
-	f.h.Add(name, strings.TrimSpace(value))
+	http.Header(*f).Add(name, strings.TrimSpace(value))
 	return nil
 }
 
@@ -121,10 +120,10 @@ const (
 	withApacheVersion
 )
 
-// targetFlags declares the Server flags of a command and returns the
-// Target they fill in.
-func (c *cli) targetFlags(fs *flag.FlagSet, which int) *action.Target {
-	t := &action.Target{Root: c.getenv("SOCKETBAR_ROOT")}
+// targetFlags declares the Server flags of a command into t, with the
+// root from SOCKETBAR_ROOT (else /) when --root is not given.
+func targetFlags(e *Env, fs *flag.FlagSet, t *action.Target, which int) {
+	t.Root = e.getenv("SOCKETBAR_ROOT")
 	if t.Root == "" {
 		t.Root = "/"
 	}
@@ -137,107 +136,24 @@ func (c *cli) targetFlags(fs *flag.FlagSet, which int) *action.Target {
 	if which&withHTTPD != 0 {
 		fs.StringVar(&t.HTTPD, "httpd", "", "`PATH` of the httpd to run the config test with (default: the launchd job's program, then ROOT/usr/sbin/httpd)")
 	}
-	return t
 }
 
-// applyFlags are the flags of every command that changes the config.
-type applyFlags struct {
-	dryRun    bool
-	noRestart bool
-	timeout   time.Duration
+// ChangeOptions are the options of every command that changes the config.
+type ChangeOptions struct {
+	// DryRun prints the change as a diff and writes nothing.
+	DryRun bool
+	// NoRestart writes the config but leaves the Service Proxy running
+	// on the old one.
+	NoRestart bool
+	// Timeout is how long the Service Proxy may take to come back.
+	Timeout time.Duration
 }
 
-func addApplyFlags(fs *flag.FlagSet) *applyFlags {
-	af := &applyFlags{}
-	fs.BoolVar(&af.dryRun, "dry-run", false, "print the change as a unified diff and write nothing")
-	fs.BoolVar(&af.noRestart, "no-restart", false, "write the file (after Apache's config test) but do not restart the Service Proxy")
-	durationVar(fs, &af.timeout, "timeout", 15*time.Second, false, "how long the Service Proxy may take to come back after a restart (`DURATION`)")
-	return af
+// changeFlags declares the flags of ChangeOptions into o.
+func changeFlags(fs *flag.FlagSet, o *ChangeOptions) {
+	fs.BoolVar(&o.DryRun, "dry-run", false, "print the change as a unified diff and write nothing")
+	fs.BoolVar(&o.NoRestart, "no-restart", false, "write the file (after Apache's config test) but do not restart the Service Proxy")
+	durationVar(fs, &o.Timeout, "timeout", 15*time.Second, false, "how long the Service Proxy may take to come back after a restart (`DURATION`)")
 }
 
-func jsonFlag(fs *flag.FlagSet) *bool { return fs.Bool("json", false, "print JSON") }
-
-// flagSyntax is "--name PLACEHOLDER" ("-H 'Name: value'" for one-letter
-// flags), as the usage line and help show it.
-func flagSyntax(f *flag.Flag) string {
-	dashes := "--"
-	if len(f.Name) == 1 {
-		dashes = "-"
-	}
-	placeholder, _ := flag.UnquoteUsage(f)
-	if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
-		placeholder = ""
-	}
-	s := dashes + f.Name
-	if placeholder != "" {
-		s += " " + placeholder
-	}
-	return s
-}
-
-// usageLine lists the command's arguments and every flag.
-func usageLine(cmd command, fs *flag.FlagSet) string {
-	parts := []string{"socketbar", cmd.name}
-	parts = append(parts, cmd.args...)
-	fs.VisitAll(func(f *flag.Flag) {
-		s := "[" + flagSyntax(f) + "]"
-		if _, ok := f.Value.(interface{ repeatable() }); ok {
-			s += "…"
-		}
-		parts = append(parts, s)
-	})
-	return strings.Join(parts, " ")
-}
-
-// commandHelp prints the usage line, the help text and each flag.
-func (c *cli) commandHelp(w io.Writer, cmd command, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "Usage: %s\n\n%s\n", usageLine(cmd, fs), cmd.summary)
-	if cmd.help != "" {
-		fmt.Fprintf(w, "\n%s\n", cmd.help)
-	}
-	first := true
-	fs.VisitAll(func(f *flag.Flag) {
-		if first {
-			fmt.Fprint(w, "\nFlags:\n")
-			first = false
-		}
-		_, usage := flag.UnquoteUsage(f)
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "[]" && f.DefValue != "0s" {
-			usage += fmt.Sprintf(" (default %s)", f.DefValue)
-		}
-		fmt.Fprintf(w, "  %s\n        %s\n", flagSyntax(f), usage)
-	})
-}
-
-var versionCommand = command{
-	name: "version", summary: "Print Socketbar's version.",
-	flags: func(c *cli, fs *flag.FlagSet) func([]string) error {
-		return func([]string) error {
-			fmt.Fprintf(c.stdout, "socketbar %s\n", version)
-			return nil
-		}
-	},
-}
-
-// helpCommand is a function, not a variable: it looks the table up.
-func helpCommand() command {
-	return command{
-		name: "help", args: []string{"[COMMAND]"}, summary: "Explain a command.",
-		flags: func(c *cli, fs *flag.FlagSet) func([]string) error {
-			return func(pos []string) error {
-				if len(pos) == 0 {
-					c.usage(c.stdout)
-					return nil
-				}
-				cmd, ok := findCommand(pos[0])
-				if !ok {
-					return unknownCommand(pos[0])
-				}
-				cfs := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
-				cmd.flags(c, cfs)
-				c.commandHelp(c.stdout, cmd, cfs)
-				return nil
-			}
-		},
-	}
-}
+func jsonFlag(fs *flag.FlagSet, p *bool) { fs.BoolVar(p, "json", false, "print JSON") }
