@@ -84,6 +84,18 @@ func TestServeOnATakenPortSuggestsAFreeOne(t *testing.T) {
 	}
 }
 
+// holds says whether output is what want expects: it contains want, or,
+// when want is "", it is empty.
+func holds(output, want string) bool {
+	if want == "" {
+		return output == ""
+	}
+	return strings.Contains(output, want)
+}
+
+// TestCommandTable runs command lines through the table: each row names
+// the exit code, a part of the stream the command writes to, and ("") that
+// the other stream stays empty.
 func TestCommandTable(t *testing.T) {
 	root := servertest.Copy(t, "5.3.1")
 	a := &action.Local{}
@@ -135,7 +147,7 @@ func TestCommandTable(t *testing.T) {
 		{[]string{"test", "-h"}, 0, "--connect HOST:PORT", ""},
 	} {
 		r := runIn(t, a, nil, tt.args...)
-		if r.code != tt.code || !strings.Contains(r.stdout, tt.stdout) || !strings.Contains(r.stderr, tt.stderr) {
+		if r.code != tt.code || !holds(r.stdout, tt.stdout) || !holds(r.stderr, tt.stderr) {
 			t.Errorf("%q: exit %d (want %d)\nstdout %q (want %q)\nstderr %q (want %q)", tt.args, r.code, tt.code, r.stdout, tt.stdout, r.stderr, tt.stderr)
 		}
 	}

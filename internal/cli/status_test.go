@@ -1,8 +1,8 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,55 +11,115 @@ import (
 	"testing"
 
 	"github.com/socketbar/socketbar/serverctl/action"
-	"github.com/socketbar/socketbar/serverctl/apacheconf/loader"
 	"github.com/socketbar/socketbar/serverctl/servertest"
-	"github.com/socketbar/socketbar/serverctl/sites"
 )
 
-// readSites lists the sites of the Server tree at root as the sites
-// package reads them, for the CLI's output to be compared with.
-func readSites(t *testing.T, root string) *sites.List {
+// Where the Server tree's proxy config files are, as Apache names them
+// (without the root) in status's places.
+const (
+	proxyConf   = "/Library/Server/Web/Config/Proxy/apache_serviceproxy.conf"
+	customsites = "/Library/Server/Web/Config/Proxy/apache_serviceproxy_customsites.conf"
+)
+
+// lineOf is the number of the line of the file at root+name whose text,
+// trimmed, starts with prefix; the test fails unless exactly one does.
+func lineOf(t *testing.T, root, name, prefix string) int {
 	t.Helper()
-	conf := filepath.Join(root, "Library/Server/Web/Config/Proxy/apache_serviceproxy.conf")
-	lc, err := loader.Load(context.Background(), conf, loader.Options{Root: root})
+	b, err := os.ReadFile(filepath.Join(root, name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sites.Read(lc, root)
+	n := 0
+	for i, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), prefix) {
+			if n != 0 {
+				t.Fatalf("%s: lines %d and %d start with %q", name, n, i+1, prefix)
+			}
+			n = i + 1
+		}
+	}
+	if n == 0 {
+		t.Fatalf("%s: no line starts with %q", name, prefix)
+	}
+	return n
+}
+
+// siteWant is a site as the fixture's text declares it, and its line in
+// status's text.
+type siteWant struct {
+	name    string
+	aliases []string
+	ports   []int
+	certID  string
+	where   []string // FILE:LINE of each VirtualHost, or of the Use line that makes it
+	text    string   // status's line for it, after "Sites:" and its padding
+}
+
+// fixtureSites are the sites of the 5.3.1-sites tree at root, read from
+// its files' text by hand: the default hosts' six VirtualHosts in the
+// proxy config, and the two custom sites that the customsites file's Use
+// lines make, one VHost443 and one VHost80 each.
+func fixtureSites(t *testing.T, root string) []siteWant {
+	var lines []int
+	for _, port := range []string{"80", "443", "8008", "8443", "8800", "8843"} {
+		lines = append(lines, lineOf(t, root, proxyConf, "<VirtualHost *:"+port+">"))
+	}
+	slices.Sort(lines) // in file order
+	var def, defLines []string
+	for _, n := range lines {
+		def = append(def, fmt.Sprintf("%s:%d", proxyConf, n))
+		defLines = append(defLines, strconv.Itoa(n))
+	}
+	use := func(macro, site string) int { return lineOf(t, root, customsites, "Use "+macro+" * "+site+" ") }
+	chat := []int{use("VHost443", "chat.example.com"), use("VHost80", "chat.example.com")}
+	shop := []int{use("VHost443", "shop.example.com"), use("VHost80", "shop.example.com")}
+	const chatCert = "chat.example.com.5F0C3A1B9D2E4F60718293A4B5C6D7E8F9012345"
+	const shopCert = "shop.example.com.0A1B2C3D4E5F60718293A4B5C6D7E8F901234567"
+	return []siteWant{
+		{"", []string{}, []int{80, 443, 8008, 8443, 8800, 8843}, "${CERT_ID}", def,
+			"default hosts; ports 80, 443, 8008, 8443, 8800, 8843; certificate ${CERT_ID}; at " + proxyConf + ":" + strings.Join(defLines, ", ")},
+		{"chat.example.com", []string{"www.chat.example.com"}, []int{80, 443}, chatCert,
+			[]string{fmt.Sprintf("%s:%d", customsites, chat[0]), fmt.Sprintf("%s:%d", customsites, chat[1])},
+			fmt.Sprintf("chat.example.com (also www.chat.example.com); ports 80, 443; certificate %s; at %s:%d, %d", chatCert, customsites, chat[0], chat[1])},
+		{"shop.example.com", []string{}, []int{80, 443}, shopCert,
+			[]string{fmt.Sprintf("%s:%d", customsites, shop[0]), fmt.Sprintf("%s:%d", customsites, shop[1])},
+			fmt.Sprintf("shop.example.com; ports 80, 443; certificate %s; at %s:%d, %d", shopCert, customsites, shop[0], shop[1])},
+	}
 }
 
 // status lists every site with its names, ports, certificate and places,
-// and the plist cross-check's findings, in its text and its JSON.
+// and the plist cross-check's findings, in its text and its JSON. What it
+// should say is read from the fixture's text, not from the sites package
+// that status itself asks.
 func TestStatusListsTheSites(t *testing.T) {
+	const extra = `Use VHost80 * extra.example.com ""`
 	for _, tt := range []struct {
 		name  string
-		setup func(t *testing.T, root string)
+		extra bool // a Use line for a site the plist lacks is added
 	}{
-		{"as Server.app wrote them", func(*testing.T, string) {}},
-		{"a site the plist lacks", func(t *testing.T, root string) {
-			custom := filepath.Join(root, "Library/Server/Web/Config/Proxy/apache_serviceproxy_customsites.conf")
-			f, err := os.OpenFile(custom, os.O_APPEND|os.O_WRONLY, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			if _, err := f.WriteString("Use VHost80 * extra.example.com \"\"\n"); err != nil {
-				t.Fatal(err)
-			}
-		}},
+		{"as Server.app wrote them", false},
+		{"a site the plist lacks", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			root := servertest.Copy(t, "5.3.1-sites")
-			tt.setup(t, root)
-			want := readSites(t, root)
-			custom := 0
-			for _, s := range want.Sites {
-				if !s.Default {
-					custom++
+			want := fixtureSites(t, root)
+			type findingWant struct{ kind, where, mentions string }
+			var findings []findingWant
+			if tt.extra {
+				f, err := os.OpenFile(filepath.Join(root, customsites), os.O_APPEND|os.O_WRONLY, 0)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			if custom < 2 {
-				t.Fatalf("the fixture has %d custom sites; the test needs some", custom)
+				_, err = f.WriteString(extra + "\n")
+				f.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				where := fmt.Sprintf("%s:%d", customsites, lineOf(t, root, customsites, extra))
+				// Sorted by name: between chat and shop.
+				want = slices.Insert(want, 2, siteWant{"extra.example.com", []string{}, []int{80}, "", []string{where},
+					"extra.example.com; ports 80; at " + where})
+				findings = append(findings, findingWant{"config-only", where, "extra.example.com port 80 is not among Server.app's sites"})
 			}
 
 			j := runIn(t, &action.Local{}, nil, "status", "--json", "--root", root)
@@ -78,27 +138,21 @@ func TestStatusListsTheSites(t *testing.T) {
 			if err := json.Unmarshal([]byte(j.stdout), &got); err != nil {
 				t.Fatalf("status --json: %v\n%s%s", err, j.stdout, j.stderr)
 			}
-			if len(got.Sites) != len(want.Sites) {
-				t.Fatalf("status --json lists %d sites, sites.Read %d:\n%s", len(got.Sites), len(want.Sites), j.stdout)
+			if len(got.Sites) != len(want) {
+				t.Fatalf("status --json lists %d sites, the fixture has %d:\n%s", len(got.Sites), len(want), j.stdout)
 			}
-			for i, w := range want.Sites {
+			for i, w := range want {
 				g := got.Sites[i]
-				if g.Name != w.Name || !slices.Equal(g.Aliases, append([]string{}, w.Aliases...)) ||
-					!slices.Equal(g.Ports, w.Ports) || g.CertID != w.CertID || len(g.Where) != len(w.VHosts) {
-					t.Errorf("site %d: JSON %+v\nwant %+v", i, g, *w)
-					continue
-				}
-				for k, v := range w.VHosts {
-					if g.Where[k] != action.VHostPos(v).String() {
-						t.Errorf("site %q VirtualHost %d is at %s, JSON says %s", w.Name, k, action.VHostPos(v), g.Where[k])
-					}
+				if g.Name != w.name || !slices.Equal(g.Aliases, w.aliases) || g.Aliases == nil || !slices.Equal(g.Ports, w.ports) ||
+					g.CertID != w.certID || !slices.Equal(g.Where, w.where) {
+					t.Errorf("site %d: JSON %+v\nwant %+v", i, g, w)
 				}
 			}
-			if len(got.Findings) != len(want.Findings) {
-				t.Errorf("status --json has %d site findings, sites.Read %d: %+v", len(got.Findings), len(want.Findings), got.Findings)
+			if len(got.Findings) != len(findings) {
+				t.Errorf("status --json has %d site findings, want %d: %+v", len(got.Findings), len(findings), got.Findings)
 			}
-			for i := range min(len(got.Findings), len(want.Findings)) {
-				if g, w := got.Findings[i], want.Findings[i]; g.Kind != w.Kind || g.Where != w.Pos.String() || g.Message != w.Msg {
+			for i := range min(len(got.Findings), len(findings)) {
+				if g, w := got.Findings[i], findings[i]; g.Kind != w.kind || g.Where != w.where || !strings.Contains(g.Message, w.mentions) {
 					t.Errorf("site finding %d: %+v, want %+v", i, g, w)
 				}
 			}
@@ -107,34 +161,26 @@ func TestStatusListsTheSites(t *testing.T) {
 			if text.code != j.code {
 				t.Errorf("status exits %d, status --json %d", text.code, j.code)
 			}
-			lines := strings.Split(text.stdout, "\n")
-			for _, w := range want.Sites {
-				name := w.Name
-				if w.Default {
-					name = "default hosts"
-				}
-				line := ""
-				for _, l := range lines {
-					if strings.Contains(l, " "+name) && strings.Contains(l, "; ports ") {
-						line = l
-					}
-				}
-				wantIn := append([]string{name, action.VHostPos(w.VHosts[0]).String()}, w.Aliases...)
-				if w.CertID != "" {
-					wantIn = append(wantIn, "certificate "+w.CertID)
-				}
-				for _, p := range w.Ports {
-					wantIn = append(wantIn, strconv.Itoa(p))
-				}
-				for _, s := range wantIn {
-					if !strings.Contains(line, s) {
-						t.Errorf("status line for %s lacks %q: %q\n%s", name, s, line, text.stdout)
-					}
+			// The "Sites:" line and the ones under it, which start with
+			// the padding of an empty label.
+			var lines []string
+			inSites := false
+			for _, l := range strings.Split(text.stdout, "\n") {
+				inSites = strings.HasPrefix(l, "Sites:") || inSites && strings.HasPrefix(l, " ")
+				if inSites {
+					lines = append(lines, strings.TrimSpace(strings.TrimPrefix(l, "Sites:")))
 				}
 			}
-			for _, f := range want.Findings {
-				if !strings.Contains(text.stdout, f.Msg) {
-					t.Errorf("status does not show the finding %q:\n%s", f.Msg, text.stdout)
+			var wantLines []string
+			for _, w := range want {
+				wantLines = append(wantLines, w.text)
+			}
+			if !slices.Equal(lines, wantLines) {
+				t.Errorf("status's site lines:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(wantLines, "\n"))
+			}
+			for _, f := range findings {
+				if !strings.Contains(text.stdout, "Site warning:") || !strings.Contains(text.stdout, f.where+": VirtualHost for "+f.mentions) {
+					t.Errorf("status does not show the finding at %s:\n%s", f.where, text.stdout)
 				}
 			}
 		})
