@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
 	"github.com/socketbar/socketbar/serverctl/servertest"
 )
@@ -218,5 +221,50 @@ func TestRoutesNamesAnIncludedFileBesideTheConfigByItsName(t *testing.T) {
 	}
 	if checked == 0 || strings.Contains(r.stdout, "/Library/Server/Web/Config/Proxy/apache_serviceproxy_customsites.conf") {
 		t.Errorf("%d rules from included files; the table names the folder:\n%s", checked, r.stdout)
+	}
+}
+
+// statusRun reads the Server at its Target and says so in text or JSON;
+// it returns errReported (exit 1) for the states a script watches for, and
+// the library's error when there is no Server to read.
+func TestStatusRun(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		setup   func(t *testing.T) string // the root
+		json    bool
+		out     []string // in stdout, in this order
+		wantErr func(error) bool
+	}{
+		{"text", func(t *testing.T) string { return servertest.Copy(t, "5.3.1") }, false,
+			[]string{"Server:", "macOS Server 5.3.1 (16S4123)\n", "Routes:", "10 (0 WebSocket, 0 managed by Socketbar)\n"}, nil},
+		{"JSON", func(t *testing.T) string { return servertest.Copy(t, "5.3.1") }, true,
+			[]string{`"server_version": "5.3.1"`, `"routes": 10,`, `"managed_routes": 0,`}, nil},
+		{"an unreadable config", func(t *testing.T) string {
+			root := servertest.Copy(t, "5.3.1")
+			if err := os.WriteFile(filepath.Join(root, proxyConf), []byte("<VirtualHost *:80>\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return root
+		}, false, []string{"Routes:", "unknown: ", "is never closed"},
+			func(err error) bool { return errors.Is(err, errReported) }},
+		{"no Server", func(t *testing.T) string { return t.TempDir() }, false, nil,
+			func(err error) bool {
+				var nf *serverctl.NotFoundError
+				return errors.As(err, &nf)
+			}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e, out := runEnv(&action.Local{})
+			err := statusRun(context.Background(), e, &StatusOptions{Target: action.Target{Root: tt.setup(t)}, JSON: tt.json})
+			if tt.wantErr == nil && err != nil || tt.wantErr != nil && !tt.wantErr(err) {
+				t.Fatalf("err = %v\n%s", err, out)
+			}
+			if rest := inOrder(out.String(), tt.out); rest != "" {
+				t.Errorf("stdout lacks %q (in order):\n%s", rest, out)
+			}
+			if tt.json && !json.Valid(out.Bytes()) {
+				t.Errorf("not JSON:\n%s", out)
+			}
+		})
 	}
 }
