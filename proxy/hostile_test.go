@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"runtime"
 	"testing"
 	"time"
 
@@ -108,17 +107,10 @@ func TestUpgradeHandshakeEndsWithTheClient(t *testing.T) {
 	}
 }
 
-// rssBound is the most the proxy's peak RSS may grow while it serves runs
-// against one hostile backend: a few MiB of buffers and goroutines. A
-// proxy that kept what a peer sends (an endless head, a 2^62-byte frame)
-// would pass it within one run.
-const rssBound = 32 << 10 // KiB
-
 // BenchmarkPeakRSSUnderHostileBackends runs the proxy with each hostile
 // peer as its backend; the client sends an upgrade and reads up to 1 MiB
-// of the answer. Per peer it reports how far the process's peak RSS rose
-// over its RSS before the runs (peak-KiB) and what the backend wrote per
-// run, and fails when the rise is over rssBound. Linux only (VmHWM):
+// of the answer. Per peer it reports how far the peak RSS rose and fails
+// over hostile.RSSBound (see hostile.BenchPeakRSS). Linux only:
 //
 //	go test -run '^$' -bench PeakRSS -benchtime 20x ./proxy
 func BenchmarkPeakRSSUnderHostileBackends(b *testing.B) {
@@ -126,30 +118,7 @@ func BenchmarkPeakRSSUnderHostileBackends(b *testing.B) {
 		b.Run(peer.String(), func(b *testing.B) {
 			backend := hostile.Start(b, peer)
 			s, _, _ := startProxy(b, &Server{Routes: []Route{mustRoute(b, "/ws", "http://"+backend.Addr+"/ws")}})
-			runtime.GC()
-			if err := hostile.ResetPeakRSS(); err != nil {
-				b.Skip(err)
-			}
-			base, err := hostile.PeakRSS() // the RSS now
-			if err != nil {
-				b.Skip(err)
-			}
-			var written int64
-			for b.Loop() {
-				written += upgradeThrough(b, s.ListenAddr().String(), backend)
-			}
-			peak, err := hostile.PeakRSS()
-			if err != nil {
-				b.Fatal(err)
-			}
-			// Linux syncs each thread's RSS count into VmHWM late, so a
-			// rise within that slack can read as a small fall.
-			rise := max(peak-base, 0)
-			b.ReportMetric(float64(rise), "peak-KiB")
-			b.ReportMetric(float64(written>>10)/float64(b.N), "peer-KiB/op")
-			if rise > rssBound {
-				b.Errorf("peak RSS %d KiB, %d KiB over the %d KiB before the runs; the bound is %d KiB", peak, rise, base, rssBound)
-			}
+			hostile.BenchPeakRSS(b, func() int64 { return upgradeThrough(b, s.ListenAddr().String(), backend) })
 		})
 	}
 }

@@ -2,7 +2,6 @@ package wstest
 
 import (
 	"context"
-	"runtime"
 	"testing"
 	"time"
 
@@ -47,47 +46,20 @@ func TestHostilePeers(t *testing.T) {
 	}
 }
 
-// rssBound is the most the tester's peak RSS may grow while it tests one
-// hostile peer: a few MiB of buffers. A tester that kept what a peer sends
-// (an endless head, a 2^62-byte frame) would pass it within one run.
-const rssBound = 32 << 10 // KiB
-
 // BenchmarkPeakRSSUnderHostilePeers runs the tester against each hostile
-// peer. Per peer it reports how far the process's peak RSS rose over its
-// RSS before the runs (peak-KiB) and what the peer wrote per run, and
-// fails when the rise is over rssBound. Linux only (VmHWM):
+// peer. Per peer it reports how far the peak RSS rose and fails over
+// hostile.RSSBound (see hostile.BenchPeakRSS). Linux only:
 //
 //	go test -run '^$' -bench PeakRSS -benchtime 20x ./proxy/wstest
 func BenchmarkPeakRSSUnderHostilePeers(b *testing.B) {
 	for _, peer := range hostile.All() {
 		b.Run(peer.String(), func(b *testing.B) {
 			srv := hostile.Start(b, peer)
-			runtime.GC()
-			if err := hostile.ResetPeakRSS(); err != nil {
-				b.Skip(err)
-			}
-			base, err := hostile.PeakRSS() // the RSS now
-			if err != nil {
-				b.Skip(err)
-			}
-			var written int64
-			for b.Loop() {
+			hostile.BenchPeakRSS(b, func() int64 {
 				Run(context.Background(), "ws://"+srv.Addr+"/ws", Options{Timeout: 2 * time.Second})
 				c, _ := srv.Next(3 * time.Second)
-				written += c.Written
-			}
-			peak, err := hostile.PeakRSS()
-			if err != nil {
-				b.Fatal(err)
-			}
-			// Linux syncs each thread's RSS count into VmHWM late, so a
-			// rise within that slack can read as a small fall.
-			rise := max(peak-base, 0)
-			b.ReportMetric(float64(rise), "peak-KiB")
-			b.ReportMetric(float64(written>>10)/float64(b.N), "peer-KiB/op")
-			if rise > rssBound {
-				b.Errorf("peak RSS %d KiB, %d KiB over the %d KiB before the runs; the bound is %d KiB", peak, rise, base, rssBound)
-			}
+				return c.Written
+			})
 		})
 	}
 }
