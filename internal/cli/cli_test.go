@@ -43,6 +43,35 @@ func runIn(t *testing.T, a action.Actions, env map[string]string, args ...string
 	return result{code, stdout.String(), stderr.String()}
 }
 
+// runEnv is an Env with actions a whose streams both go to the buffer
+// returned: the run functions return their errors rather than print them.
+func runEnv(a action.Actions) (*Env, *bytes.Buffer) {
+	var out bytes.Buffer
+	return &Env{Stdout: &out, Stderr: &out, Actions: a}, &out
+}
+
+// checkRun fails the test unless err is what wantErr accepts (nil when
+// wantErr is nil) and out holds wants in this order, or is empty when
+// wants is nil.
+func checkRun(t *testing.T, err error, wantErr func(error) bool, out string, wants []string) {
+	t.Helper()
+	if wantErr == nil && err != nil || wantErr != nil && !wantErr(err) {
+		t.Fatalf("err = %v\n%s", err, out)
+	}
+	if wants == nil && out != "" {
+		t.Errorf("printed:\n%s", out)
+	}
+	rest := out
+	for _, w := range wants {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			t.Errorf("the output lacks %q after what came before it:\n%s", w, out)
+			return
+		}
+		rest = rest[i+len(w):]
+	}
+}
+
 func TestAddAsksTheActionLayerWhatTheAppAsks(t *testing.T) {
 	root := servertest.Copy(t, "5.3.1")
 	rec := &actiontest.Recorder{}

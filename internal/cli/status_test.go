@@ -256,12 +256,7 @@ func TestStatusRun(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e, out := runEnv(&action.Local{})
 			err := statusRun(context.Background(), e, &StatusOptions{Target: action.Target{Root: tt.setup(t)}, JSON: tt.json})
-			if tt.wantErr == nil && err != nil || tt.wantErr != nil && !tt.wantErr(err) {
-				t.Fatalf("err = %v\n%s", err, out)
-			}
-			if rest := inOrder(out.String(), tt.out); rest != "" {
-				t.Errorf("stdout lacks %q (in order):\n%s", rest, out)
-			}
+			checkRun(t, err, tt.wantErr, out.String(), tt.out)
 			if tt.json && !json.Valid(out.Bytes()) {
 				t.Errorf("not JSON:\n%s", out)
 			}
