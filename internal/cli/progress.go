@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -29,17 +29,17 @@ type progressPrinter struct {
 	started  time.Time
 }
 
-func (c *cli) newProgress() *progressPrinter {
-	return &progressPrinter{w: c.stdout, terminal: c.isTerminal()}
+func (e *Env) newProgress() *progressPrinter {
+	return &progressPrinter{w: e.Stdout, terminal: e.isTerminal()}
 }
 
 // isTerminal reports whether stdout is a terminal (a character device),
 // where lines may be rewritten.
-func (c *cli) isTerminal() bool {
-	if c.terminal != nil {
-		return c.terminal()
+func (e *Env) isTerminal() bool {
+	if e.Terminal != nil {
+		return e.Terminal()
 	}
-	f, ok := c.stdout.(*os.File)
+	f, ok := e.Stdout.(*os.File)
 	if !ok {
 		return false
 	}

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -19,6 +19,13 @@ import (
 	"github.com/socketbar/socketbar/serverctl/servertest"
 )
 
+// mainPackage is the package of the socketbar binary, the module's root.
+const mainPackage = "github.com/socketbar/socketbar"
+
+// builtVersion is the version the tests' binary is built with, set as a
+// release build sets it.
+const builtVersion = "9.8.7-e2e"
+
 // binary is the socketbar binary built once for the CLI tests.
 var binary string
 
@@ -29,7 +36,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "socketbar")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+	build := exec.Command("go", "build", "-ldflags", "-X main.version="+builtVersion, "-o", binary, mainPackage)
+	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build socketbar: %v\n%s", err, out)
 		os.RemoveAll(dir)
 		os.Exit(1)
@@ -107,6 +115,16 @@ func TestCLIOutputIsFreeOfToolkitNoise(t *testing.T) {
 	r := run(t, []string{"LANG=C.UTF-8"}, "version")
 	if r.code != 0 || r.stderr != "" || !strings.HasPrefix(r.stdout, "socketbar ") {
 		t.Errorf("version: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+// The version a release build sets with -ldflags "-X main.version=…" is
+// the one socketbar version prints: the variable stays in package main.
+func TestVersionIsSetAtBuildTime(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		if r := run(t, nil, args...); r.code != 0 || r.stdout != "socketbar "+builtVersion+"\n" {
+			t.Errorf("%q: exit %d, stdout %q; want socketbar %s", args, r.code, r.stdout, builtVersion)
+		}
 	}
 }
 

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -22,6 +22,7 @@ import (
 	"github.com/socketbar/socketbar/proxy"
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/apachetest"
+	"github.com/socketbar/socketbar/serverctl/servertest"
 )
 
 // echoBackend is the WebSocket app behind the Service Proxy: the demo's
@@ -134,7 +135,7 @@ type twoTier struct {
 
 func startTwoTier(t *testing.T, version string) *twoTier {
 	h := apachetest.Require(t)
-	fixture, _ := filepath.Abs(filepath.Join("serverctl", "testdata", "servers", version))
+	fixture := servertest.Dir(t, version)
 	tt := &twoTier{h: h, site: apachetest.LocalizeTree(t, h, fixture), backend: echoBackend(t)}
 	apachetest.StartWebsites(t, h, tt.site)
 	t.Cleanup(func() {

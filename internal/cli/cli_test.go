@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -26,13 +26,50 @@ import (
 	"github.com/socketbar/socketbar/serverctl/servertest"
 )
 
+// testVersion is the version the tests' Env carries.
+const testVersion = "1.2.3-test"
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
 // runIn runs the CLI in-process through its command table.
 func runIn(t *testing.T, a action.Actions, env map[string]string, args ...string) result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	c := &cli{ctx: context.Background(), stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return env[k] }, actions: a}
-	code := c.run(args)
+	e := &Env{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return env[k] }, Actions: a, Version: testVersion}
+	code := Run(context.Background(), e, args)
 	return result{code, stdout.String(), stderr.String()}
+}
+
+// runEnv is an Env with actions a whose streams both go to the buffer
+// returned: the run functions return their errors rather than print them.
+func runEnv(a action.Actions) (*Env, *bytes.Buffer) {
+	var out bytes.Buffer
+	return &Env{Stdout: &out, Stderr: &out, Actions: a}, &out
+}
+
+// checkRun fails the test unless err is what wantErr accepts (nil when
+// wantErr is nil) and out holds wants in this order, or is empty when
+// wants is nil.
+func checkRun(t *testing.T, err error, wantErr func(error) bool, out string, wants []string) {
+	t.Helper()
+	if wantErr == nil && err != nil || wantErr != nil && !wantErr(err) {
+		t.Fatalf("err = %v\n%s", err, out)
+	}
+	if wants == nil && out != "" {
+		t.Errorf("printed:\n%s", out)
+	}
+	rest := out
+	for _, w := range wants {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			t.Errorf("the output lacks %q after what came before it:\n%s", w, out)
+			return
+		}
+		rest = rest[i+len(w):]
+	}
 }
 
 func TestAddAsksTheActionLayerWhatTheAppAsks(t *testing.T) {
@@ -76,6 +113,18 @@ func TestServeOnATakenPortSuggestsAFreeOne(t *testing.T) {
 	}
 }
 
+// holds says whether output is what want expects: it contains want, or,
+// when want is "", it is empty.
+func holds(output, want string) bool {
+	if want == "" {
+		return output == ""
+	}
+	return strings.Contains(output, want)
+}
+
+// TestCommandTable runs command lines through the table: each row names
+// the exit code, a part of the stream the command writes to, and ("") that
+// the other stream stays empty.
 func TestCommandTable(t *testing.T) {
 	root := servertest.Copy(t, "5.3.1")
 	a := &action.Local{}
@@ -111,7 +160,7 @@ func TestCommandTable(t *testing.T) {
 		{[]string{"undo", "--to", "nope", "--root", root}, 2, "", "--to \"nope\" is not the ID"},
 		{[]string{"demo", "--dir", root}, 2, "", "is not a demo tree and not empty"},
 		{[]string{"demo", "--reset", "--dir", root}, 2, "", "pick another --dir"},
-		{[]string{"--version"}, 0, "socketbar " + version + "\n", ""},
+		{[]string{"--version"}, 0, "socketbar " + testVersion + "\n", ""},
 		{[]string{"-h", "status"}, 0, "Usage: socketbar status [--apache-version X.Y.Z]", ""},
 		{[]string{"--help", "routes"}, 0, "Usage: socketbar routes", ""},
 		{[]string{"--root", root, "help", "status"}, 0, "Usage: socketbar status", ""},
@@ -127,7 +176,7 @@ func TestCommandTable(t *testing.T) {
 		{[]string{"test", "-h"}, 0, "--connect HOST:PORT", ""},
 	} {
 		r := runIn(t, a, nil, tt.args...)
-		if r.code != tt.code || !strings.Contains(r.stdout, tt.stdout) || !strings.Contains(r.stderr, tt.stderr) {
+		if r.code != tt.code || !holds(r.stdout, tt.stdout) || !holds(r.stderr, tt.stderr) {
 			t.Errorf("%q: exit %d (want %d)\nstdout %q (want %q)\nstderr %q (want %q)", tt.args, r.code, tt.code, r.stdout, tt.stdout, r.stderr, tt.stderr)
 		}
 	}
@@ -378,9 +427,8 @@ func TestRouteCheckTestsEachVirtualHostAndNamesTheAppAtTheBackend(t *testing.T) 
 func runTerminal(t *testing.T, a action.Actions, terminal bool, args ...string) result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	c := &cli{ctx: context.Background(), stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }, actions: a,
-		terminal: func() bool { return terminal }}
-	code := c.run(args)
+	e := &Env{Stdout: &stdout, Stderr: &stderr, Actions: a, Terminal: func() bool { return terminal }}
+	code := Run(context.Background(), e, args)
 	return result{code, stdout.String(), stderr.String()}
 }
 

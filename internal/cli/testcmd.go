@@ -1,9 +1,11 @@
-package main
+package cli
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
@@ -11,9 +13,7 @@ import (
 	"github.com/socketbar/socketbar/serverctl/action"
 )
 
-var testCommand = command{
-	name: "test", args: []string{"[URL]"}, summary: "Test a WebSocket step by step and say what is wrong and where.",
-	help: `Connects to a WebSocket as a browser would and reports each step with its timing —
+const testHelp = `Connects to a WebSocket as a browser would and reports each step with its timing —
 DNS, TCP, TLS, the upgrade, an echo, ping/pong, the close — then says in plain words
 what is wrong and how to fix it. Exits 0 only when the connection works.
 
@@ -28,48 +28,75 @@ With --route PATH instead of a URL, tests the route at every tier: straight to i
 backend, through each Service Proxy VirtualHost that has it (HTTPS and HTTP; on a
 Server with websites of its own, each site by its name), and through socketbar serve
 if it runs; and says at which tier it breaks. --connect then replaces the address of
-the Service Proxy's VirtualHosts on its port.`,
-	flags: func(c *cli, fs *flag.FlagSet) func([]string) error {
-		t := c.targetFlags(fs, withRoot)
-		var hdr headerFlag
-		fs.Var(&hdr, "H", "extra request header `'Name: value'` (repeatable)")
-		origin := fs.String("origin", "", "`ORIGIN` header to send (default: the URL's own origin)")
-		insecure := fs.Bool("insecure", false, "accept a certificate that is not trusted or not for this name (still reported)")
-		var timeout time.Duration
-		durationVar(fs, &timeout, "timeout", 10*time.Second, false, "time for the whole test (`DURATION`)")
-		message := fs.String("message", "", "`TEXT` for the echo step (default: a random token)")
-		expectEcho := fs.Bool("expect-echo", false, "fail unless the message comes back")
-		connect := fs.String("connect", "", "dial `HOST:PORT` instead of the URL's host (IPv6 in brackets); the URL's name still goes in TLS SNI and Host")
-		asJSON := jsonFlag(fs)
-		route := fs.String("route", "", "test this route `PATH` of the Service Proxy config at every tier")
-		proxyAddr := new(string)
-		addrVar(fs, proxyAddr, "proxy-addr", action.DefaultProxyAddr, false, "`HOST:PORT` where socketbar serve listens, for --route")
-		return func(pos []string) error {
-			opts := action.TestOptions{Origin: *origin, Header: hdr.h, Insecure: *insecure, Timeout: timeout, Message: *message, ExpectEcho: *expectEcho, Connect: *connect}
-			if (*route == "") == (len(pos) == 0) {
-				return usageErrorf("give either a URL or --route PATH")
-			}
-			if *route != "" {
-				return c.checkRoute(action.CheckRouteOptions{Target: *t, Path: *route, ProxyAddr: *proxyAddr, Test: opts}, *asJSON)
-			}
-			opts.URL, opts.Target = pos[0], *t
-			r, err := c.actions.Test(c.ctx, opts)
-			if err != nil {
-				return err
-			}
-			if *asJSON {
-				if err := c.writeJSON(r); err != nil {
-					return err
-				}
-			} else {
-				printReport(c.stdout, r, "")
-			}
-			if !r.OK {
-				return errReported
-			}
-			return nil
+the Service Proxy's VirtualHosts on its port.`
+
+// TestOptions are the options of socketbar test: a URL to test, or a
+// route of the Service Proxy config to test at every tier.
+type TestOptions struct {
+	Target action.Target
+	URL    string
+	// Route is the path of a route to test at every tier (--route).
+	Route string
+	// ProxyAddr is where socketbar serve listens, for Route.
+	ProxyAddr  string
+	Header     http.Header
+	Origin     string
+	Insecure   bool
+	Timeout    time.Duration
+	Message    string
+	ExpectEcho bool
+	// Connect is the HOST:PORT to dial instead of the URL's host.
+	Connect string
+	JSON    bool
+}
+
+func bindTest(e *Env, fs *flag.FlagSet) runFunc {
+	opts := &TestOptions{}
+	targetFlags(e, fs, &opts.Target, withRoot)
+	fs.Var((*headerFlag)(&opts.Header), "H", "extra request header `'Name: value'` (repeatable)")
+	fs.StringVar(&opts.Origin, "origin", "", "`ORIGIN` header to send (default: the URL's own origin)")
+	fs.BoolVar(&opts.Insecure, "insecure", false, "accept a certificate that is not trusted or not for this name (still reported)")
+	durationVar(fs, &opts.Timeout, "timeout", 10*time.Second, false, "time for the whole test (`DURATION`)")
+	fs.StringVar(&opts.Message, "message", "", "`TEXT` for the echo step (default: a random token)")
+	fs.BoolVar(&opts.ExpectEcho, "expect-echo", false, "fail unless the message comes back")
+	fs.StringVar(&opts.Connect, "connect", "", "dial `HOST:PORT` instead of the URL's host (IPv6 in brackets); the URL's name still goes in TLS SNI and Host")
+	jsonFlag(fs, &opts.JSON)
+	fs.StringVar(&opts.Route, "route", "", "test this route `PATH` of the Service Proxy config at every tier")
+	addrVar(fs, &opts.ProxyAddr, "proxy-addr", action.DefaultProxyAddr, false, "`HOST:PORT` where socketbar serve listens, for --route")
+	return func(ctx context.Context, pos []string) error {
+		if len(pos) > 0 {
+			opts.URL = pos[0]
 		}
-	},
+		return testRun(ctx, e, opts)
+	}
+}
+
+// testRun tests the URL or the route; it returns errReported, for exit 1,
+// when the test fails.
+func testRun(ctx context.Context, e *Env, opts *TestOptions) error {
+	to := action.TestOptions{Origin: opts.Origin, Header: opts.Header, Insecure: opts.Insecure, Timeout: opts.Timeout, Message: opts.Message, ExpectEcho: opts.ExpectEcho, Connect: opts.Connect}
+	if (opts.Route == "") == (opts.URL == "") {
+		return usageErrorf("give either a URL or --route PATH")
+	}
+	if opts.Route != "" {
+		return checkRoute(ctx, e, action.CheckRouteOptions{Target: opts.Target, Path: opts.Route, ProxyAddr: opts.ProxyAddr, Test: to}, opts.JSON)
+	}
+	to.URL, to.Target = opts.URL, opts.Target
+	r, err := e.Actions.Test(ctx, to)
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		if err := e.writeJSON(r); err != nil {
+			return err
+		}
+	} else {
+		printReport(e.Stdout, r, "")
+	}
+	if !r.OK {
+		return errReported
+	}
+	return nil
 }
 
 // printReport writes a report as a checklist with the diagnosis.
@@ -104,8 +131,8 @@ var tierSummary = map[string]string{
 	action.TierServe:        "The app and the Service Proxy work; only the test proxy fails.",
 }
 
-func (c *cli) checkRoute(opts action.CheckRouteOptions, asJSON bool) error {
-	rep, err := c.actions.CheckRoute(c.ctx, opts)
+func checkRoute(ctx context.Context, e *Env, opts action.CheckRouteOptions, asJSON bool) error {
+	rep, err := e.Actions.CheckRoute(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -132,7 +159,7 @@ func (c *cli) checkRoute(opts action.CheckRouteOptions, asJSON bool) error {
 		summary += fmt.Sprintf(" Sites without the route: %s (their requests for %s go to the Websites tier).", strings.Join(without, ", "), rep.Path)
 	}
 	if asJSON {
-		if err := c.writeJSON(struct {
+		if err := e.writeJSON(struct {
 			*action.TierReport
 			Summary string `json:"summary"`
 		}{rep, summary}); err != nil {
@@ -140,7 +167,7 @@ func (c *cli) checkRoute(opts action.CheckRouteOptions, asJSON bool) error {
 		}
 	} else {
 		rt := rep.Route
-		fmt.Fprintf(c.stdout, "Route %s → %s (%s, line %d)\n\n", rep.Path, rt.Backend, rt.VHost, rt.Line)
+		fmt.Fprintf(e.Stdout, "Route %s → %s (%s, line %d)\n\n", rep.Path, rt.Backend, rt.VHost, rt.Line)
 		for _, t := range rep.Tiers {
 			head := t.Tier
 			if t.VHost != "" {
@@ -152,20 +179,20 @@ func (c *cli) checkRoute(opts action.CheckRouteOptions, asJSON bool) error {
 			case t.Tier == action.TierServiceProxy && bySite:
 				head += ", the default hosts"
 			}
-			fmt.Fprintf(c.stdout, "[%s]\n", head)
+			fmt.Fprintf(e.Stdout, "[%s]\n", head)
 			if t.Skipped != "" {
-				fmt.Fprintf(c.stdout, "  skipped: %s\n\n", t.Skipped)
+				fmt.Fprintf(e.Stdout, "  skipped: %s\n\n", t.Skipped)
 				continue
 			}
-			printReport(c.stdout, t.Report, "  ")
-			fmt.Fprintln(c.stdout)
+			printReport(e.Stdout, t.Report, "  ")
+			fmt.Fprintln(e.Stdout)
 		}
-		fmt.Fprintln(c.stdout, summary)
+		fmt.Fprintln(e.Stdout, summary)
 		for _, f := range rep.Lint {
-			fmt.Fprintf(c.stdout, "Line %d: %s\n  fix: %s\n", f.Line, f.Message, f.Fix)
+			fmt.Fprintf(e.Stdout, "Line %d: %s\n  fix: %s\n", f.Line, f.Message, f.Fix)
 		}
 		if len(rep.ErrorLog) > 0 {
-			fmt.Fprintf(c.stdout, "The Service Proxy's error log says:\n  %s\n", strings.Join(rep.ErrorLog, "\n  "))
+			fmt.Fprintf(e.Stdout, "The Service Proxy's error log says:\n  %s\n", strings.Join(rep.ErrorLog, "\n  "))
 		}
 	}
 	if !rep.OK {

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/socketbar/socketbar/serverctl/apachetest"
+	"github.com/socketbar/socketbar/serverctl/servertest"
 )
 
 // TestRouteWhoseSiteIsGone routes /chat/stream/ for chat.example.com on a
@@ -29,7 +30,7 @@ func TestRouteWhoseSiteIsGone(t *testing.T) {
 
 func routeWhoseSiteIsGone(t *testing.T, version string) {
 	h := apachetest.Require(t)
-	fixture, _ := filepath.Abs(filepath.Join("serverctl", "testdata", "servers", version+"-sites"))
+	fixture := servertest.Dir(t, version+"-sites")
 	s := apachetest.LocalizeTree(t, h, fixture)
 	customsites := filepath.Join(s.Root, "Library/Server/Web/Config/Proxy/apache_serviceproxy_customsites.conf")
 	sitesPlist := filepath.Join(s.Root, "Library/Server/Web/Config/apache2/servermgr_web_apache2_config.plist")

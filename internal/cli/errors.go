@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"errors"
@@ -48,7 +48,7 @@ var cliRemedy = map[serverctl.Remedy]string{
 
 // fail prints err for the command line and returns the exit code. This is
 // the one place where errors become words and exit codes.
-func (c *cli) fail(cmd string, err error) int {
+func (e *Env) fail(cmd string, err error) int {
 	if err == nil {
 		return exitOK
 	}
@@ -60,7 +60,7 @@ func (c *cli) fail(cmd string, err error) int {
 		prefix = "socketbar " + cmd + ": "
 	}
 	msg, code := describe(err)
-	fmt.Fprintf(c.stderr, "%s%s\n", prefix, plainMessage(msg))
+	fmt.Fprintf(e.Stderr, "%s%s\n", prefix, plainMessage(msg))
 	return code
 }
 

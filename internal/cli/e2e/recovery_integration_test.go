@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/apachetest"
+	"github.com/socketbar/socketbar/serverctl/servertest"
 )
 
 // TestRecoveryIsSaidWhenTheNextChangeFails: on Server 5.1 with custom
@@ -20,7 +21,7 @@ import (
 // the same add run again goes through.
 func TestRecoveryIsSaidWhenTheNextChangeFails(t *testing.T) {
 	h := apachetest.Require(t)
-	fixture, _ := filepath.Abs(filepath.Join("serverctl", "testdata", "servers", "5.1.7-sites"))
+	fixture := servertest.Dir(t, "5.1.7-sites")
 	s := apachetest.LocalizeTree(t, h, fixture)
 	customsites := filepath.Join(s.Root, "Library/Server/Web/Config/Proxy/apache_serviceproxy_customsites.conf")
 	s.LocalizeIncluded(t, customsites)

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ func TestNoGUIBuild(t *testing.T) {
 	defer cancel()
 	env := append(os.Environ(), "CGO_ENABLED=0")
 
-	list := exec.CommandContext(ctx, "go", "list", "-deps", "-tags", "nogui", ".")
+	list := exec.CommandContext(ctx, "go", "list", "-deps", "-tags", "nogui", mainPackage)
 	list.Env = env
 	deps, err := list.Output()
 	if err != nil {
@@ -38,7 +38,7 @@ func TestNoGUIBuild(t *testing.T) {
 	}
 
 	bin := filepath.Join(t.TempDir(), "socketbar-nogui")
-	build := exec.CommandContext(ctx, "go", "build", "-tags", "nogui", "-o", bin, ".")
+	build := exec.CommandContext(ctx, "go", "build", "-tags", "nogui", "-o", bin, mainPackage)
 	build.Env = env
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("CGO_ENABLED=0 go build -tags nogui: %v\n%s", err, out)

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/socketbar/socketbar/serverctl/apachetest"
+	"github.com/socketbar/socketbar/serverctl/servertest"
 )
 
 // TestTwoTierCustomSites runs Server 5.3.1's Service Proxy with two custom
@@ -27,7 +28,7 @@ func TestTwoTierCustomSites(t *testing.T) {
 
 func twoTierCustomSites(t *testing.T, version string) {
 	h := apachetest.Require(t)
-	fixture, _ := filepath.Abs(filepath.Join("serverctl", "testdata", "servers", version+"-sites"))
+	fixture := servertest.Dir(t, version+"-sites")
 	s := apachetest.LocalizeTree(t, h, fixture)
 	customsites := filepath.Join(s.Root, "Library/Server/Web/Config/Proxy/apache_serviceproxy_customsites.conf")
 	s.LocalizeIncluded(t, customsites)

@@ -1,11 +1,11 @@
-package main
+package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -79,31 +79,41 @@ type siteFindingReport struct {
 	Message string `json:"message"`
 }
 
-var statusCommand = command{
-	name: "status", summary: "Show the Server, its Apache and the Service Proxy config.",
-	help: "Says whether the Service Proxy runs, counts its routes, checks its module files,\nand notices Socketbar routes that vanished when Server.app rewrote the config, and\nroutes whose site was deleted in Server.app (Site gone; reapply lets go of them).\nExits 1 when the config cannot be read, when Socketbar routes vanished (Drift), and\nwhen a change was interrupted, so scripts can watch for them.",
-	flags: func(c *cli, fs *flag.FlagSet) func([]string) error {
-		t := c.targetFlags(fs, withRoot|withHTTPD|withApacheVersion)
-		asJSON := jsonFlag(fs)
-		return func([]string) error {
-			st, err := c.actions.Status(c.ctx, *t)
-			if err != nil {
-				return err
-			}
-			r := newStatusReport(st)
-			if *asJSON {
-				if err := c.writeJSON(r); err != nil {
-					return err
-				}
-			} else {
-				c.printStatus(st, r)
-			}
-			if r.ConfigError != "" || (r.Drift != nil && len(r.Drift.Missing) > 0) || r.Interrupted {
-				return errReported
-			}
-			return nil
+const statusHelp = "Says whether the Service Proxy runs, counts its routes, checks its module files,\nand notices Socketbar routes that vanished when Server.app rewrote the config, and\nroutes whose site was deleted in Server.app (Site gone; reapply lets go of them).\nExits 1 when the config cannot be read, when Socketbar routes vanished (Drift), and\nwhen a change was interrupted, so scripts can watch for them."
+
+// StatusOptions are the options of socketbar status.
+type StatusOptions struct {
+	Target action.Target
+	JSON   bool
+}
+
+func bindStatus(e *Env, fs *flag.FlagSet) runFunc {
+	opts := &StatusOptions{}
+	targetFlags(e, fs, &opts.Target, withRoot|withHTTPD|withApacheVersion)
+	jsonFlag(fs, &opts.JSON)
+	return func(ctx context.Context, _ []string) error { return statusRun(ctx, e, opts) }
+}
+
+// statusRun prints the status; it returns errReported, for exit 1, when
+// the config cannot be read, when routes vanished and when a change was
+// interrupted.
+func statusRun(ctx context.Context, e *Env, opts *StatusOptions) error {
+	st, err := e.Actions.Status(ctx, opts.Target)
+	if err != nil {
+		return err
+	}
+	r := newStatusReport(st)
+	if opts.JSON {
+		if err := e.writeJSON(r); err != nil {
+			return err
 		}
-	},
+	} else {
+		printStatus(e.Stdout, st, r)
+	}
+	if r.ConfigError != "" || (r.Drift != nil && len(r.Drift.Missing) > 0) || r.Interrupted {
+		return errReported
+	}
+	return nil
 }
 
 func newStatusReport(st *action.Status) statusReport {
@@ -163,8 +173,8 @@ func pendingChange(history []serverctl.BackupEntry) *serverctl.BackupEntry {
 	return nil
 }
 
-func (c *cli) printStatus(st *action.Status, r statusReport) {
-	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+func printStatus(out io.Writer, st *action.Status, r statusReport) {
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	server := "macOS Server " + orUnknown(r.ServerVersion)
 	if r.ServerBuild != "" {
 		server += " (" + r.ServerBuild + ")"
@@ -303,138 +313,4 @@ func joinPlaces(places []string) string {
 		last = file
 	}
 	return strings.Join(out, "; ")
-}
-
-var routesCommand = command{
-	name: "routes", summary: "List the Service Proxy's proxy routes in the order Apache matches them.",
-	help: "Every proxy route of the Service Proxy config and the files it includes, per site and\nVirtualHost, in the order Apache matches them (RewriteRule [P] first, then\nProxyPass/ProxyPassMatch in file order). SITE is \"default\" for the default hosts, else the\ncustom website's domain; a rule made by a macro has its line in the macro's body.",
-	flags: func(c *cli, fs *flag.FlagSet) func([]string) error {
-		t := c.targetFlags(fs, withRoot)
-		asJSON := jsonFlag(fs)
-		return func([]string) error {
-			rl, err := c.actions.Routes(c.ctx, *t)
-			if err != nil {
-				return err
-			}
-			if *asJSON {
-				return c.writeJSON(rl)
-			}
-			fmt.Fprintf(c.stdout, "%s\n\n", rl.Config)
-			if rl.Warning != "" {
-				fmt.Fprintf(c.stdout, "warning: %s\n\n", rl.Warning)
-			}
-			w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "SITE\tVHOST\tPATH\tBACKEND\tLINE\tWEBSOCKET\tNOTES")
-			for _, r := range rl.Routes {
-				var notes []string
-				if r.Managed {
-					notes = append(notes, "managed")
-				}
-				if r.Shadowed {
-					notes = append(notes, fmt.Sprintf("shadowed by line %d", r.ShadowedBy))
-				}
-				if len(r.Conditions) > 0 {
-					notes = append(notes, "conditional")
-				}
-				ws := "no"
-				if r.WebSocket {
-					ws = "yes"
-				}
-				site := r.Site
-				if site == "" {
-					site = "default"
-				}
-				line := fmt.Sprint(r.Line)
-				if r.File != "" {
-					line = shortFile(rl.Config, r.File) + ":" + line
-				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", site, r.VHost, r.Path, r.Backend, line, ws, strings.Join(notes, ", "))
-			}
-			return w.Flush()
-		}
-	},
-}
-
-// shortFile names an included file in the routes table: by its name when
-// it sits beside the config (the customsites file), else by its path, so
-// that the LINE column does not grow by a folder every row repeats. The
-// JSON keeps the whole path. file is the path Apache reads (without
-// --root), config the file on this machine (under it).
-func shortFile(config, file string) string {
-	if dir := filepath.Dir(file); strings.HasPrefix(dir, "/") && strings.HasSuffix(filepath.Dir(config), dir) {
-		return filepath.Base(file)
-	}
-	return file
-}
-
-var lintCommand = command{
-	name: "lint", summary: "Find mistakes that stop WebSockets in the Service Proxy config.",
-	help: "Missing modules, shadowed routes, rules that turn upgrades into plain HTTP, and\nWebSocket rules put in the Websites tier. Exits 1 when there are errors.",
-	flags: func(c *cli, fs *flag.FlagSet) func([]string) error {
-		t := c.targetFlags(fs, withRoot|withApacheVersion)
-		file := fs.String("file", "", "lint this config `FILE` instead of the Server's (no Server needed)")
-		asJSON := jsonFlag(fs)
-		return func([]string) error {
-			r, err := c.actions.Lint(c.ctx, action.LintOptions{Target: *t, File: *file})
-			if err != nil {
-				return err
-			}
-			if *asJSON {
-				if err := c.writeJSON(r); err != nil {
-					return err
-				}
-			} else {
-				for _, f := range r.Findings {
-					loc := f.File
-					if f.Line > 0 {
-						loc = fmt.Sprintf("%s:%d", f.File, f.Line)
-					}
-					fmt.Fprintf(c.stdout, "%s: %s: %s\n    fix: %s\n", loc, f.Severity, f.Message, f.Fix)
-				}
-				fmt.Fprintf(c.stdout, "%s: %d error(s), %d warning(s)\n", r.Config, r.Errors, r.Warnings)
-			}
-			if r.Errors > 0 {
-				return errReported
-			}
-			return nil
-		}
-	},
-}
-
-var historyCommand = command{
-	name: "history", summary: "List Socketbar's changes and their backups.",
-	help: "Socketbar's changes to the Service Proxy config, newest first, with the backups\nthat undo uses (the last 20 are kept).",
-	flags: func(c *cli, fs *flag.FlagSet) func([]string) error {
-		t := c.targetFlags(fs, withRoot)
-		asJSON := jsonFlag(fs)
-		return func([]string) error {
-			h, err := c.actions.History(c.ctx, *t)
-			if err != nil {
-				return err
-			}
-			if *asJSON {
-				return c.writeJSON(h)
-			}
-			if len(h.Entries) == 0 {
-				fmt.Fprintln(c.stdout, "Socketbar has not changed the Service Proxy config yet.")
-				return nil
-			}
-			undone := serverctl.Undone(h.Entries)
-			w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "ID\tWHEN\tCHANGE")
-			for _, e := range h.Entries {
-				desc := e.Description
-				if undone[e.ID] {
-					desc += " (undone)"
-				}
-				if !e.Applied() {
-					desc += " (" + string(e.Outcome) + ")"
-				}
-				fmt.Fprintf(w, "%s\t%s\t%s\n", e.ID, e.Time.Local().Format(time.DateTime), desc)
-			}
-			w.Flush()
-			fmt.Fprintf(c.stdout, "\nBackups are in %s. `socketbar undo` reverts the newest change not yet undone; `socketbar undo --to ID` a chosen one.\n", h.Dir)
-			return nil
-		}
-	},
 }

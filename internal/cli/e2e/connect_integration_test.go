@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 	"github.com/socketbar/socketbar/proxy/wstest"
 	"github.com/socketbar/socketbar/serverctl/action"
 	"github.com/socketbar/socketbar/serverctl/apachetest"
+	"github.com/socketbar/socketbar/serverctl/servertest"
 )
 
 // TestConnectNamesTheSiteThatAnswered runs Server 5.3.1's Service Proxy
@@ -20,7 +21,7 @@ import (
 // route check tests each site by its name.
 func TestConnectNamesTheSiteThatAnswered(t *testing.T) {
 	h := apachetest.Require(t)
-	fixture, _ := filepath.Abs(filepath.Join("serverctl", "testdata", "servers", "5.3.1-sites"))
+	fixture := servertest.Dir(t, "5.3.1-sites")
 	s := apachetest.LocalizeTree(t, h, fixture)
 	s.LocalizeIncluded(t, filepath.Join(s.Root, "Library/Server/Web/Config/Proxy/apache_serviceproxy_customsites.conf"))
 	apachetest.StartWebsites(t, h, s)
