@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -159,4 +160,27 @@ func MinMacOSForGo(goVersion string) (v Version, ok bool) {
 		}
 	}
 	return Version{}, false
+}
+
+// Requirement says in one sentence which macOS this build needs, for
+// `socketbar version`: on macOS from the binary's own Mach-O header (exe),
+// elsewhere what the darwin builds of the same Go release need.
+func Requirement(goos, goVersion, exe string) string {
+	if goos == "darwin" {
+		if f, err := os.Open(exe); err == nil {
+			v, err := MinMacOS(f)
+			f.Close()
+			if err == nil {
+				return fmt.Sprintf("This build needs macOS %s or later (its Mach-O header says so).", v)
+			}
+		}
+	}
+	v, ok := MinMacOSForGo(goVersion)
+	switch {
+	case !ok:
+		return fmt.Sprintf("Built with %s, whose minimum macOS Socketbar does not know.", goVersion)
+	case goos == "darwin":
+		return fmt.Sprintf("This build needs macOS %s or later (the minimum of %s).", v, goVersion)
+	}
+	return fmt.Sprintf("macOS builds made with %s need macOS %s or later.", goVersion, v)
 }

@@ -182,3 +182,17 @@ func TestMinMacOSOfGarbage(t *testing.T) {
 		}
 	}
 }
+
+func TestRequirement(t *testing.T) {
+	arm := buildDarwin(t, "arm64")
+	for _, c := range []struct{ goos, goVersion, exe, want string }{
+		{"darwin", "go1.26.8", arm, "This build needs macOS 12.0 or later (its Mach-O header says so)."},
+		{"darwin", "go1.26.8", "/nonexistent", "This build needs macOS 12.0 or later (the minimum of go1.26.8)."},
+		{"linux", "go1.24.1", "", "macOS builds made with go1.24.1 need macOS 11.0 or later."},
+		{"linux", "devel", "", "Built with devel, whose minimum macOS Socketbar does not know."},
+	} {
+		if got := Requirement(c.goos, c.goVersion, c.exe); got != c.want {
+			t.Errorf("Requirement(%q, %q, %q) = %q, want %q", c.goos, c.goVersion, c.exe, got, c.want)
+		}
+	}
+}

@@ -5,7 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime"
 	"strings"
+
+	"github.com/socketbar/socketbar/internal/buildinfo"
 )
 
 // usage prints the command list.
@@ -110,6 +114,8 @@ func helpRun(e *Env, name string) error {
 func bindVersion(e *Env, fs *flag.FlagSet) runFunc {
 	return func(context.Context, []string) error {
 		fmt.Fprintf(e.Stdout, "socketbar %s\n", e.Version)
+		self, _ := os.Executable()
+		fmt.Fprintln(e.Stdout, buildinfo.Requirement(runtime.GOOS, runtime.Version(), self))
 		return nil
 	}
 }

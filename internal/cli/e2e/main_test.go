@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/socketbar/socketbar/internal/buildinfo"
 	sbrun "github.com/socketbar/socketbar/serverctl/run" // named apart from the tests' run helper
 	"os"
 	"os/exec"
@@ -120,10 +121,16 @@ func TestCLIOutputIsFreeOfToolkitNoise(t *testing.T) {
 
 // The version a release build sets with -ldflags "-X main.version=…" is
 // the one socketbar version prints: the variable stays in package main.
+// Its second line says which macOS the darwin builds need.
 func TestVersionIsSetAtBuildTime(t *testing.T) {
+	macOS, ok := buildinfo.MinMacOSForGo(runtime.Version())
+	if !ok {
+		t.Fatalf("no minimum macOS known for %s", runtime.Version())
+	}
+	want := fmt.Sprintf("socketbar %s\nmacOS builds made with %s need macOS %s or later.\n", builtVersion, runtime.Version(), macOS)
 	for _, args := range [][]string{{"version"}, {"--version"}} {
-		if r := run(t, nil, args...); r.code != 0 || r.stdout != "socketbar "+builtVersion+"\n" {
-			t.Errorf("%q: exit %d, stdout %q; want socketbar %s", args, r.code, r.stdout, builtVersion)
+		if r := run(t, nil, args...); r.code != 0 || r.stdout != want {
+			t.Errorf("%q: exit %d, stdout %q; want %q", args, r.code, r.stdout, want)
 		}
 	}
 }
