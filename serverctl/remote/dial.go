@@ -128,10 +128,10 @@ type stdioConn struct {
 	stderr        *tailBuffer
 	// master is the master's standard error, where the reason a channel
 	// failed is printed ("open failed: connect failed: …"), after mark.
-	master        *tailBuffer
-	mark          int64
-	done          chan struct{} // closed when ssh has exited
-	closeOnce     sync.Once
+	master    *tailBuffer
+	mark      int64
+	done      chan struct{} // closed when ssh has exited
+	closeOnce sync.Once
 }
 
 func (s *stdioConn) Read(p []byte) (int, error) {
