@@ -50,9 +50,10 @@ type Server struct {
 	// key into it; tests of unknown or changed keys rewrite it.
 	KnownHosts string
 
-	cmd  *exec.Cmd
-	done chan struct{}
-	log  *boundedLog
+	cmd      *exec.Cmd
+	done     chan struct{}
+	log      *boundedLog
+	stopOnce sync.Once
 }
 
 // Require skips the test when sshd or ssh-keygen is missing, and fails it
@@ -291,7 +292,9 @@ func (s *Server) start(t testing.TB) {
 
 // stop ends the listener and the per-connection sshd processes it forked
 // (each calls setsid, so they leave its process group and would outlive it).
-func (s *Server) stop() {
+func (s *Server) stop() { s.stopOnce.Do(s.stopNow) }
+
+func (s *Server) stopNow() {
 	children := childrenOf(s.cmd.Process.Pid)
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	for _, pid := range children {

@@ -57,7 +57,10 @@ func (s *Server) NewSudoUser(t testing.TB) SudoUser {
 		// sudo's time stamps are per user; a later account of the same
 		// name must not inherit them.
 		os.RemoveAll(filepath.Join("/run/sudo/ts", u.Name))
-		if out, err := exec.Command("userdel", u.Name).CombinedOutput(); err != nil {
+		// The account's sessions end with sshd; -f deletes it even if one
+		// of their processes has not yet exited.
+		s.stop()
+		if out, err := exec.Command("userdel", "-f", u.Name).CombinedOutput(); err != nil {
 			t.Errorf("sshtest: userdel %s: %v: %s", u.Name, err, out)
 		}
 	})
