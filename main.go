@@ -11,8 +11,13 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/socketbar/socketbar/internal/cli"
 	"github.com/socketbar/socketbar/serverctl/action"
 )
+
+// version is the Socketbar release, set at build time with
+// -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
 
 func main() {
 	self, _ := os.Executable()
@@ -20,10 +25,14 @@ func main() {
 	if len(os.Args) < 2 {
 		os.Exit(runApp(actions))
 	}
-	actions.AfterStep = killHook(os.Getenv)
+	actions.AfterStep = cli.KillHook(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	c := &cli{ctx: ctx, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, actions: actions}
-	code := c.run(os.Args[1:])
+	code := cli.Run(ctx, newEnv(actions), os.Args[1:])
 	stop()
 	os.Exit(code)
+}
+
+// newEnv is the CLI's view of this process: its streams and environment.
+func newEnv(actions action.Actions) *cli.Env {
+	return &cli.Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Actions: actions, Version: version}
 }

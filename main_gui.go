@@ -21,12 +21,12 @@ func runApp(actions action.Actions) int {
 	if runtime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		// GLFW would panic with a stack trace; say it in one line instead.
 		fmt.Fprintln(os.Stderr, "socketbar: there is no display here for the app (DISPLAY is not set). Run a command instead: socketbar help lists them.")
-		return exitUsage
+		return 2 // as the CLI does for a command line that cannot run
 	}
 	var show []string
 	if v := os.Getenv("SOCKETBAR_SHOW"); v != "" {
 		show = strings.Split(v, ",")
 	}
 	app.Run(fyneapp.NewWithID(app.ID), app.Options{Root: os.Getenv("SOCKETBAR_ROOT"), Show: show, Version: version, Actions: actions})
-	return exitOK
+	return 0
 }

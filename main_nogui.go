@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/socketbar/socketbar/internal/cli"
 	"github.com/socketbar/socketbar/serverctl/action"
 )
 
@@ -21,8 +22,7 @@ menu-bar app, so 'socketbar' without a command prints this help.
 // copy to Macs they reach over SSH: there is no window to open, so it
 // prints the help and says why.
 func runApp(actions action.Actions) int {
-	c := &cli{ctx: context.Background(), stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv, actions: actions}
-	code := c.run(nil)
+	code := cli.Run(context.Background(), newEnv(actions), nil)
 	fmt.Fprint(os.Stdout, noGUINote)
 	return code
 }

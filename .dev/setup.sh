@@ -66,6 +66,11 @@ setup_debian() {
   command -v gcc >/dev/null 2>&1 || missing+=(gcc)
   command -v patch >/dev/null 2>&1 || missing+=(patch)
   [ -x /usr/sbin/apache2 ] || missing+=(apache2)
+  # The SSH transport's tests (issue 17) run a real sshd on loopback, and
+  # test sudo's password path as a throwaway account.
+  [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+  command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
+  command -v sudo >/dev/null 2>&1 || missing+=(sudo)
   for pkg in libgl1-mesa-dev xorg-dev ca-certificates; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
@@ -107,7 +112,7 @@ setup() {
       if command -v apt-get >/dev/null 2>&1; then
         setup_debian
       else
-        echo "Not Debian or Ubuntu: install gcc, patch, Apache httpd, the OpenGL and X11 headers, and Go $(go_wanted) yourself." >&2
+        echo "Not Debian or Ubuntu: install gcc, patch, Apache httpd, OpenSSH (client and server), sudo, the OpenGL and X11 headers, and Go $(go_wanted) yourself." >&2
       fi
       ;;
   esac

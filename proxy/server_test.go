@@ -51,7 +51,7 @@ func (l *logBuffer) all() string {
 }
 
 // startProxy runs a Server on a free loopback port until the test ends.
-func startProxy(t *testing.T, s *Server) (*Server, *logBuffer, context.CancelFunc) {
+func startProxy(t testing.TB, s *Server) (*Server, *logBuffer, context.CancelFunc) {
 	t.Helper()
 	logs := &logBuffer{}
 	s.Addr = "127.0.0.1:0"
@@ -76,7 +76,7 @@ func startProxy(t *testing.T, s *Server) (*Server, *logBuffer, context.CancelFun
 	return s, logs, cancel
 }
 
-func mustRoute(t *testing.T, path, backend string) Route {
+func mustRoute(t testing.TB, path, backend string) Route {
 	r, err := NewRoute(path, backend)
 	if err != nil {
 		t.Fatal(err)

@@ -2,8 +2,6 @@ package wstest
 
 import (
 	"context"
-	"os"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -82,35 +80,21 @@ func TestHostilePeers(t *testing.T) {
 	}
 }
 
-// TestPeakRSSUnderHostilePeers prints the tester's peak RSS against each
-// hostile peer. It is a measurement, not a check: run it with
+// BenchmarkPeakRSSUnderHostilePeers runs the tester against each hostile
+// peer. Per peer it reports how far the peak RSS rose and fails over
+// hostile.RSSBound (see hostile.BenchPeakRSS). Linux only:
 //
-//	SOCKETBAR_RSS=1 go test -count=1 -run PeakRSS -v ./proxy/wstest
-func TestPeakRSSUnderHostilePeers(t *testing.T) {
-	if os.Getenv("SOCKETBAR_RSS") == "" {
-		t.Skip("set SOCKETBAR_RSS=1 to measure")
-	}
-	runtime.GC()
-	base, err := hostile.PeakRSS()
-	if err != nil {
-		t.Skip(err)
-	}
-	for _, b := range hostile.All() {
-		srv := hostile.Start(t, b)
-		runtime.GC()
-		if err := hostile.ResetPeakRSS(); err != nil {
-			t.Skip(err)
-		}
-		start := time.Now()
-		var written int64
-		for i := 0; i < 20; i++ {
-			Run(context.Background(), "ws://"+srv.Addr+"/ws", Options{Timeout: 2 * time.Second})
-			c, _ := srv.Next(3 * time.Second)
-			written += c.Written
-		}
-		peak, _ := hostile.PeakRSS()
-		t.Logf("%-24s 20 runs in %v: peak RSS %6d KiB (%+d KiB over the %d KiB at start); the peer wrote %d KiB in all",
-			b, time.Since(start).Round(time.Millisecond), peak, peak-base, base, written>>10)
+//	go test -run '^$' -bench PeakRSS -benchtime 20x ./proxy/wstest
+func BenchmarkPeakRSSUnderHostilePeers(b *testing.B) {
+	for _, peer := range hostile.All() {
+		b.Run(peer.String(), func(b *testing.B) {
+			srv := hostile.Start(b, peer)
+			hostile.BenchPeakRSS(b, func() int64 {
+				Run(context.Background(), "ws://"+srv.Addr+"/ws", Options{Timeout: 2 * time.Second})
+				c, _ := srv.Next(3 * time.Second)
+				return c.Written
+			})
+		})
 	}
 }
 

@@ -1,0 +1,159 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/socketbar/socketbar/serverctl/action"
+)
+
+// listFlag is a repeatable flag; each use adds one value.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+func (l *listFlag) repeatable()        {}
+
+// durationFlag is a duration that must be above zero (or, with zero set,
+// may also be 0, which then means "never").
+type durationFlag struct {
+	d    *time.Duration
+	zero bool
+}
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f durationFlag) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		return fmt.Errorf("write a duration such as 15s or 2m")
+	case v < 0 || v == 0 && !f.zero:
+		return fmt.Errorf("must be more than 0, such as 15s")
+	}
+	*f.d = v
+	return nil
+}
+
+// durationVar declares a duration flag into p that refuses negative
+// values, and 0 unless zero is allowed.
+func durationVar(fs *flag.FlagSet, p *time.Duration, name string, def time.Duration, zero bool, usage string) {
+	*p = def
+	fs.Var(durationFlag{p, zero}, name, usage)
+}
+
+// addrFlag is a HOST:PORT to listen on or connect to. It is checked when
+// the flag is parsed, so a typo is a usage error (exit 2), not a failure
+// to listen or to connect.
+// Port 0 (any free port) is only for an address to listen on.
+type addrFlag struct {
+	p      *string
+	listen bool
+}
+
+func (f addrFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return *f.p
+}
+
+func (f addrFlag) Set(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Errorf("write HOST:PORT, such as 127.0.0.1:18443 ([::1]:18443 for IPv6)")
+	}
+	low := 1
+	if f.listen {
+		low = 0
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < low || n > 65535 {
+		return fmt.Errorf("the port %q is not a number from %d to 65535", port, low)
+	}
+	if strings.ContainsAny(host, " /\t\r\n") {
+		return fmt.Errorf("the host %q is not an address or a name", host)
+	}
+	*f.p = s
+	return nil
+}
+
+// addrVar declares a HOST:PORT flag into p; listen allows port 0.
+func addrVar(fs *flag.FlagSet, p *string, name, def string, listen bool, usage string) {
+	*p = def
+	fs.Var(addrFlag{p, listen}, name, usage)
+}
+
+// headerFlag is the repeatable -H 'Name: value', into an http.Header.
+type headerFlag http.Header
+
+func (f *headerFlag) String() string { return "" }
+func (f *headerFlag) repeatable()    {}
+
+func (f *headerFlag) Set(s string) error {
+	name, value, ok := strings.Cut(s, ":")
+	name = strings.TrimSpace(name)
+	if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") || strings.ContainsAny(value, "\r\n") {
+		return fmt.Errorf("write a header as 'Name: value' on one line")
+	}
+	if *f == nil {
+		*f = headerFlag{}
+	}
+	http.Header(*f).Add(name, strings.TrimSpace(value))
+	return nil
+}
+
+// Which of the Server flags a command takes: only those that change what
+// it does.
+const (
+	withRoot = 1 << iota
+	withHTTPD
+	withApacheVersion
+)
+
+// targetFlags declares the Server flags of a command into t, with the
+// root from SOCKETBAR_ROOT (else /) when --root is not given.
+func targetFlags(e *Env, fs *flag.FlagSet, t *action.Target, which int) {
+	t.Root = e.getenv("SOCKETBAR_ROOT")
+	if t.Root == "" {
+		t.Root = "/"
+	}
+	if which&withRoot != 0 {
+		fs.StringVar(&t.Root, "root", t.Root, "`DIR` that stands for / when looking for the Server (env SOCKETBAR_ROOT)")
+	}
+	if which&withApacheVersion != 0 {
+		fs.StringVar(&t.ApacheVersion, "apache-version", "", "Apache `X.Y.Z` to assume instead of asking httpd -v")
+	}
+	if which&withHTTPD != 0 {
+		fs.StringVar(&t.HTTPD, "httpd", "", "`PATH` of the httpd to run the config test with (default: the launchd job's program, then ROOT/usr/sbin/httpd)")
+	}
+}
+
+// ChangeOptions are the options of every command that changes the config.
+type ChangeOptions struct {
+	// DryRun prints the change as a diff and writes nothing.
+	DryRun bool
+	// NoRestart writes the config but leaves the Service Proxy running
+	// on the old one.
+	NoRestart bool
+	// Timeout is how long the Service Proxy may take to come back.
+	Timeout time.Duration
+}
+
+// changeFlags declares the flags of ChangeOptions into o.
+func changeFlags(fs *flag.FlagSet, o *ChangeOptions) {
+	fs.BoolVar(&o.DryRun, "dry-run", false, "print the change as a unified diff and write nothing")
+	fs.BoolVar(&o.NoRestart, "no-restart", false, "write the file (after Apache's config test) but do not restart the Service Proxy")
+	durationVar(fs, &o.Timeout, "timeout", 15*time.Second, false, "how long the Service Proxy may take to come back after a restart (`DURATION`)")
+}
+
+func jsonFlag(fs *flag.FlagSet, p *bool) { fs.BoolVar(p, "json", false, "print JSON") }
