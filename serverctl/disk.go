@@ -59,18 +59,11 @@ func (localDisk) ReadFile(path string, noFollow bool) ([]byte, fs.FileInfo, erro
 }
 
 func (localDisk) ReadTail(path string, n int64) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|oNonBlock, 0)
+	f, fi, err := openRegular(path, false)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, &fs.PathError{Op: "read", Path: path, Err: ErrNotRegular}
-	}
 	if fi.Size() > n {
 		if _, err := f.Seek(fi.Size()-n, io.SeekStart); err != nil {
 			return nil, err

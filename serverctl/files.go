@@ -48,25 +48,11 @@ func readFile(path string, noFollow bool) ([]byte, error) {
 // check of its owner is about the very file read, not one swapped in after
 // a look at the name.
 func readFileInfo(path string, noFollow bool) ([]byte, os.FileInfo, error) {
-	flags := os.O_RDONLY | oNonBlock
-	if noFollow {
-		flags |= oNoFollow
-	}
-	f, err := os.OpenFile(path, flags, 0)
+	f, fi, err := openRegular(path, noFollow)
 	if err != nil {
-		if noFollow && isSymlinkErr(path, err) {
-			return nil, nil, fmt.Errorf("%s %w", path, ErrSymlink)
-		}
 		return nil, nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, describeType(fi.Mode()))
-	}
 	if fi.Size() > MaxFileSize {
 		return nil, nil, fmt.Errorf("%s: %w (%d bytes)", path, ErrTooLarge, fi.Size())
 	}
@@ -78,6 +64,33 @@ func readFileInfo(path string, noFollow bool) ([]byte, os.FileInfo, error) {
 		return nil, nil, fmt.Errorf("%s: %w", path, ErrTooLarge)
 	}
 	return data, fi, nil
+}
+
+// openRegular opens the regular file at path for reading, without
+// blocking, so a FIFO cannot hang it, and checks the opened file (not the
+// name, which could change in between). With noFollow a symbolic link is
+// refused rather than followed.
+func openRegular(path string, noFollow bool) (*os.File, os.FileInfo, error) {
+	flags := os.O_RDONLY | oNonBlock
+	if noFollow {
+		flags |= oNoFollow
+	}
+	f, err := os.OpenFile(path, flags, 0)
+	if err != nil {
+		if noFollow && isSymlinkErr(path, err) {
+			return nil, nil, fmt.Errorf("%s %w", path, ErrSymlink)
+		}
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, describeType(fi.Mode()))
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
 }
 
 // describeType names a file type for people.
