@@ -139,8 +139,8 @@ func TestStatusLineAfterDrift(t *testing.T) {
 	src, _ := os.ReadFile(conf)
 	// A change Socketbar recorded, whose route Server.app's rewrite dropped.
 	store := serverctl.BackupStoreFor(conf)
-	if _, err := store.Save(src, serverctl.BackupEntry{Time: time.Now(), Description: "add /ws/",
-		Routes: []serverctl.ManagedRoute{{VHost: "*:443", Path: "/ws/", Backend: "http://127.0.0.1:8000/ws/", Strategy: serverctl.StrategyTunnel}}}, 0o644); err != nil {
+	if _, err := store.Save(serverctl.BackupEntry{Time: time.Now(), Description: "add /ws/",
+		Routes: []serverctl.ManagedRoute{{VHost: "*:443", Path: "/ws/", Backend: "http://127.0.0.1:8000/ws/", Strategy: serverctl.StrategyTunnel}}}, serverctl.FileEdit{Old: src}); err != nil {
 		t.Fatal(err)
 	}
 	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: newFake()})

@@ -1,11 +1,10 @@
 package serverctl
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -60,22 +59,9 @@ type BackupEntry struct {
 	Outcome Outcome `json:"outcome,omitempty"`
 	// Files are the other files the change touched (Server 5.0/5.1's
 	// customsites file), each backed up beside the main config's text.
-	Files []BackupFile `json:"files,omitempty"`
-}
-
-// BackupFile is one more file of a change: where it is, and the hashes
-// of its text before the change (the backup) and after it.
-type BackupFile struct {
-	Path        string `json:"path"`
-	SHA256      string `json:"sha256"`
-	AfterSHA256 string `json:"after_sha256"`
-}
-
-// FileBackup is the text of one more file to save with an entry.
-type FileBackup struct {
-	Path     string
-	Old, New []byte
-	Perm     os.FileMode
+	// (SHA256 and AfterSHA256 are the main config's record, where the
+	// entries have held it from the start.)
+	Files []FileEdit `json:"files,omitempty"`
 }
 
 // Outcome is what became of a change in the history.
@@ -112,6 +98,17 @@ func (e BackupEntry) WroteNothing() bool {
 type BackupStore struct {
 	Dir  string
 	Keep int
+	// host is the machine whose files Dir and the config are; nil is this
+	// one.
+	host disk
+}
+
+// disk is where the store's files are.
+func (s BackupStore) disk() disk {
+	if s.host == nil {
+		return localDisk{}
+	}
+	return s.host
 }
 
 // BackupStoreFor returns the store that belongs to the config at path.
@@ -119,47 +116,73 @@ func BackupStoreFor(configPath string) BackupStore {
 	return BackupStore{Dir: filepath.Join(filepath.Dir(configPath), BackupDirName), Keep: DefaultKeepBackups}
 }
 
-// Save writes old under a new entry, with the old text of each of also
-// (ID.1.bak, ID.2.bak, … in order), and drops the oldest beyond Keep.
-func (s BackupStore) Save(old []byte, e BackupEntry, perm os.FileMode, also ...FileBackup) (BackupEntry, error) {
-	if err := ensureDir(s.Dir, 0o755); err != nil {
+// Save writes a new entry e for a change to files, the main config first:
+// each file's old text is kept (ID.bak, then ID.1.bak, ID.2.bak, … for the
+// others) with the file's mode, and the entry records the hashes of both
+// texts of each (see FileEdit.Record). It drops the oldest entries beyond
+// Keep.
+func (s BackupStore) Save(e BackupEntry, files ...FileEdit) (BackupEntry, error) {
+	if len(files) == 0 {
+		return e, errors.New("serverctl: a history entry needs the config's text")
+	}
+	d := s.disk()
+	if err := ensureDir(d, s.Dir, 0o755); err != nil {
 		return e, fmt.Errorf("serverctl: create backup folder: %w", err)
 	}
-	sum := sha256.Sum256(old)
-	e.SHA256 = hex.EncodeToString(sum[:])
-	e.ID = e.Time.UTC().Format("20060102T150405.000000000Z")
-	for i := 1; ; i++ { // two changes within one nanosecond tick still get their own entry
-		if _, err := os.Stat(filepath.Join(s.Dir, e.ID+".bak")); errors.Is(err, os.ErrNotExist) {
-			break
-		}
-		e.ID = fmt.Sprintf("%s-%d", e.Time.UTC().Format("20060102T150405.000000000Z"), i)
+	rec := records(files)
+	e.SHA256, e.AfterSHA256, e.Files = rec[0].OldSHA256, rec[0].NewSHA256, rec[1:]
+	if len(e.Files) == 0 {
+		e.Files = nil
 	}
-	e.Files = nil
-	for _, f := range also {
-		e.Files = append(e.Files, BackupFile{Path: f.Path, SHA256: sha256Hex(f.Old), AfterSHA256: sha256Hex(f.New)})
+	id, err := s.newID(e.Time)
+	if err != nil {
+		return e, err
 	}
+	e.ID = id
 	meta, err := json.MarshalIndent(e, "", "  ")
 	if err != nil {
 		return e, err
 	}
-	if err := writeFileSynced(filepath.Join(s.Dir, e.ID+".bak"), old, perm); err != nil {
-		return e, fmt.Errorf("serverctl: write backup: %w", err)
-	}
-	for i, f := range also {
-		if err := writeFileSynced(s.filePath(e.ID, i), f.Old, f.Perm); err != nil {
+	for i, f := range files {
+		perm := os.FileMode(0o600)
+		if f.info != nil {
+			perm = f.info.Mode().Perm()
+		}
+		if err := d.WriteNew(s.backupPath(e.ID, i), f.Old, perm, nil); err != nil {
 			return e, fmt.Errorf("serverctl: write backup of %s: %w", f.Path, err)
 		}
 	}
-	if err := writeFileSynced(filepath.Join(s.Dir, e.ID+".json"), append(meta, '\n'), 0o644); err != nil {
+	if err := d.WriteNew(filepath.Join(s.Dir, e.ID+".json"), append(meta, '\n'), 0o644, nil); err != nil {
 		return e, fmt.Errorf("serverctl: write backup entry: %w", err)
 	}
 	s.prune()
 	return e, nil
 }
 
-// filePath is where the backup of an entry's i-th other file is.
-func (s BackupStore) filePath(id string, i int) string {
-	return filepath.Join(s.Dir, fmt.Sprintf("%s.%d.bak", id, i+1))
+// newID names a new entry after its time, with a number after it when
+// another entry has that name (two changes within one clock tick).
+func (s BackupStore) newID(at time.Time) (string, error) {
+	base := at.UTC().Format("20060102T150405.000000000Z")
+	id := base
+	for i := 1; ; i++ {
+		_, err := s.disk().Stat(s.backupPath(id, 0))
+		if errors.Is(err, fs.ErrNotExist) {
+			return id, nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("serverctl: name the backup: %w", err)
+		}
+		id = fmt.Sprintf("%s-%d", base, i)
+	}
+}
+
+// backupPath is where the backup of an entry's i-th file is: ID.bak for
+// the main config, ID.1.bak, ID.2.bak, … for the others.
+func (s BackupStore) backupPath(id string, i int) string {
+	if i == 0 {
+		return filepath.Join(s.Dir, id+".bak")
+	}
+	return filepath.Join(s.Dir, fmt.Sprintf("%s.%d.bak", id, i))
 }
 
 // LoadFiles returns the backed-up texts of e's other files, in the order
@@ -167,11 +190,11 @@ func (s BackupStore) filePath(id string, i int) string {
 func (s BackupStore) LoadFiles(e BackupEntry) ([][]byte, error) {
 	var texts [][]byte
 	for i, f := range e.Files {
-		data, err := readFile(s.filePath(e.ID, i), true)
+		data, _, err := s.disk().ReadFile(s.backupPath(e.ID, i+1), true)
 		if err != nil {
 			return nil, fmt.Errorf("serverctl: read backup %s of %s: %w", e.ID, f.Path, err)
 		}
-		if sha256Hex(data) != f.SHA256 {
+		if sha256Hex(data) != f.OldSHA256 {
 			return nil, fmt.Errorf("serverctl: backup %s of %s does not match its recorded hash: it was changed after it was written, so Socketbar will not put it back; undo another change from the history, or restore %s by hand", e.ID, f.Path, f.Path)
 		}
 		texts = append(texts, data)
@@ -186,7 +209,7 @@ func (s BackupStore) SetOutcome(e BackupEntry, o Outcome) (BackupEntry, error) {
 	if err != nil {
 		return e, err
 	}
-	if err := writeFileAtomic(filepath.Join(s.Dir, e.ID+".json"), append(meta, '\n'), 0o644); err != nil {
+	if err := writeFileAtomic(s.disk(), filepath.Join(s.Dir, e.ID+".json"), append(meta, '\n'), 0o644); err != nil {
 		return e, fmt.Errorf("serverctl: record the outcome of %s: %w", e.ID, err)
 	}
 	return e, nil
@@ -198,18 +221,29 @@ func (s BackupStore) SetOutcome(e BackupEntry, o Outcome) (BackupEntry, error) {
 // anyone who could write the folder could otherwise send escape sequences
 // to whoever runs `socketbar history`.
 func (s BackupStore) List() ([]BackupEntry, error) {
-	names, err := filepath.Glob(filepath.Join(s.Dir, "*.json"))
+	d := s.disk()
+	names, err := d.List(s.Dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
-		return nil, err
+		if fi, lerr := d.Lstat(s.Dir); lerr == nil && !fi.IsDir() {
+			err = notDirError(s.Dir, fi)
+		}
+		return nil, fmt.Errorf("serverctl: read the history: %w", err)
 	}
 	var entries []BackupEntry
 	for _, n := range names {
-		data, err := readFile(n, true)
+		id, ok := strings.CutSuffix(n, ".json")
+		if !ok {
+			continue
+		}
+		data, _, err := d.ReadFile(filepath.Join(s.Dir, n), true)
 		if err != nil {
 			continue
 		}
 		var e BackupEntry
-		if json.Unmarshal(data, &e) != nil || e.ID != strings.TrimSuffix(filepath.Base(n), ".json") {
+		if json.Unmarshal(data, &e) != nil || e.ID != id {
 			continue
 		}
 		entries = append(entries, sanitizeEntry(e))
@@ -231,12 +265,11 @@ func (s BackupStore) Load(id string) (BackupEntry, []byte, error) {
 		if e.ID != id {
 			continue
 		}
-		data, err := readFile(filepath.Join(s.Dir, id+".bak"), true)
+		data, _, err := s.disk().ReadFile(s.backupPath(id, 0), true)
 		if err != nil {
 			return e, nil, fmt.Errorf("serverctl: read backup %s: %w", id, err)
 		}
-		sum := sha256.Sum256(data)
-		if hex.EncodeToString(sum[:]) != e.SHA256 {
+		if sha256Hex(data) != e.SHA256 {
 			return e, nil, fmt.Errorf("serverctl: backup %s does not match its recorded hash; it was changed after it was written", id)
 		}
 		return e, data, nil
@@ -276,6 +309,8 @@ func Undone(entries []BackupEntry) map[string]bool {
 	return undone
 }
 
+// prune drops the oldest entries beyond Keep. It is tidying: an entry it
+// cannot remove stays in the history, and the next change tries again.
 func (s BackupStore) prune() {
 	keep := s.Keep
 	if keep <= 0 {
@@ -285,12 +320,12 @@ func (s BackupStore) prune() {
 	if err != nil {
 		return
 	}
+	d := s.disk()
 	for _, e := range entries[min(keep, len(entries)):] {
-		for i := range e.Files {
-			os.Remove(s.filePath(e.ID, i))
+		for i := range len(e.Files) + 1 {
+			d.Remove(s.backupPath(e.ID, i))
 		}
-		os.Remove(filepath.Join(s.Dir, e.ID+".bak"))
-		os.Remove(filepath.Join(s.Dir, e.ID+".json"))
+		d.Remove(filepath.Join(s.Dir, e.ID+".json"))
 	}
 }
 
@@ -319,9 +354,9 @@ func sanitizeEntry(e BackupEntry) BackupEntry {
 	if e.Routes != nil {
 		e.Routes = routes
 	}
-	files := make([]BackupFile, len(e.Files))
+	files := make([]FileEdit, len(e.Files))
 	for i, f := range e.Files {
-		files[i] = BackupFile{Path: SanitizeText(f.Path), SHA256: SanitizeText(f.SHA256), AfterSHA256: SanitizeText(f.AfterSHA256)}
+		files[i] = FileEdit{Path: SanitizeText(f.Path), OldSHA256: SanitizeText(f.OldSHA256), NewSHA256: SanitizeText(f.NewSHA256)}
 	}
 	if e.Files != nil {
 		e.Files = files

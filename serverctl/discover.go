@@ -337,7 +337,11 @@ func (s *Server) findApacheVersion(ctx context.Context, opts Options) {
 }
 
 func (s *Server) readWebsitesPorts() {
-	entries, _ := os.ReadDir(s.HostPath(SitesDir))
+	entries, err := os.ReadDir(s.HostPath(SitesDir))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		// The ports then fall back to 443 and 80 (see WebPorts).
+		s.unreadable(SitesDir, err)
+	}
 	for _, e := range entries {
 		if m := defaultSite.FindStringSubmatch(e.Name()); m != nil {
 			s.WebsitesPorts = append(s.WebsitesPorts, m[1])
@@ -383,4 +387,6 @@ func (s *Server) Vars() map[string]string {
 }
 
 // ErrorLogTail returns the last n lines of the Service Proxy's error log.
-func (s *Server) ErrorLogTail(n int) string { return tailFile(s.HostPath(s.ErrorLogPath), n) }
+func (s *Server) ErrorLogTail(n int) string {
+	return tailLines(localDisk{}, s.HostPath(s.ErrorLogPath), n)
+}

@@ -288,3 +288,28 @@ ProxyPass / http://127.0.0.1:28008/
 		t.Errorf("stand-in: WebPorts = %q", got)
 	}
 }
+
+// TestUnreadableSitesFolderIsReported: the Websites tier's ports come from
+// the names in its sites folder; one that cannot be read is reported, not
+// taken for a Server without default sites.
+func TestUnreadableSitesFolderIsReported(t *testing.T) {
+	root := servertest.Copy(t, "5.3.1")
+	sites := filepath.Join(root, filepath.FromSlash(SitesDir))
+	if err := os.RemoveAll(sites); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sites, []byte("not a folder\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := Discover(context.Background(), Options{Root: root, ApacheVersion: "2.4.23"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, p := range srv.Unreadable {
+		found = found || (p.Path == sites && p.Reason != "")
+	}
+	if !found {
+		t.Errorf("unreadable = %+v; want %s with its reason", srv.Unreadable, sites)
+	}
+}

@@ -90,13 +90,6 @@ type Edit struct {
 	Also []FileEdit
 }
 
-// FileEdit is a new text for one more file of the config.
-type FileEdit struct {
-	// Path is the file on this machine.
-	Path     string
-	Old, New []byte
-}
-
 // Changed reports whether the edit changes any file.
 func (e *Edit) Changed() bool {
 	if !bytes.Equal(e.Old, e.New) {

@@ -40,13 +40,37 @@ func ReadFile(path string) ([]byte, error) { return readFile(path, false) }
 // file (not the name, which could change in between) before reading.
 // With noFollow a symbolic link is refused rather than followed.
 func readFile(path string, noFollow bool) ([]byte, error) {
-	return readFileChecked(path, noFollow, nil)
+	data, _, err := readFileInfo(path, noFollow)
+	return data, err
 }
 
-// readFileChecked is readFile that also hands the opened file's info to
-// check (when set) before reading, so a check of its owner is about the
-// very file read, not one swapped in after a look at the name.
-func readFileChecked(path string, noFollow bool, check func(os.FileInfo) error) ([]byte, error) {
+// readFileInfo is readFile that also returns the opened file's info, so a
+// check of its owner is about the very file read, not one swapped in after
+// a look at the name.
+func readFileInfo(path string, noFollow bool) ([]byte, os.FileInfo, error) {
+	f, fi, err := openRegular(path, noFollow)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	if fi.Size() > MaxFileSize {
+		return nil, nil, fmt.Errorf("%s: %w (%d bytes)", path, ErrTooLarge, fi.Size())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(data) > MaxFileSize { // grew while being read
+		return nil, nil, fmt.Errorf("%s: %w", path, ErrTooLarge)
+	}
+	return data, fi, nil
+}
+
+// openRegular opens the regular file at path for reading, without
+// blocking, so a FIFO cannot hang it, and checks the opened file (not the
+// name, which could change in between). With noFollow a symbolic link is
+// refused rather than followed.
+func openRegular(path string, noFollow bool) (*os.File, os.FileInfo, error) {
 	flags := os.O_RDONLY | oNonBlock
 	if noFollow {
 		flags |= oNoFollow
@@ -54,34 +78,19 @@ func readFileChecked(path string, noFollow bool, check func(os.FileInfo) error) 
 	f, err := os.OpenFile(path, flags, 0)
 	if err != nil {
 		if noFollow && isSymlinkErr(path, err) {
-			return nil, fmt.Errorf("%s %w", path, ErrSymlink)
+			return nil, nil, fmt.Errorf("%s %w", path, ErrSymlink)
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	defer f.Close()
 	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, describeType(fi.Mode()))
+	}
 	if err != nil {
-		return nil, err
+		f.Close()
+		return nil, nil, err
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, describeType(fi.Mode()))
-	}
-	if fi.Size() > MaxFileSize {
-		return nil, fmt.Errorf("%s: %w (%d bytes)", path, ErrTooLarge, fi.Size())
-	}
-	if check != nil {
-		if err := check(fi); err != nil {
-			return nil, err
-		}
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxFileSize { // grew while being read
-		return nil, fmt.Errorf("%s: %w", path, ErrTooLarge)
-	}
-	return data, nil
+	return f, fi, nil
 }
 
 // describeType names a file type for people.
@@ -122,20 +131,17 @@ func createExclusive(path string, perm os.FileMode) (*os.File, error) {
 	return f, err
 }
 
-// ensureDir creates dir if needed and checks that it is a real folder (not
-// a link to one) owned by this user, by root, or by the owner of the folder
-// it lives in (who could replace it anyway); when Socketbar runs as root,
-// by root alone (see checkOwner). Socketbar, often run as root, writes
-// backups and its journal there, so a folder another user planted or
-// controls must not be used.
-func ensureDir(dir string, perm os.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+// ensureDir creates dir on d if needed and checks that it is a real folder
+// (not a link to one) owned by this user, by root, or by the owner of the
+// folder it lives in (who could replace it anyway); when Socketbar runs as
+// root, by root alone (see checkOwner). Socketbar, often run as root,
+// writes backups and its journal there, so a folder another user planted
+// or controls must not be used.
+func ensureDir(d disk, dir string, perm os.FileMode) error {
+	if err := mkdirAll(d, dir, perm); err != nil {
 		return err
 	}
-	if err := os.Mkdir(dir, perm); err != nil && !errors.Is(err, fs.ErrExist) {
-		return err
-	}
-	fi, err := os.Lstat(dir)
+	fi, err := d.Lstat(dir)
 	if err != nil {
 		return err
 	}
@@ -143,9 +149,31 @@ func ensureDir(dir string, perm os.FileMode) error {
 		return fmt.Errorf("%s %w", dir, ErrSymlink)
 	}
 	if !fi.IsDir() {
-		return fmt.Errorf("%s is %s, %w; move it away (or delete it) so that Socketbar can make the folder", dir, describeType(fi.Mode()), ErrNotDir)
+		return notDirError(dir, fi)
 	}
-	return checkOwner(dir, fi)
+	return checkOwner(d, dir, fi)
+}
+
+// notDirError says that fi, where Socketbar keeps the folder dir, is
+// something else.
+func notDirError(dir string, fi fs.FileInfo) error {
+	return fmt.Errorf("%s is %s, %w; move it away (or delete it) so that Socketbar can make the folder", dir, describeType(fi.Mode()), ErrNotDir)
+}
+
+// mkdirAll makes dir, and the folders above it that are missing (0755),
+// as os.MkdirAll does. Something other than a folder at dir is left for
+// the caller to find.
+func mkdirAll(d disk, dir string, perm os.FileMode) error {
+	err := d.Mkdir(dir, perm)
+	if errors.Is(err, fs.ErrNotExist) && filepath.Dir(dir) != dir {
+		if err = mkdirAll(d, filepath.Dir(dir), 0o755); err == nil {
+			err = d.Mkdir(dir, perm)
+		}
+	}
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	return err
 }
 
 // ErrReadOnlyFS means the file system is mounted read-only: no user,

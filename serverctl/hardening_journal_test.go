@@ -36,7 +36,7 @@ func killAt(t *testing.T, a *Applier, ch Change, step Step) {
 func pointJournalAt(t *testing.T, s BackupStore, victim string, payload []byte) {
 	t.Helper()
 	j, err := s.readJournal()
-	if err != nil || j == nil || len(j.Also) != 1 {
+	if err != nil || j == nil || len(j.Files) != 2 {
 		t.Fatalf("journal = %+v, %v; want one with one other file", j, err)
 	}
 	entry, _, err := s.Load(j.Backup)
@@ -47,12 +47,12 @@ func pointJournalAt(t *testing.T, s BackupStore, victim string, payload []byte) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	j.Also[0] = journalFile{Path: victim, OldSHA256: sha256Hex(payload), NewSHA256: sha256Hex(cur)}
+	j.Files[1] = FileEdit{Path: victim, Old: payload, New: cur}.Record()
 	if err := s.writeJournal(*j); err != nil {
 		t.Fatal(err)
 	}
-	entry.Files[0] = BackupFile{Path: victim, SHA256: sha256Hex(payload), AfterSHA256: sha256Hex(cur)}
-	if err := os.WriteFile(s.filePath(entry.ID, 0), payload, 0o644); err != nil {
+	entry.Files[0] = j.Files[1]
+	if err := os.WriteFile(s.backupPath(entry.ID, 1), payload, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.SetOutcome(entry, OutcomePending); err != nil {

@@ -159,7 +159,7 @@ func TestReplaceFileKeepsSymlink(t *testing.T) {
 func TestHistorySanitisesDescriptions(t *testing.T) {
 	s := BackupStore{Dir: t.TempDir()}
 	hostile := "add /ws\x1b]0;pwned\x07\r\nFAKE LINE\x1b[2J\u202eevil\u009b"
-	e, err := s.Save([]byte("x"), BackupEntry{Time: time.Now(), Description: hostile, Routes: []ManagedRoute{{Path: "/a\x1b[31m"}}}, 0o644)
+	e, err := s.Save(BackupEntry{Time: time.Now(), Description: hostile, Routes: []ManagedRoute{{Path: "/a\x1b[31m"}}}, FileEdit{Old: []byte("x")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,12 +244,12 @@ func TestDriftIgnoresChangesThatNeverCompleted(t *testing.T) {
 	for _, o := range []Outcome{OutcomeRolledBack, OutcomeNotWritten, OutcomeSuperseded, OutcomePending} {
 		s := BackupStore{Dir: t.TempDir()}
 		base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-		if _, err := s.Save(nil, BackupEntry{Time: base, Routes: c.ManagedRoutes()}, 0o644); err != nil {
+		if _, err := s.Save(BackupEntry{Time: base, Routes: c.ManagedRoutes()}, FileEdit{New: src}); err != nil {
 			t.Fatal(err)
 		}
 		// The newer change would have added /other, but did not complete.
 		routes := append(c.ManagedRoutes(), ManagedRoute{VHost: "*:443", Path: "/other", Backend: "http://127.0.0.1:1/other", Strategy: StrategyTunnel})
-		if _, err := s.Save(src, BackupEntry{Time: base.Add(time.Second), Routes: routes, Outcome: o}, 0o644); err != nil {
+		if _, err := s.Save(BackupEntry{Time: base.Add(time.Second), Routes: routes, Outcome: o}, FileEdit{Old: src}); err != nil {
 			t.Fatal(err)
 		}
 		if d, err := FindDrift(c, s, nil); err != nil || d != nil {
@@ -268,7 +268,7 @@ func TestRecoverSettlesPendingWithoutJournal(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "apache_serviceproxy.conf")
 	os.WriteFile(conf, []byte("Listen 80\n"), 0o644)
 	a := &Applier{ConfigPath: conf, Tester: okTester{}, Backups: BackupStoreFor(conf)}
-	if _, err := a.Backups.Save([]byte("Listen 80\n"), BackupEntry{Time: time.Now(), Outcome: OutcomePending}, 0o644); err != nil {
+	if _, err := a.Backups.Save(BackupEntry{Time: time.Now(), Outcome: OutcomePending}, FileEdit{Old: []byte("Listen 80\n")}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := RecoverJournal(context.Background(), a); err != nil {

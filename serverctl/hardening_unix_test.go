@@ -64,7 +64,7 @@ func TestReadsRefuseSpecialFiles(t *testing.T) {
 	}
 	// A backup whose .bak was swapped for a FIFO.
 	s := BackupStore{Dir: filepath.Join(dir, "backups")}
-	e, err := s.Save([]byte("x"), BackupEntry{Time: time.Now()}, 0o644)
+	e, err := s.Save(BackupEntry{Time: time.Now()}, FileEdit{Old: []byte("x")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestNoWritesThroughPlantedLinks(t *testing.T) {
 		os.Symlink(victim, filepath.Join(s.Dir, id+".json"))
 		// The .bak name is free, so Save picks it, then must not write the
 		// .json through the link.
-		if _, err := s.Save([]byte("x"), BackupEntry{Time: at}, 0o644); !errors.Is(err, ErrSymlink) {
+		if _, err := s.Save(BackupEntry{Time: at}, FileEdit{Old: []byte("x")}); !errors.Is(err, ErrSymlink) {
 			t.Errorf("err = %v, want ErrSymlink", err)
 		}
 	})

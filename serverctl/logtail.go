@@ -2,22 +2,19 @@ package serverctl
 
 import (
 	"bufio"
-	"os"
+	"bytes"
 	"strings"
 )
 
-// tailFile returns the last n lines of the file at path.
-func tailFile(path string, n int) string {
-	f, err := os.Open(path)
+// tailLines returns the last n lines of the file at path on d, read from
+// its last 256 KiB; "" when it cannot be read.
+func tailLines(d disk, path string, n int) string {
+	data, err := d.ReadTail(path, 256<<10)
 	if err != nil {
 		return ""
 	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Size() > 256<<10 {
-		f.Seek(fi.Size()-256<<10, 0)
-	}
 	var lines []string
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		lines = append(lines, sc.Text())

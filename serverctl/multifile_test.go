@@ -150,11 +150,11 @@ func TestChangeAcrossFilesIsOneTransaction(t *testing.T) {
 		if err != nil || len(others) != 1 || !bytes.Equal(main, tf.oldMain) || !bytes.Equal(others[0], tf.oldSite) {
 			t.Fatalf("backup = %q %q %v; want the old texts", main, others, err)
 		}
-		if f := res.Backup.Files[0]; f.Path != tf.site || f.AfterSHA256 != sha256Hex(tf.newSite) {
+		if f := res.Backup.Files[0]; f.Path != tf.site || f.NewSHA256 != sha256Hex(tf.newSite) {
 			t.Errorf("recorded file = %+v", f)
 		}
 		// A backup changed after it was written is refused.
-		if err := os.WriteFile(a.Backups.filePath(res.Backup.ID, 0), []byte("tampered"), 0o644); err != nil {
+		if err := os.WriteFile(a.Backups.backupPath(res.Backup.ID, 1), []byte("tampered"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := a.Backups.LoadFiles(res.Backup); err == nil {

@@ -122,83 +122,22 @@ func checkXMLPlistDepth(data []byte) error {
 // with the offset table's position and the object reference size; arrays,
 // sets and dictionaries hold references to other objects).
 func checkBinaryPlistDepth(data []byte) error {
-	if len(data) < 8+32 {
-		return nil
-	}
-	tr := data[len(data)-32:]
-	offSize, refSize := int(tr[6]), int(tr[7])
-	numObjects := binary.BigEndian.Uint64(tr[8:16])
-	top := binary.BigEndian.Uint64(tr[16:24])
-	tableAt := binary.BigEndian.Uint64(tr[24:32])
-	if offSize < 1 || offSize > 8 || refSize < 1 || refSize > 8 || numObjects > uint64(len(data)) ||
-		tableAt > uint64(len(data)) || numObjects*uint64(offSize) > uint64(len(data))-tableAt || top >= numObjects {
+	b, ok := readBplistTrailer(data)
+	if !ok {
 		return nil // damaged: the decoder says how
-	}
-	uint := func(b []byte) uint64 {
-		var v uint64
-		for _, c := range b {
-			v = v<<8 | uint64(c)
-		}
-		return v
-	}
-	offset := func(obj uint64) (int, bool) {
-		at := tableAt + obj*uint64(offSize)
-		o := uint(data[at : at+uint64(offSize)])
-		return int(o), o < uint64(len(data))
-	}
-	// children returns the objects a container refers to.
-	children := func(obj uint64) ([]uint64, error) {
-		at, ok := offset(obj)
-		if !ok {
-			return nil, nil
-		}
-		marker := data[at]
-		kind := marker >> 4
-		if kind != 0xA && kind != 0xC && kind != 0xD {
-			return nil, nil
-		}
-		count, p := uint64(marker&0x0F), at+1
-		if count == 0x0F { // the count follows as an int object
-			if p >= len(data) || data[p]>>4 != 0x1 {
-				return nil, nil
-			}
-			n := 1 << (data[p] & 0x0F)
-			if n > 8 || p+1+n > len(data) {
-				return nil, nil
-			}
-			count, p = uint(data[p+1:p+1+n]), p+1+n
-		}
-		if kind == 0xD {
-			count *= 2
-		}
-		if count > uint64(len(data)) || uint64(p)+count*uint64(refSize) > uint64(len(data)) {
-			return nil, nil
-		}
-		refs := make([]uint64, 0, count)
-		for i := uint64(0); i < count; i++ {
-			r := uint(data[uint64(p)+i*uint64(refSize) : uint64(p)+(i+1)*uint64(refSize)])
-			if r >= numObjects {
-				return nil, nil
-			}
-			refs = append(refs, r)
-		}
-		return refs, nil
 	}
 	type item struct {
 		obj   uint64
 		depth int
 	}
-	stack := []item{{top, 0}}
+	stack := []item{{b.top, 0}}
 	for visits := 0; len(stack) > 0; visits++ {
 		if visits > maxPlistVisits {
 			return errors.New("plist has too many shared objects to read safely")
 		}
 		it := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		refs, err := children(it.obj)
-		if err != nil {
-			return err
-		}
+		refs := b.children(it.obj)
 		if len(refs) == 0 {
 			continue
 		}
@@ -210,4 +149,87 @@ func checkBinaryPlistDepth(data []byte) error {
 		}
 	}
 	return nil
+}
+
+// bplist is a binary plist's object table, as its trailer describes it.
+type bplist struct {
+	data             []byte
+	offSize, refSize int
+	numObjects, top  uint64
+	tableAt          uint64
+}
+
+// readBplistTrailer reads the trailer of a binary plist; false when it
+// is damaged.
+func readBplistTrailer(data []byte) (*bplist, bool) {
+	if len(data) < 8+32 {
+		return nil, false
+	}
+	tr := data[len(data)-32:]
+	b := &bplist{data: data, offSize: int(tr[6]), refSize: int(tr[7]),
+		numObjects: binary.BigEndian.Uint64(tr[8:16]), top: binary.BigEndian.Uint64(tr[16:24]), tableAt: binary.BigEndian.Uint64(tr[24:32])}
+	n := uint64(len(data))
+	if b.offSize < 1 || b.offSize > 8 || b.refSize < 1 || b.refSize > 8 || b.numObjects > n ||
+		b.tableAt > n || b.numObjects*uint64(b.offSize) > n-b.tableAt || b.top >= b.numObjects {
+		return nil, false
+	}
+	return b, true
+}
+
+// beUint reads a big-endian unsigned integer of len(p) bytes.
+func beUint(p []byte) uint64 {
+	var v uint64
+	for _, c := range p {
+		v = v<<8 | uint64(c)
+	}
+	return v
+}
+
+// offset is where object obj starts.
+func (b *bplist) offset(obj uint64) (int, bool) {
+	at := b.tableAt + obj*uint64(b.offSize)
+	o := beUint(b.data[at : at+uint64(b.offSize)])
+	return int(o), o < uint64(len(b.data))
+}
+
+// children returns the objects that obj, an array, set or dictionary,
+// refers to; none for any other object or a damaged one.
+func (b *bplist) children(obj uint64) []uint64 {
+	data := b.data
+	at, ok := b.offset(obj)
+	if !ok {
+		return nil
+	}
+	marker := data[at]
+	kind := marker >> 4
+	if kind != 0xA && kind != 0xC && kind != 0xD {
+		return nil
+	}
+	count, p := uint64(marker&0x0F), at+1
+	if count == 0x0F { // the count follows as an int object
+		if p >= len(data) || data[p]>>4 != 0x1 {
+			return nil
+		}
+		n := 1 << (data[p] & 0x0F)
+		if n > 8 || p+1+n > len(data) {
+			return nil
+		}
+		count, p = beUint(data[p+1:p+1+n]), p+1+n
+	}
+	if kind == 0xD {
+		count *= 2
+	}
+	size := uint64(b.refSize)
+	if count > uint64(len(data)) || uint64(p)+count*size > uint64(len(data)) {
+		return nil
+	}
+	refs := make([]uint64, 0, count)
+	for i := uint64(0); i < count; i++ {
+		r := beUint(data[uint64(p)+i*size : uint64(p)+(i+1)*size])
+		if r >= b.numObjects {
+			return nil
+		}
+		refs = append(refs, r)
+	}
+	return refs
 }

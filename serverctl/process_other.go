@@ -13,17 +13,12 @@ const (
 	oNonBlock = 0
 )
 
-// lockFile opens path without a lock where flock does not exist.
-func lockFile(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
-}
-
 // ErrForeignOwner means a file or folder Socketbar writes in belongs to a
 // user who could use it to make Socketbar write elsewhere.
 var ErrForeignOwner = errors.New("belongs to another user")
 
 // checkOwner accepts everything where files have no Unix owner.
-func checkOwner(string, os.FileInfo) error { return nil }
+func checkOwner(disk, string, os.FileInfo) error { return nil }
 
 // WriteAccess cannot ask the kernel here and says yes; the write itself
 // will then say otherwise.

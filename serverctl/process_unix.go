@@ -17,39 +17,6 @@ const (
 	oNonBlock = syscall.O_NONBLOCK
 )
 
-// lockFile takes an exclusive lock on path, or fails at once when another
-// process holds it. Closing the file releases the lock, also when the
-// process dies. The file is never reached through a symbolic link, and it
-// must belong to a user who could replace it anyway (see checkOwner).
-func lockFile(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|oNoFollow, 0o644)
-	if err != nil {
-		if isSymlinkErr(path, err) {
-			return nil, fmt.Errorf("%s %w", path, ErrSymlink)
-		}
-		return nil, err
-	}
-	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() {
-		err = fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, describeType(fi.Mode()))
-	}
-	if err == nil {
-		err = checkOwner(path, fi)
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, errLocked
-		}
-		return nil, err
-	}
-	return f, nil
-}
-
 // ErrForeignOwner means a file or folder Socketbar writes in belongs to a
 // user who could use it to make Socketbar (run as root) write elsewhere.
 var ErrForeignOwner = errors.New("belongs to another user")
@@ -59,7 +26,7 @@ var ErrForeignOwner = errors.New("belongs to another user")
 // root's: a folder of a user who owns the one above (a Server tree handed
 // to that user) is still that user's to fill with a journal that names
 // any file for root to write.
-func checkOwner(path string, fi os.FileInfo) error {
+func checkOwner(d disk, path string, fi os.FileInfo) error {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return nil
@@ -71,7 +38,7 @@ func checkOwner(path string, fi os.FileInfo) error {
 	if os.Geteuid() == 0 {
 		return fmt.Errorf("serverctl: %s %w (uid %d), and Socketbar runs as root, which trusts only root's; remove it or give it to root", path, ErrForeignOwner, uid)
 	}
-	if pfi, err := os.Stat(filepath.Dir(path)); err == nil {
+	if pfi, err := d.Stat(filepath.Dir(path)); err == nil {
 		if pst, ok := pfi.Sys().(*syscall.Stat_t); ok && pst.Uid == st.Uid {
 			return nil
 		}

@@ -75,7 +75,7 @@ func TestBackupStoreKeepsTheNewest(t *testing.T) {
 	s := BackupStore{Dir: t.TempDir(), Keep: 3}
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := 0; i < 5; i++ {
-		if _, err := s.Save([]byte("v"+strconv.Itoa(i)), BackupEntry{Time: base.Add(time.Duration(i) * time.Second), Description: "change " + strconv.Itoa(i)}, 0o644); err != nil {
+		if _, err := s.Save(BackupEntry{Time: base.Add(time.Duration(i) * time.Second), Description: "change " + strconv.Itoa(i)}, FileEdit{Old: []byte("v" + strconv.Itoa(i))}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -98,8 +98,8 @@ func TestBackupStoreKeepsTheNewest(t *testing.T) {
 		t.Errorf("tampered backup: err = %v", err)
 	}
 	same := base.Add(10 * time.Second)
-	a, _ := s.Save([]byte("x"), BackupEntry{Time: same}, 0o644)
-	b, _ := s.Save([]byte("y"), BackupEntry{Time: same}, 0o644)
+	a, _ := s.Save(BackupEntry{Time: same}, FileEdit{Old: []byte("x")})
+	b, _ := s.Save(BackupEntry{Time: same}, FileEdit{Old: []byte("y")})
 	if a.ID == b.ID {
 		t.Errorf("two saves at one instant share ID %s", a.ID)
 	}

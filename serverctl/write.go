@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
 // ErrChangedOnDisk means the file is no longer what the edit was computed
@@ -13,58 +16,39 @@ import (
 // change, so nothing was written.
 var ErrChangedOnDisk = errors.New("the file changed on disk since Socketbar read it (changed on disk, nothing written)")
 
-// replaceFile atomically replaces path with data, keeping the mode (and,
-// where permitted, the owner) of like. When path is a symbolic link, the
-// file it points to is replaced and the link stays. beforeRename runs once
-// the new text is safely on disk beside the old file, right before the
-// rename; when it fails, nothing is renamed and its error is returned.
-func replaceFile(path string, data []byte, like os.FileInfo, beforeRename func() error) error {
+// replaceFile atomically replaces path on d with data, keeping the mode
+// (and, where permitted, the owner) of like. When path is a symbolic link,
+// the file it points to is replaced and the link stays. beforeRename runs
+// once the new text is safely on disk beside the old file, right before
+// the rename; when it fails, nothing is renamed and its error is returned.
+func replaceFile(d disk, path string, data []byte, like fs.FileInfo, beforeRename func() error) error {
 	// A rename onto the link itself would turn it into a regular file and
 	// leave the real config (where the link points) untouched.
-	target, err := filepath.EvalSymlinks(path)
+	target, err := d.Resolve(path)
 	if err != nil {
 		return fmt.Errorf("serverctl: resolve %s: %w", path, err)
 	}
-	// os.CreateTemp opens with O_EXCL: it never follows a link planted
-	// under the temporary name.
-	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".socketbar-*")
+	tmp, err := writeTemp(d, filepath.Dir(target), "."+filepath.Base(target)+".socketbar-", data, like.Mode().Perm(), like)
 	if err != nil {
 		return fmt.Errorf("serverctl: write %s: %w", path, err)
 	}
-	tmpName := tmp.Name()
-	defer os.Remove(tmpName) // a no-op once renamed
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("serverctl: write %s: %w", tmpName, err)
-	}
-	if err := tmp.Chmod(like.Mode().Perm()); err != nil {
-		tmp.Close()
-		return fmt.Errorf("serverctl: chmod %s: %w", tmpName, err)
-	}
-	chownLike(tmp, like)
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("serverctl: sync %s: %w", tmpName, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("serverctl: close %s: %w", tmpName, err)
-	}
 	if beforeRename != nil {
 		if err := beforeRename(); err != nil {
+			d.Remove(tmp)
 			return err
 		}
 	}
-	if err := os.Rename(tmpName, target); err != nil {
+	if err := d.Rename(tmp, target); err != nil {
+		d.Remove(tmp)
 		return fmt.Errorf("serverctl: replace %s: %w", path, err)
 	}
-	syncDir(filepath.Dir(target))
 	return nil
 }
 
 // unchangedOnDisk returns ErrChangedOnDisk (wrapped, naming path) when the
-// file at path no longer holds want.
-func unchangedOnDisk(path string, want []byte) error {
-	cur, err := readFile(path, false)
+// file at path on d no longer holds want.
+func unchangedOnDisk(d disk, path string, want []byte) error {
+	cur, _, err := d.ReadFile(path, false)
 	if err != nil {
 		return fmt.Errorf("serverctl: read %s again: %w", path, err)
 	}
@@ -74,57 +58,63 @@ func unchangedOnDisk(path string, want []byte) error {
 	return nil
 }
 
-// writeFileSynced creates path (which must not exist, and is never reached
-// through a link) with data, durably.
-func writeFileSynced(path string, data []byte, perm os.FileMode) error {
-	f, err := createExclusive(path, perm)
+// writeFileAtomic puts data at path on d through a new temporary file
+// beside it and a rename, so a reader sees the old or the new content, and
+// no link planted at path is written through (rename replaces the link).
+func writeFileAtomic(d disk, path string, data []byte, perm fs.FileMode) error {
+	tmp, err := writeTemp(d, filepath.Dir(path), "."+filepath.Base(path)+".tmp-", data, perm, nil)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
+	if err := d.Rename(tmp, path); err != nil {
+		d.Remove(tmp)
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// writeFileAtomic puts data at path through a new temporary file beside
-// it and a rename, so a reader sees the old or the new content, and no
-// link planted at path is written through (rename replaces the link).
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(perm)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	syncDir(filepath.Dir(path))
 	return nil
 }
 
-// syncDir makes a rename durable. Failure is not fatal: the rename happened.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
+// writeTemp writes data to a new file in dir on d whose name is prefix
+// and a random number (see disk.WriteNew), and returns its name.
+func writeTemp(d disk, dir, prefix string, data []byte, perm fs.FileMode, owner fs.FileInfo) (string, error) {
+	return createUnique(dir, prefix, func(name string) error { return d.WriteNew(name, data, perm, owner) })
+}
+
+// createUnique calls create with dir/prefix and a random number until it
+// succeeds or fails other than for a name in use, and returns the name.
+func createUnique(dir, prefix string, create func(name string) error) (string, error) {
+	for try := 0; ; try++ {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10))
+		err := create(name)
+		if err == nil {
+			return name, nil
+		}
+		if !errors.Is(err, fs.ErrExist) || try == 100 {
+			return "", err
+		}
 	}
+}
+
+// removeTree removes the folder dir on d with the files in it.
+func removeTree(d disk, dir string) error {
+	names, err := d.List(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := d.Remove(filepath.Join(dir, n)); err != nil {
+			return err
+		}
+	}
+	return d.Remove(dir)
+}
+
+// removeIfThere removes path on d; that it is already gone is fine.
+func removeIfThere(d disk, path string) error {
+	if err := d.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }

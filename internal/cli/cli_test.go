@@ -329,7 +329,7 @@ func TestStatusExits1OnDriftOrAnInterruptedChange(t *testing.T) {
 		}, []string{"Drift:", "/ws/ in *:443", "socketbar reapply"}},
 		{"interrupted", func(t *testing.T, root, conf string) {
 			store := serverctl.BackupStoreFor(conf)
-			e, err := store.Save([]byte("old"), serverctl.BackupEntry{Time: time.Now(), Description: "add /cut/ → http://127.0.0.1:8000/cut/ (tunnel)", Outcome: serverctl.OutcomePending}, 0o644)
+			e, err := store.Save(serverctl.BackupEntry{Time: time.Now(), Description: "add /cut/ → http://127.0.0.1:8000/cut/ (tunnel)", Outcome: serverctl.OutcomePending}, serverctl.FileEdit{Old: []byte("old")})
 			if err != nil {
 				t.Fatal(err)
 			}

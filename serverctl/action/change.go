@@ -454,7 +454,7 @@ func lastWrote(entries []serverctl.BackupEntry, path string) (*serverctl.BackupE
 		}
 		for _, f := range entries[i].Files {
 			if filepath.Clean(f.Path) == filepath.Clean(path) {
-				return &entries[i], f.AfterSHA256
+				return &entries[i], f.NewSHA256
 			}
 		}
 	}

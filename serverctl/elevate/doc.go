@@ -4,11 +4,13 @@
 //
 // # The two halves
 //
-// The unprivileged half ([Apply]) writes the plan and the new config text
-// into a private folder (0700, files 0600) and asks osascript to run
-// `socketbar apply-plan PLAN PLAN_SHA256 NEW NEW_SHA256` with administrator
-// privileges. The SHA-256 of both files travels in the argv that the prompt
-// covers, so the files are tied to the moment the password was typed.
+// The unprivileged half ([Apply]) writes the plan and the new text of each
+// file of the change into a private folder (0700, files 0600) and asks
+// osascript to run `socketbar apply-plan PLAN PLAN_SHA256 NEW NEW_SHA256`
+// with administrator privileges, NEW being the main config's new text. The
+// SHA-256 of both travels in the argv that the prompt covers, and the plan
+// records the hash of every other file's new text, so all of them are tied
+// to the moment the password was typed.
 //
 // The elevated half ([RunPlan]) reads each file once, without following
 // links, checks its hash, and works only from the verified bytes. It never

@@ -219,6 +219,9 @@ func TestWireErrorsKeepTheirType(t *testing.T) {
 		&serverctl.NotFoundError{Root: "/x", Looked: []string{"/x/a"}},
 		&serverctl.NoHTTPDError{Looked: []string{"/x/httpd"}},
 		&serverctl.InputError{Field: serverctl.FieldPath, Msg: "must start with /", Remedy: serverctl.RemedyReplace},
+		&serverctl.OutcomeRecordError{Backup: serverctl.BackupEntry{ID: "20260101-000000"}, Outcome: serverctl.OutcomeApplied, Err: errors.New("disk full")},
+		&serverctl.RestartError{Cause: errors.New("not running"), Backup: serverctl.BackupEntry{ID: "20260101-000000"}, Restored: true,
+			Unrecorded: &serverctl.OutcomeRecordError{Backup: serverctl.BackupEntry{ID: "20260101-000000"}, Outcome: serverctl.OutcomeRolledBack, Err: errors.New("disk full")}},
 	}
 	for _, want := range errs {
 		data, err := json.Marshal(NewWireError(want))
@@ -232,6 +235,10 @@ func TestWireErrorsKeepTheirType(t *testing.T) {
 		got := w.Err()
 		if got.Error() != want.Error() {
 			t.Errorf("round trip of %T: %q, want %q", want, got, want)
+		}
+		var ore *serverctl.OutcomeRecordError
+		if errors.As(want, &ore) && !errors.As(got, &ore) {
+			t.Errorf("round trip of %T lost the *OutcomeRecordError", want)
 		}
 	}
 	w := NewWireError(errors.Join(errors.New("x"), serverctl.ErrChangedOnDisk))
@@ -349,5 +356,33 @@ func TestElevatedHalfFollowsALinkedSiteFile(t *testing.T) {
 	}
 	if fi, err := os.Lstat(sites); err != nil || fi.Mode()&os.ModeSymlink == 0 {
 		t.Errorf("the customsites file is no longer a link: %v", err)
+	}
+}
+
+// TestElevatedApplyRefusesASwappedSiteText: the new text of a file other
+// than the main config travels beside the plan, tied to it by the hash the
+// plan records; one rewritten after the prompt is refused, and neither
+// file is written.
+func TestElevatedApplyRefusesASwappedSiteText(t *testing.T) {
+	root, conf := servertest.CopyWithHTTPD(t, "5.1.7-sites")
+	sites := filepath.Join(filepath.Dir(conf), "apache_serviceproxy_customsites.conf")
+	old, err := os.ReadFile(sites)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := change(t, conf, "# approved\n")
+	ch.Also = []serverctl.FileEdit{{Path: sites, Old: old, New: append(append([]byte(nil), old...), "# also approved\n"...)}}
+	s := &standIn{tamper: func(a []string) {
+		write(t, filepath.Join(filepath.Dir(a[2]), "new-1.conf"), []byte("# evil: ProxyPass / http://attacker/\n"))
+	}}
+	_, err = Apply(context.Background(), s, "/usr/local/bin/socketbar", Plan{Root: root, NoRestart: true}, ch)
+	if !errors.Is(err, ErrTampered) {
+		t.Fatalf("err = %v; want ErrTampered", err)
+	}
+	if got, _ := os.ReadFile(conf); string(got) != string(ch.Old) {
+		t.Error("the main config was written")
+	}
+	if got, _ := os.ReadFile(sites); string(got) != string(old) {
+		t.Error("the customsites file was written")
 	}
 }

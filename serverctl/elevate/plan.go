@@ -28,28 +28,26 @@ const maxFileSize = 16 << 20
 // elevated half runs the Server's own httpd, found again as root.
 type Plan struct {
 	// Root is the directory that stands for "/" ("/" on a Mac).
-	Root string `json:"root"`
-	// OldSHA256 is the hash of the config the change was computed from;
-	// the elevated half refuses when the file on disk is no longer that.
-	OldSHA256   string        `json:"old_sha256"`
+	Root        string        `json:"root"`
 	Description string        `json:"description"`
 	UndoOf      string        `json:"undo_of,omitempty"`
 	Reverts     []string      `json:"reverts,omitempty"`
 	NoRestart   bool          `json:"no_restart"`
 	Timeout     time.Duration `json:"timeout"`
-	// Also are the other files of the change (Server 5.0/5.1's customsites
-	// file) with their new texts; the plan's hash covers them. The
-	// elevated half writes only files the Server's config includes.
-	Also []PlanFile `json:"also,omitempty"`
+	// Files are the change's files as the history records them (see
+	// serverctl.FileEdit.Record): the main config first, whose path is
+	// left empty (the elevated half finds the config again as root), then
+	// the others (Server 5.0/5.1's customsites file), which must be files
+	// the Server's config includes. The elevated half refuses a file that
+	// no longer holds the text of OldSHA256, and takes each new text from
+	// a file of its own beside the plan (newFile) whose bytes must hash to
+	// NewSHA256; the plan's hash, in the prompt's argv, covers them all.
+	Files []serverctl.FileEdit `json:"files"`
 }
 
-// PlanFile is one more file of a planned change.
-type PlanFile struct {
-	Path string `json:"path"`
-	// OldSHA256 is the hash of the text the change was computed from.
-	OldSHA256 string `json:"old_sha256"`
-	New       []byte `json:"new"`
-}
+// newFile is where the new text of a plan's i-th file is, in the plan's
+// folder dir.
+func newFile(dir string, i int) string { return filepath.Join(dir, fmt.Sprintf("new-%d.conf", i)) }
 
 // Result is the elevated half's answer, one JSON line on its stdout.
 type Result struct {
@@ -82,25 +80,24 @@ func Apply(ctx context.Context, r run.Runner, self string, p Plan, ch serverctl.
 		return nil, fmt.Errorf("elevate: make the plan folder: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	p.OldSHA256, p.Description, p.UndoOf, p.Reverts = SHA256(ch.Old), ch.Description, ch.UndoOf, ch.Reverts
-	p.Also = nil
-	for _, f := range ch.Also {
-		p.Also = append(p.Also, PlanFile{Path: f.Path, OldSHA256: SHA256(f.Old), New: f.New})
+	p.Description, p.UndoOf, p.Reverts = ch.Description, ch.UndoOf, ch.Reverts
+	files := append([]serverctl.FileEdit{{Old: ch.Old, New: ch.New}}, ch.Also...)
+	p.Files = nil
+	for i, f := range files {
+		p.Files = append(p.Files, f.Record())
+		if err := writeNew(newFile(dir, i), f.New); err != nil {
+			return nil, err
+		}
 	}
 	plan, err := json.Marshal(p)
 	if err != nil {
 		return nil, fmt.Errorf("elevate: encode the plan: %w", err)
 	}
-	planFile, newFile := filepath.Join(dir, "plan.json"), filepath.Join(dir, "new.conf")
-	for _, f := range []struct {
-		path string
-		data []byte
-	}{{planFile, plan}, {newFile, ch.New}} {
-		if err := writeNew(f.path, f.data); err != nil {
-			return nil, err
-		}
+	planFile := filepath.Join(dir, "plan.json")
+	if err := writeNew(planFile, plan); err != nil {
+		return nil, err
 	}
-	out, err := Run(ctx, r, Args(self, planFile, plan, newFile, ch.New))
+	out, err := Run(ctx, r, Args(self, planFile, plan, newFile(dir, 0), ch.New))
 	if errors.Is(err, ErrCancelled) {
 		return nil, err
 	}
@@ -178,6 +175,9 @@ func runPlan(ctx context.Context, runner run.Runner, args []string) (*Result, er
 	if err := json.Unmarshal(planBytes, &p); err != nil {
 		return nil, fmt.Errorf("elevate: read the plan: %w", err)
 	}
+	if len(p.Files) == 0 || p.Files[0].NewSHA256 != SHA256(newText) {
+		return nil, fmt.Errorf("elevate: %s %w", args[2], ErrTampered) // its hash is in the argv, but not in the plan
+	}
 	// Every program the elevated half runs (httpd -v, -t, -k; launchctl)
 	// goes through the same check: root runs nothing its user could swap.
 	runner = rootOnlyRunner{runner}
@@ -189,7 +189,7 @@ func runPlan(ctx context.Context, runner run.Runner, args []string) (*Result, er
 	if err != nil {
 		return nil, err
 	}
-	if SHA256(cfg.Src) != p.OldSHA256 {
+	if SHA256(cfg.Src) != p.Files[0].OldSHA256 {
 		return nil, fmt.Errorf("elevate: %s: %w; nothing was changed", cfg.Path, serverctl.ErrChangedOnDisk)
 	}
 	// No HTTPD override: the Server's own program, re-derived as root.
@@ -204,7 +204,7 @@ func runPlan(ctx context.Context, runner run.Runner, args []string) (*Result, er
 			return nil, err
 		}
 	}
-	also, err := planFiles(ctx, srv, cfg, p.Also)
+	also, err := planFiles(ctx, srv, cfg, p.Files[1:], filepath.Dir(args[0]))
 	if err != nil {
 		return nil, err
 	}
@@ -222,8 +222,9 @@ func runPlan(ctx context.Context, runner run.Runner, args []string) (*Result, er
 // planFiles checks the plan's other files as root: each must be a file the
 // Server's config includes (never the main config itself), still hold the
 // text the change was computed from, and be a regular file. It returns
-// them as the transaction takes them.
-func planFiles(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config, files []PlanFile) ([]serverctl.FileEdit, error) {
+// them as the transaction takes them, each with the new text from the plan
+// folder dir, verified against the plan.
+func planFiles(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config, files []serverctl.FileEdit, dir string) ([]serverctl.FileEdit, error) {
 	if len(files) == 0 {
 		return nil, nil
 	}
@@ -232,7 +233,7 @@ func planFiles(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config
 		return nil, fmt.Errorf("elevate: %w", err)
 	}
 	var also []serverctl.FileEdit
-	for _, f := range files {
+	for i, f := range files {
 		path := filepath.Clean(f.Path)
 		if !included.Has(path) {
 			return nil, fmt.Errorf("elevate: the plan names %s, which is not a file the Service Proxy's config includes; nothing was changed", f.Path)
@@ -247,7 +248,11 @@ func planFiles(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config
 		if SHA256(cur.Src) != f.OldSHA256 {
 			return nil, fmt.Errorf("elevate: %s: %w; nothing was changed", path, serverctl.ErrChangedOnDisk)
 		}
-		also = append(also, serverctl.FileEdit{Path: path, Old: cur.Src, New: f.New})
+		newText, err := readVerified(newFile(dir, i+1), f.NewSHA256)
+		if err != nil {
+			return nil, err
+		}
+		also = append(also, serverctl.FileEdit{Path: path, Old: cur.Src, New: newText})
 	}
 	return also, nil
 }

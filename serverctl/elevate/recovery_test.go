@@ -87,36 +87,55 @@ func editJSON(t *testing.T, path string, edit func(map[string]any)) {
 // TestElevatedHalfRecoversOnlyIncludedFiles: a journal and history entry
 // rewritten to name another file (here root's private one outside the
 // Server) make the elevated half refuse before it writes anything, where
-// it used to put the entry's "backup" over that file.
+// it used to put the entry's "backup" over that file. The journal is
+// rewritten as this release writes it and as the one before did.
 func TestElevatedHalfRecoversOnlyIncludedFiles(t *testing.T) {
-	it := interruptAt(t, serverctl.StepWrite)
-	victim := filepath.Join(t.TempDir(), "secret")
-	const secret = "root's secret\n"
-	write(t, victim, []byte(secret))
-	payload := []byte("planted by the user\n")
-	var id string
-	editJSON(t, filepath.Join(it.backups, serverctl.JournalName), func(j map[string]any) {
-		id = j["backup"].(string)
-		j["also"] = []map[string]string{{"path": victim, "old_sha256": SHA256(payload), "new_sha256": SHA256([]byte(secret))}}
-	})
-	editJSON(t, filepath.Join(it.backups, id+".json"), func(e map[string]any) {
-		e["files"] = []map[string]string{{"path": victim, "sha256": SHA256(payload), "after_sha256": SHA256([]byte(secret))}}
-	})
-	write(t, filepath.Join(it.backups, id+".1.bak"), payload)
-	main, _ := os.ReadFile(it.conf)
+	for _, tt := range []struct {
+		layout string
+		point  func(j map[string]any, victim string, oldSum, newSum string)
+	}{
+		{"files", func(j map[string]any, victim, oldSum, newSum string) {
+			files := j["files"].([]any)
+			files[1] = map[string]string{"path": victim, "sha256": oldSum, "after_sha256": newSum}
+		}},
+		{"config and also", func(j map[string]any, victim, oldSum, newSum string) {
+			main := j["files"].([]any)[0].(map[string]any)
+			delete(j, "files")
+			j["config"], j["old_sha256"], j["new_sha256"] = main["path"], main["sha256"], main["after_sha256"]
+			j["also"] = []map[string]string{{"path": victim, "old_sha256": oldSum, "new_sha256": newSum}}
+		}},
+	} {
+		t.Run(tt.layout, func(t *testing.T) {
+			it := interruptAt(t, serverctl.StepWrite)
+			victim := filepath.Join(t.TempDir(), "secret")
+			const secret = "root's secret\n"
+			write(t, victim, []byte(secret))
+			payload := []byte("planted by the user\n")
+			var id string
+			editJSON(t, filepath.Join(it.backups, serverctl.JournalName), func(j map[string]any) {
+				id = j["backup"].(string)
+				tt.point(j, victim, SHA256(payload), SHA256([]byte(secret)))
+			})
+			editJSON(t, filepath.Join(it.backups, id+".json"), func(e map[string]any) {
+				e["files"] = []map[string]string{{"path": victim, "sha256": SHA256(payload), "after_sha256": SHA256([]byte(secret))}}
+			})
+			write(t, filepath.Join(it.backups, id+".1.bak"), payload)
+			main, _ := os.ReadFile(it.conf)
 
-	_, err := Apply(context.Background(), &standIn{}, "/usr/local/bin/socketbar", Plan{Root: it.root, NoRestart: true}, change(t, it.conf, "# approved\n"))
-	if got, _ := os.ReadFile(victim); string(got) != secret {
-		t.Errorf("root's file was overwritten with %q", got)
-	}
-	if err == nil || !strings.Contains(err.Error(), victim) || !strings.Contains(err.Error(), "does not include") {
-		t.Fatalf("err = %v; want a refusal naming %s", err, victim)
-	}
-	if got, _ := os.ReadFile(it.conf); string(got) != string(main) {
-		t.Error("the main config was written")
-	}
-	if got, _ := os.ReadFile(it.sites); string(got) != string(it.ch.Also[0].New) {
-		t.Error("the customsites file was written")
+			_, err := Apply(context.Background(), &standIn{}, "/usr/local/bin/socketbar", Plan{Root: it.root, NoRestart: true}, change(t, it.conf, "# approved\n"))
+			if got, _ := os.ReadFile(victim); string(got) != secret {
+				t.Errorf("root's file was overwritten with %q", got)
+			}
+			if err == nil || !strings.Contains(err.Error(), victim) || !strings.Contains(err.Error(), "does not include") {
+				t.Fatalf("err = %v; want a refusal naming %s", err, victim)
+			}
+			if got, _ := os.ReadFile(it.conf); string(got) != string(main) {
+				t.Error("the main config was written")
+			}
+			if got, _ := os.ReadFile(it.sites); string(got) != string(it.ch.Also[0].New) {
+				t.Error("the customsites file was written")
+			}
+		})
 	}
 }
 

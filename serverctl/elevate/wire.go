@@ -15,6 +15,7 @@ const (
 	KindNoHTTPD       = "no-httpd"
 	KindInput         = "input"
 	KindTampered      = "tampered"
+	KindUnrecorded    = "outcome-not-recorded"
 	KindOther         = "other"
 )
 
@@ -32,6 +33,12 @@ type WireError struct {
 	BackupID      string `json:"backup_id,omitempty"`
 	RollbackError string `json:"rollback_error,omitempty"`
 	Restored      bool   `json:"restored,omitempty"`
+	// Unrecorded is a failed restart's rollback that the history could
+	// not record.
+	Unrecorded *WireError `json:"unrecorded,omitempty"`
+	// Outcome (with Cause and BackupID) is a change whose outcome the
+	// history could not record.
+	Outcome serverctl.Outcome `json:"outcome,omitempty"`
 	// Root and Looked describe a Server or httpd that was not found.
 	Root   string   `json:"root,omitempty"`
 	Looked []string `json:"looked,omitempty"`
@@ -49,6 +56,7 @@ func NewWireError(err error) *WireError {
 		nf  *serverctl.NotFoundError
 		nh  *serverctl.NoHTTPDError
 		in  *serverctl.InputError
+		ore *serverctl.OutcomeRecordError
 	)
 	switch {
 	case errors.As(err, &cte):
@@ -57,6 +65,9 @@ func NewWireError(err error) *WireError {
 		w.Kind, w.Cause, w.LogTail, w.BackupID, w.Restored = KindRestart, rse.Cause.Error(), rse.LogTail, rse.Backup.ID, rse.Restored
 		if rse.RollbackErr != nil {
 			w.RollbackError = rse.RollbackErr.Error()
+		}
+		if rse.Unrecorded != nil {
+			w.Unrecorded = NewWireError(rse.Unrecorded)
 		}
 	case errors.Is(err, serverctl.ErrChangedOnDisk):
 		w.Kind = KindChangedOnDisk
@@ -68,6 +79,8 @@ func NewWireError(err error) *WireError {
 		w.Kind, w.Looked = KindNoHTTPD, nh.Looked
 	case errors.As(err, &in):
 		w.Kind, w.Field, w.Remedy, w.Message = KindInput, in.Field, in.Remedy, in.Msg
+	case errors.As(err, &ore):
+		w.Kind, w.BackupID, w.Outcome, w.Cause = KindUnrecorded, ore.Backup.ID, ore.Outcome, ore.Err.Error()
 	}
 	return w
 }
@@ -85,6 +98,9 @@ func (w *WireError) Err() error {
 		if w.RollbackError != "" {
 			e.RollbackErr = errors.New(w.RollbackError)
 		}
+		if w.Unrecorded != nil {
+			e.Unrecorded = w.Unrecorded.Err()
+		}
 		return e
 	case KindChangedOnDisk:
 		return &wrapped{w.Message, serverctl.ErrChangedOnDisk}
@@ -96,6 +112,8 @@ func (w *WireError) Err() error {
 		return &serverctl.NoHTTPDError{Looked: w.Looked}
 	case KindInput:
 		return &serverctl.InputError{Field: w.Field, Msg: w.Message, Remedy: w.Remedy}
+	case KindUnrecorded:
+		return &serverctl.OutcomeRecordError{Backup: serverctl.BackupEntry{ID: w.BackupID}, Outcome: w.Outcome, Err: errors.New(w.Cause)}
 	}
 	return errors.New(w.Message)
 }
