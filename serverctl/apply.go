@@ -226,14 +226,14 @@ func (a *Applier) Apply(ctx context.Context, ch Change) (*Result, error) {
 	}
 	start := now()
 	if a.Tester == nil {
-		return nil, errors.New("serverctl: no config tester; Socketbar never writes a config Apache has not accepted")
+		return nil, errorf("no config tester; Socketbar never writes a config Apache has not accepted")
 	}
 	if err := ensureDir(a.Backups.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("serverctl: backup folder: %w", err)
+		return nil, errorf("backup folder: %w", err)
 	}
 	lock, err := lockFile(filepath.Join(a.Backups.Dir, ".lock"))
 	if err != nil {
-		return nil, fmt.Errorf("serverctl: lock %s: %w", a.Backups.Dir, err)
+		return nil, errorf("lock %s: %w", a.Backups.Dir, err)
 	}
 	defer lock.Close()
 	a.removeStaleTemps(ch.Also)
@@ -404,7 +404,7 @@ func readChange(mainPath string, ch Change) ([]changeFile, error) {
 	seen := map[string]bool{}
 	for i, e := range edits {
 		if seen[e.Path] {
-			return nil, fmt.Errorf("serverctl: the change names %s twice", e.Path)
+			return nil, errorf("the change names %s twice", e.Path)
 		}
 		seen[e.Path] = true
 		if i > 0 && bytes.Equal(e.Old, e.New) {
@@ -412,14 +412,14 @@ func readChange(mainPath string, ch Change) ([]changeFile, error) {
 		}
 		cur, err := readFile(e.Path, false)
 		if err != nil {
-			return nil, fmt.Errorf("serverctl: read %s: %w", e.Path, err)
+			return nil, errorf("read %s: %w", e.Path, err)
 		}
 		if !bytes.Equal(cur, e.Old) {
-			return nil, fmt.Errorf("serverctl: %s: %w; run the command again", e.Path, ErrChangedOnDisk)
+			return nil, errorf("%s: %w; run the command again", e.Path, ErrChangedOnDisk)
 		}
 		fi, err := os.Stat(e.Path)
 		if err != nil {
-			return nil, fmt.Errorf("serverctl: stat %s: %w", e.Path, err)
+			return nil, errorf("stat %s: %w", e.Path, err)
 		}
 		files = append(files, changeFile{path: e.Path, old: cur, new: e.New, fi: fi})
 	}
@@ -541,7 +541,7 @@ func (a *Applier) removeStaleTemps(also []FileEdit) {
 func (a *Applier) test(ctx context.Context, files []changeFile) error {
 	dir, err := os.MkdirTemp(a.Backups.Dir, testDirPattern)
 	if err != nil {
-		return fmt.Errorf("serverctl: write the config to test: %w", err)
+		return errorf("write the config to test: %w", err)
 	}
 	defer os.RemoveAll(dir)
 	redirect := map[string]string{}
@@ -568,7 +568,7 @@ func (a *Applier) test(ctx context.Context, files []changeFile) error {
 	out, err := a.Tester.Test(tctx, name)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
-			return fmt.Errorf("serverctl: cannot run the config test: %w", err)
+			return errorf("cannot run the config test: %w", err)
 		}
 		out = strings.ReplaceAll(out, name, a.ConfigPath)
 		for real, tmp := range redirect {
@@ -586,7 +586,7 @@ func writeTemp(dir string, i int, path string, text []byte, like os.FileInfo) (s
 	name := filepath.Join(dir, fmt.Sprintf("%d-%s", i, filepath.Base(path)))
 	tmp, err := createExclusive(name, 0o600)
 	if err != nil {
-		return "", fmt.Errorf("serverctl: write the config to test: %w", err)
+		return "", errorf("write the config to test: %w", err)
 	}
 	_, werr := tmp.Write(text)
 	if werr == nil {
@@ -596,7 +596,7 @@ func writeTemp(dir string, i int, path string, text []byte, like os.FileInfo) (s
 		werr = cerr
 	}
 	if werr != nil {
-		return "", fmt.Errorf("serverctl: write %s: %w", name, werr)
+		return "", errorf("write %s: %w", name, werr)
 	}
 	return name, nil
 }
@@ -605,7 +605,7 @@ func writeTemp(dir string, i int, path string, text []byte, like os.FileInfo) (s
 // the config.
 func (a *Applier) Restart(ctx context.Context) (int, error) {
 	if a.Service == nil {
-		return 0, errors.New("serverctl: no service to restart")
+		return 0, errorf("no service to restart")
 	}
 	a.removeStaleTempsIfFree()
 	return a.restartAndVerify(ctx)

@@ -123,7 +123,7 @@ func BackupStoreFor(configPath string) BackupStore {
 // (ID.1.bak, ID.2.bak, … in order), and drops the oldest beyond Keep.
 func (s BackupStore) Save(old []byte, e BackupEntry, perm os.FileMode, also ...FileBackup) (BackupEntry, error) {
 	if err := ensureDir(s.Dir, 0o755); err != nil {
-		return e, fmt.Errorf("serverctl: create backup folder: %w", err)
+		return e, errorf("create backup folder: %w", err)
 	}
 	sum := sha256.Sum256(old)
 	e.SHA256 = hex.EncodeToString(sum[:])
@@ -143,15 +143,15 @@ func (s BackupStore) Save(old []byte, e BackupEntry, perm os.FileMode, also ...F
 		return e, err
 	}
 	if err := writeFileSynced(filepath.Join(s.Dir, e.ID+".bak"), old, perm); err != nil {
-		return e, fmt.Errorf("serverctl: write backup: %w", err)
+		return e, errorf("write backup: %w", err)
 	}
 	for i, f := range also {
 		if err := writeFileSynced(s.filePath(e.ID, i), f.Old, f.Perm); err != nil {
-			return e, fmt.Errorf("serverctl: write backup of %s: %w", f.Path, err)
+			return e, errorf("write backup of %s: %w", f.Path, err)
 		}
 	}
 	if err := writeFileSynced(filepath.Join(s.Dir, e.ID+".json"), append(meta, '\n'), 0o644); err != nil {
-		return e, fmt.Errorf("serverctl: write backup entry: %w", err)
+		return e, errorf("write backup entry: %w", err)
 	}
 	s.prune()
 	return e, nil
@@ -169,10 +169,10 @@ func (s BackupStore) LoadFiles(e BackupEntry) ([][]byte, error) {
 	for i, f := range e.Files {
 		data, err := readFile(s.filePath(e.ID, i), true)
 		if err != nil {
-			return nil, fmt.Errorf("serverctl: read backup %s of %s: %w", e.ID, f.Path, err)
+			return nil, errorf("read backup %s of %s: %w", e.ID, f.Path, err)
 		}
 		if sha256Hex(data) != f.SHA256 {
-			return nil, fmt.Errorf("serverctl: backup %s of %s does not match its recorded hash: it was changed after it was written, so Socketbar will not put it back; undo another change from the history, or restore %s by hand", e.ID, f.Path, f.Path)
+			return nil, errorf("backup %s of %s does not match its recorded hash: it was changed after it was written, so Socketbar will not put it back; undo another change from the history, or restore %s by hand", e.ID, f.Path, f.Path)
 		}
 		texts = append(texts, data)
 	}
@@ -187,7 +187,7 @@ func (s BackupStore) SetOutcome(e BackupEntry, o Outcome) (BackupEntry, error) {
 		return e, err
 	}
 	if err := writeFileAtomic(filepath.Join(s.Dir, e.ID+".json"), append(meta, '\n'), 0o644); err != nil {
-		return e, fmt.Errorf("serverctl: record the outcome of %s: %w", e.ID, err)
+		return e, errorf("record the outcome of %s: %w", e.ID, err)
 	}
 	return e, nil
 }
@@ -221,7 +221,7 @@ func (s BackupStore) List() ([]BackupEntry, error) {
 // Load returns an entry and its backed-up text, checked against its hash.
 func (s BackupStore) Load(id string) (BackupEntry, []byte, error) {
 	if id == "" || strings.ContainsAny(id, `/\`) || strings.HasPrefix(id, ".") {
-		return BackupEntry{}, nil, fmt.Errorf("serverctl: %q is not a backup ID; see socketbar history", id)
+		return BackupEntry{}, nil, errorf("%q is not a backup ID; see socketbar history", id)
 	}
 	entries, err := s.List()
 	if err != nil {
@@ -233,15 +233,15 @@ func (s BackupStore) Load(id string) (BackupEntry, []byte, error) {
 		}
 		data, err := readFile(filepath.Join(s.Dir, id+".bak"), true)
 		if err != nil {
-			return e, nil, fmt.Errorf("serverctl: read backup %s: %w", id, err)
+			return e, nil, errorf("read backup %s: %w", id, err)
 		}
 		sum := sha256.Sum256(data)
 		if hex.EncodeToString(sum[:]) != e.SHA256 {
-			return e, nil, fmt.Errorf("serverctl: backup %s does not match its recorded hash; it was changed after it was written", id)
+			return e, nil, errorf("backup %s does not match its recorded hash; it was changed after it was written", id)
 		}
 		return e, data, nil
 	}
-	return BackupEntry{}, nil, fmt.Errorf("serverctl: no backup %q in %s; see socketbar history", id, s.Dir)
+	return BackupEntry{}, nil, errorf("no backup %q in %s; see socketbar history", id, s.Dir)
 }
 
 // UndoTarget returns the newest change that has not been undone, is not
@@ -258,7 +258,7 @@ func (s BackupStore) UndoTarget() (BackupEntry, error) {
 			return e, nil
 		}
 	}
-	return BackupEntry{}, fmt.Errorf("serverctl: nothing to undo in %s", s.Dir)
+	return BackupEntry{}, errorf("nothing to undo in %s", s.Dir)
 }
 
 // Undone returns the IDs of the entries that a later change, which took

@@ -341,7 +341,7 @@ func (a *adder) add(tg target) error {
 	}
 	nodes, err := apacheconf.Lines(renderBlock(req.Path, backend, ts, indent, eol, sslProxy, hosts))
 	if err != nil {
-		return fmt.Errorf("serverctl: rendered block does not parse: %w", err)
+		return errorf("rendered block does not parse: %w", err)
 	}
 	where := "at the end of the host (it has no catch-all)"
 	if anchor != nil {
@@ -518,7 +518,7 @@ func narrowBlock(work *apacheconf.File, vh VHost, b *Block, drop []string) error
 func replaceBlock(work *apacheconf.File, b *Block, text string) error {
 	nodes, err := apacheconf.Lines(text)
 	if err != nil {
-		return fmt.Errorf("serverctl: rendered block does not parse: %w", err)
+		return errorf("rendered block does not parse: %w", err)
 	}
 	if err := work.InsertBefore(b.Begin, nodes); err != nil {
 		return err

@@ -57,7 +57,7 @@ func (s BackupStore) writeJournal(j journal) error {
 		return err
 	}
 	if err := writeFileAtomic(s.journalPath(), append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("serverctl: write the transaction journal: %w", err)
+		return errorf("write the transaction journal: %w", err)
 	}
 	return nil
 }
@@ -71,11 +71,11 @@ func (s BackupStore) readJournal() (*journal, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("serverctl: read the transaction journal: %w", err)
+		return nil, errorf("read the transaction journal: %w", err)
 	}
 	var j journal
 	if err := json.Unmarshal(data, &j); err != nil {
-		return nil, fmt.Errorf("serverctl: %s is damaged (%v); check the config, then delete the file", s.journalPath(), err)
+		return nil, errorf("%s is damaged (%v); check the config, then delete the file", s.journalPath(), err)
 	}
 	return &j, nil
 }
@@ -207,14 +207,14 @@ func RecoverJournal(ctx context.Context, a *Applier) (*Recovery, error) {
 	}
 	// The folder exists; ensureDir checks it is one to trust, as Apply does.
 	if err := ensureDir(a.Backups.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("serverctl: %w: backup folder: %w", ErrInterrupted, err)
+		return nil, errorf("%w: backup folder: %w", ErrInterrupted, err)
 	}
 	lock, err := lockFile(filepath.Join(a.Backups.Dir, ".lock"))
 	if errors.Is(err, errLocked) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("serverctl: %w: lock %s: %w", ErrInterrupted, a.Backups.Dir, err)
+		return nil, errorf("%w: lock %s: %w", ErrInterrupted, a.Backups.Dir, err)
 	}
 	defer lock.Close()
 	return a.recoverLocked(ctx)
@@ -239,7 +239,7 @@ func (a *Applier) recoverLocked(ctx context.Context) (*Recovery, error) {
 	}
 	entry, old, err := a.Backups.Load(j.Backup)
 	if err != nil {
-		return nil, fmt.Errorf("serverctl: %w, but its backup cannot be read: %w", ErrInterrupted, err)
+		return nil, errorf("%w, but its backup cannot be read: %w", ErrInterrupted, err)
 	}
 	files, err := a.journalFiles(ctx, j, entry, old)
 	if err != nil {
@@ -272,7 +272,7 @@ func (a *Applier) recoverLocked(ctx context.Context) (*Recovery, error) {
 		case errors.Is(err, ErrChangedOnDisk):
 			superseded = true
 		case err != nil && len(rec.Restored) > 0:
-			return nil, fmt.Errorf("serverctl: %w; Socketbar put the previous text back in %s, but not in %s: %w", ErrInterrupted, strings.Join(rec.Restored, " and "), f.path, err)
+			return nil, errorf("%w; Socketbar put the previous text back in %s, but not in %s: %w", ErrInterrupted, strings.Join(rec.Restored, " and "), f.path, err)
 		case err != nil:
 			return nil, err
 		default:
@@ -334,16 +334,16 @@ type txFile struct {
 func (a *Applier) journalFiles(ctx context.Context, j *journal, entry BackupEntry, old []byte) ([]txFile, error) {
 	olds, err := a.Backups.LoadFiles(entry)
 	if err != nil {
-		return nil, fmt.Errorf("serverctl: %w, but its backup cannot be read: %w", ErrInterrupted, err)
+		return nil, errorf("%w, but its backup cannot be read: %w", ErrInterrupted, err)
 	}
 	if len(olds) != len(j.Also) {
-		return nil, fmt.Errorf("serverctl: %w, but the journal and backup %s name different files; check the config, then delete %s", ErrInterrupted, entry.ID, a.Backups.journalPath())
+		return nil, errorf("%w, but the journal and backup %s name different files; check the config, then delete %s", ErrInterrupted, entry.ID, a.Backups.journalPath())
 	}
 	files := []txFile{{path: a.ConfigPath, old: old}}
 	sums := [][2]string{{j.OldSHA256, j.NewSHA256}}
 	for i, f := range j.Also {
 		if entry.Files[i].Path != f.Path {
-			return nil, fmt.Errorf("serverctl: %w, but the journal and backup %s name different files; check the config, then delete %s", ErrInterrupted, entry.ID, a.Backups.journalPath())
+			return nil, errorf("%w, but the journal and backup %s name different files; check the config, then delete %s", ErrInterrupted, entry.ID, a.Backups.journalPath())
 		}
 		files = append(files, txFile{path: f.Path, old: olds[i]})
 		sums = append(sums, [2]string{f.OldSHA256, f.NewSHA256})
@@ -360,22 +360,22 @@ func (a *Applier) journalFiles(ctx context.Context, j *journal, entry BackupEntr
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("serverctl: %w, but: %w", ErrInterrupted, err)
+			return nil, errorf("%w, but: %w", ErrInterrupted, err)
 		}
 		if i > 0 {
 			if included == nil {
 				in, err := a.includes(ctx)
 				if err != nil {
-					return nil, fmt.Errorf("serverctl: %w, but: %w", ErrInterrupted, err)
+					return nil, errorf("%w, but: %w", ErrInterrupted, err)
 				}
 				included = &in
 			}
 			if !included.Has(f.path) {
-				return nil, fmt.Errorf("serverctl: %w, but its journal names %s, which the config does not include, and Socketbar writes no other file; nothing was written: check the config, then delete %s", ErrInterrupted, f.path, a.Backups.journalPath())
+				return nil, errorf("%w, but its journal names %s, which the config does not include, and Socketbar writes no other file; nothing was written: check the config, then delete %s", ErrInterrupted, f.path, a.Backups.journalPath())
 			}
 		}
 		if f.cur, err = readFile(f.path, false); err != nil {
-			return nil, fmt.Errorf("serverctl: %w, but: read %s: %w", ErrInterrupted, f.path, err)
+			return nil, errorf("%w, but: read %s: %w", ErrInterrupted, f.path, err)
 		}
 		sum := sha256.Sum256(f.cur)
 		switch hex.EncodeToString(sum[:]) {

@@ -3,7 +3,6 @@ package serverctl
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 )
@@ -23,31 +22,31 @@ func replaceFile(path string, data []byte, like os.FileInfo, beforeRename func()
 	// leave the real config (where the link points) untouched.
 	target, err := filepath.EvalSymlinks(path)
 	if err != nil {
-		return fmt.Errorf("serverctl: resolve %s: %w", path, err)
+		return errorf("resolve %s: %w", path, err)
 	}
 	// os.CreateTemp opens with O_EXCL: it never follows a link planted
 	// under the temporary name.
 	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".socketbar-*")
 	if err != nil {
-		return fmt.Errorf("serverctl: write %s: %w", path, err)
+		return errorf("write %s: %w", path, err)
 	}
 	tmpName := tmp.Name()
 	defer os.Remove(tmpName) // a no-op once renamed
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return fmt.Errorf("serverctl: write %s: %w", tmpName, err)
+		return errorf("write %s: %w", tmpName, err)
 	}
 	if err := tmp.Chmod(like.Mode().Perm()); err != nil {
 		tmp.Close()
-		return fmt.Errorf("serverctl: chmod %s: %w", tmpName, err)
+		return errorf("chmod %s: %w", tmpName, err)
 	}
 	chownLike(tmp, like)
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("serverctl: sync %s: %w", tmpName, err)
+		return errorf("sync %s: %w", tmpName, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("serverctl: close %s: %w", tmpName, err)
+		return errorf("close %s: %w", tmpName, err)
 	}
 	if beforeRename != nil {
 		if err := beforeRename(); err != nil {
@@ -55,7 +54,7 @@ func replaceFile(path string, data []byte, like os.FileInfo, beforeRename func()
 		}
 	}
 	if err := os.Rename(tmpName, target); err != nil {
-		return fmt.Errorf("serverctl: replace %s: %w", path, err)
+		return errorf("replace %s: %w", path, err)
 	}
 	syncDir(filepath.Dir(target))
 	return nil
@@ -66,10 +65,10 @@ func replaceFile(path string, data []byte, like os.FileInfo, beforeRename func()
 func unchangedOnDisk(path string, want []byte) error {
 	cur, err := readFile(path, false)
 	if err != nil {
-		return fmt.Errorf("serverctl: read %s again: %w", path, err)
+		return errorf("read %s again: %w", path, err)
 	}
 	if !bytes.Equal(cur, want) {
-		return fmt.Errorf("serverctl: %s: %w", path, ErrChangedOnDisk)
+		return errorf("%s: %w", path, ErrChangedOnDisk)
 	}
 	return nil
 }

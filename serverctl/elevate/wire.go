@@ -4,6 +4,8 @@ import (
 	"errors"
 
 	"github.com/socketbar/socketbar/serverctl"
+
+	"github.com/socketbar/socketbar/internal/pkgerr"
 )
 
 // Kinds of WireError: one per error type a front end tells apart.
@@ -75,7 +77,7 @@ func NewWireError(err error) *WireError {
 // Err turns the description back into an error of the original type.
 func (w *WireError) Err() error {
 	if w == nil {
-		return errors.New("elevate: the elevated step failed without saying why")
+		return errorf("the elevated step failed without saying why")
 	}
 	switch w.Kind {
 	case KindConfigTest:
@@ -140,3 +142,7 @@ func (w *WireRecovery) Recovery() *serverctl.Recovery {
 	}
 	return rec
 }
+
+// errorf is fmt.Errorf for this package's own errors: their Error() names
+// the package for logs, and pkgerr.Text gives people the message without it.
+func errorf(format string, args ...any) error { return pkgerr.Errorf("elevate", format, args...) }
