@@ -99,6 +99,9 @@ func ownError(w http.ResponseWriter, msg string, code int) {
 type AddrInUseError struct {
 	Addr string
 	Err  error
+	// Free, when set, is an address on the same host that was free when
+	// the listen failed: one to suggest instead.
+	Free string
 }
 
 func (e *AddrInUseError) Error() string {

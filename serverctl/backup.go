@@ -187,7 +187,7 @@ func (s BackupStore) SetOutcome(e BackupEntry, o Outcome) (BackupEntry, error) {
 		return e, err
 	}
 	if err := writeFileAtomic(filepath.Join(s.Dir, e.ID+".json"), append(meta, '\n'), 0o644); err != nil {
-		return e, errorf("record the outcome of %s: %w", e.ID, err)
+		return e, &OutcomeNotRecordedError{Entry: e, Outcome: o, Err: err}
 	}
 	return e, nil
 }

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/socketbar/socketbar/internal/pkgerr"
 )
 
 // JournalName is the file in the backup folder that records a transaction
@@ -170,7 +172,7 @@ func (r *Recovery) String() string {
 	msg := fmt.Sprintf("A Socketbar change (%s, backup %s) was interrupted: %s", orDash(r.Entry.Description), r.Entry.ID, what)
 	switch {
 	case r.Err != nil:
-		msg += fmt.Sprintf(", but the Service Proxy does not run: %v", r.Err)
+		msg += fmt.Sprintf(", but the Service Proxy does not run: %s", pkgerr.Text(r.Err))
 	case r.Restarted:
 		msg += fmt.Sprintf(", and the Service Proxy runs (pid %d)", r.PID)
 	}
