@@ -75,7 +75,9 @@ type words struct {
 	code int
 }
 
-func failure(format string, args ...any) words { return words{fmt.Sprintf(format, args...), exitFailure} }
+func failure(format string, args ...any) words {
+	return words{fmt.Sprintf(format, args...), exitFailure}
+}
 func refusal(format string, args ...any) words { return words{fmt.Sprintf(format, args...), exitUsage} }
 
 // describe words any error for the command line.
