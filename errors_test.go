@@ -3,6 +3,10 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -11,6 +15,7 @@ import (
 	"github.com/socketbar/socketbar/internal/cli"
 	"github.com/socketbar/socketbar/internal/pkgerr"
 	"github.com/socketbar/socketbar/serverctl/action"
+	"github.com/socketbar/socketbar/serverctl/elevate"
 )
 
 // packagePrefixes are how Socketbar's libraries start their errors for
@@ -57,5 +62,42 @@ func TestOtherErrorsShowTheMessageWithoutThePackage(t *testing.T) {
 	}
 	if !strings.HasPrefix(err.Error(), "action: ") {
 		t.Errorf("Error() = %q; the log line lost the package's name", err)
+	}
+}
+
+// An error of the elevated half (the change run as root after the
+// administrator prompt) crosses to this process as data; the person reads
+// the same words as had the change run here. The kinds listed are never
+// the elevated half's: it only checks, writes and restarts.
+func TestErrorsOfTheElevatedHalfReadTheSame(t *testing.T) {
+	notElevated := map[string]bool{
+		"*serverctl.RouteExistsError": true, "*serverctl.HandEditedError": true, "*action.NotManagedError": true,
+		"*action.NeedsRootError": true, "*action.ChangedSinceError": true, "*action.ServiceError": true,
+		"*proxy.AddrInUseError": true, "*action.NoRouteError": true, "*action.DemoPortError": true,
+		"*action.DemoRunningError": true, "*action.DemoStoppedError": true, "*loader.Error": true,
+		// AfterRecoveryError crosses as the error and the recovery apart.
+		"*serverctl.AfterRecoveryError": true,
+	}
+	notElevatedIs := []error{action.ErrCancelled, action.ErrNothingToUndo, action.ErrNoRoutes, action.ErrNotDemoTree, action.ErrNoHTTPD}
+	for _, err := range action.Kinds() {
+		if notElevated[fmt.Sprintf("%T", err)] || slices.ContainsFunc(notElevatedIs, func(s error) bool { return errors.Is(err, s) }) {
+			continue
+		}
+		data, jerr := json.Marshal(elevate.NewWireError(err))
+		var w elevate.WireError
+		if jerr == nil {
+			jerr = json.Unmarshal(data, &w)
+		}
+		if jerr != nil {
+			t.Fatal(jerr)
+		}
+		back := w.Err()
+		msg, code, _ := cli.Words(err)
+		bmsg, bcode, _ := cli.Words(back)
+		text, _ := app.Words(err)
+		btext, _ := app.Words(back)
+		if bmsg != msg || bcode != code || btext != text {
+			t.Errorf("%T across the elevation:\nCLI  %q (exit %d)\nwas  %q (exit %d)\napp  %q\nwas  %q", err, bmsg, bcode, msg, code, btext, text)
+		}
 	}
 }
