@@ -95,7 +95,7 @@ func errorWords() []action.Wording[words] {
 		action.When(afterRecovery),
 		action.When(func(e *usageError) words { return words{e.msg, exitUsage} }),
 		action.When(func(e *action.RouteExistsError) words {
-			return refusal("PATH %s already has a Socketbar route in %s%s; %s. Nothing was changed.", e.Path, hostName(e.VHost), existingRoute(e), cliRemedy[action.RemedyReplace])
+			return refusal("PATH %s already has a Socketbar route in %s%s; %s. Nothing was changed.", e.Path, hostName(e.VHost), routeThere(e), cliRemedy[action.RemedyReplace])
 		}),
 		inputWords,
 		action.When(func(e *action.NotFoundError) words {
@@ -286,8 +286,8 @@ func changedSince(e *action.ChangedSinceError) string {
 	return fmt.Sprintf("%s was changed after Socketbar's last change to it (%s, %s), by hand or by Server.app; undoing would throw those edits away", e.Path, e.Last.ID, e.Last.Description)
 }
 
-// existingRoute says what the route that is already there does.
-func existingRoute(e *action.RouteExistsError) string {
+// routeThere says what the route that is already there does.
+func routeThere(e *action.RouteExistsError) string {
 	hosts := ""
 	if len(e.Hosts) > 0 {
 		hosts = ", for " + strings.Join(e.Hosts, ", ")
