@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -118,7 +119,10 @@ func (u *ui) stop() {
 		defer cancel()
 		u.proxy.stop()
 		if u.demo != nil {
-			u.demo.Stop(ctx)
+			if err := u.demo.Stop(ctx); err != nil {
+				// The app is ending: a log line is all that can say it.
+				log.Printf("socketbar: stop the demo: %v", err)
+			}
 			u.demo = nil
 		}
 	})
@@ -320,8 +324,11 @@ func (u *ui) poll(ctx context.Context, s *Snapshot) (fresh *Snapshot, full bool)
 }
 
 // report tells the person how long work ended: in the window if it is
-// open, else as a notification.
+// open, else as a notification. An error is worded for people here.
 func (u *ui) report(w fyne.Window, title string, err error, success string) {
+	if err != nil {
+		err = errors.New(errorMessage(err))
+	}
 	open := false
 	for _, ww := range u.windows {
 		if ww == w {

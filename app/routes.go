@@ -385,9 +385,6 @@ func (u *ui) applyInBackground(w fyne.Window, p *action.Proposal, success string
 			if res != nil {
 				msg = recoveredFirst(res.Recovered, msg)
 			}
-			if err != nil {
-				err = errors.New(errorMessage(err))
-			}
 			u.report(w, "Socketbar", err, msg)
 			u.reload()
 		})
@@ -398,7 +395,7 @@ func errText(err error) string {
 	if err == nil {
 		return "unknown error"
 	}
-	return err.Error()
+	return errorMessage(err)
 }
 
 // columns lays cells out side by side with fixed widths; the last cell

@@ -70,7 +70,7 @@ func (p *testProxy) stop() {
 	p.mu.Unlock()
 	if tp != nil {
 		if err := tp.Stop(); err != nil {
-			p.Write([]byte("stopped: " + err.Error()))
+			p.Write([]byte("stopped: " + errorMessage(err)))
 		}
 	}
 }

@@ -5,103 +5,228 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
-	"github.com/socketbar/socketbar/serverctl/elevate"
 )
 
 // formField names an input the way the app's forms show it.
-var formField = map[serverctl.Field]string{
-	serverctl.FieldPath: "Path", serverctl.FieldBackend: "Backend", serverctl.FieldStrategy: "Strategy",
-	serverctl.FieldVHost: "VirtualHosts", serverctl.FieldApacheVersion: "The Apache version", serverctl.FieldBackup: "The change",
-	serverctl.FieldURL: "URL", serverctl.FieldOrigin: "Origin", serverctl.FieldHeader: "Headers", serverctl.FieldConnect: "Connect to",
-	serverctl.FieldAddr: "Address", serverctl.FieldRoute: "Route", serverctl.FieldFile: "File", serverctl.FieldCert: "Certificate",
-	serverctl.FieldSite: "Sites",
+var formField = map[action.Field]string{
+	action.FieldPath: "Path", action.FieldBackend: "Backend", action.FieldStrategy: "Strategy",
+	action.FieldVHost: "VirtualHosts", action.FieldApacheVersion: "The Apache version", action.FieldBackup: "The change",
+	action.FieldURL: "URL", action.FieldOrigin: "Origin", action.FieldHeader: "Headers", action.FieldConnect: "Connect to",
+	action.FieldAddr: "Address", action.FieldRoute: "Route", action.FieldFile: "File", action.FieldCert: "Certificate",
+	action.FieldSite: "Sites",
 }
 
 // formRemedy says a way out in terms of the app's controls.
-var formRemedy = map[serverctl.Remedy]string{
-	serverctl.RemedyReplace:       "remove that route first to change it",
-	serverctl.RemedyTunnel:        "choose Tunnel",
-	serverctl.RemedyApacheVersion: "choose Tunnel, which works on every Apache 2.4",
-	serverctl.RemedyChooseVHost:   "tick the VirtualHosts to change",
-	serverctl.RemedyHistory:       "see the Log window's list of changes",
-	serverctl.RemedyEverySite:     "remove it for every site, then add it again with only the sites that should keep it ticked",
-}
-
-// inputMessage is an input error as a sentence: "Path must start with /…".
-func inputMessage(in *serverctl.InputError) string {
-	field := formField[in.Field]
-	if field == "" {
-		field = string(in.Field)
-	}
-	msg := field + " " + in.Msg
-	if in.Remedy == serverctl.RemedyReplace {
-		msg = existingRoute(field, in.Msg)
-	}
-	if r := formRemedy[in.Remedy]; r != "" {
-		msg += "; " + r
-	}
-	return msg + "."
-}
-
-// existingRoute words the refusal to overwrite Socketbar's route, which
-// the library words as "*:443 already has a Socketbar route for /ws/ (…)",
-// so that the field comes before its value, the path: "Path /ws/ already
-// has a Socketbar route in VirtualHost *:443 (…)".
-func existingRoute(field, msg string) string {
-	where, rest, ok := strings.Cut(msg, " already has a Socketbar route for ")
-	if !ok {
-		return field + " " + msg
-	}
-	path, detail, _ := strings.Cut(rest, " ")
-	place := "VirtualHost " + where
-	if strings.HasPrefix(where, "macro ") {
-		place = "the custom sites' " + where
-	}
-	return strings.TrimSpace(fmt.Sprintf("%s %s already has a Socketbar route in %s %s", field, path, place, detail))
+var formRemedy = map[action.Remedy]string{
+	action.RemedyReplace:       "remove that route first to change it",
+	action.RemedyTunnel:        "choose Tunnel",
+	action.RemedyApacheVersion: "choose Tunnel, which works on every Apache 2.4",
+	action.RemedyChooseVHost:   "tick the VirtualHosts to change",
+	action.RemedyHistory:       "see the Log window's list of changes",
+	action.RemedyEverySite:     "remove it for every site, then add it again with only the sites that should keep it ticked",
 }
 
 // errorMessage words an action's error for a person using the app.
 func errorMessage(err error) string {
-	var (
-		after *serverctl.AfterRecoveryError
-		in    *serverctl.InputError
-		nr    *action.NeedsRootError
-		rse   *serverctl.RestartError
-		svc   *action.ServiceError
-	)
-	switch {
-	case errors.As(err, &after):
-		// Settling an interrupted change may have written files: say so
-		// first, whatever then failed.
-		msg := errorMessage(after.Err)
-		if len(after.Recovery.Restored) > 0 && errors.Is(after.Err, serverctl.ErrChangedOnDisk) {
-			msg = "This change had been worked out from the files as the interrupted change left them, so none of it was written. Try again."
-		}
-		return recoveredFirst(after.Recovery.String(), msg)
-	case errors.As(err, &in):
-		return inputMessage(in)
-	case errors.As(err, new(*action.DemoStoppedError)):
-		return "The demo Server is stopped, and restarting its Service Proxy alone would leave it without the Websites tier behind it. Start it with Start Demo Server (or socketbar demo) and try again. Nothing was changed."
-	case errors.As(err, new(*action.DemoRunningError)):
-		return "The demo Server already runs (started by another Socketbar); Socketbar shows that one."
-	case errors.As(err, &nr) && nr.ReadOnly:
-		return fmt.Sprintf("%s is on a read-only file system, so no user can change it. Nothing was changed.", nr.Path)
-	case errors.As(err, &nr):
-		return fmt.Sprintf("This user may not write %s. Start Socketbar as a user who may, or use the command line with sudo. Nothing was changed.", nr.Path)
-	case errors.Is(err, elevate.ErrCancelled):
-		return "You cancelled the administrator prompt. Nothing was changed."
-	case errors.As(err, new(*action.ChangedSinceError)):
-		return "Undo would throw away edits made to the config since Socketbar's last change (by hand or by Server.app). Nothing was changed; use the command line (socketbar undo --dry-run, then --force) to undo anyway."
-	case errors.Is(err, serverctl.ErrChangedOnDisk):
-		return "Something else (Server.app?) changed the config meanwhile, so nothing was written. Try again."
-	case errors.As(err, &rse) && rse.RollbackErr != nil:
-		return rse.Error() + "\nUse Undo in the Log window once the cause is fixed."
-	case errors.As(err, &svc) && svc.LogTail != "":
-		return svc.Error() + "\nLast lines of the error log:\n" + svc.LogTail
+	msg, _ := Words(err)
+	return msg
+}
+
+// Words is what the app says for err; ok is false when err is none of
+// the kinds the app words (action.Kinds), and msg is then the library's
+// own message.
+func Words(err error) (msg string, ok bool) {
+	if msg, ok := action.Word(errorWords(), err); ok {
+		return msg, true
 	}
-	return err.Error()
+	return action.Text(err), false
+}
+
+// errorWords is the app's words for every kind of error a person must
+// act on (action.Kinds), the kinds that wrap others first. It is a
+// function because a row words the error inside its own with the whole
+// table.
+func errorWords() []action.Wording[string] {
+	return []action.Wording[string]{
+		action.When(func(e *action.AfterRecoveryError) string {
+			// Settling an interrupted change may have written files: say
+			// so first, whatever then failed.
+			msg := errorMessage(e.Err)
+			if len(e.Recovery.Restored) > 0 && errors.Is(e.Err, action.ErrChangedOnDisk) {
+				msg = "This change had been worked out from the files as the interrupted change left them, so none of it was written. Try again."
+			}
+			return recoveredFirst(e.Recovery.String(), msg)
+		}),
+		action.When(func(e *action.RouteExistsError) string {
+			hosts := ""
+			if len(e.Hosts) > 0 {
+				hosts = ", for " + strings.Join(e.Hosts, ", ")
+			}
+			return fmt.Sprintf("%s %s already has a Socketbar route in %s (to %s, %s%s, line %d); %s.",
+				formField[action.FieldPath], e.Path, placeName(e.VHost), e.Backend, e.Strategy, hosts, e.Line, formRemedy[action.RemedyReplace])
+		}),
+		inputWords,
+		action.When(func(e *action.NotFoundError) string {
+			return fmt.Sprintf("There is no macOS Server in %s (Socketbar looked for %s). Choose Start Demo Server to try Socketbar on a Server of its own.", e.Root, strings.Join(e.Looked, " and "))
+		}),
+		action.When(func(e *action.NoHTTPDError) string {
+			return fmt.Sprintf("Socketbar cannot run Apache's config test: there is no httpd at %s. Nothing was changed.", strings.Join(e.Looked, " or "))
+		}),
+		action.When(func(e *action.DemoStoppedError) string {
+			return "The demo Server is stopped, and restarting its Service Proxy alone would leave it without the Websites tier behind it. Start it with Start Demo Server (or socketbar demo) and try again. Nothing was changed."
+		}),
+		action.When(func(e *action.DemoRunningError) string {
+			return "The demo Server already runs (started by another Socketbar); Socketbar shows that one."
+		}),
+		action.When(func(e *action.NeedsRootError) string {
+			if e.ReadOnly {
+				return fmt.Sprintf("%s is on a read-only file system, so no user can change it. Nothing was changed.", e.Path)
+			}
+			return fmt.Sprintf("This user may not write %s. Start Socketbar as a user who may, or use the command line with sudo. Nothing was changed.", e.Path)
+		}),
+		action.WhenIs(action.ErrCancelled, func(error) string {
+			return "You cancelled the administrator prompt. Nothing was changed."
+		}),
+		action.When(func(e *action.NotManagedError) string {
+			msg := "Socketbar has no route for " + e.Path
+			if e.Rule != nil {
+				msg += fmt.Sprintf("; the rule on line %d (%s) was written by hand, so change it in the config itself", e.Rule.Line, e.Rule.Directive)
+			}
+			if e.Suggest != "" {
+				msg += "; Socketbar's route is " + e.Suggest
+			}
+			return msg + ". Nothing was changed."
+		}),
+		action.When(func(e *action.ConfigTestError) string {
+			return "Apache's config test failed for the new config, so nothing was written:\n" + e.Output
+		}),
+		action.When(func(*action.ChangedSinceError) string {
+			return "Undo would throw away edits made to the config since Socketbar's last change (by hand or by Server.app). Nothing was changed; use the command line (socketbar undo --dry-run, then --force) to undo anyway."
+		}),
+		action.When(func(e *action.HandEditedError) string {
+			var b strings.Builder
+			fmt.Fprintf(&b, "Socketbar's block for %s in %s holds lines Socketbar did not write:", e.Path, placeName(e.VHost))
+			for _, l := range e.Lines {
+				fmt.Fprintf(&b, "\n  %s line %d: %s", e.File, l.Line, l.Text)
+			}
+			b.WriteString("\nMove them out of the block (above its socketbar:begin line) or delete them, then try again. Nothing was changed.")
+			return b.String()
+		}),
+		action.When(restartWords),
+		action.When(func(e *action.OutcomeNotRecordedError) string {
+			return fmt.Sprintf("The change “%s” was %s, but Socketbar could not record that in its list of changes (%s). What the change did stands; the Log window's list may not show it.", e.Entry.Description, e.Outcome, action.Text(e.Err))
+		}),
+		action.WhenIs(action.ErrChangedOnDisk, func(error) string {
+			return "Something else (Server.app?) changed the config meanwhile, so nothing was written. Try again."
+		}),
+		action.WhenIs(action.ErrTampered, func(err error) string {
+			return fmt.Sprintf("Another program changed the approved change before it ran (%s). Try again.", action.Text(err))
+		}),
+		action.WhenIs(action.ErrInterrupted, func(err error) string {
+			return "A change that a killed Socketbar left half-done could not be settled: " + action.Text(err) + "\nSocketbar changes nothing until it is."
+		}),
+		action.WhenIs(action.ErrForeignOwner, backupsUnusable),
+		action.WhenIs(action.ErrSymlink, backupsUnusable),
+		action.WhenIs(action.ErrNotDir, backupsUnusable),
+		action.When(func(e *action.LoadError) string {
+			if action.IsLoadLimit(e) {
+				return fmt.Sprintf("Socketbar stopped reading the config at %s: %v. That is more than a Server's config holds.", e.Pos, e.Err)
+			}
+			return fmt.Sprintf("The config cannot be read at %s: %v. Apache would refuse it too; fix it there.", e.Pos, e.Err)
+		}),
+		action.WhenIs(action.ErrNothingToUndo, func(error) string {
+			return "Socketbar has no change to undo."
+		}),
+		action.When(func(e *action.ServiceError) string {
+			msg := action.Text(e.Err)
+			if e.LogTail != "" {
+				msg += "\nLast lines of the error log:\n" + e.LogTail
+			}
+			return msg
+		}),
+		action.When(func(e *action.AddrInUseError) string {
+			pick := "Choose another address."
+			if e.Free != "" {
+				pick = "Choose another address, such as " + e.Free + "."
+			}
+			return fmt.Sprintf("%s is already in use (on a macOS Server the Service Proxy itself listens on 8443). %s", e.Addr, pick)
+		}),
+		action.WhenIs(action.ErrNoRoutes, func(error) string {
+			return "There are no routes to serve: the Service Proxy config has none."
+		}),
+		action.When(func(e *action.NoRouteError) string {
+			return fmt.Sprintf("The Service Proxy config has no route for %s.", e.Path)
+		}),
+		action.WhenIs(action.ErrNotDemoTree, func(err error) string {
+			return action.Text(err) + ". Nothing was changed."
+		}),
+		action.WhenIs(action.ErrNoHTTPD, func(error) string {
+			return "No Apache httpd is installed here, so the demo Server cannot run; its routes can still be browsed and previewed. Install apache2 to run it."
+		}),
+		action.When(func(e *action.DemoPortError) string {
+			what := "The demo Server"
+			if e.Port != 0 {
+				what = "The demo's echo app"
+			}
+			return what + " could not start: " + action.Text(e.Err) + "\nIf a port is taken, socketbar demo --reset picks new ones."
+		}),
+	}
+}
+
+// inputWords is an input error as a sentence: "Path must start with /…".
+// It matches no input error about an input or with a way out that the app
+// has no words for.
+func inputWords(err error) (string, bool) {
+	var in *action.InputError
+	if !errors.As(err, &in) {
+		return "", false
+	}
+	field, known := formField[in.Field]
+	msg := field + " " + in.Msg
+	if in.Remedy != "" {
+		remedy, ok := formRemedy[in.Remedy]
+		msg += "; " + remedy
+		known = known && ok
+	}
+	return msg + ".", known
+}
+
+// restartWords says that the Service Proxy did not come back and what the
+// rollback achieved. Undo is advised only when it would help: not when
+// the old config is back, nor over another program's edit.
+func restartWords(e *action.RestartError) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "The Service Proxy did not come back with the new config: %s.", action.Text(e.Cause))
+	if e.LogTail != "" {
+		fmt.Fprintf(&b, "\nLast lines of its error log:\n%s", e.LogTail)
+	}
+	switch {
+	case e.RollbackErr == nil:
+		fmt.Fprintf(&b, "\nSocketbar put the previous config (backup %s) back, and the Service Proxy serves again.", e.Backup.ID)
+	case e.Restored:
+		fmt.Fprintf(&b, "\nSocketbar put the previous config back, but: %s\nFix the cause in the error log, then use Restart Service Proxy.", action.Text(e.RollbackErr))
+	case errors.Is(e.RollbackErr, action.ErrChangedOnDisk):
+		fmt.Fprintf(&b, "\nPutting the previous config back failed: %s", action.Text(e.RollbackErr))
+	default:
+		fmt.Fprintf(&b, "\nPutting the previous config back FAILED: %s\nIt is saved as backup %s: use Undo in the Log window once the cause is fixed.", action.Text(e.RollbackErr), e.Backup.ID)
+	}
+	return b.String()
+}
+
+// backupsUnusable words a file or folder of Socketbar's backups and
+// journal that it will not use; the library's message says what to do.
+func backupsUnusable(err error) string {
+	return "Socketbar keeps its backups beside the config and cannot use them as they are: " + action.Text(err) + ". Nothing was changed."
+}
+
+// placeName names where a block sits: a VirtualHost by its address, or
+// the custom sites' macro.
+func placeName(label string) string {
+	if strings.HasPrefix(label, "macro ") {
+		return "the custom sites' " + label
+	}
+	return "VirtualHost " + label
 }
 
 // recoveredFirst is msg after recovered, what settling a change a killed

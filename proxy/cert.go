@@ -3,7 +3,6 @@ package proxy
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -43,20 +42,20 @@ func SelfSignedCert(dir string, now time.Time) (cert tls.Certificate, certFile s
 		NotAfter:     now.AddDate(1, 0, 0),
 	})
 	if err != nil {
-		return cert, "", false, fmt.Errorf("proxy: %w", err)
+		return cert, "", false, errorf("%w", err)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return cert, "", false, fmt.Errorf("proxy: create %s: %w", dir, err)
+		return cert, "", false, errorf("create %s: %w", dir, err)
 	}
 	if err := tlscert.WriteFile(keyFile, keyPEM, 0o600); err != nil {
-		return cert, "", false, fmt.Errorf("proxy: save the certificate's key: %w", err)
+		return cert, "", false, errorf("save the certificate's key: %w", err)
 	}
 	if err := tlscert.WriteFile(certFile, certPEM, 0o644); err != nil {
-		return cert, "", false, fmt.Errorf("proxy: save the certificate: %w", err)
+		return cert, "", false, errorf("save the certificate: %w", err)
 	}
 	cert, err = tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
-		return cert, "", false, fmt.Errorf("proxy: load the new certificate: %w", err)
+		return cert, "", false, errorf("load the new certificate: %w", err)
 	}
 	return cert, certFile, true, nil
 }

@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"encoding/json"
-	"fmt"
 	"net"
 	"net/http"
 	"time"
@@ -46,7 +45,7 @@ func EchoHandler() http.Handler {
 func ServeEcho(addr string) (*http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("proxy: echo app on %s: %w", addr, err)
+		return nil, errorf("echo app on %s: %w", addr, err)
 	}
 	srv := &http.Server{Handler: EchoHandler(), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln) // returns ErrServerClosed when closed

@@ -23,18 +23,18 @@ func (r Route) String() string { return r.Path + " → " + r.Backend.String() }
 func NewRoute(path, backend string) (Route, error) {
 	u, err := url.Parse(backend)
 	if err != nil {
-		return Route{}, fmt.Errorf("proxy: route %s: backend %q: %w", path, backend, err)
+		return Route{}, errorf("route %s: backend %q: %w", path, backend, err)
 	}
 	switch u.Scheme {
 	case "http", "https", "ws", "wss":
 	default:
-		return Route{}, fmt.Errorf("proxy: route %s: backend %q must be an http, https, ws or wss URL", path, backend)
+		return Route{}, errorf("route %s: backend %q must be an http, https, ws or wss URL", path, backend)
 	}
 	if u.Host == "" {
-		return Route{}, fmt.Errorf("proxy: route %s: backend %q has no host", path, backend)
+		return Route{}, errorf("route %s: backend %q has no host", path, backend)
 	}
 	if !strings.HasPrefix(path, "/") {
-		return Route{}, fmt.Errorf("proxy: route path %q must start with /", path)
+		return Route{}, errorf("route path %q must start with /", path)
 	}
 	return Route{Path: path, Backend: u}, nil
 }

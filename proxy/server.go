@@ -15,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/socketbar/socketbar/internal/pkgerr"
 )
 
 // Server is the embedded test proxy. Set the fields, then Listen and Serve
@@ -97,6 +99,9 @@ func ownError(w http.ResponseWriter, msg string, code int) {
 type AddrInUseError struct {
 	Addr string
 	Err  error
+	// Free, when set, is an address on the same host that was free when
+	// the listen failed: one to suggest instead.
+	Free string
 }
 
 func (e *AddrInUseError) Error() string {
@@ -116,7 +121,7 @@ func (s *Server) Listen() error {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return &AddrInUseError{Addr: addr, Err: err}
 		}
-		return fmt.Errorf("proxy: listen on %s: %w", addr, err)
+		return errorf("listen on %s: %w", addr, err)
 	}
 	s.ln = ln
 	return nil
@@ -337,3 +342,7 @@ func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 func (r *recorder) hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return http.NewResponseController(r.ResponseWriter).Hijack()
 }
+
+// errorf is fmt.Errorf for this package's own errors: their Error() names
+// the package for logs, and pkgerr.Text gives people the message without it.
+func errorf(format string, args ...any) error { return pkgerr.Errorf("proxy", format, args...) }

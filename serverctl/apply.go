@@ -126,7 +126,7 @@ func (a *Applier) done(s Step) {
 // an *AfterRecoveryError that says how.
 //
 // A change that went through but whose outcome the history could not
-// record returns its Result along with an *OutcomeRecordError; any other
+// record returns its Result along with an *OutcomeNotRecordedError; any other
 // error comes without a Result.
 func (a *Applier) Apply(ctx context.Context, ch Change) (*Result, error) {
 	now := time.Now
@@ -135,14 +135,14 @@ func (a *Applier) Apply(ctx context.Context, ch Change) (*Result, error) {
 	}
 	start := now()
 	if a.Tester == nil {
-		return nil, errors.New("serverctl: no config tester; Socketbar never writes a config Apache has not accepted")
+		return nil, errorf("no config tester; Socketbar never writes a config Apache has not accepted")
 	}
 	if err := ensureDir(a.disk(), a.Backups.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("serverctl: backup folder: %w", err)
+		return nil, errorf("backup folder: %w", err)
 	}
 	l, err := lock(a.disk(), a.Backups.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("serverctl: lock %s: %w", a.Backups.Dir, err)
+		return nil, errorf("lock %s: %w", a.Backups.Dir, err)
 	}
 	defer l.Close()
 	a.removeStaleTemps(ch.Also)
@@ -225,7 +225,7 @@ func (a *Applier) readChange(ch Change) ([]FileEdit, error) {
 	seen := map[string]bool{}
 	for i, f := range ch.files(a.ConfigPath) {
 		if seen[f.Path] {
-			return nil, fmt.Errorf("serverctl: the change names %s twice", f.Path)
+			return nil, errorf("the change names %s twice", f.Path)
 		}
 		seen[f.Path] = true
 		if i > 0 && bytes.Equal(f.Old, f.New) {
@@ -233,10 +233,10 @@ func (a *Applier) readChange(ch Change) ([]FileEdit, error) {
 		}
 		cur, info, err := a.disk().ReadFile(f.Path, false)
 		if err != nil {
-			return nil, fmt.Errorf("serverctl: read %s: %w", f.Path, err)
+			return nil, errorf("read %s: %w", f.Path, err)
 		}
 		if !bytes.Equal(cur, f.Old) {
-			return nil, fmt.Errorf("serverctl: %s: %w; run the command again", f.Path, ErrChangedOnDisk)
+			return nil, errorf("%s: %w; run the command again", f.Path, ErrChangedOnDisk)
 		}
 		f.info = info
 		files = append(files, f)
@@ -336,7 +336,7 @@ func (a *Applier) write(files []FileEdit) (halfWritten bool, err error) {
 		})
 		if err != nil {
 			if _, _, failed := putBack(d, files[i+1:]); failed != nil {
-				return true, errors.Join(err, fmt.Errorf("serverctl: the files written before could not all get their old text back, so the next Socketbar command puts it back: %w", failed))
+				return true, errors.Join(err, errorf("the files written before could not all get their old text back, so the next Socketbar command puts it back: %w", failed))
 			}
 			return false, err
 		}
@@ -392,21 +392,21 @@ func (a *Applier) rollback(ctx context.Context, rerr *RestartError, j journal, f
 
 // settle records the outcome of the change and ends its journal. When it
 // cannot, the journal stays, so that the next command settles the change
-// again, and the error (an *OutcomeRecordError) says so; the entry is
+// again, and the error (an *OutcomeNotRecordedError) says so; the entry is
 // returned as the history holds it.
 func (a *Applier) settle(e BackupEntry, o Outcome) (BackupEntry, error) {
 	settled, err := a.Backups.SetOutcome(e, o)
 	if err != nil {
-		return e, &OutcomeRecordError{Backup: e, Outcome: o, Err: err}
+		return e, err // an *OutcomeNotRecordedError
 	}
 	if err := a.Backups.removeJournal(); err != nil {
-		return settled, &OutcomeRecordError{Backup: settled, Outcome: o, Err: err}
+		return settled, &OutcomeNotRecordedError{Entry: settled, Outcome: o, Err: err}
 	}
 	return settled, nil
 }
 
 // notWritten settles a change that stopped before its new text was in
-// place with err, and returns err, joined with the *OutcomeRecordError
+// place with err, and returns err, joined with the *OutcomeNotRecordedError
 // when that could not be recorded either.
 func (a *Applier) notWritten(e BackupEntry, err error) error {
 	if _, serr := a.settle(e, OutcomeNotWritten); serr != nil {
@@ -414,19 +414,3 @@ func (a *Applier) notWritten(e BackupEntry, err error) error {
 	}
 	return err
 }
-
-// OutcomeRecordError is a change that went as Outcome says, but whose
-// outcome Socketbar could not record: its history entry (Backup) may still
-// say pending, and its journal is left for the next Socketbar command,
-// which settles the change again (see RecoverJournal).
-type OutcomeRecordError struct {
-	Backup  BackupEntry
-	Outcome Outcome
-	Err     error
-}
-
-func (e *OutcomeRecordError) Error() string {
-	return fmt.Sprintf("serverctl: change %s was %s, but Socketbar could not record that (%v); the next Socketbar command records it", e.Backup.ID, e.Outcome, e.Err)
-}
-
-func (e *OutcomeRecordError) Unwrap() error { return e.Err }

@@ -123,11 +123,11 @@ func BackupStoreFor(configPath string) BackupStore {
 // Keep.
 func (s BackupStore) Save(e BackupEntry, files ...FileEdit) (BackupEntry, error) {
 	if len(files) == 0 {
-		return e, errors.New("serverctl: a history entry needs the config's text")
+		return e, errorf("a history entry needs the config's text")
 	}
 	d := s.disk()
 	if err := ensureDir(d, s.Dir, 0o755); err != nil {
-		return e, fmt.Errorf("serverctl: create backup folder: %w", err)
+		return e, errorf("create backup folder: %w", err)
 	}
 	rec := records(files)
 	e.SHA256, e.AfterSHA256, e.Files = rec[0].OldSHA256, rec[0].NewSHA256, rec[1:]
@@ -149,11 +149,11 @@ func (s BackupStore) Save(e BackupEntry, files ...FileEdit) (BackupEntry, error)
 			perm = f.info.Mode().Perm()
 		}
 		if err := d.WriteNew(s.backupPath(e.ID, i), f.Old, perm, nil); err != nil {
-			return e, fmt.Errorf("serverctl: write backup of %s: %w", f.Path, err)
+			return e, errorf("write backup of %s: %w", f.Path, err)
 		}
 	}
 	if err := d.WriteNew(filepath.Join(s.Dir, e.ID+".json"), append(meta, '\n'), 0o644, nil); err != nil {
-		return e, fmt.Errorf("serverctl: write backup entry: %w", err)
+		return e, errorf("write backup entry: %w", err)
 	}
 	s.prune()
 	return e, nil
@@ -170,7 +170,7 @@ func (s BackupStore) newID(at time.Time) (string, error) {
 			return id, nil
 		}
 		if err != nil {
-			return "", fmt.Errorf("serverctl: name the backup: %w", err)
+			return "", errorf("name the backup: %w", err)
 		}
 		id = fmt.Sprintf("%s-%d", base, i)
 	}
@@ -192,10 +192,10 @@ func (s BackupStore) LoadFiles(e BackupEntry) ([][]byte, error) {
 	for i, f := range e.Files {
 		data, _, err := s.disk().ReadFile(s.backupPath(e.ID, i+1), true)
 		if err != nil {
-			return nil, fmt.Errorf("serverctl: read backup %s of %s: %w", e.ID, f.Path, err)
+			return nil, errorf("read backup %s of %s: %w", e.ID, f.Path, err)
 		}
 		if sha256Hex(data) != f.OldSHA256 {
-			return nil, fmt.Errorf("serverctl: backup %s of %s does not match its recorded hash: it was changed after it was written, so Socketbar will not put it back; undo another change from the history, or restore %s by hand", e.ID, f.Path, f.Path)
+			return nil, errorf("backup %s of %s does not match its recorded hash: it was changed after it was written, so Socketbar will not put it back; undo another change from the history, or restore %s by hand", e.ID, f.Path, f.Path)
 		}
 		texts = append(texts, data)
 	}
@@ -210,7 +210,7 @@ func (s BackupStore) SetOutcome(e BackupEntry, o Outcome) (BackupEntry, error) {
 		return e, err
 	}
 	if err := writeFileAtomic(s.disk(), filepath.Join(s.Dir, e.ID+".json"), append(meta, '\n'), 0o644); err != nil {
-		return e, fmt.Errorf("serverctl: record the outcome of %s: %w", e.ID, err)
+		return e, &OutcomeNotRecordedError{Entry: e, Outcome: o, Err: err}
 	}
 	return e, nil
 }
@@ -230,7 +230,7 @@ func (s BackupStore) List() ([]BackupEntry, error) {
 		if fi, lerr := d.Lstat(s.Dir); lerr == nil && !fi.IsDir() {
 			err = notDirError(s.Dir, fi)
 		}
-		return nil, fmt.Errorf("serverctl: read the history: %w", err)
+		return nil, errorf("read the history: %w", err)
 	}
 	var entries []BackupEntry
 	for _, n := range names {
@@ -255,7 +255,7 @@ func (s BackupStore) List() ([]BackupEntry, error) {
 // Load returns an entry and its backed-up text, checked against its hash.
 func (s BackupStore) Load(id string) (BackupEntry, []byte, error) {
 	if id == "" || strings.ContainsAny(id, `/\`) || strings.HasPrefix(id, ".") {
-		return BackupEntry{}, nil, fmt.Errorf("serverctl: %q is not a backup ID; see socketbar history", id)
+		return BackupEntry{}, nil, errorf("%q is not a backup ID; see socketbar history", id)
 	}
 	entries, err := s.List()
 	if err != nil {
@@ -267,14 +267,14 @@ func (s BackupStore) Load(id string) (BackupEntry, []byte, error) {
 		}
 		data, _, err := s.disk().ReadFile(s.backupPath(id, 0), true)
 		if err != nil {
-			return e, nil, fmt.Errorf("serverctl: read backup %s: %w", id, err)
+			return e, nil, errorf("read backup %s: %w", id, err)
 		}
 		if sha256Hex(data) != e.SHA256 {
-			return e, nil, fmt.Errorf("serverctl: backup %s does not match its recorded hash; it was changed after it was written", id)
+			return e, nil, errorf("backup %s does not match its recorded hash; it was changed after it was written", id)
 		}
 		return e, data, nil
 	}
-	return BackupEntry{}, nil, fmt.Errorf("serverctl: no backup %q in %s; see socketbar history", id, s.Dir)
+	return BackupEntry{}, nil, errorf("no backup %q in %s; see socketbar history", id, s.Dir)
 }
 
 // UndoTarget returns the newest change that has not been undone, is not
@@ -291,7 +291,7 @@ func (s BackupStore) UndoTarget() (BackupEntry, error) {
 			return e, nil
 		}
 	}
-	return BackupEntry{}, fmt.Errorf("serverctl: nothing to undo in %s", s.Dir)
+	return BackupEntry{}, errorf("nothing to undo in %s", s.Dir)
 }
 
 // Undone returns the IDs of the entries that a later change, which took

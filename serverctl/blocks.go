@@ -211,13 +211,13 @@ func (c *Config) Blocks() ([]Block, error) {
 				m := parseMarker(n)
 				switch {
 				case m.begin && open != nil:
-					return fmt.Errorf("serverctl: %s: line %d: Socketbar block for %s starts before the block from line %d ends; fix the markers by hand", c.Path, n.Line, m.path, open.Begin.Line)
+					return errorf("%s: line %d: Socketbar block for %s starts before the block from line %d ends; fix the markers by hand", c.Path, n.Line, m.path, open.Begin.Line)
 				case m.begin:
 					open = &Block{Host: vh, Begin: n, Path: m.path, Backend: m.backend, Strategy: m.strategy}
 				case m.end && open == nil:
-					return fmt.Errorf("serverctl: %s: line %d: Socketbar end marker without a begin marker; fix the markers by hand", c.Path, n.Line)
+					return errorf("%s: line %d: Socketbar end marker without a begin marker; fix the markers by hand", c.Path, n.Line)
 				case m.end && m.path != open.Path:
-					return fmt.Errorf("serverctl: %s: line %d: end marker for %s closes the block for %s from line %d; fix the markers by hand", c.Path, n.Line, m.path, open.Path, open.Begin.Line)
+					return errorf("%s: line %d: end marker for %s closes the block for %s from line %d; fix the markers by hand", c.Path, n.Line, m.path, open.Path, open.Begin.Line)
 				case m.end:
 					open.End = n
 					open.fromRules()
@@ -226,7 +226,7 @@ func (c *Config) Blocks() ([]Block, error) {
 				}
 			}
 			if open != nil {
-				return fmt.Errorf("serverctl: %s: line %d: Socketbar block for %s has no end marker; fix the markers by hand", c.Path, open.Begin.Line, open.Path)
+				return errorf("%s: line %d: Socketbar block for %s has no end marker; fix the markers by hand", c.Path, open.Begin.Line, open.Path)
 			}
 			return nil
 		}

@@ -1,7 +1,6 @@
 package serverctl
 
 import (
-	"fmt"
 	"net"
 	"regexp"
 	"strings"
@@ -27,7 +26,7 @@ type Config struct {
 func ReadConfig(path string) (*Config, error) {
 	src, err := readFile(path, false)
 	if err != nil {
-		return nil, fmt.Errorf("serverctl: read config: %w", err)
+		return nil, errorf("read config: %w", err)
 	}
 	return ParseConfig(path, src)
 }
@@ -36,7 +35,7 @@ func ReadConfig(path string) (*Config, error) {
 func ParseConfig(path string, src []byte) (*Config, error) {
 	f, err := apacheconf.Parse(src)
 	if err != nil {
-		return nil, fmt.Errorf("serverctl: %s: %w", path, err)
+		return nil, errorf("%s: %w", path, err)
 	}
 	return &Config{Path: path, Src: src, File: f}, nil
 }

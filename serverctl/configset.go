@@ -32,7 +32,7 @@ func SiteFiles(lc *loader.Config, list *sites.List) ([]*Config, error) {
 			src := f.Parsed.Bytes()
 			parsed, err := apacheconf.Parse(src)
 			if err != nil {
-				return nil, fmt.Errorf("serverctl: %s: %w", f.Local, err)
+				return nil, errorf("%s: %w", f.Local, err)
 			}
 			files = append(files, &Config{Path: f.Local, Src: src, File: parsed, Included: true})
 		}

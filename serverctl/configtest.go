@@ -64,7 +64,7 @@ func (a *Applier) test(ctx context.Context, files []FileEdit) error {
 	d := a.disk()
 	dir, err := makeTestDir(d, a.Backups.Dir)
 	if err != nil {
-		return fmt.Errorf("serverctl: write the config to test: %w", err)
+		return errorf("write the config to test: %w", err)
 	}
 	defer removeTree(d, dir)
 	redirect := map[string]string{}
@@ -91,7 +91,7 @@ func (a *Applier) test(ctx context.Context, files []FileEdit) error {
 	out, err := a.Tester.Test(tctx, name)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
-			return fmt.Errorf("serverctl: cannot run the config test: %w", err)
+			return errorf("cannot run the config test: %w", err)
 		}
 		out = strings.ReplaceAll(out, name, a.ConfigPath)
 		for real, tmp := range redirect {
@@ -114,7 +114,7 @@ func makeTestDir(d disk, dir string) (string, error) {
 func writeTestCopy(d disk, dir string, i int, path string, text []byte, like fs.FileInfo) (string, error) {
 	name := filepath.Join(dir, fmt.Sprintf("%d-%s", i, filepath.Base(path)))
 	if err := d.WriteNew(name, text, like.Mode().Perm(), nil); err != nil {
-		return "", fmt.Errorf("serverctl: write the config to test: %w", err)
+		return "", errorf("write the config to test: %w", err)
 	}
 	return name, nil
 }

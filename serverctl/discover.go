@@ -151,7 +151,7 @@ func Discover(ctx context.Context, opts Options) (*Server, error) {
 		root = abs
 	}
 	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("serverctl: root %s is not a directory", root)
+		return nil, errorf("root %s is not a directory", root)
 	}
 	s := &Server{Root: root, ConfigPath: DefaultConfigPath, ErrorLogPath: DefaultErrorLogPath}
 

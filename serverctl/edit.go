@@ -319,7 +319,7 @@ func (a *adder) add(tg target) error {
 			return &HandEditedError{Path: req.Path, VHost: vh.Label(), File: a.c.Path, Lines: hand}
 		}
 		if !req.Replace && !merging {
-			return &InputError{Field: FieldPath, Remedy: RemedyReplace, Msg: fmt.Sprintf("%s already has a Socketbar route for %s (to %s, %s%s, line %d)", vh.Label(), req.Path, old.Backend, old.Strategy, old.hostsNote(), old.Begin.Line)}
+			return &RouteExistsError{Path: req.Path, VHost: vh.Label(), Backend: old.Backend, Strategy: old.Strategy, Hosts: old.Hosts, Line: old.Begin.Line}
 		}
 		if e := old.Begin.EOL(); e != "" {
 			eol = e
@@ -334,7 +334,7 @@ func (a *adder) add(tg target) error {
 	}
 	nodes, err := apacheconf.Lines(renderBlock(req.Path, backend, ts, indent, eol, sslProxy, hosts))
 	if err != nil {
-		return fmt.Errorf("serverctl: rendered block does not parse: %w", err)
+		return errorf("rendered block does not parse: %w", err)
 	}
 	where := "at the end of the host (it has no catch-all)"
 	if anchor != nil {
@@ -456,14 +456,14 @@ func (c *Config) RemoveRouteWith(path string, ports []string, opts RemoveOptions
 	}
 	edit.New = work.Bytes()
 	if !edit.Changed() {
-		msg := fmt.Sprintf("Socketbar has no route for %s", path)
+		nm := &NotManagedError{Path: path}
 		for _, r := range c.Routes() {
 			if r.Path == path && !r.Managed {
-				msg += fmt.Sprintf("; the rule on line %d (%s) was not written by Socketbar, so edit it by hand", r.Line, r.Directive)
+				nm.Rule = &r
 				break
 			}
 		}
-		return nil, &NotManagedError{msg}
+		return nil, nm
 	}
 	return edit, nil
 }
@@ -511,7 +511,7 @@ func narrowBlock(work *apacheconf.File, vh VHost, b *Block, drop []string) error
 func replaceBlock(work *apacheconf.File, b *Block, text string) error {
 	nodes, err := apacheconf.Lines(text)
 	if err != nil {
-		return fmt.Errorf("serverctl: rendered block does not parse: %w", err)
+		return errorf("rendered block does not parse: %w", err)
 	}
 	if err := work.InsertBefore(b.Begin, nodes); err != nil {
 		return err
@@ -539,10 +539,21 @@ func (c *Config) siteHosts(ports, defaults []string, sel *SiteSelection) []VHost
 	return hosts
 }
 
-// NotManagedError says there is nothing of Socketbar's to remove.
-type NotManagedError struct{ Msg string }
+// NotManagedError says there is nothing of Socketbar's to remove for Path.
+// Rule is a rule for Path that someone else wrote, nil when there is none:
+// Socketbar never removes it, so it is there to edit by hand.
+type NotManagedError struct {
+	Path string
+	Rule *Route
+}
 
-func (e *NotManagedError) Error() string { return e.Msg }
+func (e *NotManagedError) Error() string {
+	msg := "Socketbar has no route for " + e.Path
+	if e.Rule != nil {
+		msg += fmt.Sprintf("; the rule on line %d (%s) was not written by Socketbar, so edit it by hand", e.Rule.Line, e.Rule.Directive)
+	}
+	return msg
+}
 
 // selectHosts picks the virtual hosts on ports. With no ports: for an add
 // (removing == ""), the hosts on the default ports (one of them is

@@ -265,7 +265,7 @@ func TestRemoveNeverTouchesUnmanagedRules(t *testing.T) {
 	c := fixtureConfig(t, "5.3.1")
 	_, err := c.RemoveRoute("/wiki", nil)
 	var nm *NotManagedError
-	if !errors.As(err, &nm) || !strings.Contains(nm.Msg, "not written by Socketbar") {
+	if !errors.As(err, &nm) || nm.Rule == nil || nm.Rule.Managed || nm.Rule.Path != "/wiki" || !strings.Contains(nm.Error(), "not written by Socketbar") {
 		t.Fatalf("err = %v, want NotManagedError naming the hand-written rule", err)
 	}
 	_, err = c.RemoveRoute("/nothing", nil)

@@ -46,7 +46,7 @@ func redirectIncludes(text []byte, redirect map[string]string, resolve func(stri
 		}
 		matches, err := includeMatches(pattern, tmps)
 		if err != nil {
-			return nil, fmt.Errorf("serverctl: %s line %d: %w", n.Name, n.Line, err)
+			return nil, errorf("%s line %d: %w", n.Name, n.Line, err)
 		}
 		hit := false
 		for _, m := range matches {
@@ -65,7 +65,7 @@ func redirectIncludes(text []byte, redirect map[string]string, resolve func(stri
 				done[m] = true
 			}
 			if strings.ContainsAny(m, "\"\\\r\n") {
-				return nil, fmt.Errorf("serverctl: cannot test the new config: the path %q cannot be written in an Include line", m)
+				return nil, errorf("cannot test the new config: the path %q cannot be written in an Include line", m)
 			}
 			fmt.Fprintf(&lines, "%sInclude %s\n", indent, strconv.Quote(m))
 		}
@@ -82,7 +82,7 @@ func redirectIncludes(text []byte, redirect map[string]string, resolve func(stri
 	}
 	for real, tmp := range redirect {
 		if !done[tmp] {
-			return nil, fmt.Errorf("serverctl: cannot test the new config: no Include line of the main config reads %s", real)
+			return nil, errorf("cannot test the new config: no Include line of the main config reads %s", real)
 		}
 	}
 	return f.Bytes(), nil

@@ -2,7 +2,6 @@ package serverctl
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 
 	"github.com/socketbar/socketbar/serverctl/apacheconf/loader"
@@ -38,7 +37,7 @@ func (a *Applier) includes(ctx context.Context) (IncludedFiles, error) {
 func readIncludes(ctx context.Context, main string, opt loader.Options) (IncludedFiles, error) {
 	lc, err := loader.Load(ctx, main, opt)
 	if err != nil {
-		return IncludedFiles{}, fmt.Errorf("serverctl: read the files %s includes: %w", main, err)
+		return IncludedFiles{}, errorf("read the files %s includes: %w", main, err)
 	}
 	return IncludedBy(lc), nil
 }

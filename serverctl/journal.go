@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/socketbar/socketbar/internal/pkgerr"
 )
 
 // JournalName is the file in the backup folder that records a transaction
@@ -79,7 +81,7 @@ func (s BackupStore) writeJournal(j journal) error {
 		return err
 	}
 	if err := writeFileAtomic(s.disk(), s.journalPath(), append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("serverctl: write the transaction journal: %w", err)
+		return errorf("write the transaction journal: %w", err)
 	}
 	return nil
 }
@@ -96,11 +98,11 @@ func (s BackupStore) readJournal() (*journal, error) {
 		err = checkOwner(s.disk(), s.journalPath(), fi)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("serverctl: read the transaction journal: %w", err)
+		return nil, errorf("read the transaction journal: %w", err)
 	}
 	var j journal
 	if err := json.Unmarshal(data, &j); err != nil {
-		return nil, fmt.Errorf("serverctl: %s is damaged (%v); check the config, then delete the file", s.journalPath(), err)
+		return nil, errorf("%s is damaged (%v); check the config, then delete the file", s.journalPath(), err)
 	}
 	return &j, nil
 }
@@ -108,7 +110,7 @@ func (s BackupStore) readJournal() (*journal, error) {
 // removeJournal ends the transaction's journal.
 func (s BackupStore) removeJournal() error {
 	if err := removeIfThere(s.disk(), s.journalPath()); err != nil {
-		return fmt.Errorf("serverctl: remove the transaction journal: %w", err)
+		return errorf("remove the transaction journal: %w", err)
 	}
 	return nil
 }
@@ -198,7 +200,7 @@ func (r *Recovery) String() string {
 	msg := fmt.Sprintf("A Socketbar change (%s, backup %s) was interrupted: %s", orDash(r.Entry.Description), r.Entry.ID, what)
 	switch {
 	case r.Err != nil:
-		msg += fmt.Sprintf(", but the Service Proxy does not run: %v", r.Err)
+		msg += fmt.Sprintf(", but the Service Proxy does not run: %s", pkgerr.Text(r.Err))
 	case r.Restarted:
 		msg += fmt.Sprintf(", and the Service Proxy runs (pid %d)", r.PID)
 	}
@@ -232,21 +234,21 @@ var ErrInterrupted = errors.New("a Socketbar change was interrupted and needs fi
 func RecoverJournal(ctx context.Context, a *Applier) (*Recovery, error) {
 	pending, err := a.Backups.hasPending()
 	if err != nil {
-		return nil, fmt.Errorf("serverctl: look for an interrupted change: %w", err)
+		return nil, errorf("look for an interrupted change: %w", err)
 	}
 	if !pending && !a.Backups.Interrupted() {
 		return nil, nil
 	}
 	// The folder exists; ensureDir checks it is one to trust, as Apply does.
 	if err := ensureDir(a.disk(), a.Backups.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("serverctl: %w: backup folder: %w", ErrInterrupted, err)
+		return nil, errorf("%w: backup folder: %w", ErrInterrupted, err)
 	}
 	l, err := lock(a.disk(), a.Backups.Dir)
 	if errors.Is(err, errLocked) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("serverctl: %w: lock %s: %w", ErrInterrupted, a.Backups.Dir, err)
+		return nil, errorf("%w: lock %s: %w", ErrInterrupted, a.Backups.Dir, err)
 	}
 	defer l.Close()
 	return a.recoverLocked(ctx)
@@ -268,7 +270,7 @@ func (a *Applier) recoverLocked(ctx context.Context) (*Recovery, error) {
 	}
 	entry, old, err := a.Backups.Load(j.Backup)
 	if err != nil {
-		return nil, fmt.Errorf("serverctl: %w, but its backup cannot be read: %w", ErrInterrupted, err)
+		return nil, errorf("%w, but its backup cannot be read: %w", ErrInterrupted, err)
 	}
 	files, held, err := a.journalFiles(ctx, j, entry, old)
 	if err != nil {
@@ -295,7 +297,7 @@ func (a *Applier) settleOrphans(j *journal) error {
 	for _, e := range entries {
 		if e.Outcome == OutcomePending && (j == nil || e.ID != j.Backup) {
 			if _, err := a.Backups.SetOutcome(e, OutcomeNotWritten); err != nil {
-				return &OutcomeRecordError{Backup: e, Outcome: OutcomeNotWritten, Err: err}
+				return &OutcomeNotRecordedError{Entry: e, Outcome: OutcomeNotWritten, Err: err}
 			}
 		}
 	}
@@ -317,7 +319,7 @@ func (a *Applier) undoInterrupted(ctx context.Context, rec *Recovery, phase stri
 	rec.Restored = restored
 	if failed != nil {
 		if len(restored) > 0 {
-			return nil, fmt.Errorf("serverctl: %w; Socketbar put the previous text back in %s, but: %w", ErrInterrupted, strings.Join(restored, " and "), failed)
+			return nil, errorf("%w; Socketbar put the previous text back in %s, but: %w", ErrInterrupted, strings.Join(restored, " and "), failed)
 		}
 		return nil, failed
 	}
@@ -341,7 +343,7 @@ func (a *Applier) undoInterrupted(ctx context.Context, rec *Recovery, phase stri
 }
 
 // settleRecovery records the outcome of a recovered transaction and ends
-// its journal; when it cannot, the error is an *OutcomeRecordError and the
+// its journal; when it cannot, the error is an *OutcomeNotRecordedError and the
 // recovery is returned with it.
 func (a *Applier) settleRecovery(rec *Recovery, o Outcome) (*Recovery, error) {
 	var err error
@@ -380,9 +382,9 @@ func (hs holdings) all(h holding) bool {
 func (a *Applier) journalFiles(ctx context.Context, j *journal, entry BackupEntry, old []byte) ([]FileEdit, holdings, error) {
 	olds, err := a.Backups.LoadFiles(entry)
 	if err != nil {
-		return nil, nil, fmt.Errorf("serverctl: %w, but its backup cannot be read: %w", ErrInterrupted, err)
+		return nil, nil, errorf("%w, but its backup cannot be read: %w", ErrInterrupted, err)
 	}
-	mismatch := fmt.Errorf("serverctl: %w, but the journal and backup %s name different files; check the config, then delete %s", ErrInterrupted, entry.ID, a.Backups.journalPath())
+	mismatch := errorf("%w, but the journal and backup %s name different files; check the config, then delete %s", ErrInterrupted, entry.ID, a.Backups.journalPath())
 	if len(j.Files) != len(olds)+1 {
 		return nil, nil, mismatch
 	}
@@ -404,23 +406,23 @@ func (a *Applier) journalFiles(ctx context.Context, j *journal, entry BackupEntr
 			held[i] = holdsOther
 			continue
 		} else if err != nil {
-			return nil, nil, fmt.Errorf("serverctl: %w, but: %w", ErrInterrupted, err)
+			return nil, nil, errorf("%w, but: %w", ErrInterrupted, err)
 		}
 		if i > 0 {
 			if included == nil {
 				in, err := a.includes(ctx)
 				if err != nil {
-					return nil, nil, fmt.Errorf("serverctl: %w, but: %w", ErrInterrupted, err)
+					return nil, nil, errorf("%w, but: %w", ErrInterrupted, err)
 				}
 				included = &in
 			}
 			if !included.Has(f.Path) {
-				return nil, nil, fmt.Errorf("serverctl: %w, but its journal names %s, which the config does not include, and Socketbar writes no other file; nothing was written: check the config, then delete %s", ErrInterrupted, f.Path, a.Backups.journalPath())
+				return nil, nil, errorf("%w, but its journal names %s, which the config does not include, and Socketbar writes no other file; nothing was written: check the config, then delete %s", ErrInterrupted, f.Path, a.Backups.journalPath())
 			}
 		}
 		cur, info, err := a.disk().ReadFile(f.Path, false)
 		if err != nil {
-			return nil, nil, fmt.Errorf("serverctl: %w, but: read %s: %w", ErrInterrupted, f.Path, err)
+			return nil, nil, errorf("%w, but: read %s: %w", ErrInterrupted, f.Path, err)
 		}
 		f.info = info
 		switch sha256Hex(cur) {

@@ -4,7 +4,6 @@ package serverctl
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -36,14 +35,14 @@ func checkOwner(d disk, path string, fi os.FileInfo) error {
 		return nil
 	}
 	if os.Geteuid() == 0 {
-		return fmt.Errorf("serverctl: %s %w (uid %d), and Socketbar runs as root, which trusts only root's; remove it or give it to root", path, ErrForeignOwner, uid)
+		return errorf("%s %w (uid %d), and Socketbar runs as root, which trusts only root's; remove it or give it to root", path, ErrForeignOwner, uid)
 	}
 	if pfi, err := d.Stat(filepath.Dir(path)); err == nil {
 		if pst, ok := pfi.Sys().(*syscall.Stat_t); ok && pst.Uid == st.Uid {
 			return nil
 		}
 	}
-	return fmt.Errorf("serverctl: %s %w (uid %d); remove it or give it to root", path, ErrForeignOwner, uid)
+	return errorf("%s %w (uid %d); remove it or give it to root", path, ErrForeignOwner, uid)
 }
 
 // WriteAccess says whether this process may write path (a file, or a

@@ -24,7 +24,7 @@ type RestartError struct {
 	// Service Proxy came back with it: undoing to the backup changes nothing.
 	Restored bool
 	// Unrecorded, when set, is why the history could not record the
-	// rollback (an *OutcomeRecordError): Backup still says pending.
+	// rollback (an *OutcomeNotRecordedError): Backup still says pending.
 	Unrecorded error
 }
 
@@ -52,7 +52,7 @@ func (e *RestartError) Error() string {
 }
 
 // Unwrap gives the cause and, when the rollback could not be recorded,
-// the *OutcomeRecordError that says so.
+// the *OutcomeNotRecordedError that says so.
 func (e *RestartError) Unwrap() []error {
 	if e.Unrecorded != nil {
 		return []error{e.Cause, e.Unrecorded}
@@ -64,7 +64,7 @@ func (e *RestartError) Unwrap() []error {
 // the config.
 func (a *Applier) Restart(ctx context.Context) (int, error) {
 	if a.Service == nil {
-		return 0, errors.New("serverctl: no service to restart")
+		return 0, errorf("no service to restart")
 	}
 	a.removeStaleTempsIfFree()
 	return a.restartAndVerify(ctx)

@@ -41,7 +41,7 @@ func blockEntry(t *testing.T, s BackupStore) (restore func()) {
 }
 
 // TestAnOutcomeThatCannotBeRecordedSaysSo: when the history cannot record
-// what became of a change, Apply says so with an *OutcomeRecordError (a
+// what became of a change, Apply says so with an *OutcomeNotRecordedError (a
 // change that went through comes with its Result), and the journal stays,
 // so that the next command records the true outcome instead of the
 // history saying pending, or "not written" for a change that is in place.
@@ -72,16 +72,16 @@ func TestAnOutcomeThatCannotBeRecordedSaysSo(t *testing.T) {
 				}
 			}
 			res, err := a.Apply(context.Background(), Change{Old: old, New: mine, Description: "unrecorded"})
-			var ore *OutcomeRecordError
+			var ore *OutcomeNotRecordedError
 			if !errors.As(err, &ore) || ore.Outcome != tt.want {
-				t.Fatalf("err = %v; want an *OutcomeRecordError for %s", err, tt.want)
+				t.Fatalf("err = %v; want an *OutcomeNotRecordedError for %s", err, tt.want)
 			}
 			if tt.service {
 				var rse *RestartError
 				if !errors.As(err, &rse) || rse.Unrecorded == nil || !strings.Contains(err.Error(), "could not record") {
 					t.Errorf("err = %v; want the RestartError saying the rollback was not recorded", err)
 				}
-			} else if res == nil || res.Backup.ID == "" || res.Backup.ID != ore.Backup.ID {
+			} else if res == nil || res.Backup.ID == "" || res.Backup.ID != ore.Entry.ID {
 				t.Errorf("result = %+v; want the change's Result with the error", res)
 			}
 			if got, _ := os.ReadFile(conf); !bytes.Equal(got, tt.text) {
@@ -129,9 +129,9 @@ func TestAJournalThatCannotBeRemovedSaysSo(t *testing.T) {
 		}
 	}
 	res, err := a.Apply(context.Background(), Change{Old: old, New: mine})
-	var ore *OutcomeRecordError
+	var ore *OutcomeNotRecordedError
 	if !errors.As(err, &ore) || ore.Outcome != OutcomeApplied || !strings.Contains(err.Error(), JournalName) {
-		t.Fatalf("err = %v; want an *OutcomeRecordError naming the journal", err)
+		t.Fatalf("err = %v; want an *OutcomeNotRecordedError naming the journal", err)
 	}
 	if res == nil || res.Backup.Outcome != OutcomeApplied {
 		t.Errorf("result = %+v; want the change recorded as applied", res)

@@ -3,7 +3,6 @@ package serverctl
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -26,11 +25,11 @@ func replaceFile(d disk, path string, data []byte, like fs.FileInfo, beforeRenam
 	// leave the real config (where the link points) untouched.
 	target, err := d.Resolve(path)
 	if err != nil {
-		return fmt.Errorf("serverctl: resolve %s: %w", path, err)
+		return errorf("resolve %s: %w", path, err)
 	}
 	tmp, err := writeTemp(d, filepath.Dir(target), "."+filepath.Base(target)+".socketbar-", data, like.Mode().Perm(), like)
 	if err != nil {
-		return fmt.Errorf("serverctl: write %s: %w", path, err)
+		return errorf("write %s: %w", path, err)
 	}
 	if beforeRename != nil {
 		if err := beforeRename(); err != nil {
@@ -40,7 +39,7 @@ func replaceFile(d disk, path string, data []byte, like fs.FileInfo, beforeRenam
 	}
 	if err := d.Rename(tmp, target); err != nil {
 		d.Remove(tmp)
-		return fmt.Errorf("serverctl: replace %s: %w", path, err)
+		return errorf("replace %s: %w", path, err)
 	}
 	return nil
 }
@@ -50,10 +49,10 @@ func replaceFile(d disk, path string, data []byte, like fs.FileInfo, beforeRenam
 func unchangedOnDisk(d disk, path string, want []byte) error {
 	cur, _, err := d.ReadFile(path, false)
 	if err != nil {
-		return fmt.Errorf("serverctl: read %s again: %w", path, err)
+		return errorf("read %s again: %w", path, err)
 	}
 	if !bytes.Equal(cur, want) {
-		return fmt.Errorf("serverctl: %s: %w", path, ErrChangedOnDisk)
+		return errorf("%s: %w", path, ErrChangedOnDisk)
 	}
 	return nil
 }

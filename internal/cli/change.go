@@ -143,7 +143,7 @@ func undoRun(ctx context.Context, e *Env, opts *UndoOptions) error {
 	if errors.As(err, &since) && opts.DryRun {
 		// A dry run loses nothing: show what the undo would
 		// throw away instead of refusing to show it.
-		fmt.Fprintf(e.Stdout, "Warning: %v; the diff below shows them going (undo would need --force).\n", since)
+		fmt.Fprintf(e.Stdout, "Warning: %s; the diff below shows them going (undo would need --force).\n", changedSince(since))
 		uo.Force = true
 		p, err = e.Actions.ProposeUndo(ctx, uo)
 	}

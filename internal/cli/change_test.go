@@ -129,7 +129,7 @@ func TestRemoveRun(t *testing.T) {
 			action.RemoveOptions{Target: target, Path: "/wiki"}, nil, nil, "",
 			func(err error) bool {
 				var nm *action.NotManagedError
-				return errors.As(err, &nm) && nm.Suggest == "" && strings.Contains(nm.Msg, "not written by Socketbar")
+				return errors.As(err, &nm) && nm.Suggest == "" && nm.Rule != nil && nm.Rule.Path == "/wiki" && !nm.Rule.Managed
 			}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,15 +3,9 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"net"
-	"strconv"
 	"strings"
 
-	"github.com/socketbar/socketbar/proxy"
-	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
-	"github.com/socketbar/socketbar/serverctl/demo"
-	"github.com/socketbar/socketbar/serverctl/elevate"
 )
 
 // usageError is a command line that cannot run: exit 2, nothing changed.
@@ -28,22 +22,22 @@ func usageErrorf(format string, args ...any) error {
 var errReported = errors.New("reported")
 
 // cliField names an input the way the command line takes it.
-var cliField = map[serverctl.Field]string{
-	serverctl.FieldPath: "PATH", serverctl.FieldBackend: "BACKEND", serverctl.FieldStrategy: "--strategy",
-	serverctl.FieldVHost: "--vhost", serverctl.FieldApacheVersion: "--apache-version", serverctl.FieldBackup: "--to",
-	serverctl.FieldURL: "URL", serverctl.FieldOrigin: "--origin", serverctl.FieldHeader: "-H", serverctl.FieldConnect: "--connect",
-	serverctl.FieldAddr: "--addr", serverctl.FieldRoute: "--route", serverctl.FieldFile: "--file", serverctl.FieldCert: "--cert/--key",
-	serverctl.FieldSite: "--site",
+var cliField = map[action.Field]string{
+	action.FieldPath: "PATH", action.FieldBackend: "BACKEND", action.FieldStrategy: "--strategy",
+	action.FieldVHost: "--vhost", action.FieldApacheVersion: "--apache-version", action.FieldBackup: "--to",
+	action.FieldURL: "URL", action.FieldOrigin: "--origin", action.FieldHeader: "-H", action.FieldConnect: "--connect",
+	action.FieldAddr: "--addr", action.FieldRoute: "--route", action.FieldFile: "--file", action.FieldCert: "--cert/--key",
+	action.FieldSite: "--site",
 }
 
 // cliRemedy says a way out in flags.
-var cliRemedy = map[serverctl.Remedy]string{
-	serverctl.RemedyReplace:       "pass --replace to change it",
-	serverctl.RemedyTunnel:        "use --strategy tunnel",
-	serverctl.RemedyApacheVersion: "pass --apache-version X.Y.Z, or use --strategy tunnel",
-	serverctl.RemedyChooseVHost:   "name one with --vhost PORT",
-	serverctl.RemedyHistory:       "see socketbar history",
-	serverctl.RemedyEverySite:     "remove it without --site, or add it again with --replace and --site for each site that should keep it",
+var cliRemedy = map[action.Remedy]string{
+	action.RemedyReplace:       "pass --replace to change it",
+	action.RemedyTunnel:        "use --strategy tunnel",
+	action.RemedyApacheVersion: "pass --apache-version X.Y.Z, or use --strategy tunnel",
+	action.RemedyChooseVHost:   "name one with --vhost PORT",
+	action.RemedyHistory:       "see socketbar history",
+	action.RemedyEverySite:     "remove it without --site, or add it again with --replace and --site for each site that should keep it",
 }
 
 // fail prints err for the command line and returns the exit code. This is
@@ -59,183 +53,246 @@ func (e *Env) fail(cmd string, err error) int {
 	if cmd != "" {
 		prefix = "socketbar " + cmd + ": "
 	}
-	msg, code := describe(err)
-	fmt.Fprintf(e.Stderr, "%s%s\n", prefix, plainMessage(msg))
-	return code
+	w := describe(err)
+	fmt.Fprintf(e.Stderr, "%s%s\n", prefix, w.msg)
+	return w.code
 }
 
-// describe words an error for the command line and picks its exit code.
-func describe(err error) (string, int) {
-	var after *serverctl.AfterRecoveryError
-	if errors.As(err, &after) {
-		return describeAfterRecovery(after)
-	}
-	var (
-		usage *usageError
-		in    *serverctl.InputError
-		nf    *serverctl.NotFoundError
-		nh    *serverctl.NoHTTPDError
-		nr    *action.NeedsRootError
-		nm    *serverctl.NotManagedError
-		near  *action.NotManagedError
-		cte   *serverctl.ConfigTestError
-		rse   *serverctl.RestartError
-		svc   *action.ServiceError
-		inUse *proxy.AddrInUseError
-		noRt  *action.NoRouteError
-		dpe   *action.DemoPortError
-		hand  *serverctl.HandEditedError
-		since *action.ChangedSinceError
-	)
-	switch {
-	case errors.As(err, &usage):
-		return usage.msg, exitUsage
-	case errors.As(err, &in):
-		msg := fmt.Sprintf("%s %s", cliField[in.Field], in.Msg)
-		if in.Remedy == serverctl.RemedyReplace {
-			msg = existingRoute(in)
-		}
-		if r := cliRemedy[in.Remedy]; r != "" {
-			msg += "; " + r
-		}
-		return msg + ". Nothing was changed.", exitUsage
-	case errors.As(err, &nf):
-		return fmt.Sprintf("no macOS Server found under %s. Looked for:\n  %s\nOn a Mac with Server 5 installed, run without --root; to try Socketbar elsewhere, run socketbar demo or point --root at a copy of a Server's files.",
-			nf.Root, strings.Join(nf.Looked, "\n  ")), exitFailure
-	case errors.As(err, &nh):
-		return fmt.Sprintf("%v; pass --httpd PATH. Nothing was changed.", nh), exitFailure
-	case errors.As(err, &nr) && nr.ReadOnly:
-		return fmt.Sprintf("%s is on a read-only file system, so no user can change it. Nothing was changed.", nr.Path), exitFailure
-	case errors.As(err, &nr):
-		return fmt.Sprintf("this user may not write %s. Run the command again with sudo. Nothing was changed.", nr.Path), exitFailure
-	case errors.Is(err, elevate.ErrCancelled):
-		return "you cancelled the administrator prompt. Nothing was changed.", exitFailure
-	case errors.As(err, &near) && near.Suggest != "":
-		return fmt.Sprintf("%s; did you mean %s? Run socketbar remove %s. Nothing was changed.", near.Msg, near.Suggest, near.Suggest), exitFailure
-	case errors.As(err, &nm):
-		return nm.Msg + ". Nothing was changed.", exitFailure
-	case errors.As(err, &cte):
-		return fmt.Sprintf("%v\nFix the cause above; the config on disk was not changed.", cte), exitFailure
-	case errors.As(err, &since):
-		return since.Error() + ". See them with socketbar undo --dry-run; undo anyway with --force. Nothing was changed.", exitFailure
-	case errors.As(err, &hand):
-		var b strings.Builder
-		fmt.Fprintf(&b, "Socketbar's block for %s in %s holds lines Socketbar did not write:", hand.Path, hostName(hand.VHost))
-		for _, l := range hand.Lines {
-			fmt.Fprintf(&b, "\n  %s line %d: %s", hand.File, l.Line, l.Text)
-		}
-		b.WriteString("\nMove them out of the block (above its socketbar:begin line) or delete them, then run the command again. Nothing was changed.")
-		return b.String(), exitFailure
-	case errors.As(err, &rse):
-		msg := rse.Error()
-		// Undo would overwrite another writer's edit, and changes nothing
-		// when the old config is back: advise it only when neither holds.
-		switch {
-		case errors.Is(rse.Cause, serverctl.ErrWasStopped):
-			msg += "\nThe Service Proxy was stopped before the change too: start it with socketbar restart and read its error log."
-		case rse.RollbackErr != nil && rse.Restored:
-			msg += "\nFix the cause in the error log, then start it with socketbar restart."
-		}
-		if rse.RollbackErr != nil && !rse.Restored && !errors.Is(rse.RollbackErr, serverctl.ErrChangedOnDisk) {
-			msg += fmt.Sprintf("\nRestore it with: socketbar undo --to %s", rse.Backup.ID)
-		}
-		return msg, exitFailure
-	case errors.Is(err, serverctl.ErrChangedOnDisk):
-		return fmt.Sprintf("%v\nSomething else (Server.app?) wrote the file meanwhile; nothing was changed. Run the command again.", err), exitFailure
-	case errors.Is(err, elevate.ErrTampered):
-		return fmt.Sprintf("%v\nAnother program changed the plan after you approved it.", err), exitFailure
-	case errors.As(err, &svc):
-		msg := svc.Error()
-		if svc.LogTail != "" {
-			msg += fmt.Sprintf("\nLast lines of %s:\n%s", svc.ErrorLog, svc.LogTail)
-		}
-		return msg, exitFailure
-	case errors.As(err, &inUse):
-		pick := "pick another port with --addr HOST:PORT"
-		if free := freeAddrNear(inUse.Addr); free != "" {
-			pick = "pick another port, such as --addr " + free
-		}
-		return fmt.Sprintf("%s is already in use. On a macOS Server the Service Proxy itself listens on 8443 for Calendar and Contacts; %s.", inUse.Addr, pick), exitFailure
-	case errors.Is(err, action.ErrNoRoutes):
-		return "no routes to serve; give one with --route /ws/=http://127.0.0.1:8000/ws/, or point --root at a Server (or at socketbar demo's folder).", exitUsage
-	case errors.Is(err, action.ErrNothingToUndo):
-		return "Socketbar has no change to undo; see socketbar history.", exitFailure
-	case errors.As(err, &noRt):
-		return noRt.Error() + "; see socketbar routes.", exitFailure
-	case errors.Is(err, demo.ErrNotDemoTree):
-		return strings.TrimPrefix(err.Error(), "demo: ") + "; pick another --dir. Nothing was changed.", exitUsage
-	case errors.As(err, &dpe):
-		return dpe.Error() + "\nIf a port is taken, socketbar demo --reset picks new ones.", exitFailure
-	}
-	return err.Error(), exitFailure
-}
-
-// describeAfterRecovery says what settling an interrupted change did,
-// then why the command failed after it. A change worked out from the files
-// the recovery then put back is refused as changed on disk: the writer was
-// the recovery, not another program.
-func describeAfterRecovery(after *serverctl.AfterRecoveryError) (string, int) {
-	msg, code := describe(after.Err)
-	if len(after.Recovery.Restored) > 0 && errors.Is(after.Err, serverctl.ErrChangedOnDisk) {
-		msg = "This command had worked out its change from the files as the interrupted change left them, so none of it was written. Run the command again."
-	}
-	return after.Recovery.String() + "\n" + msg, code
-}
-
-// freeAddrNear is an address on addr's host whose port is free now, to
-// suggest instead of the taken addr: 18443 (what the help shows) unless
-// that is the one taken, else one of the next ports after addr's; "" when
-// none of them is free.
-func freeAddrNear(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return ""
-	}
-	taken, _ := strconv.Atoi(port)
-	candidates := []int{18443}
-	for p := taken + 1; p <= taken+20 && p <= 65535; p++ {
-		candidates = append(candidates, p)
-	}
-	for _, p := range candidates {
-		if p == taken {
-			continue
-		}
-		a := net.JoinHostPort(host, strconv.Itoa(p))
-		if ln, err := net.Listen("tcp", a); err == nil {
-			ln.Close()
-			return a
-		}
-	}
-	return ""
-}
-
-// existingRoute words the refusal to overwrite Socketbar's route, which
-// the library words as "*:443 already has a Socketbar route for /ws/ (…)":
-// the CLI's message starts with the argument at fault, PATH, so it names
-// the path first and the VirtualHost after it.
-func existingRoute(in *serverctl.InputError) string {
-	vhost, rest, ok := strings.Cut(in.Msg, " already has a Socketbar route for ")
+// Words is what the command line says for err and the exit code it
+// exits with; ok is false when err is none of the kinds the CLI words
+// (action.Kinds), and msg is then the library's own message.
+func Words(err error) (msg string, code int, ok bool) {
+	w, ok := action.Word(errorWords(), err)
 	if !ok {
-		return fmt.Sprintf("%s %s", cliField[in.Field], in.Msg)
+		return action.Text(err), exitFailure, false
 	}
-	path, detail, _ := strings.Cut(rest, " ")
-	return strings.TrimSpace(fmt.Sprintf("%s %s already has a Socketbar route in %s %s", cliField[in.Field], path, hostName(vhost), detail))
+	return w.msg, w.code, true
 }
 
-// internalPrefixes are the package names Socketbar's libraries start their
-// errors with, as Go's packages do ("serverctl: read config: …"). They
-// help a programmer; a person reading the CLI's message learns nothing
-// from them.
-var internalPrefixes = []string{"serverctl: ", "apacheconf: ", "action: ", "proxy: ", "wstest: ", "demo: "}
+// words is an error as the command line says it: the message and the exit code.
+type words struct {
+	msg  string
+	code int
+}
 
-// plainMessage is an error's text without the libraries' package
-// prefixes, at the start and where a wrapped error begins (after ": ").
-func plainMessage(msg string) string {
-	for _, p := range internalPrefixes {
-		msg = strings.TrimPrefix(msg, p)
-		msg = strings.ReplaceAll(msg, ": "+p, ": ")
+func failure(format string, args ...any) words {
+	return words{fmt.Sprintf(format, args...), exitFailure}
+}
+func refusal(format string, args ...any) words { return words{fmt.Sprintf(format, args...), exitUsage} }
+
+// describe words any error for the command line.
+func describe(err error) words {
+	msg, code, _ := Words(err)
+	return words{msg, code}
+}
+
+// errorWords is the command line's words for every kind of error a
+// person must act on (action.Kinds), the kinds that wrap others first.
+// It is a function because a row words the error inside its own with the
+// whole table.
+func errorWords() []action.Wording[words] {
+	return []action.Wording[words]{
+		action.When(afterRecovery),
+		action.When(func(e *usageError) words { return words{e.msg, exitUsage} }),
+		action.When(func(e *action.RouteExistsError) words {
+			return refusal("PATH %s already has a Socketbar route in %s%s; %s. Nothing was changed.", e.Path, hostName(e.VHost), routeThere(e), cliRemedy[action.RemedyReplace])
+		}),
+		inputWords,
+		action.When(func(e *action.NotFoundError) words {
+			return failure("no macOS Server found under %s. Looked for:\n  %s\nOn a Mac with Server 5 installed, run without --root; to try Socketbar elsewhere, run socketbar demo or point --root at a copy of a Server's files.",
+				e.Root, strings.Join(e.Looked, "\n  "))
+		}),
+		action.When(func(e *action.NoHTTPDError) words {
+			return failure("cannot run Apache's config test: no httpd at %s; pass --httpd PATH. Nothing was changed.", strings.Join(e.Looked, " or "))
+		}),
+		action.When(func(e *action.NeedsRootError) words {
+			if e.ReadOnly {
+				return failure("%s is on a read-only file system, so no user can change it. Nothing was changed.", e.Path)
+			}
+			return failure("this user may not write %s. Run the command again with sudo. Nothing was changed.", e.Path)
+		}),
+		action.WhenIs(action.ErrCancelled, func(error) words {
+			return failure("you cancelled the administrator prompt. Nothing was changed.")
+		}),
+		action.When(notManaged),
+		action.When(func(e *action.ConfigTestError) words {
+			return failure("Apache's config test failed for the new config (nothing was written):\n%s\nFix the cause above; the config on disk was not changed.", e.Output)
+		}),
+		action.When(func(e *action.ChangedSinceError) words {
+			return failure("%s. See them with socketbar undo --dry-run; undo anyway with --force. Nothing was changed.", changedSince(e))
+		}),
+		action.When(func(e *action.HandEditedError) words {
+			var b strings.Builder
+			fmt.Fprintf(&b, "Socketbar's block for %s in %s holds lines Socketbar did not write:", e.Path, hostName(e.VHost))
+			for _, l := range e.Lines {
+				fmt.Fprintf(&b, "\n  %s line %d: %s", e.File, l.Line, l.Text)
+			}
+			b.WriteString("\nMove them out of the block (above its socketbar:begin line) or delete them, then run the command again. Nothing was changed.")
+			return failure("%s", b.String())
+		}),
+		action.When(restartWords),
+		action.When(func(e *action.OutcomeNotRecordedError) words {
+			return failure("change %s (%s) was %s, but Socketbar could not record that in its history: %s\nWhat the change did stands; socketbar history may not show it.", e.Entry.ID, e.Entry.Description, e.Outcome, cause(e.Err))
+		}),
+		action.WhenIs(action.ErrChangedOnDisk, func(err error) words {
+			return failure("%s\nSomething else (Server.app?) wrote the file meanwhile; nothing was changed. Run the command again.", action.Text(err))
+		}),
+		action.WhenIs(action.ErrTampered, func(err error) words {
+			return failure("%s\nAnother program changed the plan after you approved it.", action.Text(err))
+		}),
+		action.WhenIs(action.ErrInterrupted, func(err error) words {
+			return failure("%s\nSocketbar changes nothing until that change is settled; socketbar status shows it.", action.Text(err))
+		}),
+		action.WhenIs(action.ErrForeignOwner, nothingChanged),
+		action.WhenIs(action.ErrSymlink, nothingChanged),
+		action.WhenIs(action.ErrNotDir, nothingChanged),
+		action.When(func(e *action.LoadError) words {
+			if action.IsLoadLimit(e) {
+				return failure("%s: %v\nThat is more than Socketbar reads of a Service Proxy config; is --root the folder of a Server?", e.Pos, e.Err)
+			}
+			return failure("%s: %v\nApache would refuse this config too; fix it there.", e.Pos, e.Err)
+		}),
+		action.WhenIs(action.ErrNothingToUndo, func(error) words {
+			return failure("Socketbar has no change to undo; see socketbar history.")
+		}),
+		action.When(func(e *action.ServiceError) words {
+			msg := cause(e.Err)
+			if e.LogTail != "" {
+				msg += fmt.Sprintf("\nLast lines of %s:\n%s", e.ErrorLog, e.LogTail)
+			}
+			return failure("%s", msg)
+		}),
+		action.When(func(e *action.AddrInUseError) words {
+			pick := "pick another port with --addr HOST:PORT"
+			if e.Free != "" {
+				pick = "pick another port, such as --addr " + e.Free
+			}
+			return failure("%s is already in use. On a macOS Server the Service Proxy itself listens on 8443 for Calendar and Contacts; %s.", e.Addr, pick)
+		}),
+		action.WhenIs(action.ErrNoRoutes, func(error) words {
+			return refusal("no routes to serve; give one with --route /ws/=http://127.0.0.1:8000/ws/, or point --root at a Server (or at socketbar demo's folder).")
+		}),
+		action.When(func(e *action.NoRouteError) words {
+			return failure("the Service Proxy config has no route for %s; see socketbar routes.", e.Path)
+		}),
+		action.WhenIs(action.ErrNotDemoTree, func(err error) words {
+			return refusal("%s; pick another --dir. Nothing was changed.", action.Text(err))
+		}),
+		action.WhenIs(action.ErrNoHTTPD, func(err error) words {
+			return failure("%s\nThe demo's files can be read (status, routes, lint and add --dry-run work on them); to run it, install apache2 (Debian) and start socketbar demo again.", action.Text(err))
+		}),
+		action.When(func(e *action.DemoPortError) words {
+			what := "the demo Server"
+			if e.Port != 0 {
+				what = "the demo's echo app"
+			}
+			return failure("cannot start %s: %s\nIf a port is taken, socketbar demo --reset picks new ones.", what, cause(e.Err))
+		}),
+		action.When(func(e *action.DemoRunningError) words {
+			return failure("the demo already runs in %s (started by another Socketbar); use it with --root %[1]s or SOCKETBAR_ROOT=%[1]s.", e.Root)
+		}),
+		action.When(func(e *action.DemoStoppedError) words {
+			return failure("the demo Server in %s is stopped; start it with socketbar demo and try again. Nothing was changed.", e.Root)
+		}),
 	}
-	return msg
+}
+
+// inputWords words refused input: the argument or flag at fault first,
+// then what is wrong and the way out. It matches no input error about an
+// input or with a way out that the CLI has no words for.
+func inputWords(err error) (words, bool) {
+	var in *action.InputError
+	if !errors.As(err, &in) {
+		return words{}, false
+	}
+	field, known := cliField[in.Field]
+	msg := field + " " + in.Msg
+	if in.Remedy != "" {
+		remedy, ok := cliRemedy[in.Remedy]
+		msg += "; " + remedy
+		known = known && ok
+	}
+	return refusal("%s. Nothing was changed.", msg), known
+}
+
+// afterRecovery says what settling an interrupted change did, then why
+// the command failed after it. A change worked out from the files the
+// recovery then put back is refused as changed on disk: the writer was
+// the recovery, not another program.
+func afterRecovery(e *action.AfterRecoveryError) words {
+	w := describe(e.Err)
+	if len(e.Recovery.Restored) > 0 && errors.Is(e.Err, action.ErrChangedOnDisk) {
+		w.msg = "This command had worked out its change from the files as the interrupted change left them, so none of it was written. Run the command again."
+	}
+	w.msg = e.Recovery.String() + "\n" + w.msg
+	return w
+}
+
+// restartWords says that the Service Proxy did not come back, what the
+// rollback achieved and the way out. Undo would overwrite another writer's
+// edit, and changes nothing when the old config is back: it is advised
+// only when neither holds.
+func restartWords(e *action.RestartError) words {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the Service Proxy did not come back with the new config: %s", cause(e.Cause))
+	if e.LogTail != "" {
+		fmt.Fprintf(&b, "\nLast lines of its error log:\n%s", e.LogTail)
+	}
+	switch {
+	case e.RollbackErr == nil:
+		fmt.Fprintf(&b, "\nRolled back: the previous config (backup %s) is in place and the Service Proxy serves again.", e.Backup.ID)
+	case e.Restored:
+		fmt.Fprintf(&b, "\nRolled back, but: %s", cause(e.RollbackErr))
+	default:
+		fmt.Fprintf(&b, "\nRollback FAILED: %s\nThe previous config is saved as backup %s; undo to it once the cause is fixed.", cause(e.RollbackErr), e.Backup.ID)
+	}
+	switch {
+	case errors.Is(e.Cause, action.ErrWasStopped):
+		b.WriteString("\nThe Service Proxy was stopped before the change too: start it with socketbar restart and read its error log.")
+	case e.RollbackErr != nil && e.Restored:
+		b.WriteString("\nFix the cause in the error log, then start it with socketbar restart.")
+	}
+	if e.RollbackErr != nil && !e.Restored && !errors.Is(e.RollbackErr, action.ErrChangedOnDisk) {
+		fmt.Fprintf(&b, "\nRestore it with: socketbar undo --to %s", e.Backup.ID)
+	}
+	return failure("%s", b.String())
+}
+
+// notManaged words a remove that found nothing of Socketbar's, offering
+// the route with or without the trailing slash when there is one.
+func notManaged(e *action.NotManagedError) words {
+	msg := "Socketbar has no route for " + e.Path
+	if e.Rule != nil {
+		msg += fmt.Sprintf("; the rule on line %d (%s) was not written by Socketbar, so edit it by hand", e.Rule.Line, e.Rule.Directive)
+	}
+	if e.Suggest != "" {
+		msg += fmt.Sprintf("; did you mean %s? Run socketbar remove %[1]s", e.Suggest)
+	}
+	return failure("%s. Nothing was changed.", msg)
+}
+
+// nothingChanged words a kind whose library message already says what to
+// do: it is the message, and that nothing was changed.
+func nothingChanged(err error) words {
+	return failure("%s. Nothing was changed.", action.Text(err))
+}
+
+// cause is the message of an error inside another (a restart's cause, a
+// rollback's failure), which the other's words say what to do about.
+func cause(err error) string { return action.Text(err) }
+
+// changedSince says which file changed after Socketbar's last change.
+func changedSince(e *action.ChangedSinceError) string {
+	return fmt.Sprintf("%s was changed after Socketbar's last change to it (%s, %s), by hand or by Server.app; undoing would throw those edits away", e.Path, e.Last.ID, e.Last.Description)
+}
+
+// routeThere says what the route that is already there does.
+func routeThere(e *action.RouteExistsError) string {
+	hosts := ""
+	if len(e.Hosts) > 0 {
+		hosts = ", for " + strings.Join(e.Hosts, ", ")
+	}
+	return fmt.Sprintf(" (to %s, %s%s, line %d)", e.Backend, e.Strategy, hosts, e.Line)
 }
 
 // hostName names where a block sits: a VirtualHost by its address, or the

@@ -127,17 +127,17 @@ func newStatusReport(st *action.Status) statusReport {
 		ServiceRunning: st.Service.Running, ServicePID: st.Service.PID, Interrupted: st.Interrupted,
 	}
 	if st.ServiceErr != nil {
-		r.ServiceError = plainMessage(st.ServiceErr.Error())
+		r.ServiceError = describe(st.ServiceErr).msg
 	}
 	if st.ConfigErr != nil {
-		r.ConfigError = plainMessage(st.ConfigErr.Error())
+		r.ConfigError = describe(st.ConfigErr).msg
 	}
 	if r.Interrupted {
 		r.InterruptedChange = pendingChange(st.History)
 	}
 	r.Sites = []siteReport{}
 	if st.SitesErr != nil {
-		r.SitesError = plainMessage(st.SitesErr.Error())
+		r.SitesError = describe(st.SitesErr).msg
 	}
 	if st.Sites != nil {
 		for _, site := range st.Sites.Sites {

@@ -4,7 +4,6 @@ package loopport
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"syscall"
 )
@@ -18,7 +17,7 @@ func tryLock(f *os.File) error {
 		return errTaken
 	}
 	if err != nil {
-		return fmt.Errorf("loopport: lock %s: %w", f.Name(), err)
+		return errorf("lock %s: %w", f.Name(), err)
 	}
 	return nil
 }

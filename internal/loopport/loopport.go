@@ -2,13 +2,14 @@ package loopport
 
 import (
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/socketbar/socketbar/internal/pkgerr"
 )
 
 // tries bounds the search: each try is a file lock and a bind, and a pool
@@ -54,7 +55,7 @@ func Reserve() (*Port, error) {
 			return p, nil
 		}
 	}
-	return nil, fmt.Errorf("loopport: no free port in %d-%d after %d tries", from, to-1, tries)
+	return nil, errorf("no free port in %d-%d after %d tries", from, to-1, tries)
 }
 
 // Held reports whether a reservation, in this process or another, holds
@@ -66,7 +67,7 @@ func Held(n int) (bool, error) {
 	}
 	f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(n)+".lock"), os.O_RDONLY|os.O_CREATE, 0o666)
 	if err != nil {
-		return false, fmt.Errorf("loopport: %w", err)
+		return false, errorf("%w", err)
 	}
 	defer f.Close()
 	switch err := tryLock(f); {
@@ -82,7 +83,7 @@ func Held(n int) (bool, error) {
 func reserve(dir string, n int) (*Port, error) {
 	f, err := os.OpenFile(filepath.Join(dir, strconv.Itoa(n)+".lock"), os.O_RDONLY|os.O_CREATE, 0o666)
 	if err != nil {
-		return nil, fmt.Errorf("loopport: %w", err)
+		return nil, errorf("%w", err)
 	}
 	if err := tryLock(f); err != nil {
 		f.Close()
@@ -92,7 +93,7 @@ func reserve(dir string, n int) (*Port, error) {
 	ln, err := net.Listen("tcp", p.Addr())
 	if err != nil {
 		p.Release()
-		return nil, fmt.Errorf("loopport: port %d is in use: %w", n, err)
+		return nil, errorf("port %d is in use: %w", n, err)
 	}
 	ln.Close()
 	return p, nil
@@ -105,7 +106,7 @@ func lockDir() (string, error) {
 		return dir, nil
 	}
 	if err := os.Mkdir(dir, 0o777); err != nil && !errors.Is(err, os.ErrExist) {
-		return "", fmt.Errorf("loopport: %w", err)
+		return "", errorf("%w", err)
 	} else if err == nil {
 		// Sticky and writable by all, like /tmp, so that tests run as root
 		// and as a user share it; the umask would narrow 0o777.
@@ -163,3 +164,7 @@ func pool(low, high int) (from, to int) {
 	}
 	return best[0], best[1]
 }
+
+// errorf is fmt.Errorf for this package's own errors: their Error() names
+// the package for logs, and pkgerr.Text gives people the message without it.
+func errorf(format string, args ...any) error { return pkgerr.Errorf("loopport", format, args...) }

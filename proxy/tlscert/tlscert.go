@@ -8,13 +8,14 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
-	"fmt"
 	"io/fs"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/socketbar/socketbar/internal/pkgerr"
 )
 
 // Spec describes a certificate to make.
@@ -35,15 +36,15 @@ type Spec struct {
 // certificate for spec, both PEM-encoded.
 func Generate(spec Spec) (certPEM, keyPEM []byte, err error) {
 	if len(spec.Names) == 0 {
-		return nil, nil, errors.New("tlscert: a certificate needs at least one name")
+		return nil, nil, errorf("a certificate needs at least one name")
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, nil, fmt.Errorf("tlscert: generate key: %w", err)
+		return nil, nil, errorf("generate key: %w", err)
 	}
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 126))
 	if err != nil {
-		return nil, nil, fmt.Errorf("tlscert: serial number: %w", err)
+		return nil, nil, errorf("serial number: %w", err)
 	}
 	subject := pkix.Name{CommonName: spec.CommonName}
 	if subject.CommonName == "" {
@@ -73,11 +74,11 @@ func Generate(spec Spec) (certPEM, keyPEM []byte, err error) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return nil, nil, fmt.Errorf("tlscert: create certificate: %w", err)
+		return nil, nil, errorf("create certificate: %w", err)
 	}
 	keyDER, err := x509.MarshalECPrivateKey(key)
 	if err != nil {
-		return nil, nil, fmt.Errorf("tlscert: encode key: %w", err)
+		return nil, nil, errorf("encode key: %w", err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), nil
@@ -103,13 +104,13 @@ func Write(certFile, keyFile string, spec Spec) error {
 // carries over and a reader never sees half a key.
 func WriteFile(name string, data []byte, perm fs.FileMode) error {
 	if fi, err := os.Lstat(name); err == nil && !fi.Mode().IsRegular() {
-		return fmt.Errorf("tlscert: %s is not a regular file (%s); remove it to let a new one be written", name, fi.Mode().Type())
+		return errorf("%s is not a regular file (%s); remove it to let a new one be written", name, fi.Mode().Type())
 	}
 	// CreateTemp opens with O_EXCL and mode 0600, so nothing can be
 	// written through a link and nobody else can open the file meanwhile.
 	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
 	if err != nil {
-		return fmt.Errorf("tlscert: write %s: %w", name, err)
+		return errorf("write %s: %w", name, err)
 	}
 	tmp := f.Name()
 	_, err = f.Write(data)
@@ -119,7 +120,7 @@ func WriteFile(name string, data []byte, perm fs.FileMode) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("tlscert: write %s: %w", name, err)
+		return errorf("write %s: %w", name, err)
 	}
 	return nil
 }
@@ -127,3 +128,7 @@ func WriteFile(name string, data []byte, perm fs.FileMode) error {
 // LooseMode reports whether a private key file's mode lets users other
 // than its owner read or write it.
 func LooseMode(m fs.FileMode) bool { return m.Perm()&0o077 != 0 }
+
+// errorf is fmt.Errorf for this package's own errors: their Error() names
+// the package for logs, and pkgerr.Text gives people the message without it.
+func errorf(format string, args ...any) error { return pkgerr.Errorf("tlscert", format, args...) }

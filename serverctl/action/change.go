@@ -598,7 +598,7 @@ type Applied struct {
 // runs as root through the Elevator.
 func (l *Local) Apply(ctx context.Context, p *Proposal, opts ApplyOptions) (*Applied, error) {
 	if p == nil || p.cfg == nil {
-		return nil, errors.New("action: apply needs a proposal from Propose…")
+		return nil, errorf("apply needs a proposal from Propose…")
 	}
 	if opts.Timeout == 0 {
 		opts.Timeout = 15 * time.Second

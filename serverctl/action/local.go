@@ -7,6 +7,8 @@ import (
 	"github.com/socketbar/socketbar/serverctl/run"
 
 	"github.com/socketbar/socketbar/serverctl"
+
+	"github.com/socketbar/socketbar/internal/pkgerr"
 )
 
 // Target says which Server an action works on.
@@ -93,3 +95,7 @@ func (e *NeedsRootError) Error() string {
 	}
 	return fmt.Sprintf("this user may not write %s; nothing was changed", e.Path)
 }
+
+// errorf is fmt.Errorf for this package's own errors: their Error() names
+// the package for logs, and pkgerr.Text gives people the message without it.
+func errorf(format string, args ...any) error { return pkgerr.Errorf("action", format, args...) }

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -115,6 +117,10 @@ func (l *Local) StartTestProxy(ctx context.Context, opts ServeOptions) (*TestPro
 	tp.srv = &proxy.Server{Addr: addr, Routes: routes, IdleTimeout: opts.IdleTimeout,
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}, Log: log.New(logw, "", log.LstdFlags)}
 	if err := tp.srv.Listen(); err != nil {
+		var inUse *proxy.AddrInUseError
+		if errors.As(err, &inUse) {
+			inUse.Free = freeAddrNear(addr)
+		}
 		return nil, err
 	}
 	var serveCtx context.Context
@@ -170,4 +176,31 @@ func (tp *TestProxy) Stop() error {
 	tp.stopOnce.Do(tp.stop)
 	<-tp.done
 	return tp.err
+}
+
+// freeAddrNear is an address on addr's host whose port is free now, to
+// suggest instead of the taken addr: 18443 (what the CLI's help shows, as
+// a Server's own Service Proxy has 8443) unless that is the one taken, else
+// one of the next ports after addr's; "" when none of them is free.
+func freeAddrNear(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	taken, _ := strconv.Atoi(port)
+	candidates := []string{"18443"}
+	for p := taken + 1; p <= taken+20 && p <= 65535; p++ {
+		candidates = append(candidates, strconv.Itoa(p))
+	}
+	for _, p := range candidates {
+		if p == port {
+			continue
+		}
+		a := net.JoinHostPort(host, p)
+		if ln, err := net.Listen("tcp", a); err == nil {
+			ln.Close()
+			return a
+		}
+	}
+	return ""
 }

@@ -1,8 +1,9 @@
 package apacheconf
 
 import (
-	"fmt"
 	"slices"
+
+	"github.com/socketbar/socketbar/internal/pkgerr"
 )
 
 // Lines parses text as a run of new lines to insert. Each line is a blank,
@@ -15,7 +16,7 @@ func Lines(text string) ([]*Node, error) {
 	}
 	for _, n := range f.Nodes {
 		if n.Kind == Section {
-			return nil, fmt.Errorf("apacheconf: inserted text may not contain sections (<%s> on line %d)", n.Name, n.Line)
+			return nil, errorf("inserted text may not contain sections (<%s> on line %d)", n.Name, n.Line)
 		}
 		n.Line = 0
 	}
@@ -35,7 +36,7 @@ func (f *File) siblings(n *Node) (*[]*Node, int) {
 func (f *File) InsertBefore(sibling *Node, nodes []*Node) error {
 	list, i := f.siblings(sibling)
 	if i < 0 {
-		return fmt.Errorf("apacheconf: node on line %d is not in this file", sibling.Line)
+		return errorf("node on line %d is not in this file", sibling.Line)
 	}
 	for _, n := range nodes {
 		n.Parent = sibling.Parent
@@ -47,7 +48,7 @@ func (f *File) InsertBefore(sibling *Node, nodes []*Node) error {
 // Append adds nodes as the last children of section (before its closing tag).
 func (f *File) Append(section *Node, nodes []*Node) error {
 	if section.Kind != Section {
-		return fmt.Errorf("apacheconf: line %d is not a section", section.Line)
+		return errorf("line %d is not a section", section.Line)
 	}
 	for _, n := range nodes {
 		n.Parent = section
@@ -59,13 +60,17 @@ func (f *File) Append(section *Node, nodes []*Node) error {
 // RemoveRun removes the consecutive siblings from first to last inclusive.
 func (f *File) RemoveRun(first, last *Node) error {
 	if first.Parent != last.Parent {
-		return fmt.Errorf("apacheconf: lines %d and %d are in different sections", first.Line, last.Line)
+		return errorf("lines %d and %d are in different sections", first.Line, last.Line)
 	}
 	list, i := f.siblings(first)
 	_, j := f.siblings(last)
 	if i < 0 || j < 0 || j < i {
-		return fmt.Errorf("apacheconf: cannot remove lines %d to %d", first.Line, last.Line)
+		return errorf("cannot remove lines %d to %d", first.Line, last.Line)
 	}
 	*list = slices.Delete(*list, i, j+1)
 	return nil
 }
+
+// errorf is fmt.Errorf for this package's own errors: their Error() names
+// the package for logs, and pkgerr.Text gives people the message without it.
+func errorf(format string, args ...any) error { return pkgerr.Errorf("apacheconf", format, args...) }

@@ -90,13 +90,16 @@ type File struct {
 	Nodes []*Node
 }
 
-// ParseError reports malformed structure, with the lines involved.
+// ParseError reports malformed structure, with the lines involved. Like
+// encoding/json's SyntaxError, its message is the place and the problem
+// alone ("line 3: <VirtualHost> is never closed"), for the caller to put
+// after the file's name.
 type ParseError struct {
 	Line int
 	Msg  string
 }
 
-func (e *ParseError) Error() string { return fmt.Sprintf("apacheconf: line %d: %s", e.Line, e.Msg) }
+func (e *ParseError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
 
 // Parse parses src. It fails only on unbalanced sections; any other text,
 // including directives it does not know, is kept as it is.

@@ -21,6 +21,8 @@ import (
 	"github.com/socketbar/socketbar/proxy/tlscert"
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/sites"
+
+	"github.com/socketbar/socketbar/internal/pkgerr"
 )
 
 //go:embed files
@@ -63,7 +65,7 @@ func FindHTTPD(ctx context.Context) (*HTTPD, error) {
 		out, err := exec.CommandContext(ctx, c.bin, "-l").Output()
 		cancel()
 		if err != nil {
-			return nil, fmt.Errorf("demo: %s -l: %w", c.bin, err)
+			return nil, errorf("%s -l: %w", c.bin, err)
 		}
 		for _, f := range strings.Fields(string(out)) {
 			if name, ok := strings.CutSuffix(f, ".c"); ok {
@@ -163,21 +165,21 @@ func Clear(dir string) error {
 	case errors.Is(err, os.ErrNotExist):
 		return nil
 	case err != nil:
-		return fmt.Errorf("demo: %w", err)
+		return errorf("%w", err)
 	case !fi.IsDir():
-		return fmt.Errorf("demo: %s %w", dir, ErrNotDemoTree)
+		return errorf("%s %w", dir, ErrNotDemoTree)
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return fmt.Errorf("demo: %w", err)
+		return errorf("%w", err)
 	}
 	if len(entries) > 0 {
 		if st, err := os.Lstat(filepath.Join(dir, StateFile)); err != nil || !st.Mode().IsRegular() {
-			return fmt.Errorf("demo: %s %w", dir, ErrNotDemoTree)
+			return errorf("%s %w", dir, ErrNotDemoTree)
 		}
 	}
 	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("demo: clear %s: %w", dir, err)
+		return errorf("clear %s: %w", dir, err)
 	}
 	return nil
 }
@@ -188,12 +190,12 @@ func Clear(dir string) error {
 func (st *State) writeDefaultSites() error {
 	dir := filepath.Join(st.Root, filepath.FromSlash(serverctl.SitesDir))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("demo: %w", err)
+		return errorf("%w", err)
 	}
 	for _, port := range []int{st.WebsitesHTTP, st.WebsitesHTTPS} {
 		site := filepath.Join(dir, fmt.Sprintf("0000_127.0.0.1_%d_.conf", port))
 		if err := os.WriteFile(site, []byte("# Default site of the Socketbar demo's Websites tier (served by websites-demo.conf).\n"), 0o644); err != nil {
-			return fmt.Errorf("demo: write %s: %w", site, err)
+			return errorf("write %s: %w", site, err)
 		}
 	}
 	return nil
@@ -207,7 +209,7 @@ func Load(dir string) (*State, error) {
 	}
 	var st State
 	if err := json.Unmarshal(data, &st); err != nil {
-		return nil, fmt.Errorf("demo: %s: %w", StateFile, err)
+		return nil, errorf("%s: %w", StateFile, err)
 	}
 	st.Root = dir
 	return &st, nil
@@ -224,7 +226,7 @@ func (st *State) reservePorts() error {
 		r, err := loopport.Reserve()
 		if err != nil {
 			st.releasePorts()
-			return fmt.Errorf("demo: %w", err)
+			return errorf("%w", err)
 		}
 		st.reserved = append(st.reserved, r)
 		*p = r.Number
@@ -296,7 +298,7 @@ func render(name string, data map[string]any) ([]byte, error) {
 	}
 	var b bytes.Buffer
 	if err := t.Execute(&b, data); err != nil {
-		return nil, fmt.Errorf("demo: render %s: %w", name, err)
+		return nil, errorf("render %s: %w", name, err)
 	}
 	return b.Bytes(), nil
 }
@@ -305,10 +307,10 @@ func render(name string, data map[string]any) ([]byte, error) {
 func (st *State) put(rel string, content []byte, perm os.FileMode) error {
 	p := filepath.Join(st.Root, filepath.FromSlash(rel))
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("demo: %w", err)
+		return errorf("%w", err)
 	}
 	if err := os.WriteFile(p, content, perm); err != nil {
-		return fmt.Errorf("demo: write %s: %w", rel, err)
+		return errorf("write %s: %w", rel, err)
 	}
 	return nil
 }
@@ -363,7 +365,7 @@ func (st *State) write() error {
 	certs := filepath.Join(st.Root, "etc/certificates")
 	if err := tlscert.Write(filepath.Join(certs, "demo.cert.pem"), filepath.Join(certs, "demo.key.pem"),
 		tlscert.Spec{Names: []string{"localhost", "127.0.0.1", "::1"}, NotAfter: time.Now().AddDate(5, 0, 0)}); err != nil {
-		return fmt.Errorf("demo: certificate: %w", err)
+		return errorf("certificate: %w", err)
 	}
 	if err := st.writeSiteCert(); err != nil {
 		return err
@@ -375,7 +377,7 @@ func (st *State) write() error {
 				return err
 			}
 			if err := os.Symlink(st.HTTPD.Path, p); err != nil {
-				return fmt.Errorf("demo: link httpd: %w", err)
+				return errorf("link httpd: %w", err)
 			}
 		}
 		if err := st.linkModules(data["Modules"].([]string)); err != nil {
@@ -395,7 +397,7 @@ func (st *State) linkModules(mods []string) error {
 			continue
 		}
 		if err := os.Symlink(filepath.Join(st.HTTPD.ModulesDir, "mod_"+m+".so"), link); err != nil {
-			return fmt.Errorf("demo: link module: %w", err)
+			return errorf("link module: %w", err)
 		}
 	}
 	return nil
@@ -405,11 +407,11 @@ func (st *State) linkModules(mods []string) error {
 func (st *State) writeSiteCert() error {
 	certs := filepath.Join(st.Root, "etc/certificates")
 	if err := os.MkdirAll(certs, 0o755); err != nil {
-		return fmt.Errorf("demo: %w", err)
+		return errorf("%w", err)
 	}
 	if err := tlscert.Write(filepath.Join(certs, customCert+".cert.pem"), filepath.Join(certs, customCert+".key.pem"),
 		tlscert.Spec{Names: []string{CustomSite, customAlias}, NotAfter: time.Now().AddDate(5, 0, 0)}); err != nil {
-		return fmt.Errorf("demo: certificate of %s: %w", CustomSite, err)
+		return errorf("certificate of %s: %w", CustomSite, err)
 	}
 	return nil
 }
@@ -424,7 +426,7 @@ func (st *State) addCustomSite() error {
 	conf := st.ConfigPath()
 	old, err := os.ReadFile(conf)
 	if err != nil {
-		return fmt.Errorf("demo: %w", err)
+		return errorf("%w", err)
 	}
 	if bytes.Contains(old, []byte("<Macro VHost443")) {
 		return nil
@@ -482,7 +484,7 @@ func (st *State) addCustomSite() error {
 		}
 	}
 	if err := os.WriteFile(conf, []byte(b.String()), 0o644); err != nil {
-		return fmt.Errorf("demo: %w", err)
+		return errorf("%w", err)
 	}
 	return nil
 }
@@ -493,13 +495,13 @@ func (st *State) addCustomSite() error {
 func (st *State) Start(ctx context.Context) error {
 	defer st.releasePorts()
 	if st.HTTPD == nil {
-		return fmt.Errorf("demo: %w; the demo tree at %s can be read, but not started", ErrNoHTTPD, st.Root)
+		return errorf("%w; the demo tree at %s can be read, but not started", ErrNoHTTPD, st.Root)
 	}
 	websites := service.HTTPD{Binary: st.HTTPD.Path, ConfigFile: st.websitesConf(),
 		PidFile: filepath.Join(st.Root, "private/var/run/websites.pid"), Runner: run.Exec{}}
 	if cur, _ := websites.State(ctx); !cur.Running {
 		if err := websites.Start(ctx); err != nil {
-			return fmt.Errorf("demo: start the Websites tier: %w", err)
+			return errorf("start the Websites tier: %w", err)
 		}
 	}
 	a, err := st.applier(ctx)
@@ -507,7 +509,7 @@ func (st *State) Start(ctx context.Context) error {
 		return err
 	}
 	if _, err := a.Restart(ctx); err != nil {
-		return fmt.Errorf("demo: start the Service Proxy: %w\n%s", err, a.ErrorLogTail())
+		return errorf("start the Service Proxy: %w\n%s", err, a.ErrorLogTail())
 	}
 	return nil
 }
@@ -556,3 +558,7 @@ func (st *State) Running(ctx context.Context) (bool, error) {
 	s, err := a.Service.State(ctx)
 	return s.Running, err
 }
+
+// errorf is fmt.Errorf for this package's own errors: their Error() names
+// the package for logs, and pkgerr.Text gives people the message without it.
+func errorf(format string, args ...any) error { return pkgerr.Errorf("demo", format, args...) }

@@ -219,9 +219,9 @@ func TestWireErrorsKeepTheirType(t *testing.T) {
 		&serverctl.NotFoundError{Root: "/x", Looked: []string{"/x/a"}},
 		&serverctl.NoHTTPDError{Looked: []string{"/x/httpd"}},
 		&serverctl.InputError{Field: serverctl.FieldPath, Msg: "must start with /", Remedy: serverctl.RemedyReplace},
-		&serverctl.OutcomeRecordError{Backup: serverctl.BackupEntry{ID: "20260101-000000"}, Outcome: serverctl.OutcomeApplied, Err: errors.New("disk full")},
+		&serverctl.OutcomeNotRecordedError{Entry: serverctl.BackupEntry{ID: "20260101-000000"}, Outcome: serverctl.OutcomeApplied, Err: errors.New("disk full")},
 		&serverctl.RestartError{Cause: errors.New("not running"), Backup: serverctl.BackupEntry{ID: "20260101-000000"}, Restored: true,
-			Unrecorded: &serverctl.OutcomeRecordError{Backup: serverctl.BackupEntry{ID: "20260101-000000"}, Outcome: serverctl.OutcomeRolledBack, Err: errors.New("disk full")}},
+			Unrecorded: &serverctl.OutcomeNotRecordedError{Entry: serverctl.BackupEntry{ID: "20260101-000000"}, Outcome: serverctl.OutcomeRolledBack, Err: errors.New("disk full")}},
 	}
 	for _, want := range errs {
 		data, err := json.Marshal(NewWireError(want))
@@ -236,9 +236,9 @@ func TestWireErrorsKeepTheirType(t *testing.T) {
 		if got.Error() != want.Error() {
 			t.Errorf("round trip of %T: %q, want %q", want, got, want)
 		}
-		var ore *serverctl.OutcomeRecordError
+		var ore *serverctl.OutcomeNotRecordedError
 		if errors.As(want, &ore) && !errors.As(got, &ore) {
-			t.Errorf("round trip of %T lost the *OutcomeRecordError", want)
+			t.Errorf("round trip of %T lost the *OutcomeNotRecordedError", want)
 		}
 	}
 	w := NewWireError(errors.Join(errors.New("x"), serverctl.ErrChangedOnDisk))

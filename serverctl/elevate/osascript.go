@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"github.com/socketbar/socketbar/serverctl/run"
 	"path/filepath"
 )
@@ -32,11 +31,11 @@ var script = []string{
 // cannot mistake it for one of its own options.
 func OsascriptCommand(args []string) (run.Command, error) {
 	if len(args) == 0 || !filepath.IsAbs(args[0]) {
-		return run.Command{}, fmt.Errorf("elevate: the program must be an absolute path, got %q", args)
+		return run.Command{}, errorf("the program must be an absolute path, got %q", args)
 	}
 	for _, a := range args {
 		if a == "" || a[0] == '-' {
-			return run.Command{}, fmt.Errorf("elevate: argument %q would read as an osascript option", a)
+			return run.Command{}, errorf("argument %q would read as an osascript option", a)
 		}
 	}
 	cmd := run.Command{Path: "/usr/bin/osascript"}

@@ -2,13 +2,10 @@
 
 package elevate
 
-import (
-	"errors"
-	"os"
-)
+import "os"
 
 func openNoFollow(path string) (*os.File, error) { return os.Open(path) }
 
 func ownedByRoot(string) error {
-	return errors.New("elevate: running as root is only supported on macOS")
+	return errorf("running as root is only supported on macOS")
 }

@@ -3,7 +3,6 @@
 package elevate
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -36,16 +35,16 @@ func ownedByRoot(path string) error { return ownedByRootTrusting(path, adminGrou
 func ownedByRootTrusting(path string, groups map[uint32]bool) error {
 	p, err := filepath.EvalSymlinks(path)
 	if err != nil {
-		return fmt.Errorf("elevate: resolve %s: %w", path, err)
+		return errorf("resolve %s: %w", path, err)
 	}
 	for dir := p; ; dir = filepath.Dir(dir) {
 		fi, err := os.Stat(dir)
 		if err != nil {
-			return fmt.Errorf("elevate: stat %s: %w", dir, err)
+			return errorf("stat %s: %w", dir, err)
 		}
 		st, ok := fi.Sys().(*syscall.Stat_t)
 		if !ok || st.Uid != 0 || !safeMode(fi, groups[st.Gid]) {
-			return fmt.Errorf("elevate: %s will not run as root: %s must belong to root and be writable by root (or administrators) alone", path, dir)
+			return errorf("%s will not run as root: %s must belong to root and be writable by root (or administrators) alone", path, dir)
 		}
 		if dir == filepath.Dir(dir) {
 			return nil

@@ -77,7 +77,7 @@ func SHA256(b []byte) string {
 func Apply(ctx context.Context, r run.Runner, self string, p Plan, ch serverctl.Change) (*Result, error) {
 	dir, err := os.MkdirTemp("", "socketbar-plan-") // 0700: only this user
 	if err != nil {
-		return nil, fmt.Errorf("elevate: make the plan folder: %w", err)
+		return nil, errorf("make the plan folder: %w", err)
 	}
 	defer os.RemoveAll(dir)
 	p.Description, p.UndoOf, p.Reverts = ch.Description, ch.UndoOf, ch.Reverts
@@ -91,7 +91,7 @@ func Apply(ctx context.Context, r run.Runner, self string, p Plan, ch serverctl.
 	}
 	plan, err := json.Marshal(p)
 	if err != nil {
-		return nil, fmt.Errorf("elevate: encode the plan: %w", err)
+		return nil, errorf("encode the plan: %w", err)
 	}
 	planFile := filepath.Join(dir, "plan.json")
 	if err := writeNew(planFile, plan); err != nil {
@@ -107,7 +107,7 @@ func Apply(ctx context.Context, r run.Runner, self string, p Plan, ch serverctl.
 		if err == nil {
 			err = jerr
 		}
-		return nil, fmt.Errorf("elevate: the elevated step failed: %w: %s", err, bytes.TrimSpace(out))
+		return nil, errorf("the elevated step failed: %w: %s", err, bytes.TrimSpace(out))
 	}
 	if !res.OK {
 		err := res.Error.Err()
@@ -130,14 +130,14 @@ func Args(self, planFile string, plan []byte, newFile string, newText []byte) []
 func writeNew(path string, data []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("elevate: write the plan: %w", err)
+		return errorf("write the plan: %w", err)
 	}
 	_, werr := f.Write(data)
 	if cerr := f.Close(); werr == nil {
 		werr = cerr
 	}
 	if werr != nil {
-		return fmt.Errorf("elevate: write %s: %w", path, werr)
+		return errorf("write %s: %w", path, werr)
 	}
 	return nil
 }
@@ -161,7 +161,7 @@ func RunPlan(ctx context.Context, args []string) Result {
 
 func runPlan(ctx context.Context, runner run.Runner, args []string) (*Result, error) {
 	if len(args) != 4 {
-		return nil, fmt.Errorf("elevate: %s takes PLAN PLAN_SHA256 NEW NEW_SHA256, got %d arguments", Command, len(args))
+		return nil, errorf("%s takes PLAN PLAN_SHA256 NEW NEW_SHA256, got %d arguments", Command, len(args))
 	}
 	planBytes, err := readVerified(args[0], args[1])
 	if err != nil {
@@ -173,10 +173,10 @@ func runPlan(ctx context.Context, runner run.Runner, args []string) (*Result, er
 	}
 	var p Plan
 	if err := json.Unmarshal(planBytes, &p); err != nil {
-		return nil, fmt.Errorf("elevate: read the plan: %w", err)
+		return nil, errorf("read the plan: %w", err)
 	}
 	if len(p.Files) == 0 || p.Files[0].NewSHA256 != SHA256(newText) {
-		return nil, fmt.Errorf("elevate: %s %w", args[2], ErrTampered) // its hash is in the argv, but not in the plan
+		return nil, errorf("%s %w", args[2], ErrTampered) // its hash is in the argv, but not in the plan
 	}
 	// Every program the elevated half runs (httpd -v, -t, -k; launchctl)
 	// goes through the same check: root runs nothing its user could swap.
@@ -190,7 +190,7 @@ func runPlan(ctx context.Context, runner run.Runner, args []string) (*Result, er
 		return nil, err
 	}
 	if SHA256(cfg.Src) != p.Files[0].OldSHA256 {
-		return nil, fmt.Errorf("elevate: %s: %w; nothing was changed", cfg.Path, serverctl.ErrChangedOnDisk)
+		return nil, errorf("%s: %w; nothing was changed", cfg.Path, serverctl.ErrChangedOnDisk)
 	}
 	// No HTTPD override: the Server's own program, re-derived as root.
 	a, err := srv.Applier(cfg, serverctl.ApplyOptions{NoRestart: p.NoRestart, VerifyTimeout: p.Timeout, Runner: runner})
@@ -230,13 +230,13 @@ func planFiles(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config
 	}
 	included, err := srv.Includes(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("elevate: %w", err)
+		return nil, errorf("%w", err)
 	}
 	var also []serverctl.FileEdit
 	for i, f := range files {
 		path := filepath.Clean(f.Path)
 		if !included.Has(path) {
-			return nil, fmt.Errorf("elevate: the plan names %s, which is not a file the Service Proxy's config includes; nothing was changed", f.Path)
+			return nil, errorf("the plan names %s, which is not a file the Service Proxy's config includes; nothing was changed", f.Path)
 		}
 		// Read as the main config is read (a link is followed, as Apache
 		// follows it, and the write keeps it): a link there was put there
@@ -246,7 +246,7 @@ func planFiles(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config
 			return nil, err
 		}
 		if SHA256(cur.Src) != f.OldSHA256 {
-			return nil, fmt.Errorf("elevate: %s: %w; nothing was changed", path, serverctl.ErrChangedOnDisk)
+			return nil, errorf("%s: %w; nothing was changed", path, serverctl.ErrChangedOnDisk)
 		}
 		newText, err := readVerified(newFile(dir, i+1), f.NewSHA256)
 		if err != nil {
@@ -269,7 +269,7 @@ func readVerified(path, want string) ([]byte, error) {
 		return nil, err
 	}
 	if SHA256(data) != want {
-		return nil, fmt.Errorf("elevate: %s %w", path, ErrTampered)
+		return nil, errorf("%s %w", path, ErrTampered)
 	}
 	return data, nil
 }
@@ -279,22 +279,22 @@ func readVerified(path, want string) ([]byte, error) {
 func readNoFollow(path string) ([]byte, error) {
 	f, err := openNoFollow(path)
 	if err != nil {
-		return nil, fmt.Errorf("elevate: open %s: %w", path, err)
+		return nil, errorf("open %s: %w", path, err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("elevate: stat %s: %w", path, err)
+		return nil, errorf("stat %s: %w", path, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("elevate: %s is not a regular file", path)
+		return nil, errorf("%s is not a regular file", path)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("elevate: read %s: %w", path, err)
+		return nil, errorf("read %s: %w", path, err)
 	}
 	if len(data) > maxFileSize {
-		return nil, fmt.Errorf("elevate: %s is larger than %d bytes", path, maxFileSize)
+		return nil, errorf("%s is larger than %d bytes", path, maxFileSize)
 	}
 	return data, nil
 }

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/socketbar/socketbar/internal/pkgerr"
 )
 
 // State is what a Service reports about the Service Proxy process.
@@ -72,7 +74,7 @@ func (s Launchd) StateCommand() run.Command {
 func (s Launchd) Restart(ctx context.Context) error {
 	out, err := s.Runner.Run(ctx, s.RestartCommand())
 	if err != nil {
-		return fmt.Errorf("service: %s: %w: %s", s.RestartCommand(), err, strings.TrimSpace(string(out)))
+		return errorf("%s: %w: %s", s.RestartCommand(), err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }
@@ -84,7 +86,7 @@ func (s Launchd) State(ctx context.Context) (State, error) {
 		if bytes.Contains(out, []byte("Could not find service")) {
 			return State{}, nil
 		}
-		return State{}, fmt.Errorf("service: %s: %w: %s", s.StateCommand(), err, strings.TrimSpace(string(out)))
+		return State{}, errorf("%s: %w: %s", s.StateCommand(), err, strings.TrimSpace(string(out)))
 	}
 	return parseLaunchctlPrint(out), nil
 }
@@ -155,7 +157,7 @@ func (s HTTPD) State(context.Context) (State, error) {
 		return State{}, nil
 	}
 	if err != nil {
-		return State{}, fmt.Errorf("service: read pid file: %w", err)
+		return State{}, errorf("read pid file: %w", err)
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
 	if err != nil || pid <= 0 {
@@ -192,7 +194,7 @@ func (s HTTPD) isOurs(pid int) bool {
 func (s HTTPD) Start(ctx context.Context) error {
 	s.removeStalePidFile(ctx)
 	if out, err := s.Runner.Run(ctx, s.Command("start")); err != nil {
-		return fmt.Errorf("service: start httpd: %w: %s", err, strings.TrimSpace(string(out)))
+		return errorf("start httpd: %w: %s", err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }
@@ -210,7 +212,7 @@ func (s HTTPD) Stop(ctx context.Context) error {
 		return err
 	}
 	if out, err := s.Runner.Run(ctx, s.Command("stop")); err != nil {
-		return fmt.Errorf("service: stop httpd: %w: %s", err, strings.TrimSpace(string(out)))
+		return errorf("stop httpd: %w: %s", err, strings.TrimSpace(string(out)))
 	}
 	return waitFor(ctx, func() bool { return !processAlive(st.PID) }, "httpd (pid %d) to exit", st.PID)
 }
@@ -232,7 +234,7 @@ func (s HTTPD) Restart(ctx context.Context) error {
 		return s.Start(ctx)
 	}
 	if out, err := s.Runner.Run(ctx, s.Command("restart")); err != nil {
-		return fmt.Errorf("service: restart httpd: %w: %s", err, strings.TrimSpace(string(out)))
+		return errorf("restart httpd: %w: %s", err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }
@@ -244,7 +246,7 @@ func waitFor(ctx context.Context, cond func() bool, what string, args ...any) er
 	for !cond() {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("service: gave up waiting for "+what+": %w", append(args, ctx.Err())...)
+			return errorf("gave up waiting for "+what+": %w", append(args, ctx.Err())...)
 		case <-t.C:
 		}
 	}
@@ -324,3 +326,7 @@ func Verify(ctx context.Context, svc Driver, before State, endpoints []Endpoint)
 		}
 	}
 }
+
+// errorf is fmt.Errorf for this package's own errors: their Error() names
+// the package for logs, and pkgerr.Text gives people the message without it.
+func errorf(format string, args ...any) error { return pkgerr.Errorf("service", format, args...) }
