@@ -16,7 +16,7 @@ var formField = map[serverctl.Field]string{
 	serverctl.FieldVHost: "VirtualHosts", serverctl.FieldApacheVersion: "The Apache version", serverctl.FieldBackup: "The change",
 	serverctl.FieldURL: "URL", serverctl.FieldOrigin: "Origin", serverctl.FieldHeader: "Headers", serverctl.FieldConnect: "Connect to",
 	serverctl.FieldAddr: "Address", serverctl.FieldRoute: "Route", serverctl.FieldFile: "File", serverctl.FieldCert: "Certificate",
-	serverctl.FieldSite: "Sites",
+	serverctl.FieldSite: "Sites", serverctl.FieldProxyAddr: "The test proxy's address",
 }
 
 // formRemedy says a way out in terms of the app's controls.

@@ -33,7 +33,7 @@ var cliField = map[serverctl.Field]string{
 	serverctl.FieldVHost: "--vhost", serverctl.FieldApacheVersion: "--apache-version", serverctl.FieldBackup: "--to",
 	serverctl.FieldURL: "URL", serverctl.FieldOrigin: "--origin", serverctl.FieldHeader: "-H", serverctl.FieldConnect: "--connect",
 	serverctl.FieldAddr: "--addr", serverctl.FieldRoute: "--route", serverctl.FieldFile: "--file", serverctl.FieldCert: "--cert/--key",
-	serverctl.FieldSite: "--site",
+	serverctl.FieldSite: "--site", serverctl.FieldProxyAddr: "--proxy-addr",
 }
 
 // cliRemedy says a way out in flags.

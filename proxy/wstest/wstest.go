@@ -14,10 +14,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/socketbar/socketbar/internal/validate"
 	"github.com/socketbar/socketbar/proxy/internal/headcap"
 	"github.com/socketbar/socketbar/proxy/wsframe"
 )
@@ -90,7 +90,7 @@ type Options struct {
 	// host and port, while the URL's host still goes in TLS SNI and the
 	// Host header (curl's --connect-to): it tests a name-based VirtualHost
 	// before DNS points the name at its server, or one server of several
-	// behind a name. ParseConnect checks it; an IPv6 address is in brackets.
+	// behind a name. validate.Dial checks it; an IPv6 address is in brackets.
 	Connect string
 }
 
@@ -190,24 +190,9 @@ func Run(ctx context.Context, rawURL string, opts Options) *Report {
 	var cancel context.CancelFunc
 	r.ctx, cancel = context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
-	u, err := ParseURL(rawURL)
-	if err != nil {
-		r.diagnose(CauseBadURL, err.Error(), "Give a URL such as wss://server.example.com/ws/.")
+	if !r.checkInput(rawURL) {
 		return r.report
 	}
-	if err := opts.Validate(); err != nil {
-		r.diagnose(CauseBadOption, err.Error(), "Remove line breaks and control characters from the Origin and the headers.")
-		return r.report
-	}
-	if opts.Connect != "" {
-		addr, err := ParseConnect(opts.Connect)
-		if err != nil {
-			r.diagnose(CauseBadOption, err.Error(), "Give the address to connect to as HOST:PORT, such as 127.0.0.1:443 ([::1]:443 for IPv6), or leave it empty to connect where the URL's name points.")
-			return r.report
-		}
-		r.opts.Connect, r.report.Connect = addr, addr
-	}
-	r.u = u
 	defer func() {
 		if r.conn != nil {
 			r.stopWatch()
@@ -224,146 +209,41 @@ func Run(ctx context.Context, rawURL string, opts Options) *Report {
 	return r.report
 }
 
-// Validate checks that the options can be sent as they are: a CR or LF in
-// the Origin or a header would end the header early and let the rest be
-// read as headers of its own (header injection), and a header name must be
-// an HTTP token (RFC 9110 section 5.1). Run calls it before it connects;
-// callers can call it first to refuse bad input the way they refuse a bad
-// URL.
-func (o Options) Validate() error {
-	if err := checkFieldValue(o.Origin); err != nil {
-		return fmt.Errorf("the Origin %q %v", o.Origin, err)
+// checkInput refuses, before anything is sent, what package validate
+// refuses: the URL, the Origin, the extra headers and the address to
+// connect to, the same rules by which the front ends refuse them. It
+// sets the URL to test and the address to dial.
+func (r *run) checkInput(rawURL string) bool {
+	u, err := validate.WebSocketURL(rawURL)
+	if err != nil {
+		return r.refuse(CauseBadURL, err, "Give a URL such as wss://server.example.com/ws/.")
 	}
-	for k, vs := range o.Header {
-		if !isToken(k) {
-			return fmt.Errorf("the header name %q is not a valid HTTP field name", k)
-		}
-		switch http.CanonicalHeaderKey(k) {
-		case "Upgrade", "Connection", "Sec-Websocket-Key", "Sec-Websocket-Version":
-			return fmt.Errorf("the header %s is the test's own handshake; leave it out", k)
-		case "Origin":
-			return fmt.Errorf("give the Origin as the test's Origin, not as a header")
-		}
-		if len(vs) > 1 && http.CanonicalHeaderKey(k) == "Host" {
-			return fmt.Errorf("give one Host")
-		}
-		for _, v := range vs {
-			if err := checkFieldValue(v); err != nil {
-				return fmt.Errorf("the header %s: %q %v", k, v, err)
-			}
-		}
+	r.u = u
+	if err := validate.Origin(r.opts.Origin); err != nil {
+		return r.refuse(CauseBadOption, err, "Give the Origin on one line, without control characters.")
 	}
-	return nil
-}
-
-// checkFieldValue refuses control characters other than tab in a field
-// value (RFC 9110 section 5.5); CR and LF above all.
-func checkFieldValue(v string) error {
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; (c < ' ' && c != '\t') || c == 0x7f {
-			return fmt.Errorf("contains the control character %q", c)
-		}
+	if err := validate.Header(r.opts.Header); err != nil {
+		return r.refuse(CauseBadOption, err, "Give each extra header as Name: value on one line, and leave out the handshake's own headers.")
 	}
-	return nil
-}
-
-// isToken reports whether s is an HTTP token (RFC 9110 section 5.6.2).
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return false
+	if r.opts.Connect != "" {
+		addr, err := validate.Dial(validate.FieldConnect, r.opts.Connect)
+		if err != nil {
+			return r.refuse(CauseBadOption, err, "Give the address to connect to as HOST:PORT, such as 127.0.0.1:443 ([::1]:443 for IPv6), or leave it empty to connect where the URL's name points.")
 		}
+		r.opts.Connect, r.report.Connect = addr, addr
 	}
 	return true
 }
 
-// ParseURL checks a WebSocket URL; http(s) are read as ws(s). A port out of
-// 1–65535 or a host that is neither an IP address nor a DNS name is an
-// error here, not a connection attempt.
-func ParseURL(rawURL string) (*url.URL, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("%q is not a URL: %v", rawURL, err)
+// refuse diagnoses input that was refused before anything was sent.
+func (r *run) refuse(cause string, err error, fix string) bool {
+	msg := err.Error()
+	var in *validate.InputError
+	if errors.As(err, &in) {
+		msg = in.Msg
 	}
-	switch u.Scheme {
-	case "ws", "wss":
-	case "http":
-		u.Scheme = "ws"
-	case "https":
-		u.Scheme = "wss"
-	default:
-		return nil, fmt.Errorf("%q must start with ws://, wss://, http:// or https://", rawURL)
-	}
-	if u.Hostname() == "" {
-		return nil, fmt.Errorf("%q has no host", rawURL)
-	}
-	if err := checkHost(u.Hostname()); err != nil {
-		return nil, fmt.Errorf("%q: %v", rawURL, err)
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("%q: the port %s is not between 1 and 65535", rawURL, p)
-		}
-	}
-	if u.Path == "" {
-		u.Path = "/"
-	}
-	return u, nil
-}
-
-// ParseConnect checks an address to dial instead of a URL's: HOST:PORT
-// with a port of 1–65535 and a host that is an IP address (IPv6 in
-// brackets) or a DNS name. It returns the address as Run dials it.
-func ParseConnect(addr string) (string, error) {
-	addr = strings.TrimSpace(addr)
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		hint := "give it as HOST:PORT, such as 127.0.0.1:443"
-		if strings.Count(addr, ":") > 1 && !strings.HasPrefix(addr, "[") {
-			hint = "put an IPv6 address in brackets, such as [::1]:443"
-		}
-		return "", fmt.Errorf("%q is not an address and port: %s", addr, hint)
-	}
-	if host == "" {
-		return "", fmt.Errorf("%q has no host: give it as HOST:PORT, such as 127.0.0.1:443", addr)
-	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return "", fmt.Errorf("%q: the port %q is not a number between 1 and 65535 (443 for wss://, 80 for ws://)", addr, port)
-	}
-	if err := checkHost(host); err != nil {
-		return "", fmt.Errorf("%q: %v", addr, err)
-	}
-	return net.JoinHostPort(host, port), nil
-}
-
-// checkHost accepts an IP address (an IPv6 one may carry a zone) or a DNS
-// name: labels of letters, digits, '-' and '_' of at most 63 bytes, at
-// most 253 in all (RFC 1035 section 2.3.4). Bytes over 0x7f are left to
-// the resolver (internationalised names).
-func checkHost(host string) error {
-	ip, _, _ := strings.Cut(host, "%")
-	if net.ParseIP(ip) != nil {
-		return nil
-	}
-	if len(host) > 253 {
-		return fmt.Errorf("the host name is longer than 253 characters")
-	}
-	for _, label := range strings.Split(strings.TrimSuffix(host, "."), ".") {
-		if label == "" || len(label) > 63 {
-			return fmt.Errorf("the host %q is not a valid name (an empty or over-long label)", host)
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if c < 0x80 && !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-				return fmt.Errorf("the host %q is not a valid name (it contains %q)", host, c)
-			}
-		}
-	}
-	return nil
+	r.diagnose(cause, msg, fix)
+	return false
 }
 
 func (r *run) secure() bool { return r.u.Scheme == "wss" }
