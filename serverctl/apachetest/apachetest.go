@@ -72,89 +72,110 @@ func Localize(t testing.TB, h HTTPD, conf []byte, vars map[string]string) *Site 
 	t.Helper()
 	root := t.TempDir()
 	s := &Site{Root: root, Ports: map[int]int{}, Backends: map[int]int{}}
-	for _, d := range []string{"private/var/log/apache2", "private/var/run", "var/run", "etc/certificates",
-		"Library/Server/Web/Data/Sites/Default", "Library/Server/Web/Config/Proxy", "usr/logs", "prefix"} {
-		must(t, os.MkdirAll(filepath.Join(root, d), 0o755))
-	}
-	// mod_mime opens ServerRoot/mime.types (Apple's and Debian's builds
-	// differ in the default); an empty table is enough for a proxy.
-	for _, f := range []string{"usr/mime.types", "usr/conf/mime.types"} {
-		must(t, os.MkdirAll(filepath.Dir(filepath.Join(root, f)), 0o755))
-		must(t, os.WriteFile(filepath.Join(root, f), nil, 0o644))
-	}
-	s.CertFile, s.KeyFile = filepath.Join(root, "etc/certificates/test.cert.pem"), filepath.Join(root, "etc/certificates/test.key.pem")
-	must(t, tlscert.Write(s.CertFile, s.KeyFile, tlscert.Spec{Names: []string{CertName}, NotAfter: time.Now().Add(24 * time.Hour)}))
-
-	prefix := filepath.Join(root, "prefix")
-	env := map[string]string{}
-	for k, v := range vars {
-		env[k] = v
-	}
-	env["MODULE_INSTALL_PATH_PREFIX"] = prefix
-	serverRoot := filepath.Join(root, "usr")
-
+	s.makeTree(t)
 	f, err := apacheconf.Parse(conf)
 	if err != nil {
 		t.Fatalf("apachetest: %v", err)
 	}
-	runUser, runGroup := runAs()
-	var out strings.Builder
-	out.WriteString("DefaultRuntimeDir " + filepath.Join(root, "private/var/run") + "\n")
-	var emit func(nodes []*apacheconf.Node)
-	emit = func(nodes []*apacheconf.Node) {
-		for _, n := range nodes {
-			switch {
-			case n.Kind == apacheconf.Section:
-				args := n.Args
-				if n.Is("VirtualHost") {
-					args = s.mapAddrs(t, n.Args)
-				}
-				out.WriteString("<" + n.Name + " " + quoteAll(args) + ">\n")
-				emit(n.Children)
-				out.WriteString("</" + n.Name + ">\n")
-				continue
-			case n.Kind != apacheconf.Directive:
-				out.Write(n.Raw)
-				if n.EOL() == "" {
-					out.WriteString("\n")
-				}
-				continue
-			}
-			args := append([]string(nil), n.Args...)
-			for i, a := range args {
-				args[i] = macFolders.ReplaceAllString(a, "${1}"+root+"${2}/")
-				if n.Is("ProxyPass") || n.Is("ProxyPassReverse") || n.Is("ProxyPassMatch") || n.Is("RewriteRule") {
-					args[i] = s.mapBackends(t, args[i])
-				}
-			}
-			switch {
-			case n.Is("ServerRoot"):
-				args = []string{serverRoot}
-			case n.Is("Listen"):
-				args = []string{s.mapListen(t, args[0])}
-			case n.Is("User"):
-				args = []string{runUser}
-			case n.Is("Group"):
-				args = []string{runGroup}
-			case n.Is("SSLCertificateFile"), n.Is("SSLCertificateChainFile"):
-				args = []string{s.CertFile}
-			case n.Is("SSLCertificateKeyFile"):
-				args = []string{s.KeyFile}
-			case n.Is("LoadModule") && len(args) == 2:
-				if !linkModule(t, h, args[1], env, serverRoot) {
-					out.WriteString("# built into this httpd: ")
-				}
-			}
-			out.WriteString(n.Name + " " + quoteAll(args) + "\n")
-		}
+	l := &localizer{t: t, h: h, site: s, serverRoot: filepath.Join(root, "usr"), env: map[string]string{}}
+	for k, v := range vars {
+		l.env[k] = v
 	}
-	emit(f.Nodes)
+	l.env["MODULE_INSTALL_PATH_PREFIX"] = filepath.Join(root, "prefix")
+	l.runUser, l.runGroup = runAs()
+	l.out.WriteString("DefaultRuntimeDir " + filepath.Join(root, "private/var/run") + "\n")
+	l.emit(f.Nodes)
 	s.ConfigPath = filepath.Join(root, "Library/Server/Web/Config/Proxy/apache_serviceproxy.conf")
-	must(t, os.WriteFile(s.ConfigPath, []byte(out.String()), 0o644))
-	for k, v := range env {
+	must(t, os.WriteFile(s.ConfigPath, []byte(l.out.String()), 0o644))
+	for k, v := range l.env {
 		s.Env = append(s.Env, k+"="+v)
 	}
 	return s
+}
+
+// makeTree makes the folders below the site's root that the config and
+// httpd use, an empty mime table and the certificate.
+func (s *Site) makeTree(t testing.TB) {
+	for _, d := range []string{"private/var/log/apache2", "private/var/run", "var/run", "etc/certificates",
+		"Library/Server/Web/Data/Sites/Default", "Library/Server/Web/Config/Proxy", "usr/logs", "prefix"} {
+		must(t, os.MkdirAll(filepath.Join(s.Root, d), 0o755))
+	}
+	// mod_mime opens ServerRoot/mime.types (Apple's and Debian's builds
+	// differ in the default); an empty table is enough for a proxy.
+	for _, f := range []string{"usr/mime.types", "usr/conf/mime.types"} {
+		must(t, os.MkdirAll(filepath.Dir(filepath.Join(s.Root, f)), 0o755))
+		must(t, os.WriteFile(filepath.Join(s.Root, f), nil, 0o644))
+	}
+	s.CertFile, s.KeyFile = filepath.Join(s.Root, "etc/certificates/test.cert.pem"), filepath.Join(s.Root, "etc/certificates/test.key.pem")
+	must(t, tlscert.Write(s.CertFile, s.KeyFile, tlscert.Spec{Names: []string{CertName}, NotAfter: time.Now().Add(24 * time.Hour)}))
+}
+
+// localizer writes a config for the site: the Mac folders it names moved
+// below the site's root, its addresses and backends mapped to loopback
+// ports, its modules linked from this httpd, its certificate the site's.
+type localizer struct {
+	t                 testing.TB
+	h                 HTTPD
+	site              *Site
+	serverRoot        string
+	env               map[string]string
+	runUser, runGroup string
+	out               strings.Builder
+}
+
+// emit writes nodes, sections with their VirtualHost addresses mapped,
+// comments and blank lines as they are.
+func (l *localizer) emit(nodes []*apacheconf.Node) {
+	for _, n := range nodes {
+		switch {
+		case n.Kind == apacheconf.Section:
+			args := n.Args
+			if n.Is("VirtualHost") {
+				args = l.site.mapAddrs(l.t, n.Args)
+			}
+			l.out.WriteString("<" + n.Name + " " + quoteAll(args) + ">\n")
+			l.emit(n.Children)
+			l.out.WriteString("</" + n.Name + ">\n")
+		case n.Kind != apacheconf.Directive:
+			l.out.Write(n.Raw)
+			if n.EOL() == "" {
+				l.out.WriteString("\n")
+			}
+		default:
+			l.directive(n)
+		}
+	}
+}
+
+// directive writes one directive with its arguments localized.
+func (l *localizer) directive(n *apacheconf.Node) {
+	s, t := l.site, l.t
+	args := append([]string(nil), n.Args...)
+	for i, a := range args {
+		args[i] = macFolders.ReplaceAllString(a, "${1}"+s.Root+"${2}/")
+		if n.Is("ProxyPass") || n.Is("ProxyPassReverse") || n.Is("ProxyPassMatch") || n.Is("RewriteRule") {
+			args[i] = s.mapBackends(t, args[i])
+		}
+	}
+	switch {
+	case n.Is("ServerRoot"):
+		args = []string{l.serverRoot}
+	case n.Is("Listen"):
+		args = []string{s.mapListen(t, args[0])}
+	case n.Is("User"):
+		args = []string{l.runUser}
+	case n.Is("Group"):
+		args = []string{l.runGroup}
+	case n.Is("SSLCertificateFile"), n.Is("SSLCertificateChainFile"):
+		args = []string{s.CertFile}
+	case n.Is("SSLCertificateKeyFile"):
+		args = []string{s.KeyFile}
+	case n.Is("LoadModule") && len(args) == 2:
+		if !linkModule(t, l.h, args[1], l.env, l.serverRoot) {
+			l.out.WriteString("# built into this httpd: ")
+		}
+	}
+	l.out.WriteString(n.Name + " " + quoteAll(args) + "\n")
 }
 
 // ConfigTest runs httpd -t on the site, as serviceproxyctl configtest does.
