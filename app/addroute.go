@@ -344,21 +344,21 @@ func (f *addRouteForm) check() string {
 	if s.Config == nil {
 		return "There is no Service Proxy config to change. " + errText(s.Err)
 	}
-	path, backend := strings.TrimSpace(f.path.Text), strings.TrimSpace(f.backend.Text)
+	path, backend := typed(f.path.Text), typed(f.backend.Text)
 	strategy, why, serr := serverctl.ResolveStrategy(f.chosenStrategy(), s.Server.Apache)
 	if serr != nil {
 		f.strategyWhy.SetText("⚠ " + errorMessage(serr))
 	} else {
 		f.strategyWhy.SetText(fmt.Sprintf("Writes %s: %s.", strategy, why))
 	}
-	// The library's own validators, so each field shows its own problem.
+	// The action layer's own checks, so each field shows its own problem.
 	if path != "" {
-		if err := serverctl.ValidatePath(path); err != nil {
+		if err := action.ValidatePath(path); err != nil {
 			setMessage(f.pathMsg, "⚠ "+errorMessage(err))
 		}
 	}
 	if backend != "" {
-		if _, err := serverctl.ValidateBackend(backend); err != nil {
+		if err := action.ValidateBackend(backend); err != nil {
 			setMessage(f.backendMsg, "⚠ "+errorMessage(err))
 		}
 	}

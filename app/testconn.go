@@ -2,7 +2,6 @@ package app
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -73,32 +72,42 @@ func (u *ui) showTest(url, connect string) {
 	}
 }
 
-func (v *testView) options() action.TestOptions {
-	opts := action.TestOptions{URL: strings.TrimSpace(v.url.Text), Connect: strings.TrimSpace(v.connect.Text), Origin: strings.TrimSpace(v.origin.Text), Insecure: v.insecure.Checked, ExpectEcho: v.expect.Checked, Timeout: 10 * time.Second}
+// options are what the window asks the action layer to test. Headers are
+// read one "Name: value" per line by the rules of the CLI's -H; a line
+// that breaks them is refused with its message, never dropped.
+func (v *testView) options() (action.TestOptions, error) {
+	opts := action.TestOptions{URL: typed(v.url.Text), Connect: typed(v.connect.Text), Origin: typed(v.origin.Text), Insecure: v.insecure.Checked, ExpectEcho: v.expect.Checked, Timeout: 10 * time.Second}
 	if s := v.u.current(); s != nil {
 		opts.Target = s.target() // its config says which site answered
 	}
-	for _, line := range strings.Split(v.headers.Text, "\n") {
-		name, value, ok := strings.Cut(line, ":")
-		if ok && strings.TrimSpace(name) != "" {
-			if opts.Header == nil {
-				opts.Header = http.Header{}
-			}
-			opts.Header.Add(strings.TrimSpace(name), strings.TrimSpace(value))
-		}
-	}
-	return opts
+	header, err := action.ParseHeaders(strings.Split(v.headers.Text, "\n"))
+	opts.Header = header
+	return opts, err
+}
+
+// typed is the text of a one-line field without the spaces and tabs
+// around it, which a text box does not show. Anything else in it is left
+// for the action layer's rules to judge, as the CLI leaves its arguments.
+func typed(s string) string { return strings.Trim(s, " \t") }
+
+// refused is the report shown for input refused before anything was sent.
+func refused(url, cause string, err error) *wstest.Report {
+	return &wstest.Report{URL: url, Diagnosis: wstest.Diagnosis{Cause: cause, Message: errorMessage(err)}}
 }
 
 func (v *testView) onRun() {
-	opts := v.options()
+	opts, err := v.options()
+	if err != nil {
+		v.show(refused(opts.URL, wstest.CauseBadOption, err))
+		return
+	}
 	v.run.Disable()
 	v.busy.Show()
 	v.busy.Start()
 	go func() {
 		r, err := v.u.actions.Test(v.u.ctx, opts)
 		if err != nil {
-			r = &wstest.Report{URL: opts.URL, Diagnosis: wstest.Diagnosis{Cause: wstest.CauseBadURL, Message: errorMessage(err)}}
+			r = refused(opts.URL, wstest.CauseBadURL, err)
 		}
 		fyne.Do(func() {
 			v.busy.Stop()

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -95,7 +96,7 @@ func (u *ui) toggleProxy() {
 		return
 	}
 	if err := u.startProxy(action.DefaultProxyAddr); err != nil {
-		u.report(u.windows[winProxy], "Test Proxy", err, "")
+		u.report(u.windows[winProxy], "Test Proxy", errors.New(errorMessage(err)), "")
 		return
 	}
 	u.proxyChanged()
@@ -206,8 +207,8 @@ func (pw *proxyWindow) onStartStop() {
 		go func() { u.proxy.stop(); fyne.Do(func() { pw.refresh(); u.buildMenu() }) }()
 		return
 	}
-	if err := u.startProxy(strings.TrimSpace(pw.addr.Text)); err != nil {
-		u.report(pw.w, "Test Proxy", err, "")
+	if err := u.startProxy(typed(pw.addr.Text)); err != nil {
+		u.report(pw.w, "Test Proxy", errors.New(errorMessage(err)), "")
 	}
 	pw.refresh()
 	u.buildMenu()

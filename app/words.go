@@ -14,7 +14,7 @@ var formField = map[action.Field]string{
 	action.FieldVHost: "VirtualHosts", action.FieldApacheVersion: "The Apache version", action.FieldBackup: "The change",
 	action.FieldURL: "URL", action.FieldOrigin: "Origin", action.FieldHeader: "Headers", action.FieldConnect: "Connect to",
 	action.FieldAddr: "Address", action.FieldRoute: "Route", action.FieldFile: "File", action.FieldCert: "Certificate",
-	action.FieldSite: "Sites",
+	action.FieldSite: "Sites", action.FieldProxyAddr: "The test proxy's address",
 }
 
 // formRemedy says a way out in terms of the app's controls.

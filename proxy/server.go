@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/socketbar/socketbar/internal/pkgerr"
+	"github.com/socketbar/socketbar/internal/validate"
 )
 
 // Server is the embedded test proxy. Set the fields, then Listen and Serve
@@ -110,11 +111,17 @@ func (e *AddrInUseError) Error() string {
 
 func (e *AddrInUseError) Unwrap() error { return e.Err }
 
-// Listen binds the address. It fails with *AddrInUseError when it is taken.
+// Listen binds the address. It fails with *AddrInUseError when it is
+// taken, and with a *validate.InputError for FieldAddr when it is not a
+// HOST:PORT to listen on.
 func (s *Server) Listen() error {
 	addr := s.Addr
 	if addr == "" {
 		addr = "127.0.0.1:8443"
+	}
+	addr, err := validate.Listen(validate.FieldAddr, addr)
+	if err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/socketbar/socketbar/internal/validate"
 	"github.com/socketbar/socketbar/proxy/wsframe"
 	"github.com/socketbar/socketbar/serverctl/apachetest"
 	"github.com/socketbar/socketbar/serverctl/servertest"
@@ -307,6 +308,18 @@ func TestAddressInUse(t *testing.T) {
 	// The library says why; the front end names its own control (the CLI: --addr).
 	if !errors.As(err, &inUse) || !strings.Contains(err.Error(), "Calendar") || strings.Contains(err.Error(), "--") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// An address that is not HOST:PORT is refused by the rules the front ends
+// apply, not handed to net.Listen.
+func TestListenRefusesABadAddress(t *testing.T) {
+	for _, addr := range []string{"bogus", "127.0.0.1:99999", "bad host:0", "::1:0"} {
+		err := (&Server{Addr: addr}).Listen()
+		var in *validate.InputError
+		if !errors.As(err, &in) || in.Field != validate.FieldAddr {
+			t.Errorf("Listen on %q: %v, want a refusal of the address", addr, err)
+		}
 	}
 }
 

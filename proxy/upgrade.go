@@ -26,20 +26,38 @@ var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy
 // and on 101 takes over both connections and relays frames until either
 // side closes.
 func (s *Server) serveUpgrade(w *recorder, r *http.Request, route Route, rest string, start time.Time) {
-	target := route.target(rest, r.URL.RawQuery)
-	target.Scheme = httpScheme(target.Scheme)
-
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
+	up := s.upgradeBackend(ctx, w, r, route, rest, start)
+	if up != nil && !s.relay(w, r, route, up, start) {
+		up.conn.Close()
+	}
+}
+
+// switched is a backend that answered the upgrade with 101 Switching
+// Protocols: its connection, the reader that holds what it sent after the
+// 101's head (frames may follow at once), and the 101 itself.
+type switched struct {
+	conn net.Conn
+	br   *bufio.Reader
+	resp *http.Response
+}
+
+// upgradeBackend sends the client's upgrade request to the route's
+// backend within ctx and reads the answer. On anything but a 101 for the
+// protocol asked for it answers the client itself (the backend's refusal
+// passed on, or 502) and returns nil, the backend closed.
+func (s *Server) upgradeBackend(ctx context.Context, w *recorder, r *http.Request, route Route, rest string, start time.Time) (up *switched) {
+	target := route.target(rest, r.URL.RawQuery)
+	target.Scheme = httpScheme(target.Scheme)
 	backend, err := s.dialBackend(ctx, target.Scheme, target.Host)
 	if err != nil {
 		ownError(w, fmt.Sprintf("socketbar serve: the backend %s for %s failed: %v", route.Backend, route.Path, err), http.StatusBadGateway)
 		s.logf("ws %s %s route=%s status=502 error=%q", r.RemoteAddr, r.URL.Path, route.Path, err)
-		return
+		return nil
 	}
-	closeBackend := true
 	defer func() {
-		if closeBackend {
+		if up == nil {
 			backend.Close()
 		}
 	}()
@@ -53,7 +71,7 @@ func (s *Server) serveUpgrade(w *recorder, r *http.Request, route Route, rest st
 	defer stopWatch()
 	if err := out.Write(backend); err != nil {
 		ownError(w, fmt.Sprintf("socketbar serve: sending the upgrade to %s failed: %v", route.Backend, err), http.StatusBadGateway)
-		return
+		return nil
 	}
 	head := headcap.New(backend, maxResponseHead)
 	br := bufio.NewReader(head)
@@ -64,7 +82,7 @@ func (s *Server) serveUpgrade(w *recorder, r *http.Request, route Route, rest st
 		}
 		ownError(w, fmt.Sprintf("socketbar serve: the backend %s did not answer the upgrade: %v", route.Backend, err), http.StatusBadGateway)
 		s.logf("ws %s %s route=%s status=502 error=%q", r.RemoteAddr, r.URL.Path, route.Path, err)
-		return
+		return nil
 	}
 	head.Lift()
 	if resp.StatusCode != http.StatusSwitchingProtocols {
@@ -76,45 +94,52 @@ func (s *Server) serveUpgrade(w *recorder, r *http.Request, route Route, rest st
 		w.WriteHeader(resp.StatusCode)
 		io.Copy(w, resp.Body)
 		s.logf("ws %s %s route=%s status=%d refused by backend %s", r.RemoteAddr, r.URL.Path, route.Path, resp.StatusCode, time.Since(start).Round(time.Microsecond))
-		return
+		return nil
 	}
 	if !strings.EqualFold(resp.Header.Get("Upgrade"), r.Header.Get("Upgrade")) {
 		ownError(w, fmt.Sprintf("socketbar serve: the backend %s switched to %q, not %q", route.Backend, resp.Header.Get("Upgrade"), r.Header.Get("Upgrade")), http.StatusBadGateway)
-		return
+		return nil
 	}
-
 	if !stopWatch() {
-		return // the client went away during the handshake
+		return nil // the client went away during the handshake
 	}
 	backend.SetDeadline(time.Time{})
+	return &switched{conn: backend, br: br, resp: resp}
+}
+
+// relay takes over the client's connection, sends it the backend's 101
+// and relays frames between the two in a session of their own until
+// either side closes. It returns false, having taken nothing over, when it
+// cannot: the caller then closes the backend.
+func (s *Server) relay(w *recorder, r *http.Request, route Route, up *switched, start time.Time) bool {
 	client, crw, err := w.hijack()
 	if err != nil {
 		ownError(w, "socketbar serve: cannot take over the connection: "+err.Error(), http.StatusInternalServerError)
-		return
+		return false
 	}
 	// The server's read deadlines must not cut the WebSocket; the session
 	// sets its own for IdleTimeout.
 	client.SetDeadline(time.Time{})
-	if err := writeSwitching(crw.Writer, resp); err != nil {
+	if err := writeSwitching(crw.Writer, up.resp); err != nil {
 		client.Close()
-		return
+		return false
 	}
-	ss := &session{route: route, client: client, backend: backend, started: start, idle: s.IdleTimeout, finished: make(chan struct{})}
+	ss := &session{route: route, client: client, backend: up.conn, started: start, idle: s.IdleTimeout, finished: make(chan struct{})}
 	if !s.register(ss) {
 		client.Write(wsframe.CloseFrame(wsframe.CloseGoingAway, "proxy shutting down", false))
 		client.Close()
-		return
+		return false
 	}
-	closeBackend = false
 	// The session runs on its own goroutines so that this handler's deep
 	// stack and the request are freed while the WebSocket stays open.
 	remote, path := r.RemoteAddr, r.URL.Path
 	go func() {
-		ss.run(crw.Reader, br)
+		ss.run(crw.Reader, up.br)
 		s.unregister(ss)
 		s.logf("ws %s %s route=%s status=101 up_bytes=%d up_frames=%d down_bytes=%d down_frames=%d close=%d %s",
 			remote, path, route.Path, ss.up.bytes.Load(), ss.up.frames.Load(), ss.down.bytes.Load(), ss.down.frames.Load(), ss.closeCodeOrAbnormal(), time.Since(start).Round(time.Millisecond))
 	}()
+	return true
 }
 
 // upgradeRequest is the client's upgrade request as the backend gets it:

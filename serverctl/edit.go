@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/socketbar/socketbar/internal/validate"
 	"github.com/socketbar/socketbar/serverctl/apacheconf"
 )
 
@@ -397,7 +398,7 @@ type RemoveOptions struct {
 // RemoveRouteWith is RemoveRoute with options; the front end offers
 // KeepHandLines after RemoveRoute refused with a *HandEditedError.
 func (c *Config) RemoveRouteWith(path string, ports []string, opts RemoveOptions) (*Edit, error) {
-	if err := ValidatePath(path); err != nil {
+	if err := validate.Path(path); err != nil {
 		return nil, err
 	}
 	work, err := apacheconf.Parse(c.Src)

@@ -27,7 +27,7 @@ var cliField = map[action.Field]string{
 	action.FieldVHost: "--vhost", action.FieldApacheVersion: "--apache-version", action.FieldBackup: "--to",
 	action.FieldURL: "URL", action.FieldOrigin: "--origin", action.FieldHeader: "-H", action.FieldConnect: "--connect",
 	action.FieldAddr: "--addr", action.FieldRoute: "--route", action.FieldFile: "--file", action.FieldCert: "--cert/--key",
-	action.FieldSite: "--site",
+	action.FieldSite: "--site", action.FieldProxyAddr: "--proxy-addr",
 }
 
 // cliRemedy says a way out in flags.

@@ -3,9 +3,6 @@ package cli
 import (
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -50,66 +47,6 @@ func (f durationFlag) Set(s string) error {
 func durationVar(fs *flag.FlagSet, p *time.Duration, name string, def time.Duration, zero bool, usage string) {
 	*p = def
 	fs.Var(durationFlag{p, zero}, name, usage)
-}
-
-// addrFlag is a HOST:PORT to listen on or connect to. It is checked when
-// the flag is parsed, so a typo is a usage error (exit 2), not a failure
-// to listen or to connect.
-// Port 0 (any free port) is only for an address to listen on.
-type addrFlag struct {
-	p      *string
-	listen bool
-}
-
-func (f addrFlag) String() string {
-	if f.p == nil {
-		return ""
-	}
-	return *f.p
-}
-
-func (f addrFlag) Set(s string) error {
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		return fmt.Errorf("write HOST:PORT, such as 127.0.0.1:18443 ([::1]:18443 for IPv6)")
-	}
-	low := 1
-	if f.listen {
-		low = 0
-	}
-	if n, err := strconv.Atoi(port); err != nil || n < low || n > 65535 {
-		return fmt.Errorf("the port %q is not a number from %d to 65535", port, low)
-	}
-	if strings.ContainsAny(host, " /\t\r\n") {
-		return fmt.Errorf("the host %q is not an address or a name", host)
-	}
-	*f.p = s
-	return nil
-}
-
-// addrVar declares a HOST:PORT flag into p; listen allows port 0.
-func addrVar(fs *flag.FlagSet, p *string, name, def string, listen bool, usage string) {
-	*p = def
-	fs.Var(addrFlag{p, listen}, name, usage)
-}
-
-// headerFlag is the repeatable -H 'Name: value', into an http.Header.
-type headerFlag http.Header
-
-func (f *headerFlag) String() string { return "" }
-func (f *headerFlag) repeatable()    {}
-
-func (f *headerFlag) Set(s string) error {
-	name, value, ok := strings.Cut(s, ":")
-	name = strings.TrimSpace(name)
-	if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") || strings.ContainsAny(value, "\r\n") {
-		return fmt.Errorf("write a header as 'Name: value' on one line")
-	}
-	if *f == nil {
-		*f = headerFlag{}
-	}
-	http.Header(*f).Add(name, strings.TrimSpace(value))
-	return nil
 }
 
 // Which of the Server flags a command takes: only those that change what

@@ -34,7 +34,7 @@ type ServeOptions struct {
 func bindServe(e *Env, fs *flag.FlagSet) runFunc {
 	opts := &ServeOptions{}
 	targetFlags(e, fs, &opts.Target, withRoot)
-	addrVar(fs, &opts.Addr, "addr", action.DefaultProxyAddr, true, "`HOST:PORT` to listen on")
+	fs.StringVar(&opts.Addr, "addr", action.DefaultProxyAddr, "`HOST:PORT` to listen on (port 0: any free port)")
 	fs.Var((*listFlag)(&opts.Routes), "route", "`PATH=BACKEND` to serve (repeatable), e.g. /ws/=http://127.0.0.1:8000/ws/")
 	fs.StringVar(&opts.CertFile, "cert", "", "TLS certificate `FILE` (PEM); default: a self-signed one kept in the user's config folder")
 	fs.StringVar(&opts.KeyFile, "key", "", "TLS private key `FILE` (PEM) for --cert")

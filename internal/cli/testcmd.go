@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"time"
 
@@ -38,8 +37,9 @@ type TestOptions struct {
 	// Route is the path of a route to test at every tier (--route).
 	Route string
 	// ProxyAddr is where socketbar serve listens, for Route.
-	ProxyAddr  string
-	Header     http.Header
+	ProxyAddr string
+	// Header holds the extra headers as given, one "Name: value" each (-H).
+	Header     []string
 	Origin     string
 	Insecure   bool
 	Timeout    time.Duration
@@ -53,7 +53,7 @@ type TestOptions struct {
 func bindTest(e *Env, fs *flag.FlagSet) runFunc {
 	opts := &TestOptions{}
 	targetFlags(e, fs, &opts.Target, withRoot)
-	fs.Var((*headerFlag)(&opts.Header), "H", "extra request header `'Name: value'` (repeatable)")
+	fs.Var((*listFlag)(&opts.Header), "H", "extra request header `'Name: value'` (repeatable)")
 	fs.StringVar(&opts.Origin, "origin", "", "`ORIGIN` header to send (default: the URL's own origin)")
 	fs.BoolVar(&opts.Insecure, "insecure", false, "accept a certificate that is not trusted or not for this name (still reported)")
 	durationVar(fs, &opts.Timeout, "timeout", 10*time.Second, false, "time for the whole test (`DURATION`)")
@@ -62,7 +62,7 @@ func bindTest(e *Env, fs *flag.FlagSet) runFunc {
 	fs.StringVar(&opts.Connect, "connect", "", "dial `HOST:PORT` instead of the URL's host (IPv6 in brackets); the URL's name still goes in TLS SNI and Host")
 	jsonFlag(fs, &opts.JSON)
 	fs.StringVar(&opts.Route, "route", "", "test this route `PATH` of the Service Proxy config at every tier")
-	addrVar(fs, &opts.ProxyAddr, "proxy-addr", action.DefaultProxyAddr, false, "`HOST:PORT` where socketbar serve listens, for --route")
+	fs.StringVar(&opts.ProxyAddr, "proxy-addr", action.DefaultProxyAddr, "`HOST:PORT` where socketbar serve listens, for --route")
 	return func(ctx context.Context, pos []string) error {
 		if len(pos) > 0 {
 			opts.URL = pos[0]
@@ -74,10 +74,14 @@ func bindTest(e *Env, fs *flag.FlagSet) runFunc {
 // testRun tests the URL or the route; it returns errReported, for exit 1,
 // when the test fails.
 func testRun(ctx context.Context, e *Env, opts *TestOptions) error {
-	to := action.TestOptions{Origin: opts.Origin, Header: opts.Header, Insecure: opts.Insecure, Timeout: opts.Timeout, Message: opts.Message, ExpectEcho: opts.ExpectEcho, Connect: opts.Connect}
 	if (opts.Route == "") == (opts.URL == "") {
 		return usageErrorf("give either a URL or --route PATH")
 	}
+	header, err := action.ParseHeaders(opts.Header)
+	if err != nil {
+		return err
+	}
+	to := action.TestOptions{Origin: opts.Origin, Header: header, Insecure: opts.Insecure, Timeout: opts.Timeout, Message: opts.Message, ExpectEcho: opts.ExpectEcho, Connect: opts.Connect}
 	if opts.Route != "" {
 		return checkRoute(ctx, e, action.CheckRouteOptions{Target: opts.Target, Path: opts.Route, ProxyAddr: opts.ProxyAddr, Test: to}, opts.JSON)
 	}

@@ -56,7 +56,7 @@ func TestTestRun(t *testing.T) {
 		wantErr   func(error) bool
 	}{
 		{"a URL that works, every option passed on",
-			TestOptions{Target: target, URL: passed.URL, Header: header, Origin: "https://chat.example.com", Insecure: true, Timeout: 3 * time.Second,
+			TestOptions{Target: target, URL: passed.URL, Header: []string{"Cookie: a=1"}, Origin: "https://chat.example.com", Insecure: true, Timeout: 3 * time.Second,
 				Message: "hi", ExpectEcho: true, Connect: "127.0.0.1:443", ProxyAddr: "127.0.0.1:18443"},
 			passed,
 			[]action.TestOptions{{Target: target, URL: passed.URL, Header: header, Origin: "https://chat.example.com", Insecure: true, Timeout: 3 * time.Second,

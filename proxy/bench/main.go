@@ -116,7 +116,32 @@ func run(ctx context.Context, opts options, progress *os.File) (*result, error) 
 	}
 
 	res := &result{}
-	var targets []target
+	targets, stopTargets := startTargets(opts, res, dir, backend, certFile, keyFile)
+	defer stopTargets()
+	for _, n := range opts.conns {
+		for _, t := range targets {
+			if ctx.Err() != nil {
+				return res, ctx.Err()
+			}
+			fmt.Fprintf(progress, "… %s with %d client(s)\n", t.name, n)
+			l := load(ctx, t.url, n, opts.duration)
+			l.target = t.name
+			res.loads = append(res.loads, l)
+		}
+	}
+	for _, t := range targets {
+		if t.name == "socketbar" {
+			measureSocketbar(ctx, opts, t, res, progress)
+		}
+	}
+	return res, nil
+}
+
+// startTargets starts the targets opts asks for, each in front of backend:
+// the backend itself (direct), socketbar serve, nginx and Apache. One that
+// cannot start is noted in res.skipped. stop stops those that started.
+func startTargets(opts options, res *result, dir, backend, certFile, keyFile string) (targets []target, stop func()) {
+	var stops []func()
 	want := func(name string) bool { return opts.only == nil || opts.only[name] }
 	if want("direct") {
 		targets = append(targets, target{name: "direct", url: "ws://" + backend + "/echo"})
@@ -130,60 +155,52 @@ func run(ctx context.Context, opts options, progress *os.File) (*result, error) 
 		if !want(s.name) {
 			continue
 		}
-		t, stop, err := s.start(dir, backend, certFile, keyFile)
+		t, stopOne, err := s.start(dir, backend, certFile, keyFile)
 		if err != nil {
 			res.skipped = append(res.skipped, fmt.Sprintf("%s: %v", s.name, err))
 			continue
 		}
-		defer stop()
+		stops = append(stops, stopOne)
 		if s.name == "apache" {
 			res.apacheMode = t.note
 		}
 		targets = append(targets, t)
 	}
-
-	for _, n := range opts.conns {
-		for _, t := range targets {
-			if ctx.Err() != nil {
-				return res, ctx.Err()
-			}
-			fmt.Fprintf(progress, "… %s with %d client(s)\n", t.name, n)
-			l := load(ctx, t.url, n, opts.duration)
-			l.target = t.name
-			res.loads = append(res.loads, l)
+	return targets, func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
 		}
 	}
+}
 
-	for _, t := range targets {
-		if t.name != "socketbar" {
-			continue
+// measureSocketbar adds the figures only socketbar serve is judged by: the
+// memory its idle TLS sessions hold, and how long socketbar test takes
+// through it.
+func measureSocketbar(ctx context.Context, opts options, t target, res *result, progress *os.File) {
+	if opts.idle > 0 {
+		idle := opts.idle
+		if fit := fileLimit()/2 - 64; idle > fit {
+			// A proxied session holds two descriptors in the proxy.
+			res.skipped = append(res.skipped, fmt.Sprintf("idle sessions: %d asked, %d measured: the open-file limit here is %d and each proxied session needs two", idle, fit, fileLimit()))
+			idle = fit
 		}
-		if opts.idle > 0 {
-			idle := opts.idle
-			if fit := fileLimit()/2 - 64; idle > fit {
-				// A proxied session holds two descriptors in the proxy.
-				res.skipped = append(res.skipped, fmt.Sprintf("idle sessions: %d asked, %d measured: the open-file limit here is %d and each proxied session needs two", idle, fit, fileLimit()))
-				idle = fit
-			}
-			fmt.Fprintf(progress, "… %d idle TLS sessions through socketbar serve\n", idle)
-			res.idle = idle
-			res.idleBytes, err = idleMemory(ctx, t, idle)
-			if err != nil {
-				res.skipped = append(res.skipped, "idle memory: "+err.Error())
-				res.idle = 0
-			}
-		}
-		for i := 0; i < 5; i++ {
-			start := time.Now()
-			cmd := exec.CommandContext(ctx, opts.socketbar, "test", "--insecure", "--expect-echo", t.url)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				res.skipped = append(res.skipped, fmt.Sprintf("socketbar test: %v\n%s", err, out))
-				break
-			}
-			res.testTimes = append(res.testTimes, time.Since(start))
+		fmt.Fprintf(progress, "… %d idle TLS sessions through socketbar serve\n", idle)
+		res.idle = idle
+		var err error
+		if res.idleBytes, err = idleMemory(ctx, t, idle); err != nil {
+			res.skipped = append(res.skipped, "idle memory: "+err.Error())
+			res.idle = 0
 		}
 	}
-	return res, nil
+	for i := 0; i < 5; i++ {
+		start := time.Now()
+		cmd := exec.CommandContext(ctx, opts.socketbar, "test", "--insecure", "--expect-echo", t.url)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			res.skipped = append(res.skipped, fmt.Sprintf("socketbar test: %v\n%s", err, out))
+			break
+		}
+		res.testTimes = append(res.testTimes, time.Since(start))
+	}
 }
 
 // target is a URL clients load, served by a process we started (or none).

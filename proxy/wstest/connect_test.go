@@ -122,35 +122,6 @@ func TestConnectToANameLooksThatNameUp(t *testing.T) {
 	}
 }
 
-func TestParseConnect(t *testing.T) {
-	tests := []struct {
-		in, want string
-		errHas   string
-	}{
-		{"127.0.0.1:443", "127.0.0.1:443", ""},
-		{" 127.0.0.1:443 ", "127.0.0.1:443", ""},
-		{"[::1]:443", "[::1]:443", ""},
-		{"server.local:8443", "server.local:8443", ""},
-		{"::1:443", "", "brackets"},
-		{"127.0.0.1", "", "HOST:PORT"},
-		{":443", "", "no host"},
-		{"127.0.0.1:0", "", "between 1 and 65535"},
-		{"127.0.0.1:65536", "", "between 1 and 65535"},
-		{"127.0.0.1:https", "", "between 1 and 65535"},
-		{"bad host:443", "", "not a valid name"},
-		{"", "", "HOST:PORT"},
-	}
-	for _, tt := range tests {
-		got, err := ParseConnect(tt.in)
-		switch {
-		case tt.errHas == "" && (err != nil || got != tt.want):
-			t.Errorf("ParseConnect(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
-		case tt.errHas != "" && (err == nil || !strings.Contains(err.Error(), tt.errHas)):
-			t.Errorf("ParseConnect(%q) = %q, %v; want an error saying %q", tt.in, got, err, tt.errHas)
-		}
-	}
-}
-
 // A bad address to connect to is refused before anything is dialled.
 func TestRunRefusesABadConnectAddress(t *testing.T) {
 	addr, accepted := countingListener(t)

@@ -10,67 +10,6 @@ import (
 	"time"
 )
 
-func TestParseURL(t *testing.T) {
-	tests := []struct {
-		url  string
-		want string // "" means an error
-	}{
-		{"ws://127.0.0.1:8080/ws", "ws://127.0.0.1:8080/ws"},
-		{"https://example.com", "wss://example.com/"},
-		{"ws://[::1]:1/", "ws://[::1]:1/"},
-		{"ws://[fe80::1%25lo]:80/", "ws://[fe80::1%25lo]:80/"},
-		{"ws://my_host.local:65535/", "ws://my_host.local:65535/"},
-		{"ws://host:0/", ""},
-		{"ws://host:65536/", ""},
-		{"ws://host:99999/", ""},
-		{"ws://host:123456789012345678901234567890/", ""},
-		{"ws://host:abc/", ""},
-		{"ws://ho*st/", ""},
-		{"ws://a..b/", ""},
-		{"ws://" + strings.Repeat("a", 64) + ".example/", ""},
-		{"ws://[::1/", ""},
-		{"ws:///path", ""},
-		{"ftp://host/", ""},
-	}
-	for _, tt := range tests {
-		u, err := ParseURL(tt.url)
-		switch {
-		case tt.want == "" && err == nil:
-			t.Errorf("ParseURL(%q) = %s, want an error", tt.url, u)
-		case tt.want != "" && (err != nil || u.String() != tt.want):
-			t.Errorf("ParseURL(%q) = %v, %v; want %s", tt.url, u, err, tt.want)
-		}
-	}
-}
-
-func TestValidate(t *testing.T) {
-	tests := []struct {
-		name string
-		opts Options
-		ok   bool
-	}{
-		{"zero", Options{}, true},
-		{"origin and headers", Options{Origin: "https://a.example", Header: http.Header{"Cookie": {"a=1; b=2\tc"}}}, true},
-		{"CRLF in Origin", Options{Origin: "https://a.example\r\nX-Injected: 1"}, false},
-		{"LF in Origin", Options{Origin: "https://a.example\nX: 1"}, false},
-		{"CR in a header value", Options{Header: http.Header{"Cookie": {"a=1\rX: 1"}}}, false},
-		{"NUL in a header value", Options{Header: http.Header{"Cookie": {"a\x00"}}}, false},
-		{"CRLF in a header name", Options{Header: http.Header{"X-A\r\nX-B": {"1"}}}, false},
-		{"colon in a header name", Options{Header: http.Header{"X-A: b": {"1"}}}, false},
-		{"empty header name", Options{Header: http.Header{"": {"1"}}}, false},
-		{"a Host for a name-based VirtualHost", Options{Header: http.Header{"Host": {"chat.example.com"}}}, true},
-		{"two Hosts", Options{Header: http.Header{"Host": {"a", "b"}}}, false},
-		{"the handshake's own Upgrade", Options{Header: http.Header{"Upgrade": {"h2c"}}}, false},
-		{"the handshake's own key", Options{Header: http.Header{"Sec-Websocket-Key": {"x"}}}, false},
-		{"Origin as a header", Options{Header: http.Header{"Origin": {"https://a"}}}, false},
-	}
-	for _, tt := range tests {
-		if err := tt.opts.Validate(); (err == nil) != tt.ok {
-			t.Errorf("%s: Validate() = %v", tt.name, err)
-		}
-	}
-}
-
 // countingListener is a server that counts the connections made to it.
 func countingListener(t *testing.T) (string, *atomic.Int64) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -106,6 +45,8 @@ func TestRunRefusesBadInputWithoutConnecting(t *testing.T) {
 		{"port 65536", "ws://127.0.0.1:65536/ws", Options{}, CauseBadURL},
 		{"CRLF in Origin", "ws://" + addr + "/ws", Options{Origin: "http://x\r\nX-Injected: 1"}, CauseBadOption},
 		{"LF in a header", "ws://" + addr + "/ws", Options{Header: http.Header{"X-A": {"1\nX-Injected: 1"}}}, CauseBadOption},
+		{"the handshake's own key", "ws://" + addr + "/ws", Options{Header: http.Header{"Sec-Websocket-Key": {"x"}}}, CauseBadOption},
+		{"a bad host", "ws://a..b/ws", Options{Connect: addr}, CauseBadURL},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -71,6 +71,7 @@ const (
 	FieldFile          = serverctl.FieldFile
 	FieldCert          = serverctl.FieldCert
 	FieldSite          = serverctl.FieldSite
+	FieldProxyAddr     = serverctl.FieldProxyAddr
 )
 
 // The ways out an InputError may offer.
@@ -87,7 +88,7 @@ const (
 // tests: each must have words for all of them.
 func Fields() []Field {
 	return []Field{FieldPath, FieldBackend, FieldStrategy, FieldVHost, FieldApacheVersion, FieldBackup, FieldURL,
-		FieldOrigin, FieldHeader, FieldConnect, FieldAddr, FieldRoute, FieldFile, FieldCert, FieldSite}
+		FieldOrigin, FieldHeader, FieldConnect, FieldAddr, FieldRoute, FieldFile, FieldCert, FieldSite, FieldProxyAddr}
 }
 
 // Remedies: see Fields.

@@ -11,10 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/socketbar/socketbar/internal/validate"
 	"github.com/socketbar/socketbar/proxy"
 	"github.com/socketbar/socketbar/serverctl"
 )
@@ -61,14 +61,8 @@ var ErrNoRoutes = errors.New("no routes to serve")
 // ParseRoute checks "PATH=BACKEND" with the same rules as a route added to
 // the Service Proxy, so the test proxy never serves what add would refuse.
 func ParseRoute(s string) (proxy.Route, error) {
-	path, backend, ok := strings.Cut(s, "=")
-	if !ok {
-		return proxy.Route{}, &serverctl.InputError{Field: serverctl.FieldRoute, Msg: fmt.Sprintf("%q is not PATH=BACKEND, such as /ws/=http://127.0.0.1:8000/ws/", s)}
-	}
-	if err := serverctl.ValidatePath(path); err != nil {
-		return proxy.Route{}, err
-	}
-	if _, err := serverctl.ValidateBackend(backend); err != nil {
+	path, backend, err := validate.Route(s)
+	if err != nil {
 		return proxy.Route{}, err
 	}
 	return proxy.NewRoute(path, backend)
@@ -77,6 +71,13 @@ func ParseRoute(s string) (proxy.Route, error) {
 // StartTestProxy starts Socketbar's embedded reverse proxy on the Server's
 // routes and/or the given ones. Stop it with Stop.
 func (l *Local) StartTestProxy(ctx context.Context, opts ServeOptions) (*TestProxy, error) {
+	if opts.Addr == "" {
+		opts.Addr = DefaultProxyAddr
+	}
+	addr, err := validate.Listen(validate.FieldAddr, opts.Addr)
+	if err != nil {
+		return nil, err // before a certificate is made for it
+	}
 	var routes []proxy.Route
 	for _, s := range opts.Routes {
 		r, err := ParseRoute(s)
@@ -109,10 +110,6 @@ func (l *Local) StartTestProxy(ctx context.Context, opts ServeOptions) (*TestPro
 	logw := opts.Log
 	if logw == nil {
 		logw = io.Discard
-	}
-	addr := opts.Addr
-	if addr == "" {
-		addr = DefaultProxyAddr
 	}
 	tp.srv = &proxy.Server{Addr: addr, Routes: routes, IdleTimeout: opts.IdleTimeout,
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}, Log: log.New(logw, "", log.LstdFlags)}

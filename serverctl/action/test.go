@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/socketbar/socketbar/internal/validate"
 	"github.com/socketbar/socketbar/proxy"
 	"github.com/socketbar/socketbar/proxy/wstest"
 	"github.com/socketbar/socketbar/serverctl"
@@ -52,30 +53,30 @@ func (o TestOptions) wstest() wstest.Options {
 	return wstest.Options{Origin: o.Origin, Header: o.Header, Insecure: o.Insecure, Timeout: o.Timeout, Message: o.Message, ExpectEcho: o.ExpectEcho, Connect: o.Connect}
 }
 
-// validate refuses what must never reach the wire, with wstest's own
-// checks, and says which input was at fault.
+// validate refuses what must never reach the wire, by the rules the
+// tester applies itself (package validate), and says which input was at
+// fault.
 func (o TestOptions) validate() error {
-	if _, err := wstest.ParseURL(o.URL); err != nil {
-		return &serverctl.InputError{Field: serverctl.FieldURL, Msg: err.Error()}
+	if _, err := validate.WebSocketURL(o.URL); err != nil {
+		return err
 	}
-	if err := (wstest.Options{Origin: o.Origin}).Validate(); err != nil {
-		return &serverctl.InputError{Field: serverctl.FieldOrigin, Msg: err.Error()}
-	}
-	if err := (wstest.Options{Header: o.Header}).Validate(); err != nil {
-		return &serverctl.InputError{Field: serverctl.FieldHeader, Msg: err.Error()}
-	}
-	return o.validateConnect()
+	return o.validateOptions()
 }
 
-// validateConnect refuses an address to connect to that is not HOST:PORT.
-func (o TestOptions) validateConnect() error {
+// validateOptions refuses an Origin, a header or an address to connect to
+// that the test could not send as given.
+func (o TestOptions) validateOptions() error {
+	if err := validate.Origin(o.Origin); err != nil {
+		return err
+	}
+	if err := validate.Header(o.Header); err != nil {
+		return err
+	}
 	if strings.TrimSpace(o.Connect) == "" {
 		return nil
 	}
-	if _, err := wstest.ParseConnect(o.Connect); err != nil {
-		return &serverctl.InputError{Field: serverctl.FieldConnect, Msg: err.Error()}
-	}
-	return nil
+	_, err := validate.Dial(validate.FieldConnect, o.Connect)
+	return err
 }
 
 // Test connects to a WebSocket as a browser would and reports each step.
@@ -155,9 +156,14 @@ func (e *NoRouteError) Error() string { return "the Service Proxy config has no 
 // and each site without it is listed as such.
 func (l *Local) CheckRoute(ctx context.Context, opts CheckRouteOptions) (*TierReport, error) {
 	if opts.ProxyAddr == "" {
-		opts.ProxyAddr = "127.0.0.1:8443"
+		opts.ProxyAddr = DefaultProxyAddr
 	}
-	if err := opts.Test.validateConnect(); err != nil {
+	proxyAddr, err := validate.Dial(validate.FieldProxyAddr, opts.ProxyAddr)
+	if err != nil {
+		return nil, err
+	}
+	opts.ProxyAddr = proxyAddr
+	if err := opts.Test.validateOptions(); err != nil {
 		return nil, err
 	}
 	srv, cfg, err := l.load(ctx, opts.Target)
@@ -278,7 +284,7 @@ func runTiers(ctx context.Context, rep *TierReport, dial map[int]string, opts Ch
 		}
 		t.Report = wstest.Run(ctx, t.URL, o)
 		if t.Tier == TierServiceProxy && view != nil {
-			if u, err := wstest.ParseURL(t.URL); err == nil {
+			if u, err := validate.WebSocketURL(t.URL); err == nil {
 				if sv, here, ok := view.answer(t.Report, u.Hostname(), opts.Path); ok {
 					view.explain(t.Report, sv, here, opts.Path)
 				}
@@ -726,7 +732,7 @@ func (l *Local) explainSite(ctx context.Context, opts TestOptions, r *wstest.Rep
 	if r.Status == 0 || r.Server == proxy.ServerHeader {
 		return // no HTTP answer, or socketbar serve's own
 	}
-	u, err := wstest.ParseURL(opts.URL)
+	u, err := validate.WebSocketURL(opts.URL)
 	if err != nil {
 		return
 	}

@@ -1,8 +1,6 @@
 package wstest
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -16,98 +14,10 @@ import (
 	"github.com/socketbar/socketbar/proxy/wsframe"
 )
 
-var errConnRefused = syscall.ECONNREFUSED
-
 // maxMessage bounds what the tester reads from one frame and one message
 // (fragments together): an echo test needs little, and a peer must not
 // make it hold more.
 const maxMessage = 1 << 20
-
-var tlsVersions = map[uint16]string{tls.VersionTLS10: "TLS 1.0", tls.VersionTLS11: "TLS 1.1", tls.VersionTLS12: "TLS 1.2", tls.VersionTLS13: "TLS 1.3"}
-
-// tls runs the TLS handshake for wss://. Verification is done by hand after
-// the handshake so that its result is reported even with --insecure.
-func (r *run) tls() bool {
-	if !r.secure() {
-		return true
-	}
-	start := time.Now()
-	tc := tls.Client(r.conn, &tls.Config{ServerName: r.u.Hostname(), InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}})
-	if err := tc.HandshakeContext(r.ctx); err != nil {
-		r.step(StepTLS, start, false, err.Error())
-		if r.timedOut(err) {
-			return r.timeout("to the TLS handshake")
-		}
-		why := err.Error()
-		if strings.Contains(why, "first record does not look like a TLS handshake") {
-			why = "the port answered in plain HTTP, not TLS (use ws:// for it, or the TLS port)"
-		}
-		r.diagnose(CauseTLS, "The TLS handshake failed: "+why+".", "Check that the port serves HTTPS and that client and server share a TLS version.")
-		return false
-	}
-	r.conn = tc
-	st := tc.ConnectionState()
-	leaf := st.PeerCertificates[0]
-	detail := fmt.Sprintf("%s, certificate %q", tlsVersions[st.Version], leaf.Subject.CommonName)
-	if names := certNames(leaf); names != "" {
-		detail += " for " + names
-	}
-	detail += ", valid until " + leaf.NotAfter.Format("2006-01-02")
-	inter := x509.NewCertPool()
-	for _, c := range st.PeerCertificates[1:] {
-		inter.AddCert(c)
-	}
-	words := certProblems(leaf, inter, r.opts.RootCAs, r.u.Hostname())
-	if words == "" {
-		return r.step(StepTLS, start, true, detail+", trusted")
-	}
-	if r.opts.Insecure {
-		return r.step(StepTLS, start, true, detail+"; accepted although not trusted (insecure mode): "+words)
-	}
-	r.step(StepTLS, start, false, detail+"; "+words)
-	r.diagnose(CauseTLS, "The server's certificate is not accepted: "+words+".",
-		"Give the Service Proxy a certificate for this name (Server.app → Certificates), connect with the name the certificate has, or for a test accept an untrusted certificate.")
-	return false
-}
-
-func certNames(c *x509.Certificate) string {
-	names := append([]string(nil), c.DNSNames...)
-	for _, ip := range c.IPAddresses {
-		names = append(names, ip.String())
-	}
-	return strings.Join(names, ", ")
-}
-
-// certProblems says in words why a certificate is not accepted for host,
-// naming each problem: the name, the trust chain, the dates. "" means none.
-func certProblems(leaf *x509.Certificate, inter, roots *x509.CertPool, host string) string {
-	var problems []string
-	if err := leaf.VerifyHostname(host); err != nil {
-		problems = append(problems, fmt.Sprintf("it is for %s, not %s", orWord(certNames(leaf), leaf.Subject.CommonName), host))
-	}
-	_, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter})
-	var authErr x509.UnknownAuthorityError
-	var invalid x509.CertificateInvalidError
-	switch {
-	case err == nil:
-	case errors.As(err, &authErr) && leaf.Issuer.String() == leaf.Subject.String():
-		problems = append(problems, "it is self-signed and not trusted by this machine")
-	case errors.As(err, &authErr):
-		problems = append(problems, fmt.Sprintf("it is signed by %q, which this machine does not trust", leaf.Issuer.CommonName))
-	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
-		problems = append(problems, fmt.Sprintf("it is outside its validity (until %s)", leaf.NotAfter.Format("2006-01-02")))
-	default:
-		problems = append(problems, err.Error())
-	}
-	return strings.Join(problems, ", and ")
-}
-
-func orWord(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
 
 // protocolError is a server's breach of RFC 6455 after the handshake;
 // code is the close code to fail the connection with.
