@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
 	"github.com/socketbar/socketbar/serverctl/run"
 
 	"github.com/socketbar/socketbar/serverctl"
