@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -30,11 +31,72 @@ func (s *slowApply) Apply(ctx context.Context, p *action.Proposal, opts action.A
 	return s.Recorder.Apply(ctx, p, opts)
 }
 
+// uiQueue is what a ui's fyne.Do would have run on the UI goroutine.
+type uiQueue struct {
+	mu  sync.Mutex
+	fns []func()
+}
+
+func (q *uiQueue) add(fn func()) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.fns = append(q.fns, fn)
+}
+
+// take returns the functions queued so far and empties the queue.
+func (q *uiQueue) take() []func() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	fns := q.fns
+	q.fns = nil
+	return fns
+}
+
+// uiQueues holds the queue of each ui made by newTestUI.
+var uiQueues sync.Map // *ui → *uiQueue
+
+// newTestUI is newUI whose background work lands, as it would on the UI
+// goroutine, when drain runs it on the test's goroutine: Fyne's test
+// driver would run it at once on the goroutine that did the work, beside
+// the test's own input.
+func newTestUI(a fyne.App, opts Options) *ui {
+	u := newUI(a, opts)
+	q := &uiQueue{}
+	u.do = q.add
+	uiQueues.Store(u, q)
+	return u
+}
+
+// settle waits until the work the form's ui started in the background
+// (the proposal for the form's input) has ended, and lands it, as the UI
+// goroutine would.
+func settle(t *testing.T, f *addRouteForm) {
+	t.Helper()
+	drain(t, f.u)
+}
+
+// drain waits until no work u started in the background is under way, and
+// runs what it lands on the test's goroutine, as the UI goroutine would.
+func drain(t *testing.T, u *ui) {
+	t.Helper()
+	v, _ := uiQueues.Load(u)
+	q := v.(*uiQueue)
+	servertest.Eventually(t, "the work in the background", func() bool {
+		idle := u.pending.Load() == 0 // before take: what ended is queued by now
+		fns := q.take()
+		for _, fn := range fns {
+			fn() // may start more, such as the proposal for newer input
+		}
+		return idle && len(fns) == 0
+	})
+}
+
 func TestAddRouteMessagesFollowTheApply(t *testing.T) {
 	fake := &slowApply{written: make(chan struct{}), release: make(chan struct{})}
-	u := newUI(test.NewTempApp(t), Options{Root: servertest.Copy(t, "5.7.1"), Actions: fake, Tray: noTray})
+	u := newTestUI(test.NewTempApp(t), Options{Root: servertest.Copy(t, "5.7.1"), Actions: fake, Tray: noTray})
 	u.showAddRoute(actiontest.SameAddPath, actiontest.SameAddBackend)
 	f := u.addForm
+	settle(t, f)
 	if f.apply.Disabled() {
 		t.Fatalf("apply disabled: %s", f.applyMsg.Text)
 	}
@@ -60,7 +122,7 @@ func TestAddRouteMessagesFollowTheApply(t *testing.T) {
 }
 
 func TestAddRouteMessagesAreInPlaceAndRight(t *testing.T) {
-	u := newUI(test.NewTempApp(t), Options{Root: servertest.Copy(t, "5.7.1"), Actions: newFake(), Tray: noTray})
+	u := newTestUI(test.NewTempApp(t), Options{Root: servertest.Copy(t, "5.7.1"), Actions: newFake(), Tray: noTray})
 	u.showAddRoute("", "")
 	f := u.addForm
 	w := u.windows[winAdd]
@@ -89,6 +151,7 @@ func TestAddRouteMessagesAreInPlaceAndRight(t *testing.T) {
 			f.backend.SetText("")
 			test.Type(f.path, tc.path)
 			test.Type(f.backend, tc.backend)
+			settle(t, f)
 			if tc.field() == "" {
 				t.Error("no message at the field")
 			}

@@ -13,10 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
-	"github.com/socketbar/socketbar/serverctl/demo"
-	"github.com/socketbar/socketbar/serverctl/sites"
 )
 
 // routesView is the Routes window: every route of the Service Proxy with
@@ -85,8 +82,8 @@ func (u *ui) showRoutesAt(path string) {
 }
 
 // demoText says where the demo's parts answer.
-func demoText(d *demo.State) string {
-	return fmt.Sprintf("Demo Server · WebSocket echo app: %s · Service Proxy: %s and %s", d.EchoURL(), d.HTTPSURL(), d.HTTPURL())
+func demoText(d *action.DemoInfo) string {
+	return fmt.Sprintf("Demo Server · WebSocket echo app: %s · Service Proxy: %s and %s", d.EchoURL, d.HTTPSURL, d.HTTPURL)
 }
 
 // noTrayNotice says why the app has no menu-bar icon here and where its
@@ -131,10 +128,7 @@ func routeHeader(withSite bool) fyne.CanvasObject {
 // keeping the choice while that site exists; without custom sites there
 // is nothing to filter and the choice hides.
 func (v *routesView) setSiteFilter(s *Snapshot) {
-	var custom []*sites.Site
-	if s.Sites != nil {
-		custom = customSites(s.Sites)
-	}
+	custom := customSites(s.Sites)
 	if len(custom) == 0 {
 		v.site.Hide()
 		v.site.Options, v.site.Selected = nil, ""
@@ -162,7 +156,7 @@ func (v *routesView) setSiteFilter(s *Snapshot) {
 }
 
 // shows reports whether the site filter lets r through.
-func (v *routesView) shows(r serverctl.Route) bool {
+func (v *routesView) shows(r action.Route) bool {
 	switch v.site.Selected {
 	case "", allSites:
 		return true
@@ -202,14 +196,14 @@ func (v *routesView) fill(s *Snapshot) {
 		demo.Importance = widget.HighImportance
 		v.empty.Add(demo)
 		return
-	case s.Config == nil:
+	case s.Config == "":
 		v.add.Disable()
 		v.columns.Hide()
 		v.header.SetText("The Service Proxy config could not be read: " + errText(s.Err))
 		return
 	}
 	v.header.SetText(s.StatusLine())
-	v.path.SetText(shortPath(s.Config.Path, 90))
+	v.path.SetText(shortPath(s.Config, 90))
 	v.path.Show()
 	if d := s.Demo; d != nil {
 		v.empty.Add(widget.NewLabel(demoText(d)))
@@ -223,6 +217,11 @@ func (v *routesView) fill(s *Snapshot) {
 		if v.shows(r) {
 			v.rows.Add(v.row(s, r, withSite))
 		}
+	}
+	if s.DriftErr != nil {
+		msg := widget.NewLabel("⚠ Socketbar cannot tell whether its routes are still in the config: " + errorMessage(s.DriftErr))
+		msg.Wrapping = fyne.TextWrapWord
+		v.findings.Add(msg)
 	}
 	if d := s.Drift; d != nil {
 		var lost []string
@@ -249,7 +248,7 @@ func (v *routesView) fill(s *Snapshot) {
 	v.findings.Add(widget.NewLabelWithStyle(fmt.Sprintf("Lint: %d finding(s)", len(s.Findings)), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	for _, f := range s.Findings {
 		where := fmt.Sprintf("line %d", f.Line)
-		if s.Config != nil && f.File != s.Config.Path {
+		if f.File != s.Config {
 			where = filepath.Base(f.File) + ", " + where // the customsites file, a Websites-tier site
 		}
 		l := widget.NewLabel(fmt.Sprintf("%s, %s: %s\nFix: %s", strings.ToUpper(string(f.Severity[:1]))+string(f.Severity[1:]), where, f.Message, f.Fix))
@@ -258,7 +257,7 @@ func (v *routesView) fill(s *Snapshot) {
 	}
 }
 
-func (v *routesView) row(s *Snapshot, r serverctl.Route, withSite bool) fyne.CanvasObject {
+func (v *routesView) row(s *Snapshot, r action.Route, withSite bool) fyne.CanvasObject {
 	carries := "HTTP"
 	if r.WebSocket {
 		carries = "WebSocket"
@@ -276,12 +275,12 @@ func (v *routesView) row(s *Snapshot, r serverctl.Route, withSite bool) fyne.Can
 	}
 	backend := widget.NewLabel(r.Backend)
 	backend.Truncation = fyne.TextTruncateEllipsis
-	test := widget.NewButtonWithIcon("", theme.MediaPlayIcon(), func() { v.u.showTest(s.routeTarget(r)) })
+	test := widget.NewButtonWithIcon("", theme.MediaPlayIcon(), func() { v.u.showTest(r.TestURL, r.TestConnect) })
 	remove := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() { v.confirmRemove(s, r) })
 	if !r.Managed {
 		remove.Disable()
 	}
-	cells := []fyne.CanvasObject{widget.NewLabel(s.vhostLabel(r.VHost)), path, backend, widget.NewLabel(carries),
+	cells := []fyne.CanvasObject{widget.NewLabel(r.VHostLabel), path, backend, widget.NewLabel(carries),
 		container.NewBorder(nil, nil, nil, container.NewHBox(test, remove), widget.NewLabel(strings.Join(notes, ", ")))}
 	if !withSite {
 		return container.New(&columns{widths: routeColumns}, cells...)
@@ -294,8 +293,8 @@ func (v *routesView) row(s *Snapshot, r serverctl.Route, withSite bool) fyne.Can
 	return container.New(&columns{widths: siteColumns}, append([]fyne.CanvasObject{site}, cells...)...)
 }
 
-func (v *routesView) confirmRemove(s *Snapshot, r serverctl.Route) {
-	if s.Sites == nil || len(customSites(s.Sites)) == 0 {
+func (v *routesView) confirmRemove(s *Snapshot, r action.Route) {
+	if len(customSites(s.Sites)) == 0 {
 		v.remove(s, r, nil, fmt.Sprintf("Remove Socketbar's route for %s from every VirtualHost and restart the Service Proxy?", r.Path))
 		return
 	}
@@ -324,13 +323,17 @@ func (v *routesView) confirmRemove(s *Snapshot, r serverctl.Route) {
 }
 
 // remove proposes taking r's path from the given sites (nil: every one)
-// and applies it, after confirm says yes when it is set.
-func (v *routesView) remove(s *Snapshot, r serverctl.Route, sites []string, confirm string) {
-	p, err := v.u.actions.ProposeRemove(v.u.ctx, action.RemoveOptions{Target: s.target(), Path: r.Path, Sites: sites})
-	if err != nil {
-		dialog.ShowError(errors.New(errorMessage(err)), v.w)
-		return
-	}
+// off the UI goroutine, then applies it, after confirm says yes when it
+// is set.
+func (v *routesView) remove(s *Snapshot, r action.Route, sites []string, confirm string) {
+	v.u.propose(v.w, func() (*action.Proposal, error) {
+		return v.u.actions.ProposeRemove(v.u.ctx, action.RemoveOptions{Target: s.target(), Path: r.Path, Sites: sites})
+	}, func(p *action.Proposal) { v.confirmRemoval(p, r, sites, confirm) })
+}
+
+// confirmRemoval applies the removal p of r, after confirm says yes when
+// it is set.
+func (v *routesView) confirmRemoval(p *action.Proposal, r action.Route, sites []string, confirm string) {
 	done := "Removed " + r.Path + "."
 	if len(sites) > 0 {
 		done = fmt.Sprintf("Removed %s for %s.", r.Path, siteName(r.Site))
@@ -349,16 +352,29 @@ func (v *routesView) remove(s *Snapshot, r serverctl.Route, sites []string, conf
 // reapplyDrift puts back Socketbar's routes that vanished and lets go of
 // those whose site was deleted, as socketbar reapply does.
 func (v *routesView) reapplyDrift(s *Snapshot) {
-	p, err := v.u.actions.ProposeReapply(v.u.ctx, s.target())
-	if err != nil {
-		dialog.ShowError(errors.New(errorMessage(err)), v.w)
-		return
-	}
-	done := "Socketbar's routes are back in the config."
-	if p.RecordOnly() {
-		done = "Socketbar no longer expects the routes of deleted sites; no file needed to change."
-	}
-	v.u.applyInBackground(v.w, p, done)
+	v.u.propose(v.w, func() (*action.Proposal, error) { return v.u.actions.ProposeReapply(v.u.ctx, s.target()) }, func(p *action.Proposal) {
+		done := "Socketbar's routes are back in the config."
+		if p.RecordOnly() {
+			done = "Socketbar no longer expects the routes of deleted sites; no file needed to change."
+		}
+		v.u.applyInBackground(v.w, p, done)
+	})
+}
+
+// propose works out a change off the UI goroutine (it reads the config
+// and the history), then hands it to then on the UI goroutine, or shows
+// why it cannot be made in w.
+func (u *ui) propose(w fyne.Window, compute func() (*action.Proposal, error), then func(*action.Proposal)) {
+	u.background(func() func() {
+		p, err := compute()
+		return func() {
+			if err != nil {
+				dialog.ShowError(errors.New(errorMessage(err)), w)
+				return
+			}
+			then(p)
+		}
+	})
 }
 
 // siteName names a site for people: "the default hosts" or its name.

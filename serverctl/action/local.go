@@ -34,6 +34,9 @@ type Local struct {
 	// AfterStep, when set, hears each finished step of a transaction run
 	// here (tests use it to kill the process between steps).
 	AfterStep func(serverctl.Step)
+
+	// mem keeps what the last Status of each Target read, for Pulse.
+	mem memory
 }
 
 // New returns the Local for this platform: on macOS a change to a root

@@ -11,10 +11,10 @@ import (
 // vhostURL is where the Service Proxy answers a route in its own
 // VirtualHost: the endpoint on that VirtualHost's port, "" when nothing
 // listens there. A route outside every VirtualHost (Apache merges those
-// into each one) is tested where RouteURL says.
+// into each one) is tested where routeURL says.
 func vhostURL(eps []service.Endpoint, rt serverctl.Route) string {
 	if !strings.Contains(rt.VHost, ":") {
-		return RouteURL(eps, rt)
+		return routeURL(eps, rt)
 	}
 	port := rt.VHost[strings.LastIndexByte(rt.VHost, ':')+1:]
 	for _, e := range eps {
@@ -28,10 +28,10 @@ func vhostURL(eps []service.Endpoint, rt serverctl.Route) string {
 	return ""
 }
 
-// RouteURL is where the Service Proxy answers a route, by loopback
+// routeURL is where the Service Proxy answers a route, by loopback
 // address: the endpoint on the route's VirtualHost port, else the first
 // TLS endpoint; "" when the config listens nowhere.
-func RouteURL(eps []service.Endpoint, rt serverctl.Route) string {
+func routeURL(eps []service.Endpoint, rt serverctl.Route) string {
 	port := rt.VHost[strings.LastIndexByte(rt.VHost, ':')+1:]
 	var fallback string
 	for _, e := range eps {
@@ -50,12 +50,12 @@ func RouteURL(eps []service.Endpoint, rt serverctl.Route) string {
 	return fallback
 }
 
-// RouteTarget is where a person would test a route: RouteURL, except that
+// routeTarget is where a person would test a route: routeURL, except that
 // a custom site's route is tested under the site's name (a request for
 // 127.0.0.1 reaches the default hosts, never the site), dialled at the
 // Service Proxy's loopback endpoint, which connect returns.
-func RouteTarget(eps []service.Endpoint, rt serverctl.Route) (url, connect string) {
-	u := RouteURL(eps, rt)
+func routeTarget(eps []service.Endpoint, rt serverctl.Route) (url, connect string) {
+	u := routeURL(eps, rt)
 	scheme, rest, ok := strings.Cut(u, "://")
 	slash := strings.IndexByte(rest, '/')
 	if rt.Site == "" || !ok || slash < 0 {

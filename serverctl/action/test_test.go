@@ -137,7 +137,7 @@ func TestRouteTargetNamesTheSite(t *testing.T) {
 		{serverctl.Route{VHost: "*:8080", Path: "/ws/", Site: "chat.example.com"}, "ws://chat.example.com:8080/ws/", "127.0.0.1:8080"},
 		{serverctl.Route{VHost: "*:443", Path: "/ws/", Site: "chat.example.com"}, "wss://chat.example.com/ws/", "127.0.0.1:443"},
 	} {
-		url, connect := RouteTarget(eps, tt.route)
+		url, connect := routeTarget(eps, tt.route)
 		if url != tt.url || connect != tt.connect {
 			t.Errorf("%+v: %q, %q; want %q, %q", tt.route, url, connect, tt.url, tt.connect)
 		}
