@@ -79,11 +79,13 @@ func (u *ui) showAddRoute(path, backend string) {
 		f.useEcho = widget.NewButton(useEchoLabel, f.onUseEcho)
 		f.apply = widget.NewButtonWithIcon("Apply", theme.ConfirmIcon(), f.onApply)
 		f.apply.Importance = widget.HighImportance
+		f.pathMsg.Hide()
+		f.backendMsg.Hide()
 		form := widget.NewForm(
-			// Each message has its room whether it shows or not, so a
-			// warning never moves the fields under the pointer.
-			widget.NewFormItem("Path", container.NewVBox(f.path, messageRow(f.pathMsg, 2))),
-			widget.NewFormItem("Backend", container.NewVBox(container.NewBorder(nil, nil, nil, f.useEcho, f.backend), messageRow(f.backendMsg, 2))),
+			// A field's message shows under it only while there is one:
+			// an empty form has no gaps between its fields.
+			widget.NewFormItem("Path", container.NewVBox(f.path, f.pathMsg)),
+			widget.NewFormItem("Backend", container.NewVBox(container.NewBorder(nil, nil, nil, f.useEcho, f.backend), f.backendMsg)),
 			widget.NewFormItem("VirtualHosts", f.hostBox),
 			widget.NewFormItem("Sites", f.siteBox),
 			widget.NewFormItem("Strategy", container.NewVBox(f.strategy, f.strategyWhy)),
@@ -367,8 +369,8 @@ func (f *addRouteForm) check() (string, *action.AddOptions) {
 	s := f.u.current()
 	f.proposal = nil
 	f.apply.Disable()
-	setMessage(f.pathMsg, "")
-	setMessage(f.backendMsg, "")
+	f.setMessage(f.pathMsg, "")
+	f.setMessage(f.backendMsg, "")
 	f.preview.SetText("")
 	if s.Config == "" {
 		return "There is no Service Proxy config to change. " + errText(s.Err), nil
@@ -383,12 +385,12 @@ func (f *addRouteForm) check() (string, *action.AddOptions) {
 	// The library's own validators, so each field shows its own problem.
 	if path != "" {
 		if err := action.ValidatePath(path); err != nil {
-			setMessage(f.pathMsg, "⚠ "+errorMessage(err))
+			f.setMessage(f.pathMsg, "⚠ "+errorMessage(err))
 		}
 	}
 	if backend != "" {
 		if err := action.ValidateBackend(backend); err != nil {
-			setMessage(f.backendMsg, "⚠ "+errorMessage(err))
+			f.setMessage(f.backendMsg, "⚠ "+errorMessage(err))
 		}
 	}
 	switch {
@@ -424,7 +426,7 @@ func (f *addRouteForm) proposed(p *action.Proposal, err error) string {
 			if in.Field == action.FieldPath {
 				msgLabel = f.pathMsg
 			}
-			setMessage(msgLabel, "⚠ "+errorMessage(err))
+			f.setMessage(msgLabel, "⚠ "+errorMessage(err))
 			return fixMarked
 		}
 		return "⚠ " + errorMessage(err)
@@ -445,27 +447,29 @@ func (f *addRouteForm) addOptions(s *Snapshot, path, backend string, ports []str
 	return action.AddOptions{Target: s.target(), Path: path, Backend: backend, Ports: ports, Strategy: f.chosenStrategy()}
 }
 
-// setMessage shows a field's message under it, or hides the text (its
-// row keeps its room: see messageRow).
-func setMessage(l *widget.Label, text string) {
+// setMessage shows a field's message under it, or hides it: a hidden
+// message takes no room, so the window is laid out again when one comes
+// or goes.
+func (f *addRouteForm) setMessage(l *widget.Label, text string) {
 	l.SetText(text)
+	if (text != "") == l.Visible() {
+		return
+	}
 	if text == "" {
 		l.Hide()
 	} else {
 		l.Show()
 	}
+	if c := f.w.Content(); c != nil {
+		c.Refresh()
+	}
 }
 
-// messageRow gives a message label a fixed height of lines lines, shown
-// or not, so that what comes after never moves.
-func messageRow(l *widget.Label, lines int) fyne.CanvasObject {
-	probe := widget.NewLabel(strings.Repeat("X\n", lines-1) + "X")
-	return container.New(&fixedHeight{h: probe.MinSize().Height}, l)
-}
-
-// scrolledMessage is a messageRow that scrolls when the message has more
-// lines than it shows. An add on Server 5.2+ has a note for each default
-// host and each custom-site macro: six lines at the window's width.
+// scrolledMessage gives a message label a fixed height of lines lines,
+// shown or not, so that the Apply button beside it never moves, and
+// scrolls when the message has more lines than it shows. An add on Server
+// 5.2+ has a note for each default host and each custom-site macro: six
+// lines at the window's width.
 func scrolledMessage(l *widget.Label, lines int) fyne.CanvasObject {
 	probe := widget.NewLabel(strings.Repeat("X\n", lines-1) + "X")
 	return container.New(&fixedHeight{h: probe.MinSize().Height}, container.NewVScroll(l))

@@ -9,6 +9,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/socketbar/socketbar/serverctl/action"
 	"github.com/socketbar/socketbar/serverctl/action/actiontest"
@@ -121,30 +123,42 @@ func TestAddRouteMessagesFollowTheApply(t *testing.T) {
 	}
 }
 
+// A field's message shows right under it, and only while there is one: a
+// form without messages has no gaps between its fields (Add Route on a
+// real Server kept two empty lines under Path and Backend), and the Apply
+// button stays where it is whatever the messages say.
 func TestAddRouteMessagesAreInPlaceAndRight(t *testing.T) {
 	u := newTestUI(test.NewTempApp(t), Options{Root: servertest.Copy(t, "5.7.1"), Actions: newFake(), Tray: noTray})
 	u.showAddRoute("", "")
 	f := u.addForm
 	w := u.windows[winAdd]
-	at := func() (float32, float32) {
+	layout := func() {
 		// A resize lays the whole window out as the screen would.
 		w.Resize(fyne.NewSize(860, 641))
 		w.Resize(fyne.NewSize(860, 640))
-		return fyne.CurrentApp().Driver().AbsolutePositionForObject(f.backend).Y,
-			fyne.CurrentApp().Driver().AbsolutePositionForObject(f.apply).Y
 	}
-	backendY, applyY := at()
+	top := func(o fyne.CanvasObject) float32 { return fyne.CurrentApp().Driver().AbsolutePositionForObject(o).Y }
+	// gap is the empty room between above's bottom and below's top.
+	gap := func(above, below fyne.CanvasObject) float32 { return top(below) - top(above) - above.Size().Height }
+	// Two of the form's rows are apart by its padding, a field and its
+	// message by the padding of the box that holds them.
+	most := 2*theme.Padding() + 0.5
+	layout()
+	applyY := top(f.apply)
+	if g := gap(f.path, f.backend); g > most {
+		t.Errorf("with no message, %.0f between Path and Backend; want at most %.0f", g, most)
+	}
 
 	for _, tc := range []struct {
 		name, path, backend string
-		field               func() string
+		msg                 *widget.Label // the field's message, nil for none
 		want                string
 	}{
-		{"bad path", "ws", "", func() string { return f.pathMsg.Text }, "Fix what is marked ⚠"},
-		{"bad backend", "/ws/", "ftp://x/", func() string { return f.backendMsg.Text }, "Fix what is marked ⚠"},
+		{"bad path", "ws", "", f.pathMsg, "Fix what is marked ⚠"},
+		{"bad backend", "/ws/", "ftp://x/", f.backendMsg, "Fix what is marked ⚠"},
 		// Valid each on its own; the action layer finds the mismatch.
-		{"slash mismatch", "/ws/", "http://127.0.0.1:8000/ws", func() string { return f.backendMsg.Text }, "Fix what is marked ⚠"},
-		{"nothing yet", "/ws/", "", func() string { return "set" }, "Fill in a path and a backend"},
+		{"slash mismatch", "/ws/", "http://127.0.0.1:8000/ws", f.backendMsg, "Fix what is marked ⚠"},
+		{"nothing yet", "/ws/", "", nil, "Fill in a path and a backend"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f.path.SetText("")
@@ -152,14 +166,29 @@ func TestAddRouteMessagesAreInPlaceAndRight(t *testing.T) {
 			test.Type(f.path, tc.path)
 			test.Type(f.backend, tc.backend)
 			settle(t, f)
-			if tc.field() == "" {
-				t.Error("no message at the field")
-			}
+			layout()
 			if !strings.HasPrefix(f.applyMsg.Text, tc.want) {
 				t.Errorf("message %q, want %q…", f.applyMsg.Text, tc.want)
 			}
-			if b, a := at(); b != backendY || a != applyY {
-				t.Errorf("the warning moved the fields: backend %v→%v, apply %v→%v", backendY, b, applyY, a)
+			for _, m := range []*widget.Label{f.pathMsg, f.backendMsg} {
+				if shown := m.Visible() && m.Text != ""; shown != (m == tc.msg) {
+					t.Errorf("message %q shown %v", m.Text, shown)
+				}
+			}
+			above := map[*widget.Label]fyne.CanvasObject{f.pathMsg: f.path, f.backendMsg: f.backend}
+			below := map[*widget.Label]fyne.CanvasObject{f.pathMsg: f.backend, f.backendMsg: f.hostBox}
+			if tc.msg != nil {
+				if g := gap(above[tc.msg], tc.msg); g > most {
+					t.Errorf("%.0f between the field and its message %q", g, tc.msg.Text)
+				}
+				if g := gap(tc.msg, below[tc.msg]); g > most {
+					t.Errorf("%.0f under the message %q", g, tc.msg.Text)
+				}
+			} else if g := gap(f.path, f.backend); g > most {
+				t.Errorf("%.0f between Path and Backend without a message", g)
+			}
+			if a := top(f.apply); a != applyY {
+				t.Errorf("the messages moved Apply: %v→%v", applyY, a)
 			}
 		})
 	}

@@ -280,10 +280,10 @@ func (u *ui) background(work func() (land func())) {
 // reload reads the Server again in the background and shows the result.
 func (u *ui) reload() {
 	root := u.current().Root
-	go func() {
+	u.background(func() func() {
 		s := load(u.ctx, u.actions, root)
-		fyne.Do(func() { u.setSnapshot(s) })
-	}()
+		return func() { u.setSnapshot(s) }
+	})
 }
 
 // watchEvery is how often the watcher looks: the state shown is at most

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -19,10 +20,18 @@ import (
 // routesView is the Routes window: every route of the Service Proxy with
 // its flags and actions, and lint's findings under it.
 type routesView struct {
-	u       *ui
-	w       fyne.Window
-	add     *widget.Button
-	columns *fyne.Container
+	u   *ui
+	w   fyne.Window
+	add *widget.Button
+	// top is what stands above the list: the status, the buttons, the
+	// config's path.
+	top     fyne.CanvasObject
+	buttons *fyne.Container
+	// columns holds the header, rows the routes; table sizes their
+	// columns, and tableView shows both compact.
+	columns   *fyne.Container
+	table     *table
+	tableView *container.ThemeOverride
 	// site filters the rows by site; it shows only when the Server has
 	// custom websites.
 	site     *widget.Select
@@ -49,8 +58,9 @@ func (u *ui) showRoutes() { u.showRoutesAt("") }
 // showRoutesAt opens the Routes window, highlighting path.
 func (u *ui) showRoutesAt(path string) {
 	var v *routesView
-	u.window(winRoutes, "Socketbar — Service Proxy Routes", fyne.NewSize(900, 560), func(w fyne.Window) fyne.CanvasObject {
-		v = &routesView{u: u, w: w, header: widget.NewLabel(""), path: widget.NewLabel(""), rows: container.NewVBox(), findings: container.NewVBox(), empty: container.NewVBox()}
+	u.window(winRoutes, "Socketbar — Service Proxy Routes", fyne.NewSize(minRoutesWidth, minRoutesHeight), func(w fyne.Window) fyne.CanvasObject {
+		v = &routesView{u: u, w: w, header: widget.NewLabel(""), path: widget.NewLabel(""), findings: container.NewVBox(), empty: container.NewVBox(),
+			rows: container.New(layout.NewCustomPaddedVBoxLayout(theme.Padding() / 2)), table: &table{gap: 2 * theme.Padding()}}
 		v.header.Wrapping = fyne.TextWrapWord
 		u.routesView = v
 		// A path wraps mid-name: shortPath shortens it by whole folders,
@@ -62,15 +72,18 @@ func (u *ui) showRoutesAt(path string) {
 		v.site = widget.NewSelect(nil, func(string) { v.update(u.current()) })
 		v.site.Hide()
 		v.siteWidth = &atLeast{}
-		top := container.NewBorder(nil, nil, nil, container.NewHBox(container.New(v.siteWidth, v.site), v.add,
+		v.buttons = container.NewHBox(container.New(v.siteWidth, v.site), v.add,
 			widget.NewButtonWithIcon("Test…", theme.MediaPlayIcon(), func() { u.showTest("", "") }),
-			widget.NewButtonWithIcon("Reload", theme.ViewRefreshIcon(), u.reload)), v.header)
+			widget.NewButtonWithIcon("Reload", theme.ViewRefreshIcon(), u.reload))
+		top := container.NewBorder(nil, nil, nil, v.buttons, v.header)
 		top = container.NewVBox(top, v.path) // the path has the window's width
 		w.SetMainMenu(u.mainMenu)
 		if !u.tray {
 			top = container.NewVBox(noTrayNotice(), top)
 		}
-		v.body = container.NewVBox(v.empty, v.columns, v.rows, widget.NewSeparator(), v.findings)
+		v.top = top
+		v.tableView = container.NewThemeOverride(container.NewVBox(v.columns, v.rows), compact{fyne.CurrentApp().Settings().Theme()})
+		v.body = container.NewVBox(v.empty, v.tableView, widget.NewSeparator(), v.findings)
 		v.scroll = container.NewVScroll(v.body)
 		u.follow(winRoutes, v.update)
 		return container.NewBorder(top, nil, nil, nil, v.scroll)
@@ -78,7 +91,38 @@ func (u *ui) showRoutesAt(path string) {
 	if v != nil {
 		v.focus = path
 		v.update(u.current())
+		v.openAtFirstSize()
 	}
+}
+
+// The Routes window opens at least this big, and at most as big as a
+// small Mac's screen holds (a 13-inch MacBook's 1440×900, less the menu
+// bar and the window's title).
+const (
+	minRoutesWidth, minRoutesHeight = 900, 560
+	maxRoutesWidth, maxRoutesHeight = 1400, 820
+)
+
+// openAtFirstSize sizes the new window to its content: every column as
+// wide as its text and every route in view, within the bounds above.
+func (v *routesView) openAtFirstSize() {
+	pad := theme.Padding()
+	width := theme.ScrollBarSize() + 4*pad
+	for _, w := range v.table.widths {
+		width += w
+	}
+	if v.u.current().Config != "" {
+		// The status line on one line beside the buttons; an explanation
+		// without a config wraps instead.
+		status := fyne.MeasureText(v.header.Text, theme.TextSize(), v.header.TextStyle).Width + 2*theme.InnerPadding()
+		width = max(width, status+v.buttons.MinSize().Width+4*pad)
+	}
+	width = min(max(width, minRoutesWidth), maxRoutesWidth)
+	// The status and the notice above wrap at the window's width: lay
+	// them out at it before their height is measured.
+	v.w.Resize(fyne.NewSize(width, minRoutesHeight))
+	height := v.top.MinSize().Height + v.body.MinSize().Height + 4*pad
+	v.w.Resize(fyne.NewSize(width, min(max(height, minRoutesHeight), maxRoutesHeight)))
 }
 
 // demoText says where the demo's parts answer.
@@ -99,29 +143,29 @@ func noTrayNotice() fyne.CanvasObject {
 const noTrayText = "This desktop shows no tray icons, so Socketbar has no menu-bar icon: every action is in the Socketbar menu above, " +
 	"and closing the last window quits Socketbar (stopping the demo Server it started)."
 
-var routeColumns = []float32{140, 200, 290, 90, 0}
-
-// siteColumns are the columns with the Site column first, when the
-// Server has custom websites.
-var siteColumns = []float32{170, 120, 160, 250, 90, 0}
-
 // Site filter choices besides the custom sites' names.
 const (
 	allSites     = "All sites"
 	defaultHosts = "Default hosts"
 )
 
-func routeHeader(withSite bool) fyne.CanvasObject {
+// routeHeader is the table's header, its Site column first when the
+// Server has custom websites; the Backend column is the one that gives
+// up width in a narrow window.
+func (v *routesView) routeHeader(withSite bool) fyne.CanvasObject {
 	titles := []string{"VirtualHost", "Path", "Backend", "Carries", "Notes"}
-	widths := routeColumns
 	if withSite {
-		titles, widths = append([]string{"Site"}, titles...), siteColumns
+		titles = append([]string{"Site"}, titles...)
 	}
-	cells := []fyne.CanvasObject{}
-	for _, t := range titles {
+	var cells []fyne.CanvasObject
+	for i, t := range titles {
 		cells = append(cells, widget.NewLabelWithStyle(t, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		if t == "Backend" {
+			v.table.flex = i
+		}
 	}
-	return container.New(&columns{widths: widths}, cells...)
+	v.table.flexMin = fyne.MeasureText("http://127.0.0.1:8000/", theme.TextSize(), fyne.TextStyle{}).Width
+	return v.table.row(cells...)
 }
 
 // setSiteFilter offers "All sites", "Default hosts" and each custom site,
@@ -184,7 +228,7 @@ func (v *routesView) fill(s *Snapshot) {
 	v.add.Enable()
 	v.setSiteFilter(s)
 	withSite := v.site.Visible()
-	v.columns.Objects = []fyne.CanvasObject{routeHeader(withSite)}
+	v.columns.Objects = []fyne.CanvasObject{v.routeHeader(withSite)}
 	v.columns.Refresh()
 	v.columns.Show()
 	switch {
@@ -218,6 +262,8 @@ func (v *routesView) fill(s *Snapshot) {
 			v.rows.Add(v.row(s, r, withSite))
 		}
 	}
+	v.tableView.Refresh() // the new rows take its theme, before they are measured
+	v.table.fit(append([]fyne.CanvasObject{v.columns.Objects[0]}, v.rows.Objects...))
 	if s.DriftErr != nil {
 		msg := widget.NewLabel("⚠ Socketbar cannot tell whether its routes are still in the config: " + errorMessage(s.DriftErr))
 		msg.Wrapping = fyne.TextWrapWord
@@ -283,14 +329,13 @@ func (v *routesView) row(s *Snapshot, r action.Route, withSite bool) fyne.Canvas
 	cells := []fyne.CanvasObject{widget.NewLabel(r.VHostLabel), path, backend, widget.NewLabel(carries),
 		container.NewBorder(nil, nil, nil, container.NewHBox(test, remove), widget.NewLabel(strings.Join(notes, ", ")))}
 	if !withSite {
-		return container.New(&columns{widths: routeColumns}, cells...)
+		return v.table.row(cells...)
 	}
 	site := widget.NewLabel(r.Site)
 	if r.Site == "" {
 		site.SetText(defaultHosts)
 	}
-	site.Truncation = fyne.TextTruncateEllipsis
-	return container.New(&columns{widths: siteColumns}, append([]fyne.CanvasObject{site}, cells...)...)
+	return v.table.row(append([]fyne.CanvasObject{site}, cells...)...)
 }
 
 func (v *routesView) confirmRemove(s *Snapshot, r action.Route) {
@@ -417,8 +462,6 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// columns lays cells out side by side with fixed widths; the last cell
-// takes what is left.
 // atLeast lays out its one object at least width wide, and takes no room
 // while the object is hidden.
 type atLeast struct{ width float32 }
@@ -436,34 +479,5 @@ func (a *atLeast) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	for _, o := range objs {
 		o.Move(fyne.NewPos(0, 0))
 		o.Resize(size)
-	}
-}
-
-type columns struct{ widths []float32 }
-
-func (c *columns) MinSize(objs []fyne.CanvasObject) fyne.Size {
-	var w, h float32
-	for i, o := range objs {
-		m := o.MinSize()
-		if i < len(c.widths) && c.widths[i] > 0 {
-			w += c.widths[i]
-		} else {
-			w += m.Width
-		}
-		h = max(h, m.Height)
-	}
-	return fyne.NewSize(w, h)
-}
-
-func (c *columns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	x := float32(0)
-	for i, o := range objs {
-		w := size.Width - x
-		if i < len(c.widths) && c.widths[i] > 0 && i < len(objs)-1 {
-			w = c.widths[i]
-		}
-		o.Move(fyne.NewPos(x, 0))
-		o.Resize(fyne.NewSize(w, size.Height))
-		x += w
 	}
 }

@@ -124,9 +124,10 @@ func TestRoutesListLaysOutAfterEveryReload(t *testing.T) {
 	full := u.current()
 	check := func(when string) {
 		t.Helper()
-		rowsEnd := v.rows.Position().Y + v.rows.MinSize().Height
-		if v.rows.Size().Height < v.rows.MinSize().Height-1 || v.findings.Position().Y < rowsEnd || v.findings.Position().Y > rowsEnd+3*theme.Padding() {
-			t.Errorf("%s: rows at %v size %v (min %v), findings at %v", when, v.rows.Position(), v.rows.Size(), v.rows.MinSize(), v.findings.Position())
+		at := fyne.CurrentApp().Driver().AbsolutePositionForObject
+		rowsEnd := at(v.rows).Y + v.rows.MinSize().Height
+		if v.rows.Size().Height < v.rows.MinSize().Height-1 || at(v.findings).Y < rowsEnd || at(v.findings).Y > rowsEnd+3*theme.Padding() {
+			t.Errorf("%s: rows at %v size %v (min %v), findings at %v", when, at(v.rows), v.rows.Size(), v.rows.MinSize(), at(v.findings))
 		}
 	}
 	check("first")
