@@ -264,6 +264,12 @@ func (v *routesView) fill(s *Snapshot) {
 	}
 	v.tableView.Refresh() // the new rows take its theme, before they are measured
 	v.table.fit(append([]fyne.CanvasObject{v.columns.Objects[0]}, v.rows.Objects...))
+	v.fillFindings(s)
+}
+
+// fillFindings says, under the routes, what became of Socketbar's routes
+// (vanished, or their site gone, with Reapply for both) and lint's findings.
+func (v *routesView) fillFindings(s *Snapshot) {
 	if s.DriftErr != nil {
 		msg := widget.NewLabel("⚠ Socketbar cannot tell whether its routes are still in the config: " + errorMessage(s.DriftErr))
 		msg.Wrapping = fyne.TextWrapWord

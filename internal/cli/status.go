@@ -236,6 +236,20 @@ func printStatus(out io.Writer, st *action.Status, r statusReport) {
 		}
 	}
 	printSites(w, r)
+	printChanges(w, r)
+	for _, p := range r.Unreadable {
+		fmt.Fprintf(w, "Unreadable:\t%s: %s\n", p.Path, p.Reason)
+	}
+	for _, p := range r.Warnings {
+		fmt.Fprintf(w, "Warning:\t%s: %s\n", p.Path, p.Reason)
+	}
+	w.Flush()
+}
+
+// printChanges writes what became of Socketbar's changes: routes that
+// vanished or whose site is gone, what could not be read to tell, and a
+// change cut off half-way.
+func printChanges(w io.Writer, r statusReport) {
 	if d := r.Drift; d != nil && len(d.Missing) > 0 {
 		var lost []string
 		for _, m := range d.Missing {
@@ -262,13 +276,6 @@ func printStatus(out io.Writer, st *action.Status, r statusReport) {
 		}
 		fmt.Fprintf(w, "Interrupted:\t%s was cut off half-way, or is running now; the next change (or socketbar restart) finishes or rolls it back\n", which)
 	}
-	for _, p := range r.Unreadable {
-		fmt.Fprintf(w, "Unreadable:\t%s: %s\n", p.Path, p.Reason)
-	}
-	for _, p := range r.Warnings {
-		fmt.Fprintf(w, "Warning:\t%s: %s\n", p.Path, p.Reason)
-	}
-	w.Flush()
 }
 
 // printSites writes one line per site: its name, aliases, ports,

@@ -51,9 +51,9 @@ type TierResult struct {
 
 // TierReport says where a route breaks.
 type TierReport struct {
-	Route serverctl.Route `json:"-"`
-	Path  string          `json:"route"`
-	OK    bool            `json:"ok"`
+	Route Route  `json:"-"`
+	Path  string `json:"route"`
+	OK    bool   `json:"ok"`
 	// BreaksAt is the first tier that failed ("" when none did), and
 	// BreaksAtVHost its VirtualHost when that tier is the Service Proxy.
 	BreaksAt      string `json:"breaks_at"`
@@ -98,9 +98,10 @@ func (l *Local) CheckRoute(ctx context.Context, opts CheckRouteOptions) (*TierRe
 	if !ok {
 		return nil, &NoRouteError{Path: opts.Path}
 	}
-	rep := &TierReport{Route: rt, Path: opts.Path, Tiers: []TierResult{{Tier: TierBackend, URL: wsURL(rt.BaseBackend())}}}
+	eps := cfg.Endpoints(srv.Job.Defines)
+	rep := &TierReport{Route: routeViews([]serverctl.Route{rt}, eps)[0], Path: opts.Path, Tiers: []TierResult{{Tier: TierBackend, URL: wsURL(rt.BaseBackend())}}}
 	perVHost := routesPerVHost(routes, opts.Path)
-	dial, err := addProxyTiers(rep, cfg.Endpoints(srv.Job.Defines), perVHost, strings.TrimSpace(opts.Test.Connect))
+	dial, err := addProxyTiers(rep, eps, perVHost, strings.TrimSpace(opts.Test.Connect))
 	if err != nil {
 		return nil, err
 	}
