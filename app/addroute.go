@@ -14,9 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
-	"github.com/socketbar/socketbar/serverctl/sites"
 )
 
 // Strategy choices as shown in the form.
@@ -47,6 +45,13 @@ type addRouteForm struct {
 	useEcho  *widget.Button
 	steps    *fyne.Container
 	proposal *action.Proposal
+	// gen counts the input's versions: a proposal worked out for an older
+	// one is dropped when it arrives. want is what the newest input asks
+	// for (nil: nothing to propose); proposing is set while a proposal is
+	// worked out.
+	gen       int
+	want      *action.AddOptions
+	proposing bool
 	// applying is set while an Apply runs: it owns the message area and
 	// the steps until it ends, whatever reloads happen meanwhile (its own
 	// restart makes one, on a config that already has the route).
@@ -74,11 +79,13 @@ func (u *ui) showAddRoute(path, backend string) {
 		f.useEcho = widget.NewButton(useEchoLabel, f.onUseEcho)
 		f.apply = widget.NewButtonWithIcon("Apply", theme.ConfirmIcon(), f.onApply)
 		f.apply.Importance = widget.HighImportance
+		f.pathMsg.Hide()
+		f.backendMsg.Hide()
 		form := widget.NewForm(
-			// Each message has its room whether it shows or not, so a
-			// warning never moves the fields under the pointer.
-			widget.NewFormItem("Path", container.NewVBox(f.path, messageRow(f.pathMsg, 2))),
-			widget.NewFormItem("Backend", container.NewVBox(container.NewBorder(nil, nil, nil, f.useEcho, f.backend), messageRow(f.backendMsg, 2))),
+			// A field's message shows under it only while there is one:
+			// an empty form has no gaps between its fields.
+			widget.NewFormItem("Path", container.NewVBox(f.path, f.pathMsg)),
+			widget.NewFormItem("Backend", container.NewVBox(container.NewBorder(nil, nil, nil, f.useEcho, f.backend), f.backendMsg)),
 			widget.NewFormItem("VirtualHosts", f.hostBox),
 			widget.NewFormItem("Sites", f.siteBox),
 			widget.NewFormItem("Strategy", container.NewVBox(f.strategy, f.strategyWhy)),
@@ -119,7 +126,7 @@ func (f *addRouteForm) onUseEcho() {
 	if strings.TrimSpace(f.path.Text) == "" {
 		f.path.SetText("/echo/")
 	}
-	f.backend.SetText(d.EchoURL())
+	f.backend.SetText(d.EchoURL)
 }
 
 // setHosts offers one checkbox per VirtualHost port, the web hosts checked.
@@ -131,7 +138,7 @@ func (f *addRouteForm) setHosts() {
 		f.useEcho.Hide()
 	}
 	f.hostBox.RemoveAll()
-	if s.Config == nil {
+	if s.Config == "" {
 		return
 	}
 	web := map[string]bool{}
@@ -140,12 +147,11 @@ func (f *addRouteForm) setHosts() {
 	}
 	var ports []string
 	labels := map[string]string{}
-	for _, vh := range s.Config.VirtualHosts() {
-		for _, a := range vh.Addrs {
-			p := a[strings.LastIndexByte(a, ':')+1:]
+	for _, vh := range s.VirtualHosts {
+		for _, p := range vh.Ports {
 			if _, ok := labels[p]; !ok {
 				ports = append(ports, p)
-				labels[p] = s.vhostLabel(vh.Label())
+				labels[p] = vh.Label
 			}
 		}
 	}
@@ -175,11 +181,11 @@ func (f *addRouteForm) setSites() {
 	f.siteBox.RemoveAll()
 	prev := f.sites
 	f.sites = map[string]*widget.Check{}
-	if s.Sites == nil || len(customSites(s.Sites)) == 0 {
+	if len(customSites(s.Sites)) == 0 {
 		f.siteBox.Add(widget.NewLabel(noCustomSites))
 		return
 	}
-	for _, site := range s.Sites.Sites {
+	for _, site := range s.Sites {
 		key, label, aliases := site.Name, site.Name, ""
 		if site.Default {
 			key, label = defaultSite, defaultHostsLabel(s)
@@ -208,13 +214,11 @@ const noCustomSites = "Default hosts (this Server has no custom websites)"
 // VirtualHosts: "Default hosts (*:443, *:80)".
 func defaultHostsLabel(s *Snapshot) string {
 	var addrs []string
-	if s.Config != nil {
-		for _, p := range s.WebPorts {
-			for _, vh := range s.Config.VirtualHosts() {
-				if vh.HasPort(p) {
-					addrs = append(addrs, vh.Addrs...)
-					break
-				}
+	for _, p := range s.WebPorts {
+		for _, vh := range s.VirtualHosts {
+			if slices.Contains(vh.Ports, p) {
+				addrs = append(addrs, vh.Addrs...)
+				break
 			}
 		}
 	}
@@ -224,24 +228,15 @@ func defaultHostsLabel(s *Snapshot) string {
 	return "Default hosts (" + strings.Join(addrs, ", ") + ")"
 }
 
-// customSites are the list's custom websites, without the default hosts.
-func customSites(l *sites.List) []*sites.Site {
-	var out []*sites.Site
-	for _, s := range l.Sites {
+// customSites are the custom websites among sites, without the default hosts.
+func customSites(sites []action.Site) []action.Site {
+	var out []action.Site
+	for _, s := range sites {
 		if !s.Default {
 			out = append(out, s)
 		}
 	}
 	return out
-}
-
-// siteList is the snapshot's sites, the default hosts first; nil when
-// they could not be read.
-func siteList(s *Snapshot) []*sites.Site {
-	if s.Sites == nil {
-		return nil
-	}
-	return s.Sites.Sites
 }
 
 // smallText is a caption: words that qualify the control beside them.
@@ -256,7 +251,7 @@ func smallText(text string) fyne.CanvasObject {
 func (f *addRouteForm) selectedSites() []string {
 	names := []string{}
 	all := true
-	for _, site := range siteList(f.u.current()) {
+	for _, site := range f.u.current().Sites {
 		key := site.Name
 		if site.Default {
 			key = defaultSite
@@ -298,14 +293,14 @@ func (f *addRouteForm) selectedPorts() []string {
 	return ports
 }
 
-func (f *addRouteForm) chosenStrategy() serverctl.Strategy {
+func (f *addRouteForm) chosenStrategy() action.Strategy {
 	switch f.strategy.Selected {
 	case choiceTunnel:
-		return serverctl.StrategyTunnel
+		return action.StrategyTunnel
 	case choiceUpgrade:
-		return serverctl.StrategyUpgrade
+		return action.StrategyUpgrade
 	}
-	return serverctl.StrategyAuto
+	return action.StrategyAuto
 }
 
 // edited is any change to the input: the last Apply's result and steps
@@ -320,32 +315,68 @@ func (f *addRouteForm) edited(string) {
 
 // recompute checks the fields as the person types and previews the change.
 // The message area follows the state: an Apply in flight, then its result
-// until the input changes, else what the input needs.
+// until the input changes, else what the input needs. The proposal reads
+// the config, so it is worked out off the UI goroutine, one at a time: the
+// newest input's once the one under way lands.
 func (f *addRouteForm) recompute() {
 	if f.applying {
 		return // its input is being applied; the steps and message are its
 	}
-	msg := f.check()
+	f.gen++
+	msg, opts := f.check()
+	f.say(msg)
+	f.want = opts
+	if opts != nil && !f.proposing {
+		f.propose()
+	}
+}
+
+// propose works out the proposal for f.want in the background and shows
+// it, unless the input changed meanwhile: then it works out the newest.
+func (f *addRouteForm) propose() {
+	opts, gen := *f.want, f.gen
+	f.proposing = true
+	f.u.background(func() func() {
+		p, err := f.u.actions.ProposeAdd(f.u.ctx, opts)
+		return func() {
+			f.proposing = false
+			switch {
+			case f.applying:
+			case gen == f.gen:
+				f.say(f.proposed(p, err))
+			case f.want != nil:
+				f.propose()
+			}
+		}
+	})
+}
+
+// say shows msg in the message area, unless the last Apply's result is
+// still there.
+func (f *addRouteForm) say(msg string) {
 	if f.result != "" {
 		msg = f.result
 	}
 	f.applyMsg.SetText(msg)
 }
 
-// check validates the input, computes the proposal and previews it, and
-// returns what the message area should say.
-func (f *addRouteForm) check() string {
+// workingOut is the message while the change is worked out.
+const workingOut = "Working out the change…"
+
+// check validates the input as it stands and returns what the message
+// area should say, and the options to propose when the input is complete.
+func (f *addRouteForm) check() (string, *action.AddOptions) {
 	s := f.u.current()
 	f.proposal = nil
 	f.apply.Disable()
-	setMessage(f.pathMsg, "")
-	setMessage(f.backendMsg, "")
+	f.setMessage(f.pathMsg, "")
+	f.setMessage(f.backendMsg, "")
 	f.preview.SetText("")
-	if s.Config == nil {
-		return "There is no Service Proxy config to change. " + errText(s.Err)
+	if s.Config == "" {
+		return "There is no Service Proxy config to change. " + errText(s.Err), nil
 	}
 	path, backend := typed(f.path.Text), typed(f.backend.Text)
-	strategy, why, serr := serverctl.ResolveStrategy(f.chosenStrategy(), s.Server.Apache)
+	strategy, why, serr := action.ResolveStrategy(f.chosenStrategy(), s.Server.Apache)
 	if serr != nil {
 		f.strategyWhy.SetText("⚠ " + errorMessage(serr))
 	} else {
@@ -354,41 +385,49 @@ func (f *addRouteForm) check() string {
 	// The action layer's own checks, so each field shows its own problem.
 	if path != "" {
 		if err := action.ValidatePath(path); err != nil {
-			setMessage(f.pathMsg, "⚠ "+errorMessage(err))
+			f.setMessage(f.pathMsg, "⚠ "+errorMessage(err))
 		}
 	}
 	if backend != "" {
 		if err := action.ValidateBackend(backend); err != nil {
-			setMessage(f.backendMsg, "⚠ "+errorMessage(err))
+			f.setMessage(f.backendMsg, "⚠ "+errorMessage(err))
 		}
 	}
-	const fix = "Fix what is marked ⚠ to see the change."
 	switch {
 	case f.pathMsg.Text != "" || f.backendMsg.Text != "" || serr != nil:
-		return fix
+		return fixMarked, nil
 	case path == "" || backend == "":
-		return "Fill in a path and a backend to see the change."
+		return "Fill in a path and a backend to see the change.", nil
 	}
 	ports := f.selectedPorts()
 	if ports != nil && len(ports) == 0 {
-		return "Choose at least one VirtualHost."
+		return "Choose at least one VirtualHost.", nil
 	}
 	chosen := f.selectedSites()
 	if chosen != nil && len(chosen) == 0 {
-		return "Tick at least one site: the route must reach somewhere."
+		return "Tick at least one site: the route must reach somewhere.", nil
 	}
 	opts := f.addOptions(s, path, backend, ports)
 	opts.Sites = chosen
-	p, err := f.u.actions.ProposeAdd(f.u.ctx, opts)
+	return workingOut, &opts
+}
+
+// fixMarked is the message while a field is marked.
+const fixMarked = "Fix what is marked ⚠ to see the change."
+
+// proposed shows the outcome of a proposal: its preview, with Apply
+// enabled, or the refusal at its field. It returns what the message area
+// should say.
+func (f *addRouteForm) proposed(p *action.Proposal, err error) string {
 	if err != nil {
-		var in *serverctl.InputError
-		if errors.As(err, &in) && (in.Field == serverctl.FieldBackend || in.Field == serverctl.FieldPath) {
+		var in *action.InputError
+		if errors.As(err, &in) && (in.Field == action.FieldBackend || in.Field == action.FieldPath) {
 			msgLabel := f.backendMsg
-			if in.Field == serverctl.FieldPath {
+			if in.Field == action.FieldPath {
 				msgLabel = f.pathMsg
 			}
-			setMessage(msgLabel, "⚠ "+errorMessage(err))
-			return fix
+			f.setMessage(msgLabel, "⚠ "+errorMessage(err))
+			return fixMarked
 		}
 		return "⚠ " + errorMessage(err)
 	}
@@ -408,27 +447,29 @@ func (f *addRouteForm) addOptions(s *Snapshot, path, backend string, ports []str
 	return action.AddOptions{Target: s.target(), Path: path, Backend: backend, Ports: ports, Strategy: f.chosenStrategy()}
 }
 
-// setMessage shows a field's message under it, or hides the text (its
-// row keeps its room: see messageRow).
-func setMessage(l *widget.Label, text string) {
+// setMessage shows a field's message under it, or hides it: a hidden
+// message takes no room, so the window is laid out again when one comes
+// or goes.
+func (f *addRouteForm) setMessage(l *widget.Label, text string) {
 	l.SetText(text)
+	if (text != "") == l.Visible() {
+		return
+	}
 	if text == "" {
 		l.Hide()
 	} else {
 		l.Show()
 	}
+	if c := f.w.Content(); c != nil {
+		c.Refresh()
+	}
 }
 
-// messageRow gives a message label a fixed height of lines lines, shown
-// or not, so that what comes after never moves.
-func messageRow(l *widget.Label, lines int) fyne.CanvasObject {
-	probe := widget.NewLabel(strings.Repeat("X\n", lines-1) + "X")
-	return container.New(&fixedHeight{h: probe.MinSize().Height}, l)
-}
-
-// scrolledMessage is a messageRow that scrolls when the message has more
-// lines than it shows. An add on Server 5.2+ has a note for each default
-// host and each custom-site macro: six lines at the window's width.
+// scrolledMessage gives a message label a fixed height of lines lines,
+// shown or not, so that the Apply button beside it never moves, and
+// scrolls when the message has more lines than it shows. An add on Server
+// 5.2+ has a note for each default host and each custom-site macro: six
+// lines at the window's width.
 func scrolledMessage(l *widget.Label, lines int) fyne.CanvasObject {
 	probe := widget.NewLabel(strings.Repeat("X\n", lines-1) + "X")
 	return container.New(&fixedHeight{h: probe.MinSize().Height}, container.NewVScroll(l))
@@ -452,8 +493,6 @@ func (f *fixedHeight) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	}
 }
 
-var applySteps = []serverctl.Step{serverctl.StepTest, serverctl.StepBackup, serverctl.StepWrite, serverctl.StepRestart, serverctl.StepVerify}
-
 // onApply runs the change through the transaction in the background,
 // showing each step as it starts.
 func (f *addRouteForm) onApply() {
@@ -461,9 +500,9 @@ func (f *addRouteForm) onApply() {
 	if p == nil {
 		return
 	}
-	labels := map[serverctl.Step]*widget.Label{}
+	labels := map[action.Step]*widget.Label{}
 	f.steps.RemoveAll()
-	for _, st := range applySteps {
+	for _, st := range action.Steps() {
 		l := widget.NewLabel("○ " + st.Label())
 		labels[st] = l
 		f.steps.Add(l)
@@ -472,8 +511,8 @@ func (f *addRouteForm) onApply() {
 	f.result = ""
 	f.applying = true
 	f.applyMsg.SetText("Applying…")
-	var current serverctl.Step
-	mark := func(st serverctl.Step) {
+	var current action.Step
+	mark := func(st action.Step) {
 		if l, ok := labels[current]; ok {
 			l.SetText("✓ " + current.Label())
 		}
@@ -483,7 +522,7 @@ func (f *addRouteForm) onApply() {
 		}
 	}
 	go func() {
-		res, err := f.u.actions.Apply(f.u.ctx, p, action.ApplyOptions{Progress: func(st serverctl.Step) { fyne.Do(func() { mark(st) }) }})
+		res, err := f.u.actions.Apply(f.u.ctx, p, action.ApplyOptions{Progress: func(st action.Step) { fyne.Do(func() { mark(st) }) }})
 		fyne.Do(func() {
 			f.applying = false
 			if err != nil {
@@ -514,9 +553,9 @@ func (f *addRouteForm) onApply() {
 // previewTitle names the files a proposal changes: on Server 5.0/5.1 a
 // route for a custom site also goes into the customsites file.
 func previewTitle(p *action.Proposal) string {
-	names := []string{filepath.Base(p.Config)}
-	for _, f := range p.Also {
-		names = append(names, filepath.Base(f.Path))
+	var names []string
+	for _, f := range p.Files() {
+		names = append(names, filepath.Base(f))
 	}
 	if len(names) == 1 {
 		return "Change to " + names[0]

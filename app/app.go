@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"log"
 	"net/url"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -20,7 +20,6 @@ import (
 
 	_ "github.com/socketbar/socketbar/app/posixlocale" // before Fyne's lang init
 	"github.com/socketbar/socketbar/assets"
-	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
 )
 
@@ -76,6 +75,11 @@ type ui struct {
 	proxy     *testProxy
 	// demo is the demo Server this app started; it stops with the app.
 	demo *action.Demo
+	// do runs a function on the UI goroutine (fyne.Do); what background
+	// starts lands through it, and the tests run that on their own
+	// goroutine instead. pending counts background's work under way.
+	do      func(func())
+	pending atomic.Int32
 	// routesView, addForm and testView are the open windows' views.
 	routesView *routesView
 	addForm    *addRouteForm
@@ -144,12 +148,13 @@ func newUI(a fyne.App, opts Options) *ui {
 	u := &ui{app: a, actions: opts.Actions, version: opts.Version, windows: map[windowID]fyne.Window{},
 		listeners: map[windowID]func(*Snapshot){}, closers: map[windowID]func(){}}
 	u.ctx, u.cancel = context.WithCancel(context.Background())
+	u.do = fyne.Do
 	u.proxy = &testProxy{}
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	u.snap = load(u.ctx, u.actions, opts.Root)
 	if u.snap.NoServer() && opts.Root == "" {
-		if dir, ok := runningDemo(u.ctx); ok {
-			u.snap = load(u.ctx, u.actions, dir) // the CLI's demo: show it
+		if d, _ := u.actions.RunningDemo(u.ctx); d != nil {
+			u.snap = load(u.ctx, u.actions, d.Root) // the CLI's demo: show it
 		}
 	}
 	u.tray = opts.Tray(u.ctx)
@@ -265,13 +270,24 @@ func (u *ui) setSnapshot(s *Snapshot) {
 // follow makes the window called name hear every new snapshot while open.
 func (u *ui) follow(name windowID, fn func(*Snapshot)) { u.listeners[name] = fn }
 
+// background runs work off the UI goroutine (it reads files, runs
+// programs or connects) and then, on the UI goroutine, what work returns.
+func (u *ui) background(work func() (land func())) {
+	u.pending.Add(1)
+	go func() {
+		defer u.pending.Add(-1)
+		land := work()
+		u.do(land)
+	}()
+}
+
 // reload reads the Server again in the background and shows the result.
 func (u *ui) reload() {
 	root := u.current().Root
-	go func() {
+	u.background(func() func() {
 		s := load(u.ctx, u.actions, root)
-		fyne.Do(func() { u.setSnapshot(s) })
-	}()
+		return func() { u.setSnapshot(s) }
+	})
 }
 
 // watchEvery is how often the watcher looks: the state shown is at most
@@ -281,7 +297,8 @@ const watchEvery = 2 * time.Second
 // watch keeps the snapshot true: it reloads when the config file changes
 // on disk (Server.app, an editor, the CLI) and otherwise re-reads only the
 // Service Proxy's state, which a restart from elsewhere changes without
-// touching the file. Each round costs a stat and a pid file read.
+// touching the file. Each round is one action.Pulse: a stat and a pid file
+// read.
 func (u *ui) watch() {
 	t := time.NewTicker(watchEvery)
 	defer t.Stop()
@@ -306,21 +323,20 @@ func (u *ui) watch() {
 }
 
 // poll returns a newer snapshot than s, or nil when nothing changed: a
-// full reload (full) when the config file changed, else s with the
-// Service Proxy's state read again.
+// full reload (full) when the config file changed or can no longer be
+// read, else s with the Service Proxy's state read again.
 func (u *ui) poll(ctx context.Context, s *Snapshot) (fresh *Snapshot, full bool) {
-	if s.Config == nil {
+	if s.Config == "" {
 		return nil, false
 	}
-	fi, err := os.Stat(s.Config.Path)
-	if err == nil && !fi.ModTime().Equal(s.ModTime) {
+	p, err := u.actions.Pulse(ctx, s.target())
+	if err != nil || !p.ModTime.Equal(s.ModTime) {
 		return load(ctx, u.actions, s.Root), true
 	}
-	st, serr := s.serviceState(ctx)
-	if st == s.Service && (serr == nil) == (s.ServiceErr == nil) {
+	if p.Service == s.Service && (p.ServiceErr == nil) == (s.ServiceErr == nil) {
 		return nil, false
 	}
-	return s.withService(st, serr), false
+	return s.withService(p.Service, p.ServiceErr), false
 }
 
 // report tells the person how long work ended: in the window if it is
@@ -350,15 +366,15 @@ func (u *ui) report(w fyne.Window, title string, err error, success string) {
 // openConfig reveals the config file's folder in the file manager.
 func (u *ui) openConfig() {
 	s := u.current()
-	if s.Config == nil {
+	if s.Config == "" {
 		return
 	}
-	u.app.OpenURL(&url.URL{Scheme: "file", Path: filepath.Dir(s.Config.Path)})
+	u.app.OpenURL(&url.URL{Scheme: "file", Path: filepath.Dir(s.Config)})
 }
 
 func (u *ui) restartService() {
 	s := u.current()
-	if s.Server == nil {
+	if !s.found() {
 		return
 	}
 	go func() {
@@ -377,17 +393,29 @@ func restartMessage(r *action.Restarted, err error) string {
 	return recoveredFirst(r.Recovered, fmt.Sprintf("The Service Proxy runs again (pid %d) and answers on its ports.", r.PID))
 }
 
-// undoLast reverts the newest change not yet undone, after asking.
+// undoLast reverts the newest change not yet undone, after asking. The
+// proposal reads the history and the backups, so it is worked out off the
+// UI goroutine.
 func (u *ui) undoLast(parent fyne.Window) {
 	s := u.current()
-	if s.Config == nil {
+	if s.Config == "" {
 		return
 	}
-	p, err := u.actions.ProposeUndo(u.ctx, action.UndoOptions{Target: s.target()})
-	if err != nil {
-		u.app.SendNotification(fyne.NewNotification("Undo", errorMessage(err)))
-		return
-	}
+	u.background(func() func() {
+		p, err := u.actions.ProposeUndo(u.ctx, action.UndoOptions{Target: s.target()})
+		return func() {
+			if err != nil {
+				u.app.SendNotification(fyne.NewNotification("Undo", errorMessage(err)))
+				return
+			}
+			u.confirmUndo(parent, p)
+		}
+	})
+}
+
+// confirmUndo asks before it applies the undo p (at once without a window
+// to ask in) and says how it went.
+func (u *ui) confirmUndo(parent fyne.Window, p *action.Proposal) {
 	run := func() {
 		go func() {
 			res, err := u.actions.Apply(u.ctx, p, action.ApplyOptions{})
@@ -454,7 +482,7 @@ func (u *ui) startDemo(parent fyne.Window) {
 	}()
 }
 
-func routeLabel(r serverctl.Route) string {
+func routeLabel(r action.Route) string {
 	return r.Path + " → " + r.BaseBackend()
 }
 

@@ -66,7 +66,7 @@ func TestTrayMenu(t *testing.T) {
 	if err := os.WriteFile(conf, edit.New, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: newFake()})
+	u := newTestUI(test.NewTempApp(t), Options{Root: root, Actions: newFake()})
 
 	want := []string{"", "---", itemRoutes, itemAdd, itemTest, itemProxyStart, "---", itemRestart, itemUndo, itemLog, itemOpenConfig, "---", itemAbout, itemQuit}
 	got := labels(u.menu)
@@ -101,7 +101,7 @@ func TestTrayMenu(t *testing.T) {
 }
 
 func TestMenuWithoutServerOffersTheDemo(t *testing.T) {
-	u := newUI(test.NewTempApp(t), Options{Root: t.TempDir(), Actions: newFake()})
+	u := newTestUI(test.NewTempApp(t), Options{Root: t.TempDir(), Actions: newFake()})
 	if got := u.menu.Items[0].Label; got != "No macOS Server found" {
 		t.Errorf("status = %q", got)
 	}
@@ -118,13 +118,13 @@ func TestMenuWithoutServerOffersTheDemo(t *testing.T) {
 func TestStartingTheDemoSwitchesTheApp(t *testing.T) {
 	fake := newFake()
 	fake.DemoRoot = servertest.Copy(t, "5.7.1")
-	u := newUI(test.NewTempApp(t), Options{Root: t.TempDir(), Actions: fake})
+	u := newTestUI(test.NewTempApp(t), Options{Root: t.TempDir(), Actions: fake})
 	u.showRoutes()
 	if !strings.Contains(canvasText(u.windows[winRoutes].Content()), "No macOS Server was found") {
 		t.Fatal("the routes window does not offer the demo")
 	}
 	menuItem(t, u.menu, itemDemo).Action()
-	servertest.Eventually(t, "the app to switch to the demo", func() bool { return u.current().Config != nil })
+	servertest.Eventually(t, "the app to switch to the demo", func() bool { return u.current().Config != "" })
 	servertest.Eventually(t, "the routes window to show its routes", func() bool {
 		return strings.Contains(canvasText(u.windows[winRoutes].Content()), "/devicemanagement")
 	})
@@ -143,7 +143,7 @@ func TestStatusLineAfterDrift(t *testing.T) {
 		Routes: []serverctl.ManagedRoute{{VHost: "*:443", Path: "/ws/", Backend: "http://127.0.0.1:8000/ws/", Strategy: serverctl.StrategyTunnel}}}, serverctl.FileEdit{Old: src}); err != nil {
 		t.Fatal(err)
 	}
-	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: newFake()})
+	u := newTestUI(test.NewTempApp(t), Options{Root: root, Actions: newFake()})
 	s := u.current()
 	if s.Drift == nil || !strings.HasPrefix(u.menu.Items[0].Label, "⚠") {
 		t.Errorf("drift %+v, status %q", s.Drift, u.menu.Items[0].Label)
@@ -160,7 +160,7 @@ func TestStatusLineAfterDrift(t *testing.T) {
 func TestAddRouteFormValidatesAndApplies(t *testing.T) {
 	root := servertest.Copy(t, "5.3.1")
 	fake := newFake()
-	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: fake})
+	u := newTestUI(test.NewTempApp(t), Options{Root: root, Actions: fake})
 	u.showAddRoute("", "")
 	f := u.addForm
 
@@ -174,10 +174,12 @@ func TestAddRouteFormValidatesAndApplies(t *testing.T) {
 		t.Errorf("bad backend: %q", f.backendMsg.Text)
 	}
 	f.backend.SetText("http://127.0.0.1:8000/ws")
+	settle(t, f)
 	if !strings.Contains(f.backendMsg.Text, "http://127.0.0.1:8000/ws/") {
 		t.Errorf("slash mismatch: %q", f.backendMsg.Text)
 	}
 	f.backend.SetText("http://127.0.0.1:8000/ws/")
+	settle(t, f)
 	if f.pathMsg.Visible() || f.backendMsg.Visible() || f.apply.Disabled() {
 		t.Fatalf("valid input: path %q backend %q apply %v: %s", f.pathMsg.Text, f.backendMsg.Text, f.apply.Disabled(), f.applyMsg.Text)
 	}
@@ -192,6 +194,7 @@ func TestAddRouteFormValidatesAndApplies(t *testing.T) {
 		t.Errorf("upgrade on unknown Apache: %q", f.strategyWhy.Text)
 	}
 	f.strategy.SetSelected(choiceAuto)
+	settle(t, f)
 
 	test.Tap(f.apply)
 	servertest.Eventually(t, "the apply to finish", func() bool { return strings.HasPrefix(f.applyMsg.Text, "✓ Added") })
@@ -210,6 +213,7 @@ func TestAddRouteFormValidatesAndApplies(t *testing.T) {
 	fake.ApplyErr = errors.New("Apache's config test failed for the new config (nothing was written)")
 	f.path.SetText("/other/")
 	f.backend.SetText("http://127.0.0.1:8000/other/")
+	settle(t, f)
 	test.Tap(f.apply)
 	servertest.Eventually(t, "the failure to show", func() bool { return strings.HasPrefix(f.applyMsg.Text, "✗") })
 	if !strings.Contains(f.applyMsg.Text, "config test failed") {
@@ -234,11 +238,12 @@ func TestAddRouteWithTheDemoServer(t *testing.T) {
 	}
 	defer st.Stop(context.Background())
 
-	u := newUI(test.NewTempApp(t), Options{Root: st.Root, Actions: &action.Local{}})
+	u := newTestUI(test.NewTempApp(t), Options{Root: st.Root, Actions: &action.Local{}})
 	u.showAddRoute("", "")
 	f := u.addForm
 	f.path.SetText("/echo/")
 	f.backend.SetText(st.EchoURL())
+	settle(t, f)
 	if f.apply.Disabled() {
 		t.Fatalf("apply disabled: %s", f.applyMsg.Text)
 	}
@@ -257,7 +262,7 @@ func TestAddRouteWithTheDemoServer(t *testing.T) {
 
 func TestConnectionTestWindowShowsFailureAndSuccess(t *testing.T) {
 	app := test.NewTempApp(t)
-	u := newUI(app, Options{Root: t.TempDir(), Actions: newFake()})
+	u := newTestUI(app, Options{Root: t.TempDir(), Actions: newFake()})
 	echo := httptest.NewServer(proxy.EchoHandler())
 	defer echo.Close()
 	closed := httptest.NewServer(http.NotFoundHandler())
@@ -312,9 +317,9 @@ func TestQuittingStopsTheDemoTheAppStarted(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	t.Setenv("HOME", t.TempDir())
 	a := test.NewTempApp(t)
-	u := newUI(a, Options{Root: t.TempDir(), Actions: &action.Local{}})
+	u := newTestUI(a, Options{Root: t.TempDir(), Actions: &action.Local{}})
 	u.startDemo(nil)
-	servertest.Eventually(t, "the demo to run", func() bool { return u.current().Config != nil && u.current().Service.Running })
+	servertest.Eventually(t, "the demo to run", func() bool { return u.current().Config != "" && u.current().Service.Running })
 	root := u.current().Root
 	u.stop()
 	if s := load(context.Background(), &action.Local{}, root); s.Service.Running {

@@ -22,7 +22,7 @@ func TestTheAppShowsAndOffersTheDemosEchoApp(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, demo.StateFile), []byte(`{"http": 20080, "https": 20443, "echo_port": 20555}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: newFake(), Tray: noTray})
+	u := newTestUI(test.NewTempApp(t), Options{Root: root, Actions: newFake(), Tray: noTray})
 	u.showRoutes()
 	if got := canvasText(u.windows[winRoutes].Content()); !strings.Contains(got, "echo app: http://127.0.0.1:20555/echo/") {
 		t.Errorf("the routes window does not show the echo app:\n%s", got)
@@ -33,11 +33,12 @@ func TestTheAppShowsAndOffersTheDemosEchoApp(t *testing.T) {
 		t.Fatal("Add Route does not offer the echo app")
 	}
 	test.Tap(f.useEcho)
+	settle(t, f)
 	if f.path.Text != "/echo/" || f.backend.Text != "http://127.0.0.1:20555/echo/" || f.apply.Disabled() {
 		t.Errorf("after %q: path %q backend %q, apply disabled %v: %s", useEchoLabel, f.path.Text, f.backend.Text, f.apply.Disabled(), f.applyMsg.Text)
 	}
 
-	plain := newUI(test.NewTempApp(t), Options{Root: servertest.Copy(t, "5.7.1"), Actions: newFake(), Tray: noTray})
+	plain := newTestUI(test.NewTempApp(t), Options{Root: servertest.Copy(t, "5.7.1"), Actions: newFake(), Tray: noTray})
 	plain.showAddRoute("", "")
 	if plain.addForm.useEcho.Visible() {
 		t.Error("a real Server's Add Route offers a demo echo app")
@@ -56,7 +57,7 @@ func TestTheAppAndTheCLIShareOneDemo(t *testing.T) {
 	}
 	defer cli.Stop(ctx)
 
-	u := newUI(test.NewTempApp(t), Options{Actions: &action.Local{}, Tray: noTray})
+	u := newTestUI(test.NewTempApp(t), Options{Actions: &action.Local{}, Tray: noTray})
 	if s := u.current(); s.Root != cli.Root || !s.Service.Running {
 		t.Fatalf("the app did not find the CLI's demo: root %q running %v (%v)", s.Root, s.Service.Running, s.Err)
 	}
@@ -78,7 +79,7 @@ func TestTheAppAndTheCLIShareOneDemo(t *testing.T) {
 	if err := cli.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	p, err := u.actions.ProposeAdd(ctx, action.AddOptions{Target: action.Target{Root: cli.Root}, Path: "/echo/", Backend: cli.EchoURL()})
+	p, err := u.actions.ProposeAdd(ctx, action.AddOptions{Target: action.Target{Root: cli.Root}, Path: "/echo/", Backend: cli.EchoURL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestTheAppAndTheCLIShareOneDemo(t *testing.T) {
 	if !errors.As(err, &stopped) || !strings.Contains(errorMessage(err), "The demo Server is stopped") {
 		t.Fatalf("apply to a stopped demo: %v", err)
 	}
-	if up, _ := cli.State.Running(ctx); up {
+	if s := load(ctx, &action.Local{}, cli.Root); s.Service.Running {
 		t.Error("the apply started the demo's Service Proxy")
 	}
 }

@@ -25,7 +25,7 @@ func TestFindingInAnotherFileNamesIt(t *testing.T) {
 	if err := os.WriteFile(customsites, []byte(broken), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: newFake(), Tray: noTray})
+	u := newTestUI(test.NewTempApp(t), Options{Root: root, Actions: newFake(), Tray: noTray})
 	u.showRoutes()
 	got := canvasText(u.windows[winRoutes].Content())
 	if !strings.Contains(got, "Error, apache_serviceproxy_customsites.conf, line 4: Use VHost80") {

@@ -8,8 +8,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/socketbar/socketbar/serverctl"
 )
 
 // logWindow is the Log window: the end of the Service Proxy's error log and
@@ -44,34 +42,50 @@ func (lw *logWindow) build() fyne.CanvasObject {
 	return split
 }
 
+// update shows the snapshot's history at once and the error log when it
+// has been read: a file read, so off the UI goroutine.
 func (lw *logWindow) update(s *Snapshot) {
-	if s.Server == nil {
+	if !s.found() {
 		lw.title.SetText("No Server: nothing to show.")
 		lw.errLog.SetText("")
 		lw.history.SetText("")
 		return
 	}
-	lw.title.SetText("Service Proxy error log: " + s.Server.HostPath(s.Server.ErrorLogPath))
-	tail := s.Server.ErrorLogTail(40)
-	if tail == "" {
-		tail = "(empty or not readable)"
-	}
-	lw.errLog.SetText(tail)
-	if len(s.History) == 0 {
-		lw.history.SetText("Socketbar has not changed the config yet.")
-		return
-	}
+	lw.title.SetText("Service Proxy error log: " + s.Server.ErrorLogPath)
+	lw.u.background(func() func() {
+		el, err := lw.u.actions.ErrorLog(lw.u.ctx, s.target(), 40)
+		tail := "(empty or not readable)"
+		switch {
+		case err != nil:
+			tail = "(not readable: " + errorMessage(err) + ")"
+		case el.Tail != "":
+			tail = el.Tail
+		}
+		return func() {
+			if lw.u.current() == s { // else a newer snapshot's read is on its way
+				lw.errLog.SetText(tail)
+			}
+		}
+	})
+	lw.history.SetText(historyText(s))
+}
+
+// historyText is Socketbar's changes, newest first, each with what became
+// of it when it did not simply take effect.
+func historyText(s *Snapshot) string {
 	var lines []string
-	undone := serverctl.Undone(s.History)
+	if s.HistoryErr != nil {
+		lines = append(lines, "⚠ Socketbar's history could not be read: "+errorMessage(s.HistoryErr))
+	}
+	if len(s.History) == 0 && s.HistoryErr == nil {
+		return "Socketbar has not changed the config yet."
+	}
 	for _, e := range s.History {
 		l := fmt.Sprintf("%s   %s", e.Time.Local().Format("2006-01-02 15:04:05"), e.Description)
-		switch {
-		case undone[e.ID]:
-			l += "  (undone)"
-		case !e.Applied():
-			l += "  (" + string(e.Outcome) + ")"
+		if st := e.State(); st != "applied" {
+			l += "  (" + st + ")"
 		}
 		lines = append(lines, l)
 	}
-	lw.history.SetText(strings.Join(lines, "\n"))
+	return strings.Join(lines, "\n")
 }

@@ -75,9 +75,10 @@ func TestAddRouteSaysWhatRecoveryDid(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			root, conf := servertest.CopyWithHTTPD(t, "5.1.7-sites")
 			id := interrupt(t, root, tt.killed)
-			u := newUI(test.NewTempApp(t), Options{Root: root, Actions: &noRestartApply{}, Tray: noTray})
+			u := newTestUI(test.NewTempApp(t), Options{Root: root, Actions: &noRestartApply{}, Tray: noTray})
 			u.showAddRoute(actiontest.SameAddPath, actiontest.SameAddBackend)
 			f := u.addForm
+			settle(t, f)
 			if f.apply.Disabled() {
 				t.Fatalf("apply disabled: %s", f.applyMsg.Text)
 			}

@@ -10,22 +10,28 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
-	"github.com/socketbar/socketbar/serverctl/demo"
-	"github.com/socketbar/socketbar/serverctl/sites"
 )
 
 // routesView is the Routes window: every route of the Service Proxy with
 // its flags and actions, and lint's findings under it.
 type routesView struct {
-	u       *ui
-	w       fyne.Window
-	add     *widget.Button
-	columns *fyne.Container
+	u   *ui
+	w   fyne.Window
+	add *widget.Button
+	// top is what stands above the list: the status, the buttons, the
+	// config's path.
+	top     fyne.CanvasObject
+	buttons *fyne.Container
+	// columns holds the header, rows the routes; table sizes their
+	// columns, and tableView shows both compact.
+	columns   *fyne.Container
+	table     *table
+	tableView *container.ThemeOverride
 	// site filters the rows by site; it shows only when the Server has
 	// custom websites.
 	site     *widget.Select
@@ -52,8 +58,9 @@ func (u *ui) showRoutes() { u.showRoutesAt("") }
 // showRoutesAt opens the Routes window, highlighting path.
 func (u *ui) showRoutesAt(path string) {
 	var v *routesView
-	u.window(winRoutes, "Socketbar — Service Proxy Routes", fyne.NewSize(900, 560), func(w fyne.Window) fyne.CanvasObject {
-		v = &routesView{u: u, w: w, header: widget.NewLabel(""), path: widget.NewLabel(""), rows: container.NewVBox(), findings: container.NewVBox(), empty: container.NewVBox()}
+	u.window(winRoutes, "Socketbar — Service Proxy Routes", fyne.NewSize(minRoutesWidth, minRoutesHeight), func(w fyne.Window) fyne.CanvasObject {
+		v = &routesView{u: u, w: w, header: widget.NewLabel(""), path: widget.NewLabel(""), findings: container.NewVBox(), empty: container.NewVBox(),
+			rows: container.New(layout.NewCustomPaddedVBoxLayout(theme.Padding() / 2)), table: &table{gap: 2 * theme.Padding()}}
 		v.header.Wrapping = fyne.TextWrapWord
 		u.routesView = v
 		// A path wraps mid-name: shortPath shortens it by whole folders,
@@ -65,15 +72,18 @@ func (u *ui) showRoutesAt(path string) {
 		v.site = widget.NewSelect(nil, func(string) { v.update(u.current()) })
 		v.site.Hide()
 		v.siteWidth = &atLeast{}
-		top := container.NewBorder(nil, nil, nil, container.NewHBox(container.New(v.siteWidth, v.site), v.add,
+		v.buttons = container.NewHBox(container.New(v.siteWidth, v.site), v.add,
 			widget.NewButtonWithIcon("Test…", theme.MediaPlayIcon(), func() { u.showTest("", "") }),
-			widget.NewButtonWithIcon("Reload", theme.ViewRefreshIcon(), u.reload)), v.header)
+			widget.NewButtonWithIcon("Reload", theme.ViewRefreshIcon(), u.reload))
+		top := container.NewBorder(nil, nil, nil, v.buttons, v.header)
 		top = container.NewVBox(top, v.path) // the path has the window's width
 		w.SetMainMenu(u.mainMenu)
 		if !u.tray {
 			top = container.NewVBox(noTrayNotice(), top)
 		}
-		v.body = container.NewVBox(v.empty, v.columns, v.rows, widget.NewSeparator(), v.findings)
+		v.top = top
+		v.tableView = container.NewThemeOverride(container.NewVBox(v.columns, v.rows), compact{fyne.CurrentApp().Settings().Theme()})
+		v.body = container.NewVBox(v.empty, v.tableView, widget.NewSeparator(), v.findings)
 		v.scroll = container.NewVScroll(v.body)
 		u.follow(winRoutes, v.update)
 		return container.NewBorder(top, nil, nil, nil, v.scroll)
@@ -81,12 +91,43 @@ func (u *ui) showRoutesAt(path string) {
 	if v != nil {
 		v.focus = path
 		v.update(u.current())
+		v.openAtFirstSize()
 	}
 }
 
+// The Routes window opens at least this big, and at most as big as a
+// small Mac's screen holds (a 13-inch MacBook's 1440×900, less the menu
+// bar and the window's title).
+const (
+	minRoutesWidth, minRoutesHeight = 900, 560
+	maxRoutesWidth, maxRoutesHeight = 1400, 820
+)
+
+// openAtFirstSize sizes the new window to its content: every column as
+// wide as its text and every route in view, within the bounds above.
+func (v *routesView) openAtFirstSize() {
+	pad := theme.Padding()
+	width := theme.ScrollBarSize() + 4*pad
+	for _, w := range v.table.widths {
+		width += w
+	}
+	if v.u.current().Config != "" {
+		// The status line on one line beside the buttons; an explanation
+		// without a config wraps instead.
+		status := fyne.MeasureText(v.header.Text, theme.TextSize(), v.header.TextStyle).Width + 2*theme.InnerPadding()
+		width = max(width, status+v.buttons.MinSize().Width+4*pad)
+	}
+	width = min(max(width, minRoutesWidth), maxRoutesWidth)
+	// The status and the notice above wrap at the window's width: lay
+	// them out at it before their height is measured.
+	v.w.Resize(fyne.NewSize(width, minRoutesHeight))
+	height := v.top.MinSize().Height + v.body.MinSize().Height + 4*pad
+	v.w.Resize(fyne.NewSize(width, min(max(height, minRoutesHeight), maxRoutesHeight)))
+}
+
 // demoText says where the demo's parts answer.
-func demoText(d *demo.State) string {
-	return fmt.Sprintf("Demo Server · WebSocket echo app: %s · Service Proxy: %s and %s", d.EchoURL(), d.HTTPSURL(), d.HTTPURL())
+func demoText(d *action.DemoInfo) string {
+	return fmt.Sprintf("Demo Server · WebSocket echo app: %s · Service Proxy: %s and %s", d.EchoURL, d.HTTPSURL, d.HTTPURL)
 }
 
 // noTrayNotice says why the app has no menu-bar icon here and where its
@@ -102,39 +143,36 @@ func noTrayNotice() fyne.CanvasObject {
 const noTrayText = "This desktop shows no tray icons, so Socketbar has no menu-bar icon: every action is in the Socketbar menu above, " +
 	"and closing the last window quits Socketbar (stopping the demo Server it started)."
 
-var routeColumns = []float32{140, 200, 290, 90, 0}
-
-// siteColumns are the columns with the Site column first, when the
-// Server has custom websites.
-var siteColumns = []float32{170, 120, 160, 250, 90, 0}
-
 // Site filter choices besides the custom sites' names.
 const (
 	allSites     = "All sites"
 	defaultHosts = "Default hosts"
 )
 
-func routeHeader(withSite bool) fyne.CanvasObject {
+// routeHeader is the table's header, its Site column first when the
+// Server has custom websites; the Backend column is the one that gives
+// up width in a narrow window.
+func (v *routesView) routeHeader(withSite bool) fyne.CanvasObject {
 	titles := []string{"VirtualHost", "Path", "Backend", "Carries", "Notes"}
-	widths := routeColumns
 	if withSite {
-		titles, widths = append([]string{"Site"}, titles...), siteColumns
+		titles = append([]string{"Site"}, titles...)
 	}
-	cells := []fyne.CanvasObject{}
-	for _, t := range titles {
+	var cells []fyne.CanvasObject
+	for i, t := range titles {
 		cells = append(cells, widget.NewLabelWithStyle(t, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		if t == "Backend" {
+			v.table.flex = i
+		}
 	}
-	return container.New(&columns{widths: widths}, cells...)
+	v.table.flexMin = fyne.MeasureText("http://127.0.0.1:8000/", theme.TextSize(), fyne.TextStyle{}).Width
+	return v.table.row(cells...)
 }
 
 // setSiteFilter offers "All sites", "Default hosts" and each custom site,
 // keeping the choice while that site exists; without custom sites there
 // is nothing to filter and the choice hides.
 func (v *routesView) setSiteFilter(s *Snapshot) {
-	var custom []*sites.Site
-	if s.Sites != nil {
-		custom = customSites(s.Sites)
-	}
+	custom := customSites(s.Sites)
 	if len(custom) == 0 {
 		v.site.Hide()
 		v.site.Options, v.site.Selected = nil, ""
@@ -162,7 +200,7 @@ func (v *routesView) setSiteFilter(s *Snapshot) {
 }
 
 // shows reports whether the site filter lets r through.
-func (v *routesView) shows(r serverctl.Route) bool {
+func (v *routesView) shows(r action.Route) bool {
 	switch v.site.Selected {
 	case "", allSites:
 		return true
@@ -190,7 +228,7 @@ func (v *routesView) fill(s *Snapshot) {
 	v.add.Enable()
 	v.setSiteFilter(s)
 	withSite := v.site.Visible()
-	v.columns.Objects = []fyne.CanvasObject{routeHeader(withSite)}
+	v.columns.Objects = []fyne.CanvasObject{v.routeHeader(withSite)}
 	v.columns.Refresh()
 	v.columns.Show()
 	switch {
@@ -202,14 +240,14 @@ func (v *routesView) fill(s *Snapshot) {
 		demo.Importance = widget.HighImportance
 		v.empty.Add(demo)
 		return
-	case s.Config == nil:
+	case s.Config == "":
 		v.add.Disable()
 		v.columns.Hide()
 		v.header.SetText("The Service Proxy config could not be read: " + errText(s.Err))
 		return
 	}
 	v.header.SetText(s.StatusLine())
-	v.path.SetText(shortPath(s.Config.Path, 90))
+	v.path.SetText(shortPath(s.Config, 90))
 	v.path.Show()
 	if d := s.Demo; d != nil {
 		v.empty.Add(widget.NewLabel(demoText(d)))
@@ -223,6 +261,19 @@ func (v *routesView) fill(s *Snapshot) {
 		if v.shows(r) {
 			v.rows.Add(v.row(s, r, withSite))
 		}
+	}
+	v.tableView.Refresh() // the new rows take its theme, before they are measured
+	v.table.fit(append([]fyne.CanvasObject{v.columns.Objects[0]}, v.rows.Objects...))
+	v.fillFindings(s)
+}
+
+// fillFindings says, under the routes, what became of Socketbar's routes
+// (vanished, or their site gone, with Reapply for both) and lint's findings.
+func (v *routesView) fillFindings(s *Snapshot) {
+	if s.DriftErr != nil {
+		msg := widget.NewLabel("⚠ Socketbar cannot tell whether its routes are still in the config: " + errorMessage(s.DriftErr))
+		msg.Wrapping = fyne.TextWrapWord
+		v.findings.Add(msg)
 	}
 	if d := s.Drift; d != nil {
 		var lost []string
@@ -249,7 +300,7 @@ func (v *routesView) fill(s *Snapshot) {
 	v.findings.Add(widget.NewLabelWithStyle(fmt.Sprintf("Lint: %d finding(s)", len(s.Findings)), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	for _, f := range s.Findings {
 		where := fmt.Sprintf("line %d", f.Line)
-		if s.Config != nil && f.File != s.Config.Path {
+		if f.File != s.Config {
 			where = filepath.Base(f.File) + ", " + where // the customsites file, a Websites-tier site
 		}
 		l := widget.NewLabel(fmt.Sprintf("%s, %s: %s\nFix: %s", strings.ToUpper(string(f.Severity[:1]))+string(f.Severity[1:]), where, f.Message, f.Fix))
@@ -258,7 +309,7 @@ func (v *routesView) fill(s *Snapshot) {
 	}
 }
 
-func (v *routesView) row(s *Snapshot, r serverctl.Route, withSite bool) fyne.CanvasObject {
+func (v *routesView) row(s *Snapshot, r action.Route, withSite bool) fyne.CanvasObject {
 	carries := "HTTP"
 	if r.WebSocket {
 		carries = "WebSocket"
@@ -276,26 +327,25 @@ func (v *routesView) row(s *Snapshot, r serverctl.Route, withSite bool) fyne.Can
 	}
 	backend := widget.NewLabel(r.Backend)
 	backend.Truncation = fyne.TextTruncateEllipsis
-	test := widget.NewButtonWithIcon("", theme.MediaPlayIcon(), func() { v.u.showTest(s.routeTarget(r)) })
+	test := widget.NewButtonWithIcon("", theme.MediaPlayIcon(), func() { v.u.showTest(r.TestURL, r.TestConnect) })
 	remove := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() { v.confirmRemove(s, r) })
 	if !r.Managed {
 		remove.Disable()
 	}
-	cells := []fyne.CanvasObject{widget.NewLabel(s.vhostLabel(r.VHost)), path, backend, widget.NewLabel(carries),
+	cells := []fyne.CanvasObject{widget.NewLabel(r.VHostLabel), path, backend, widget.NewLabel(carries),
 		container.NewBorder(nil, nil, nil, container.NewHBox(test, remove), widget.NewLabel(strings.Join(notes, ", ")))}
 	if !withSite {
-		return container.New(&columns{widths: routeColumns}, cells...)
+		return v.table.row(cells...)
 	}
 	site := widget.NewLabel(r.Site)
 	if r.Site == "" {
 		site.SetText(defaultHosts)
 	}
-	site.Truncation = fyne.TextTruncateEllipsis
-	return container.New(&columns{widths: siteColumns}, append([]fyne.CanvasObject{site}, cells...)...)
+	return v.table.row(append([]fyne.CanvasObject{site}, cells...)...)
 }
 
-func (v *routesView) confirmRemove(s *Snapshot, r serverctl.Route) {
-	if s.Sites == nil || len(customSites(s.Sites)) == 0 {
+func (v *routesView) confirmRemove(s *Snapshot, r action.Route) {
+	if len(customSites(s.Sites)) == 0 {
 		v.remove(s, r, nil, fmt.Sprintf("Remove Socketbar's route for %s from every VirtualHost and restart the Service Proxy?", r.Path))
 		return
 	}
@@ -324,13 +374,17 @@ func (v *routesView) confirmRemove(s *Snapshot, r serverctl.Route) {
 }
 
 // remove proposes taking r's path from the given sites (nil: every one)
-// and applies it, after confirm says yes when it is set.
-func (v *routesView) remove(s *Snapshot, r serverctl.Route, sites []string, confirm string) {
-	p, err := v.u.actions.ProposeRemove(v.u.ctx, action.RemoveOptions{Target: s.target(), Path: r.Path, Sites: sites})
-	if err != nil {
-		dialog.ShowError(errors.New(errorMessage(err)), v.w)
-		return
-	}
+// off the UI goroutine, then applies it, after confirm says yes when it
+// is set.
+func (v *routesView) remove(s *Snapshot, r action.Route, sites []string, confirm string) {
+	v.u.propose(v.w, func() (*action.Proposal, error) {
+		return v.u.actions.ProposeRemove(v.u.ctx, action.RemoveOptions{Target: s.target(), Path: r.Path, Sites: sites})
+	}, func(p *action.Proposal) { v.confirmRemoval(p, r, sites, confirm) })
+}
+
+// confirmRemoval applies the removal p of r, after confirm says yes when
+// it is set.
+func (v *routesView) confirmRemoval(p *action.Proposal, r action.Route, sites []string, confirm string) {
 	done := "Removed " + r.Path + "."
 	if len(sites) > 0 {
 		done = fmt.Sprintf("Removed %s for %s.", r.Path, siteName(r.Site))
@@ -349,16 +403,29 @@ func (v *routesView) remove(s *Snapshot, r serverctl.Route, sites []string, conf
 // reapplyDrift puts back Socketbar's routes that vanished and lets go of
 // those whose site was deleted, as socketbar reapply does.
 func (v *routesView) reapplyDrift(s *Snapshot) {
-	p, err := v.u.actions.ProposeReapply(v.u.ctx, s.target())
-	if err != nil {
-		dialog.ShowError(errors.New(errorMessage(err)), v.w)
-		return
-	}
-	done := "Socketbar's routes are back in the config."
-	if p.RecordOnly() {
-		done = "Socketbar no longer expects the routes of deleted sites; no file needed to change."
-	}
-	v.u.applyInBackground(v.w, p, done)
+	v.u.propose(v.w, func() (*action.Proposal, error) { return v.u.actions.ProposeReapply(v.u.ctx, s.target()) }, func(p *action.Proposal) {
+		done := "Socketbar's routes are back in the config."
+		if p.RecordOnly() {
+			done = "Socketbar no longer expects the routes of deleted sites; no file needed to change."
+		}
+		v.u.applyInBackground(v.w, p, done)
+	})
+}
+
+// propose works out a change off the UI goroutine (it reads the config
+// and the history), then hands it to then on the UI goroutine, or shows
+// why it cannot be made in w.
+func (u *ui) propose(w fyne.Window, compute func() (*action.Proposal, error), then func(*action.Proposal)) {
+	u.background(func() func() {
+		p, err := compute()
+		return func() {
+			if err != nil {
+				dialog.ShowError(errors.New(errorMessage(err)), w)
+				return
+			}
+			then(p)
+		}
+	})
 }
 
 // siteName names a site for people: "the default hosts" or its name.
@@ -398,8 +465,6 @@ func errText(err error) string {
 	return errorMessage(err)
 }
 
-// columns lays cells out side by side with fixed widths; the last cell
-// takes what is left.
 // atLeast lays out its one object at least width wide, and takes no room
 // while the object is hidden.
 type atLeast struct{ width float32 }
@@ -417,34 +482,5 @@ func (a *atLeast) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	for _, o := range objs {
 		o.Move(fyne.NewPos(0, 0))
 		o.Resize(size)
-	}
-}
-
-type columns struct{ widths []float32 }
-
-func (c *columns) MinSize(objs []fyne.CanvasObject) fyne.Size {
-	var w, h float32
-	for i, o := range objs {
-		m := o.MinSize()
-		if i < len(c.widths) && c.widths[i] > 0 {
-			w += c.widths[i]
-		} else {
-			w += m.Width
-		}
-		h = max(h, m.Height)
-	}
-	return fyne.NewSize(w, h)
-}
-
-func (c *columns) Layout(objs []fyne.CanvasObject, size fyne.Size) {
-	x := float32(0)
-	for i, o := range objs {
-		w := size.Width - x
-		if i < len(c.widths) && c.widths[i] > 0 && i < len(objs)-1 {
-			w = c.widths[i]
-		}
-		o.Move(fyne.NewPos(x, 0))
-		o.Resize(fyne.NewSize(w, size.Height))
-		x += w
 	}
 }

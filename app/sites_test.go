@@ -13,7 +13,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
 	"github.com/socketbar/socketbar/serverctl/action/actiontest"
 	"github.com/socketbar/socketbar/serverctl/apacheconf/loader"
@@ -83,9 +82,10 @@ func TestAddRouteOffersEverySiteTicked(t *testing.T) {
 	root := servertest.Copy(t, "5.3.1-sites")
 	want := fixtureSites(t, root)
 	rec := newFake()
-	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: rec, Tray: noTray})
+	u := newTestUI(test.NewTempApp(t), Options{Root: root, Actions: rec, Tray: noTray})
 	u.showAddRoute(actiontest.SameAddPath, actiontest.SameAddBackend)
 	f := u.addForm
+	settle(t, f)
 
 	checks := siteChecks(f)
 	if len(checks) != len(want) {
@@ -120,14 +120,16 @@ func TestUntickingSitesNarrowsTheRoute(t *testing.T) {
 	root := servertest.Copy(t, "5.3.1-sites")
 	all := fixtureSites(t, root)
 	rec := newFake()
-	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: rec, Tray: noTray})
+	u := newTestUI(test.NewTempApp(t), Options{Root: root, Actions: rec, Tray: noTray})
 	u.showAddRoute(actiontest.SameAddPath, actiontest.SameAddBackend)
 	f := u.addForm
+	settle(t, f)
 	checks := siteChecks(f)
 	everywhere := f.preview.Text()
 
 	// Untick the last custom site: the others are asked for by name.
 	test.Tap(checks[len(checks)-1])
+	settle(t, f)
 	var want []string
 	for _, s := range all[:len(all)-1] {
 		if s.Default {
@@ -145,6 +147,7 @@ func TestUntickingSitesNarrowsTheRoute(t *testing.T) {
 
 	// Only one custom site left ticked.
 	test.Tap(checks[0])
+	settle(t, f)
 	if got := lastAdd(t, rec).Sites; !slices.Equal(got, want[1:]) {
 		t.Errorf("without the default hosts the form asked for Sites %q, want %q", got, want[1:])
 	}
@@ -156,6 +159,7 @@ func TestUntickingSitesNarrowsTheRoute(t *testing.T) {
 			test.Tap(c)
 		}
 	}
+	settle(t, f)
 	if !f.apply.Disabled() || f.proposal != nil {
 		t.Error("Apply is enabled with no site ticked")
 	}
@@ -170,13 +174,14 @@ func TestUntickingSitesNarrowsTheRoute(t *testing.T) {
 	for _, c := range checks {
 		test.Tap(c)
 	}
+	settle(t, f)
 	if got := lastAdd(t, rec); got.Sites != nil || f.apply.Disabled() {
 		t.Errorf("every site ticked again: Sites %q, apply disabled %v", got.Sites, f.apply.Disabled())
 	}
 }
 
 func TestAddRouteWithoutCustomSitesShowsNoSiteCheckboxes(t *testing.T) {
-	u := newUI(test.NewTempApp(t), Options{Root: servertest.Copy(t, "5.3.1"), Actions: newFake(), Tray: noTray})
+	u := newTestUI(test.NewTempApp(t), Options{Root: servertest.Copy(t, "5.3.1"), Actions: newFake(), Tray: noTray})
 	u.showAddRoute(actiontest.SameAddPath, actiontest.SameAddBackend)
 	if n := len(siteChecks(u.addForm)); n != 0 {
 		t.Errorf("a Server without custom sites shows %d site checkboxes", n)
@@ -205,7 +210,7 @@ func TestRoutesWindowFiltersBySite(t *testing.T) {
 	if err := os.WriteFile(p.Config, p.New, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: newFake(), Tray: noTray})
+	u := newTestUI(test.NewTempApp(t), Options{Root: root, Actions: newFake(), Tray: noTray})
 	u.showRoutes()
 	v := u.routesView
 	if !v.site.Visible() {
@@ -268,10 +273,13 @@ func TestRoutesWindowFiltersBySite(t *testing.T) {
 // file: the preview's title names both files and the diff shows both.
 func TestAddRoutePreviewNamesEveryFileItChanges(t *testing.T) {
 	root := servertest.Copy(t, "5.1.7-sites")
-	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: newFake(), Tray: noTray})
+	u := newTestUI(test.NewTempApp(t), Options{Root: root, Actions: newFake(), Tray: noTray})
 	u.showAddRoute(actiontest.SameAddPath, actiontest.SameAddBackend)
 	f := u.addForm
-	servertest.Eventually(t, "the preview", func() bool { return f.proposal != nil })
+	settle(t, f)
+	if f.proposal == nil {
+		t.Fatalf("no preview: %s", f.applyMsg.Text)
+	}
 	if got := f.previewTitle.Text; !strings.Contains(got, "apache_serviceproxy.conf") || !strings.Contains(got, "apache_serviceproxy_customsites.conf") {
 		t.Errorf("preview title %q; want both files named", got)
 	}
@@ -296,10 +304,10 @@ func TestRemoveOffersTheRowsSiteAlone(t *testing.T) {
 		}
 	}
 	rec := newFake()
-	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: rec, Tray: noTray})
+	u := newTestUI(test.NewTempApp(t), Options{Root: root, Actions: rec, Tray: noTray})
 	u.showRoutes()
 	s := u.current()
-	var chatRoute *serverctl.Route
+	var chatRoute *action.Route
 	for i, r := range s.Routes {
 		if r.Path == "/c/" && r.Site == "chat.example.com" {
 			chatRoute = &s.Routes[i]
@@ -315,6 +323,7 @@ func TestRemoveOffersTheRowsSiteAlone(t *testing.T) {
 		t.Fatal("the remove dialog does not offer chat.example.com alone")
 	}
 	test.Tap(v.removeOnly)
+	drain(t, u)
 	calls := rec.Calls("ProposeRemove")
 	if len(calls) != 1 || !slices.Equal(calls[0].Opts.(action.RemoveOptions).Sites, []string{"chat.example.com"}) {
 		t.Fatalf("ProposeRemove calls = %+v; want one for chat.example.com", calls)
@@ -329,7 +338,7 @@ func TestRemoveOffersTheRowsSiteAlone(t *testing.T) {
 // is not cut short in the Routes window.
 func TestSiteFilterFitsTheLongestSiteName(t *testing.T) {
 	root := servertest.Copy(t, "5.6.3-sites")
-	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: newFake(), Tray: noTray})
+	u := newTestUI(test.NewTempApp(t), Options{Root: root, Actions: newFake(), Tray: noTray})
 	u.showRoutes()
 	v := u.routesView
 	longest := ""
@@ -366,7 +375,7 @@ func TestRoutesWindowSaysASiteIsGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := newFake()
-	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: rec, Tray: noTray})
+	u := newTestUI(test.NewTempApp(t), Options{Root: root, Actions: rec, Tray: noTray})
 	if line := u.current().StatusLine(); strings.HasPrefix(line, "⚠") {
 		t.Errorf("status line %q warns about a site that was deleted", line)
 	}
@@ -380,6 +389,7 @@ func TestRoutesWindowSaysASiteIsGone(t *testing.T) {
 		t.Fatal("no Reapply button")
 	}
 	test.Tap(v.reapply)
+	drain(t, u)
 	servertest.Eventually(t, "the reapply", func() bool { return len(rec.Applied()) == 1 })
 	if a := rec.Applied()[0]; !a.RecordOnly() || len(a.Forgets) != 2 {
 		t.Errorf("the app applied %q (record only %v, lets go of %d); want reapply letting go of chat's two routes", a.Description, a.RecordOnly(), len(a.Forgets))

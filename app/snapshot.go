@@ -2,16 +2,11 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
-	"github.com/socketbar/socketbar/serverctl/demo"
-	"github.com/socketbar/socketbar/serverctl/lint"
-	"github.com/socketbar/socketbar/serverctl/service"
 )
 
 // Snapshot is what the app shows: the Server's status read at one moment.
@@ -21,8 +16,6 @@ type Snapshot struct {
 	action.Status
 	Root string
 	Err  error
-	// Demo is set when Root is a demo tree (made by the app or the CLI).
-	Demo *demo.State
 }
 
 // target is the Server the snapshot is of, as the actions take it.
@@ -31,9 +24,6 @@ func (s *Snapshot) target() action.Target { return action.Target{Root: s.Root} }
 // load reads the Server under root through the actions.
 func load(ctx context.Context, a action.Actions, root string) *Snapshot {
 	s := &Snapshot{Root: root}
-	if root != "" {
-		s.Demo, _ = demo.Load(root)
-	}
 	st, err := a.Status(ctx, action.Target{Root: root})
 	if err != nil {
 		s.Err = err
@@ -44,26 +34,13 @@ func load(ctx context.Context, a action.Actions, root string) *Snapshot {
 	return s
 }
 
+// found reports whether the snapshot is of a Server, readable or not.
+func (s *Snapshot) found() bool { return s.Server.Root != "" }
+
 // demoStopped reports whether the snapshot is of a demo tree whose
 // Service Proxy does not run: it can be started again.
 func (s *Snapshot) demoStopped() bool {
-	return s.Demo != nil && s.Config != nil && s.ServiceErr == nil && !s.Service.Running
-}
-
-// runningDemo finds a demo that runs in the default demo folder, started
-// by the CLI (socketbar demo) or another app, for an app that found no
-// Server: it returns the demo's root.
-func runningDemo(ctx context.Context) (string, bool) {
-	dir, err := action.DefaultDemoDir()
-	if err != nil {
-		return "", false
-	}
-	st, err := demo.Load(dir)
-	if err != nil {
-		return "", false
-	}
-	running, err := st.Running(ctx)
-	return dir, err == nil && running
+	return s.Demo != nil && s.Config != "" && s.ServiceErr == nil && !s.Service.Running
 }
 
 // NoServer reports whether no Server was found under the root.
@@ -74,7 +51,7 @@ func (s *Snapshot) StatusLine() string {
 	switch {
 	case s.NoServer():
 		return "No macOS Server found"
-	case s.Server == nil || s.Config == nil:
+	case !s.found() || s.Config == "":
 		return "Service Proxy config unreadable"
 	}
 	svc := "Service Proxy stopped"
@@ -86,65 +63,20 @@ func (s *Snapshot) StatusLine() string {
 	}
 	n := s.Counts()
 	line := fmt.Sprintf("%s · Apache %s · %d routes, %d WebSocket", svc, s.Server.Apache, n.Routes, n.WebSocket)
-	if lint.HasErrors(s.Findings) || (s.Drift != nil && len(s.Drift.Missing) > 0) {
+	if action.HasErrors(s.Findings) || (s.Drift != nil && len(s.Drift.Missing) > 0) || s.DriftErr != nil || s.HistoryErr != nil {
 		line = "⚠ " + line
 	}
 	return line
 }
 
-// routeTarget is where a person would test a route: the Service Proxy's
-// endpoint for the route's VirtualHost, by loopback address, or for a
-// custom site's route the site's name, dialled at that endpoint.
-func (s *Snapshot) routeTarget(r serverctl.Route) (url, connect string) {
-	if s.Config == nil {
-		return "", ""
-	}
-	return action.RouteTarget(s.Config.Endpoints(s.Server.Job.Defines), r)
-}
-
 // since is a duration rounded for people.
 func since(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
 
-// serviceState reads the Service Proxy's state alone, the cheap part of
-// Status (a pid file, or launchctl on a Mac), for the watcher to run
-// between changes to the config. Actions offers only the whole Status,
-// which also lints and reads the history, so this asks serverctl directly.
-func (s *Snapshot) serviceState(ctx context.Context) (service.State, error) {
-	if s.Server == nil || s.Config == nil {
-		return service.State{}, errors.New("no Service Proxy config")
-	}
-	a, err := s.Server.Applier(s.Config, serverctl.ApplyOptions{HTTPD: s.Status.Target.HTTPD})
-	if err != nil {
-		return service.State{}, err
-	}
-	return a.Service.State(ctx)
-}
-
 // withService is s with another Service Proxy state.
-func (s *Snapshot) withService(st service.State, err error) *Snapshot {
+func (s *Snapshot) withService(st action.ServiceState, err error) *Snapshot {
 	c := *s
 	c.Service, c.ServiceErr = st, err
 	return &c
-}
-
-// vhostLabel names a VirtualHost by its scheme and address ("HTTPS *:443"),
-// the scheme from whether the config serves its port with TLS.
-func (s *Snapshot) vhostLabel(vhost string) string {
-	if s.Config == nil || s.Server == nil {
-		return vhost
-	}
-	first, _, _ := strings.Cut(vhost, " ")
-	port := first[strings.LastIndexByte(first, ':')+1:]
-	for _, e := range s.Config.Endpoints(s.Server.Job.Defines) {
-		if e.Addr[strings.LastIndexByte(e.Addr, ':')+1:] != port {
-			continue
-		}
-		if e.TLS {
-			return "HTTPS " + vhost
-		}
-		return "HTTP " + vhost
-	}
-	return vhost
 }
 
 // shortPath shortens a long path by whole folders in its middle, keeping

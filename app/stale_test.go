@@ -43,13 +43,22 @@ func TestWatcherFollowsTheServiceWithoutReloading(t *testing.T) {
 		t.Fatal(err)
 	}
 	fake := &countingActions{}
-	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: fake, Tray: noTray})
+	u := newTestUI(test.NewTempApp(t), Options{Root: root, Actions: fake, Tray: noTray})
 	u.showRoutes()
 	s := u.current()
 	if s.Service.Running {
 		t.Fatal("the fixture's Service Proxy runs before the test started it")
 	}
-	a, err := s.Server.Applier(s.Config, serverctl.ApplyOptions{})
+	// Where the service keeps its pid, as the model says.
+	srv, err := serverctl.Discover(context.Background(), serverctl.Options{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := serverctl.ReadConfig(s.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := srv.Applier(cfg, serverctl.ApplyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +103,7 @@ func TestWatcherFollowsTheServiceWithoutReloading(t *testing.T) {
 
 	// A change to the file is a full reload.
 	later := u.current().ModTime.Add(5e9)
-	if err := os.Chtimes(s.Config.Path, later, later); err != nil {
+	if err := os.Chtimes(s.Config, later, later); err != nil {
 		t.Fatal(err)
 	}
 	if _, full := u.poll(context.Background(), u.current()); !full {
@@ -107,7 +116,7 @@ func TestWatcherFollowsTheServiceWithoutReloading(t *testing.T) {
 
 func TestRoutesListLaysOutAfterEveryReload(t *testing.T) {
 	root := servertest.Copy(t, "5.7.1")
-	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: newFake(), Tray: noTray})
+	u := newTestUI(test.NewTempApp(t), Options{Root: root, Actions: newFake(), Tray: noTray})
 	u.showRoutes()
 	w := u.windows[winRoutes]
 	w.Resize(fyne.NewSize(900, 560))
@@ -115,9 +124,10 @@ func TestRoutesListLaysOutAfterEveryReload(t *testing.T) {
 	full := u.current()
 	check := func(when string) {
 		t.Helper()
-		rowsEnd := v.rows.Position().Y + v.rows.MinSize().Height
-		if v.rows.Size().Height < v.rows.MinSize().Height-1 || v.findings.Position().Y < rowsEnd || v.findings.Position().Y > rowsEnd+3*theme.Padding() {
-			t.Errorf("%s: rows at %v size %v (min %v), findings at %v", when, v.rows.Position(), v.rows.Size(), v.rows.MinSize(), v.findings.Position())
+		at := fyne.CurrentApp().Driver().AbsolutePositionForObject
+		rowsEnd := at(v.rows).Y + v.rows.MinSize().Height
+		if v.rows.Size().Height < v.rows.MinSize().Height-1 || at(v.findings).Y < rowsEnd || at(v.findings).Y > rowsEnd+3*theme.Padding() {
+			t.Errorf("%s: rows at %v size %v (min %v), findings at %v", when, at(v.rows), v.rows.Size(), v.rows.MinSize(), at(v.findings))
 		}
 	}
 	check("first")
@@ -139,11 +149,30 @@ func TestConfigPathAndVirtualHostLabels(t *testing.T) {
 			t.Errorf("shortPath(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
-	u := newUI(test.NewTempApp(t), Options{Root: servertest.Copy(t, "5.7.1"), Actions: newFake(), Tray: noTray})
+	u := newTestUI(test.NewTempApp(t), Options{Root: servertest.Copy(t, "5.7.1"), Actions: newFake(), Tray: noTray})
 	s := u.current()
+	labels := map[string]string{}
+	for _, v := range s.VirtualHosts {
+		labels[strings.Join(v.Addrs, " ")] = v.Label
+	}
+	for _, r := range s.Routes {
+		if l, ok := labels[r.VHost]; ok && l != r.VHostLabel {
+			t.Errorf("route %s in %s is labelled %q, its VirtualHost %q", r.Path, r.VHost, r.VHostLabel, l)
+		}
+	}
 	for vhost, want := range map[string]string{"*:443": "HTTPS *:443", "*:80": "HTTP *:80"} {
-		if got := s.vhostLabel(vhost); got != want {
-			t.Errorf("vhostLabel(%q) = %q, want %q", vhost, got, want)
+		if got := labels[vhost]; got != want {
+			t.Errorf("VirtualHost %q is labelled %q, want %q", vhost, got, want)
+		}
+	}
+	u.showAddRoute("", "")
+	offered := map[string]bool{}
+	for _, c := range u.addForm.hosts {
+		offered[c.Text] = true
+	}
+	for _, c := range []string{"HTTPS *:443", "HTTP *:80"} {
+		if !offered[c] {
+			t.Errorf("Add Route offers no VirtualHost %q: %v", c, offered)
 		}
 	}
 }

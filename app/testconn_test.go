@@ -52,7 +52,7 @@ func siteOnLoopback(t *testing.T, name string) (addr string, sni func() []string
 func TestTestWindowConnectsToTheAddressGiven(t *testing.T) {
 	root := servertest.Copy(t, "5.3.1-sites")
 	fake := newFake()
-	u := newUI(test.NewTempApp(t), Options{Root: root, Actions: fake})
+	u := newTestUI(test.NewTempApp(t), Options{Root: root, Actions: fake})
 	addr, sni := siteOnLoopback(t, "chat.example.com")
 
 	u.showTest("", "")

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -18,9 +17,11 @@ import (
 // testProxy is the app's handle on the test proxy it started, and the
 // last lines of its log.
 type testProxy struct {
-	mu    sync.Mutex
-	tp    *action.TestProxy
-	lines []string
+	mu sync.Mutex
+	tp *action.TestProxy
+	// starting is set while a start is under way.
+	starting bool
+	lines    []string
 }
 
 // Write keeps the last 200 log lines.
@@ -49,18 +50,47 @@ func (p *testProxy) status() (addr string, sessions int, lines []string) {
 	return addr, sessions, append([]string(nil), p.lines...)
 }
 
-// start runs the test proxy on the Server's routes through the actions.
-func (u *ui) startProxy(addr string) error {
-	p := u.proxy
-	tp, err := u.actions.StartTestProxy(u.ctx, action.ServeOptions{Target: u.current().target(), UseServer: true, Addr: addr, Log: p})
-	if err != nil {
-		return err
-	}
+// begin claims the start of the proxy; false when it runs or is starting.
+func (p *testProxy) begin() bool {
 	p.mu.Lock()
-	p.tp = tp
+	defer p.mu.Unlock()
+	if p.tp != nil || p.starting {
+		return false
+	}
+	p.starting = true
+	return true
+}
+
+// started ends a start: tp runs, or is nil when the start failed.
+func (p *testProxy) started(tp *action.TestProxy) {
+	p.mu.Lock()
+	p.tp, p.starting = tp, false
 	p.mu.Unlock()
-	p.Write([]byte(fmt.Sprintf("listening on %s with %d route(s)", tp.URL(), len(tp.Routes()))))
-	return nil
+	if tp != nil {
+		p.Write([]byte(fmt.Sprintf("listening on %s with %d route(s)", tp.URL(), len(tp.Routes()))))
+	}
+}
+
+// startProxy runs the test proxy on the Server's routes through the
+// actions, off the UI goroutine (it reads the config and may make a
+// certificate), then shows the outcome, reporting a failure in the Test
+// Proxy window if it is open.
+func (u *ui) startProxy(addr string) {
+	p := u.proxy
+	if !p.begin() {
+		return
+	}
+	target := u.current().target()
+	u.background(func() func() {
+		tp, err := u.actions.StartTestProxy(u.ctx, action.ServeOptions{Target: target, UseServer: true, Addr: addr, Log: p})
+		p.started(tp)
+		return func() {
+			if err != nil {
+				u.report(u.windows[winProxy], "Test Proxy", err, "")
+			}
+			u.proxyChanged()
+		}
+	})
 }
 
 // stop closes every session with 1001 and waits for the proxy to end.
@@ -76,30 +106,13 @@ func (p *testProxy) stop() {
 	}
 }
 
-// serveRoutes lists what the test proxy would serve, for the window.
-func (u *ui) serveRoutes() []string {
-	s := u.current()
-	if s.Config == nil {
-		return nil
-	}
-	var routes []string
-	for _, r := range s.Config.ServeRoutes() {
-		routes = append(routes, r.Path+" → "+r.Backend)
-	}
-	return routes
-}
-
 // toggleProxy starts or stops the test proxy on 127.0.0.1:8443.
 func (u *ui) toggleProxy() {
 	if u.proxy.running() {
 		go func() { u.proxy.stop(); fyne.Do(u.proxyChanged) }()
 		return
 	}
-	if err := u.startProxy(action.DefaultProxyAddr); err != nil {
-		u.report(u.windows[winProxy], "Test Proxy", errors.New(errorMessage(err)), "")
-		return
-	}
-	u.proxyChanged()
+	u.startProxy(action.DefaultProxyAddr)
 }
 
 // proxyChanged shows a start or stop of the test proxy in the menu and in
@@ -120,6 +133,9 @@ type proxyWindow struct {
 	addr   *widget.Entry
 	state  *widget.Label
 	routes *widget.Label
+	// served is what the proxy serves of the Server's routes, read off
+	// the UI goroutine for each snapshot.
+	served string
 	logs   *widget.TextGrid
 	button *widget.Button
 	// stopTick, while the window ticks, stops its ticker.
@@ -140,8 +156,12 @@ func (pw *proxyWindow) build() fyne.CanvasObject {
 	pw.routes.Wrapping = fyne.TextWrapWord
 	pw.button = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), pw.onStartStop)
 	pw.button.Importance = widget.HighImportance
+	pw.readRoutes(pw.u.current())
 	pw.refresh()
-	pw.u.follow(winProxy, func(*Snapshot) { pw.refresh() })
+	pw.u.follow(winProxy, func(s *Snapshot) {
+		pw.readRoutes(s)
+		pw.refresh()
+	})
 	pw.u.closers[winProxy] = func() { pw.ticking(false) }
 	top := container.NewVBox(container.NewBorder(nil, nil, widget.NewLabel("Address"), pw.button, pw.addr), pw.state, pw.routes, widget.NewSeparator(),
 		widget.NewLabelWithStyle("Log", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
@@ -190,11 +210,7 @@ func (pw *proxyWindow) refresh() {
 		pw.button.SetIcon(theme.MediaStopIcon())
 		pw.addr.Disable()
 	}
-	rl := pw.u.serveRoutes()
-	if len(rl) == 0 {
-		rl = []string{"none: add a route first"}
-	}
-	pw.routes.SetText("Routes: " + strings.Join(rl, ",  "))
+	pw.routes.SetText("Routes: " + pw.served)
 	if len(lines) > 12 {
 		lines = lines[len(lines)-12:]
 	}
@@ -207,9 +223,38 @@ func (pw *proxyWindow) onStartStop() {
 		go func() { u.proxy.stop(); fyne.Do(func() { pw.refresh(); u.buildMenu() }) }()
 		return
 	}
-	if err := u.startProxy(typed(pw.addr.Text)); err != nil {
-		u.report(pw.w, "Test Proxy", errors.New(errorMessage(err)), "")
-	}
-	pw.refresh()
-	u.buildMenu()
+	u.startProxy(typed(pw.addr.Text))
 }
+
+// readRoutes reads, off the UI goroutine, the routes the proxy serves of
+// the Server of s, and shows them.
+func (pw *proxyWindow) readRoutes(s *Snapshot) {
+	if s.Config == "" {
+		pw.served = proxyNoRoutes
+		return
+	}
+	pw.served = "reading…"
+	pw.u.background(func() func() {
+		routes, err := pw.u.actions.TestProxyRoutes(pw.u.ctx, s.target())
+		text := proxyNoRoutes
+		switch {
+		case err != nil:
+			text = "unknown: " + errorMessage(err)
+		case len(routes) > 0:
+			var rl []string
+			for _, r := range routes {
+				rl = append(rl, r.Path+" → "+r.Backend)
+			}
+			text = strings.Join(rl, ",  ")
+		}
+		return func() {
+			if pw.u.current() == s {
+				pw.served = text
+				pw.refresh()
+			}
+		}
+	})
+}
+
+// proxyNoRoutes is the routes line of a Server with nothing to serve.
+const proxyNoRoutes = "none: add a route first"

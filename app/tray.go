@@ -68,7 +68,7 @@ func (u *ui) actionItems(s *Snapshot, routes *fyne.MenuItem) []*fyne.MenuItem {
 	if u.proxy.running() {
 		proxyLabel = itemProxyStop
 	}
-	hasConfig := s.Config != nil
+	hasConfig := s.Config != ""
 	var items []*fyne.MenuItem
 	if s.NoServer() || s.demoStopped() {
 		items = append(items, actionItem(itemDemo, func() { u.startDemo(u.anyWindow()) }, true))

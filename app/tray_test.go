@@ -29,7 +29,7 @@ func TestWithoutATrayTheRoutesWindowOffersEveryTrayAction(t *testing.T) {
 		{"a tray", func(t *testing.T) string { return servertest.Copy(t, "5.7.1") }, withTray, false, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			u := newUI(test.NewTempApp(t), Options{Root: tc.root(t), Actions: newFake(), Tray: tc.tray})
+			u := newTestUI(test.NewTempApp(t), Options{Root: tc.root(t), Actions: newFake(), Tray: tc.tray})
 			u.showRoutes()
 			w := u.windows[winRoutes]
 			if got := strings.Contains(canvasText(w.Content()), noTrayText); got != tc.notice {
@@ -70,7 +70,7 @@ func TestWithoutATrayTheRoutesWindowOffersEveryTrayAction(t *testing.T) {
 
 func TestMenuBarActionsOpenTheirWindows(t *testing.T) {
 	fake := newFake()
-	u := newUI(test.NewTempApp(t), Options{Root: servertest.Copy(t, "5.7.1"), Actions: fake, Tray: noTray})
+	u := newTestUI(test.NewTempApp(t), Options{Root: servertest.Copy(t, "5.7.1"), Actions: fake, Tray: noTray})
 	u.showRoutes()
 	for label, window := range map[string]windowID{itemAdd: winAdd, itemTest: winTest, itemLog: winLog, itemAbout: winAbout} {
 		menuItem(t, u.windows[winRoutes].MainMenu().Items[0], label).Action()
@@ -94,7 +94,7 @@ func TestClosingTheLastWindow(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := newFake()
 			fake.DemoRoot = servertest.Copy(t, "5.7.1")
-			u := newUI(test.NewTempApp(t), Options{Root: t.TempDir(), Actions: fake, Tray: tc.tray})
+			u := newTestUI(test.NewTempApp(t), Options{Root: t.TempDir(), Actions: fake, Tray: tc.tray})
 			u.showRoutes()
 			u.startDemo(u.windows[winRoutes])
 			servertest.Eventually(t, "the demo to start", func() bool { return u.demo != nil })

@@ -1,6 +1,9 @@
 package serverctl
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
 
 // matchKind is how much of a URL path a rule claims.
 type matchKind int
@@ -111,4 +114,31 @@ func (r Route) Answers(o Route) bool {
 	m := r.match
 	m.conditional = false
 	return m.covers(o.match)
+}
+
+// matches reports whether m answers the URL path p; a complex pattern
+// answers nothing here (see Route.Serves, which runs it).
+func (m matcher) matches(p string) bool {
+	switch m.kind {
+	case matchPrefix:
+		return strings.HasPrefix(p, m.prefix)
+	case matchSegment:
+		return p == m.prefix || strings.HasPrefix(p, m.prefix+"/")
+	case matchExact:
+		return p == m.prefix
+	}
+	return false
+}
+
+// Serves reports whether r answers a request for urlPath, leaving aside
+// its RewriteCond guards: its path as ProxyPass matches one ("/ws" answers
+// /ws and /ws/…, "/ws/" every path under it), or, for a rule whose path is
+// its regular expression (no literal prefix could be read from it), the
+// expression itself.
+func (r Route) Serves(urlPath string) bool {
+	if r.Pattern != "" && r.Path == r.Pattern {
+		re, err := regexp.Compile(r.Pattern)
+		return err == nil && re.MatchString(urlPath)
+	}
+	return aliasMatcher(r.Path).matches(urlPath)
 }

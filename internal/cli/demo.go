@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/socketbar/socketbar/serverctl/action"
-	"github.com/socketbar/socketbar/serverctl/demo"
 )
 
 const demoHelp = `A Server-shaped folder whose Service Proxy (the local Apache httpd, on free loopback
@@ -55,7 +54,7 @@ Try, in another terminal:
   socketbar test --insecure wss://127.0.0.1:%[7]d/echo/     # works
   socketbar test --insecure wss://%[8]s:%[7]d/echo/ --connect 127.0.0.1:%[7]d   # the custom site
 Press Ctrl-C to stop the demo.
-`, d.Root, d.HTTPSURL(), d.HTTPURL(), d.WebsitesHTTP, d.WebsitesHTTPS, d.EchoURL(), d.HTTPS, demo.CustomSite)
+`, d.Root, d.HTTPSURL, d.HTTPURL, d.WebsitesHTTP, d.WebsitesHTTPS, d.EchoURL, d.HTTPS, d.CustomSite)
 	<-ctx.Done()
 	stopCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

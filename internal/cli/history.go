@@ -7,7 +7,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
 )
 
@@ -38,12 +37,11 @@ func historyRun(ctx context.Context, e *Env, opts *HistoryOptions) error {
 		fmt.Fprintln(e.Stdout, "Socketbar has not changed the Service Proxy config yet.")
 		return nil
 	}
-	undone := serverctl.Undone(h.Entries)
 	w := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tWHEN\tCHANGE")
 	for _, c := range h.Entries {
 		desc := c.Description
-		if undone[c.ID] {
+		if c.Undone {
 			desc += " (undone)"
 		}
 		if !c.Applied() {

@@ -18,20 +18,20 @@ import (
 
 // statusReport is the JSON of `socketbar status --json`.
 type statusReport struct {
-	Root          string                  `json:"root"`
-	ServerVersion string                  `json:"server_version"`
-	ServerBuild   string                  `json:"server_build,omitempty"`
-	ApacheVersion serverctl.Version       `json:"apache_version"`
-	ApacheSource  string                  `json:"apache_version_source,omitempty"`
-	ApacheError   string                  `json:"apache_version_error,omitempty"`
-	Config        string                  `json:"config"`
-	ErrorLog      string                  `json:"error_log"`
-	Defines       []string                `json:"defines"`
-	Environment   map[string]string       `json:"environment"`
-	Webapps       []serverctl.Webapp      `json:"webapps"`
-	Unreadable    []serverctl.FileProblem `json:"unreadable"`
-	Warnings      []serverctl.FileProblem `json:"warnings"`
-	ConfigError   string                  `json:"config_error,omitempty"`
+	Root          string               `json:"root"`
+	ServerVersion string               `json:"server_version"`
+	ServerBuild   string               `json:"server_build,omitempty"`
+	ApacheVersion action.Version       `json:"apache_version"`
+	ApacheSource  string               `json:"apache_version_source,omitempty"`
+	ApacheError   string               `json:"apache_version_error,omitempty"`
+	Config        string               `json:"config"`
+	ErrorLog      string               `json:"error_log"`
+	Defines       []string             `json:"defines"`
+	Environment   map[string]string    `json:"environment"`
+	Webapps       []action.Webapp      `json:"webapps"`
+	Unreadable    []action.FileProblem `json:"unreadable"`
+	Warnings      []action.FileProblem `json:"warnings"`
+	ConfigError   string               `json:"config_error,omitempty"`
 	action.ModuleCheck
 	// ServiceRunning and ServicePID say whether the Service Proxy runs;
 	// ServiceError why that is unknown.
@@ -47,11 +47,15 @@ type statusReport struct {
 	// Drift lists Socketbar routes recorded by the last change that the
 	// config no longer has (Server.app rewrote it), and in Gone those whose
 	// site was deleted; reapply settles both.
-	Drift *serverctl.Drift `json:"drift,omitempty"`
+	Drift *action.Drift `json:"drift,omitempty"`
+	// DriftError and HistoryError say why the drift or the history could
+	// not be read: Socketbar's routes may have vanished unnoticed.
+	DriftError   string `json:"drift_error,omitempty"`
+	HistoryError string `json:"history_error,omitempty"`
 	// Interrupted says a change was cut off half-way (Socketbar was killed);
 	// InterruptedChange is that change, when its history entry says so.
-	Interrupted       bool                   `json:"interrupted,omitempty"`
-	InterruptedChange *serverctl.BackupEntry `json:"interrupted_change,omitempty"`
+	Interrupted       bool                `json:"interrupted,omitempty"`
+	InterruptedChange *action.BackupEntry `json:"interrupted_change,omitempty"`
 	// Sites are the default hosts (Name "") and the custom websites, where
 	// a route can go; SitesError says why they are unknown.
 	Sites        []siteReport        `json:"sites"`
@@ -79,7 +83,7 @@ type siteFindingReport struct {
 	Message string `json:"message"`
 }
 
-const statusHelp = "Says whether the Service Proxy runs, counts its routes, checks its module files,\nand notices Socketbar routes that vanished when Server.app rewrote the config, and\nroutes whose site was deleted in Server.app (Site gone; reapply lets go of them).\nExits 1 when the config cannot be read, when Socketbar routes vanished (Drift), and\nwhen a change was interrupted, so scripts can watch for them."
+const statusHelp = "Says whether the Service Proxy runs, counts its routes, checks its module files,\nand notices Socketbar routes that vanished when Server.app rewrote the config, and\nroutes whose site was deleted in Server.app (Site gone; reapply lets go of them).\nExits 1 when the config cannot be read, when Socketbar routes vanished (Drift) or\nSocketbar's history cannot be read to tell, and when a change was interrupted, so\nscripts can watch for them."
 
 // StatusOptions are the options of socketbar status.
 type StatusOptions struct {
@@ -95,8 +99,8 @@ func bindStatus(e *Env, fs *flag.FlagSet) runFunc {
 }
 
 // statusRun prints the status; it returns errReported, for exit 1, when
-// the config cannot be read, when routes vanished and when a change was
-// interrupted.
+// the config cannot be read, when routes vanished or it cannot be told
+// whether they did, and when a change was interrupted.
 func statusRun(ctx context.Context, e *Env, opts *StatusOptions) error {
 	st, err := e.Actions.Status(ctx, opts.Target)
 	if err != nil {
@@ -110,7 +114,7 @@ func statusRun(ctx context.Context, e *Env, opts *StatusOptions) error {
 	} else {
 		printStatus(e.Stdout, st, r)
 	}
-	if r.ConfigError != "" || (r.Drift != nil && len(r.Drift.Missing) > 0) || r.Interrupted {
+	if r.ConfigError != "" || (r.Drift != nil && len(r.Drift.Missing) > 0) || r.DriftError != "" || r.HistoryError != "" || r.Interrupted {
 		return errReported
 	}
 	return nil
@@ -120,9 +124,9 @@ func newStatusReport(st *action.Status) statusReport {
 	srv := st.Server
 	r := statusReport{
 		Root: srv.Root, ServerVersion: srv.ServerVersion, ServerBuild: srv.ServerBuild,
-		ApacheVersion: srv.Apache, ApacheSource: srv.ApacheVersionSource, ApacheError: srv.ApacheVersionError,
-		Config: srv.HostPath(srv.ConfigPath), ErrorLog: srv.HostPath(srv.ErrorLogPath),
-		Defines: srv.Job.Defines, Environment: srv.Job.Environment, Webapps: srv.Webapps,
+		ApacheVersion: srv.Apache, ApacheSource: srv.ApacheSource, ApacheError: srv.ApacheError,
+		Config: srv.ConfigPath, ErrorLog: srv.ErrorLogPath,
+		Defines: srv.Defines, Environment: srv.Environment, Webapps: srv.Webapps,
 		Unreadable: srv.Unreadable, Warnings: srv.Warnings, ModuleCheck: st.Modules, Drift: st.Drift,
 		ServiceRunning: st.Service.Running, ServicePID: st.Service.PID, Interrupted: st.Interrupted,
 	}
@@ -132,6 +136,12 @@ func newStatusReport(st *action.Status) statusReport {
 	if st.ConfigErr != nil {
 		r.ConfigError = describe(st.ConfigErr).msg
 	}
+	if st.DriftErr != nil {
+		r.DriftError = describe(st.DriftErr).msg
+	}
+	if st.HistoryErr != nil {
+		r.HistoryError = describe(st.HistoryErr).msg
+	}
 	if r.Interrupted {
 		r.InterruptedChange = pendingChange(st.History)
 	}
@@ -139,23 +149,21 @@ func newStatusReport(st *action.Status) statusReport {
 	if st.SitesErr != nil {
 		r.SitesError = describe(st.SitesErr).msg
 	}
-	if st.Sites != nil {
-		for _, site := range st.Sites.Sites {
-			sr := siteReport{Name: site.Name, Aliases: site.Aliases, Ports: site.Ports, CertID: site.CertID, Where: []string{}}
-			if sr.Aliases == nil {
-				sr.Aliases = []string{}
-			}
-			if sr.Ports == nil {
-				sr.Ports = []int{}
-			}
-			for _, v := range site.VHosts {
-				sr.Where = append(sr.Where, action.VHostPos(v).String())
-			}
-			r.Sites = append(r.Sites, sr)
+	for _, site := range st.Sites {
+		sr := siteReport{Name: site.Name, Aliases: site.Aliases, Ports: site.Ports, CertID: site.CertID, Where: site.Where}
+		if sr.Aliases == nil {
+			sr.Aliases = []string{}
 		}
-		for _, f := range st.Sites.Findings {
-			r.SiteFindings = append(r.SiteFindings, siteFindingReport{Kind: f.Kind, Where: f.Pos.String(), Message: f.Msg})
+		if sr.Ports == nil {
+			sr.Ports = []int{}
 		}
+		if sr.Where == nil {
+			sr.Where = []string{}
+		}
+		r.Sites = append(r.Sites, sr)
+	}
+	for _, f := range st.SiteFindings {
+		r.SiteFindings = append(r.SiteFindings, siteFindingReport(f))
 	}
 	n := st.Counts()
 	r.Routes, r.RouteRules, r.ManagedRoutes, r.WebSocketRoutes = n.Routes, n.Rules, n.Managed, n.WebSocket
@@ -164,10 +172,10 @@ func newStatusReport(st *action.Status) statusReport {
 
 // pendingChange is the newest change of the history whose outcome was
 // never recorded: the one a transaction journal left behind belongs to.
-func pendingChange(history []serverctl.BackupEntry) *serverctl.BackupEntry {
+func pendingChange(history []action.HistoryEntry) *action.BackupEntry {
 	for i := range history { // newest first
 		if history[i].Outcome == serverctl.OutcomePending {
-			return &history[i]
+			return &history[i].BackupEntry
 		}
 	}
 	return nil
@@ -224,10 +232,24 @@ func printStatus(out io.Writer, st *action.Status, r statusReport) {
 		fmt.Fprintf(w, "Modules:\t%d loaded, all files present\n", r.Count)
 	default:
 		for _, m := range r.Missing {
-			fmt.Fprintf(w, "Missing module:\t%s (line %d): %s does not exist; the Service Proxy will not start\n", m.Name, m.Line, st.Server.FilePath(m.Path))
+			fmt.Fprintf(w, "Missing module:\t%s (line %d): %s does not exist; the Service Proxy will not start\n", m.Name, m.Line, m.File)
 		}
 	}
 	printSites(w, r)
+	printChanges(w, r)
+	for _, p := range r.Unreadable {
+		fmt.Fprintf(w, "Unreadable:\t%s: %s\n", p.Path, p.Reason)
+	}
+	for _, p := range r.Warnings {
+		fmt.Fprintf(w, "Warning:\t%s: %s\n", p.Path, p.Reason)
+	}
+	w.Flush()
+}
+
+// printChanges writes what became of Socketbar's changes: routes that
+// vanished or whose site is gone, what could not be read to tell, and a
+// change cut off half-way.
+func printChanges(w io.Writer, r statusReport) {
 	if d := r.Drift; d != nil && len(d.Missing) > 0 {
 		var lost []string
 		for _, m := range d.Missing {
@@ -235,6 +257,12 @@ func printStatus(out io.Writer, st *action.Status, r statusReport) {
 		}
 		fmt.Fprintf(w, "Drift:\t%d Socketbar route(s) missing since the config was rewritten at %s: %s. Run socketbar reapply.\n",
 			len(d.Missing), d.Changed.Local().Format(time.DateTime), strings.Join(lost, ", "))
+	}
+	if r.DriftError != "" {
+		fmt.Fprintf(w, "Drift:\tunknown: %s\n", r.DriftError)
+	}
+	if r.HistoryError != "" {
+		fmt.Fprintf(w, "History:\tunknown: %s\n", r.HistoryError)
 	}
 	if d := r.Drift; d != nil {
 		for _, g := range d.GoneByPath() {
@@ -248,13 +276,6 @@ func printStatus(out io.Writer, st *action.Status, r statusReport) {
 		}
 		fmt.Fprintf(w, "Interrupted:\t%s was cut off half-way, or is running now; the next change (or socketbar restart) finishes or rolls it back\n", which)
 	}
-	for _, p := range r.Unreadable {
-		fmt.Fprintf(w, "Unreadable:\t%s: %s\n", p.Path, p.Reason)
-	}
-	for _, p := range r.Warnings {
-		fmt.Fprintf(w, "Warning:\t%s: %s\n", p.Path, p.Reason)
-	}
-	w.Flush()
 }
 
 // printSites writes one line per site: its name, aliases, ports,

@@ -263,3 +263,43 @@ func TestStatusRun(t *testing.T) {
 		})
 	}
 }
+
+// brokenHistoryRoot is a copy of a Server tree with a file where the
+// history's folder (socketbar-backups) belongs, so neither drift nor
+// history can be read.
+func brokenHistoryRoot(t *testing.T, version string) string {
+	t.Helper()
+	root := servertest.Copy(t, version)
+	if err := os.WriteFile(filepath.Join(root, "Library/Server/Web/Config/Proxy/socketbar-backups"), []byte("not a folder\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// status says when it cannot tell whether Socketbar's routes vanished
+// (drift, history) instead of saying nothing, and exits 1 for it, as it
+// does for drift itself: a script watching for drift must not be told
+// all is well.
+func TestStatusSaysWhenItCannotReadTheHistory(t *testing.T) {
+	root := brokenHistoryRoot(t, "5.3.1")
+	text := runIn(t, &action.Local{}, nil, "status", "--root", root)
+	for _, want := range []string{"\nDrift:", "unknown: compare the config with Socketbar's last change", "\nHistory:", "unknown: read Socketbar's history"} {
+		if !strings.Contains(text.stdout, want) {
+			t.Errorf("status does not say %q:\n%s", want, text.stdout)
+		}
+	}
+	if text.code != 1 {
+		t.Errorf("status exits %d; want 1, as for drift", text.code)
+	}
+	j := runIn(t, &action.Local{}, nil, "status", "--json", "--root", root)
+	var got struct {
+		DriftError   string `json:"drift_error"`
+		HistoryError string `json:"history_error"`
+	}
+	if err := json.Unmarshal([]byte(j.stdout), &got); err != nil {
+		t.Fatalf("%v\n%s", err, j.stdout)
+	}
+	if got.DriftError == "" || got.HistoryError == "" || j.code != 1 {
+		t.Errorf("status --json: drift_error %q, history_error %q, exit %d", got.DriftError, got.HistoryError, j.code)
+	}
+}

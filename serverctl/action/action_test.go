@@ -136,7 +136,13 @@ func TestUndoToAnOlderChangeSaysAndRecordsWhatElseItTakesBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	undone := serverctl.Undone(h.Entries)
+	undone := map[string]bool{}
+	for _, e := range h.Entries {
+		undone[e.ID] = e.Undone
+		if e.Undone != (e.State() == "undone") {
+			t.Errorf("entry %s: undone %v, state %q", e.ID, e.Undone, e.State())
+		}
+	}
 	if !undone[ids[0]] || !undone[ids[1]] {
 		t.Errorf("history marks undone %v, want both %v", undone, ids)
 	}

@@ -14,6 +14,11 @@ type Actions interface {
 	Routes(ctx context.Context, t Target) (*RouteList, error)
 	Lint(ctx context.Context, opts LintOptions) (*LintReport, error)
 	History(ctx context.Context, t Target) (*History, error)
+	// Pulse and ErrorLog are cheap reads for a window that follows the
+	// Server: the config's modification time and the service's state, and
+	// the end of the error log.
+	Pulse(ctx context.Context, t Target) (*Pulse, error)
+	ErrorLog(ctx context.Context, t Target, lines int) (*ErrorLog, error)
 
 	ProposeAdd(ctx context.Context, opts AddOptions) (*Proposal, error)
 	ProposeRemove(ctx context.Context, opts RemoveOptions) (*Proposal, error)
@@ -25,7 +30,9 @@ type Actions interface {
 	Test(ctx context.Context, opts TestOptions) (*wstest.Report, error)
 	CheckRoute(ctx context.Context, opts CheckRouteOptions) (*TierReport, error)
 	StartTestProxy(ctx context.Context, opts ServeOptions) (*TestProxy, error)
+	TestProxyRoutes(ctx context.Context, t Target) ([]ProxyRoute, error)
 	StartDemo(ctx context.Context, opts DemoOptions) (*Demo, error)
+	RunningDemo(ctx context.Context) (*DemoInfo, error)
 }
 
 var _ Actions = (*Local)(nil)

@@ -33,7 +33,8 @@ func DefaultDemoDir() (string, error) {
 // Demo is a running demo Server: its Service Proxy, Websites tier and
 // WebSocket echo app.
 type Demo struct {
-	*demo.State
+	DemoInfo
+	st   *demo.State
 	echo *http.Server
 }
 
@@ -64,14 +65,14 @@ func (l *Local) StartDemo(ctx context.Context, opts DemoOptions) (*Demo, error) 
 	if st, err := demo.Load(dir); err == nil {
 		// A second start would only fail to bind the ports the first holds.
 		if running, _ := st.Running(ctx); running {
-			return &Demo{State: st}, &DemoRunningError{Root: dir}
+			return &Demo{DemoInfo: demoInfo(st), st: st}, &DemoRunningError{Root: dir}
 		}
 	}
 	st, err := demo.Prepare(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
-	d := &Demo{State: st}
+	d := &Demo{DemoInfo: demoInfo(st), st: st}
 	if st.HTTPD == nil {
 		return d, ErrNoHTTPD
 	}
@@ -83,6 +84,26 @@ func (l *Local) StartDemo(ctx context.Context, opts DemoOptions) (*Demo, error) 
 		return nil, &DemoPortError{Err: err}
 	}
 	return d, nil
+}
+
+// RunningDemo finds a demo that runs in the default demo folder, started
+// by socketbar demo or another app: the Server to show when this machine
+// has none. Nil when no demo runs there.
+func (l *Local) RunningDemo(ctx context.Context) (*DemoInfo, error) {
+	dir, err := DefaultDemoDir()
+	if err != nil {
+		return nil, err
+	}
+	st, err := demo.Load(dir)
+	if err != nil {
+		return nil, nil // no demo tree there
+	}
+	running, err := st.Running(ctx)
+	if err != nil || !running {
+		return nil, err
+	}
+	d := demoInfo(st)
+	return &d, nil
 }
 
 // DemoPortError is a demo that could not start, most often because a port
@@ -102,14 +123,15 @@ func (e *DemoPortError) Error() string {
 
 func (e *DemoPortError) Unwrap() error { return e.Err }
 
-// Stop stops the demo's httpds and its echo app.
+// Stop stops the demo's httpds and its echo app. A Demo that runs
+// nothing (ErrNoHTTPD, or another Socketbar's) stops nothing.
 func (d *Demo) Stop(ctx context.Context) error {
 	var errs []error
 	if d.echo != nil {
 		errs = append(errs, d.echo.Close())
 	}
-	if d.State != nil && d.HTTPD != nil {
-		errs = append(errs, d.State.Stop(ctx))
+	if d.st != nil && d.st.HTTPD != nil {
+		errs = append(errs, d.st.Stop(ctx))
 	}
 	return errors.Join(errs...)
 }

@@ -14,6 +14,14 @@
 // [Local.Apply] puts it in place through the transaction, through the
 // administrator prompt when the config belongs to root.
 //
+// Results are views: plain data a front end shows as it is (a route with
+// its VirtualHost's label and where to test it, a history entry with what
+// became of it, the demo's addresses), with the few data types of the
+// model they carry named here by alias. No Server, parsed config or
+// Applier leaves this package, so that an Actions for a Server elsewhere
+// can fill the same views. [Local.Pulse] is the cheap read a watcher
+// repeats between full [Local.Status] reads.
+//
 // [Actions] is the set a front end needs; [Local] carries it out on this
 // machine, and front-end tests substitute a recorder.
 package action

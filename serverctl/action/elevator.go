@@ -2,6 +2,7 @@ package action
 
 import (
 	"context"
+
 	"github.com/socketbar/socketbar/serverctl/run"
 
 	"github.com/socketbar/socketbar/serverctl"

@@ -58,7 +58,7 @@ func TestLeftoversAreNotReadAsConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	var names []string
-	for _, s := range st.Sites.Sites {
+	for _, s := range st.Sites {
 		names = append(names, s.Name)
 		names = append(names, s.Aliases...)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
 	"github.com/socketbar/socketbar/serverctl/run"
 
 	"github.com/socketbar/socketbar/serverctl"
@@ -35,6 +36,9 @@ type Local struct {
 	// AfterStep, when set, hears each finished step of a transaction run
 	// here (tests use it to kill the process between steps).
 	AfterStep func(serverctl.Step)
+
+	// mem keeps what the last Status of each Target read, for Pulse.
+	mem memory
 }
 
 // New returns the Local for this platform: on macOS a change to a root

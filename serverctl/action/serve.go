@@ -68,6 +68,9 @@ func ParseRoute(s string) (proxy.Route, error) {
 	return proxy.NewRoute(path, backend)
 }
 
+// proxyRoute is a route of the config as the test proxy serves it.
+func proxyRoute(r ProxyRoute) (proxy.Route, error) { return proxy.NewRoute(r.Path, r.Backend) }
+
 // StartTestProxy starts Socketbar's embedded reverse proxy on the Server's
 // routes and/or the given ones. Stop it with Stop.
 func (l *Local) StartTestProxy(ctx context.Context, opts ServeOptions) (*TestProxy, error) {
@@ -92,10 +95,9 @@ func (l *Local) StartTestProxy(ctx context.Context, opts ServeOptions) (*TestPro
 		case err != nil && (len(routes) == 0 || !IsNoServer(err)):
 			return nil, err
 		case err == nil:
-			for _, r := range cfg.ServeRoutes() {
-				if pr, err := proxy.NewRoute(r.Path, r.Backend); err == nil {
-					routes = append(routes, pr)
-				}
+			for _, r := range servedRoutes(cfg) {
+				pr, _ := proxyRoute(r)
+				routes = append(routes, pr)
 			}
 		}
 	}

@@ -13,75 +13,6 @@ import (
 	"github.com/socketbar/socketbar/serverctl/service"
 )
 
-// siteViewOf reads the site view of the Server tree at root.
-func siteViewOf(t *testing.T, root string) *siteView {
-	t.Helper()
-	l := &Local{}
-	srv, cfg, err := l.load(context.Background(), Target{Root: root})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := readSiteView(context.Background(), srv, cfg)
-	if v == nil {
-		t.Fatal("the sites could not be read")
-	}
-	return v
-}
-
-// Apache's name-based choice on the trees with two custom sites: the
-// port picks the VirtualHosts, the host name among them, else the first
-// (the default hosts, which come first in the main config).
-func TestAnsweringVirtualHostIsApachesChoice(t *testing.T) {
-	for _, tree := range []string{"5.1.7-sites", "5.3.1-sites", "5.6.3-sites"} {
-		v := siteViewOf(t, servertest.Dir(t, tree))
-		tests := []struct {
-			host     string
-			port     int
-			wantSite string
-			wantNone bool
-		}{
-			{"chat.example.com", 443, "chat.example.com", false},
-			{"CHAT.example.com.", 443, "chat.example.com", false},
-			{"www.chat.example.com", 80, "chat.example.com", false},
-			{"shop.example.com", 443, "shop.example.com", false},
-			{"shop.example.com", 80, "shop.example.com", false},
-			{"127.0.0.1", 443, "", false},
-			{"unknown.example.com", 443, "", false},
-			{"chat.example.com", 8443, "", false}, // a port only the default hosts serve
-			{"chat.example.com", 9, "", true},
-		}
-		for _, tt := range tests {
-			sv, ok := v.answering(tt.host, "127.0.0.1", tt.port)
-			switch {
-			case ok == tt.wantNone:
-				t.Errorf("%s: %s port %d: found %v, want %v", tree, tt.host, tt.port, ok, !tt.wantNone)
-			case ok && sv.site.Name != tt.wantSite:
-				t.Errorf("%s: %s port %d answered by %q, want %q", tree, tt.host, tt.port, sv.site.Name, tt.wantSite)
-			}
-		}
-	}
-}
-
-func TestNameMatchesLikeApache(t *testing.T) {
-	tests := []struct {
-		pattern, host string
-		want          bool
-	}{
-		{"chat.example.com", "chat.example.com", true},
-		{"Chat.Example.com", "chat.example.com", true},
-		{"*.example.com", "chat.example.com", true},
-		{"ch?t.example.com", "chat.example.com", true},
-		{"*.example.com", "example.com", false},
-		{"shop.example.com", "chat.example.com", false},
-		{"", "", false},
-	}
-	for _, tt := range tests {
-		if got := nameMatches(tt.pattern, tt.host); got != tt.want {
-			t.Errorf("nameMatches(%q, %q) = %v, want %v", tt.pattern, tt.host, got, tt.want)
-		}
-	}
-}
-
 // addFor writes the route /chat/stream/ for the sites named into the tree
 // at root, as Socketbar's add computes it.
 func addFor(t *testing.T, root string, sites ...string) {
@@ -206,7 +137,7 @@ func TestRouteTargetNamesTheSite(t *testing.T) {
 		{serverctl.Route{VHost: "*:8080", Path: "/ws/", Site: "chat.example.com"}, "ws://chat.example.com:8080/ws/", "127.0.0.1:8080"},
 		{serverctl.Route{VHost: "*:443", Path: "/ws/", Site: "chat.example.com"}, "wss://chat.example.com/ws/", "127.0.0.1:443"},
 	} {
-		url, connect := RouteTarget(eps, tt.route)
+		url, connect := routeTarget(eps, tt.route)
 		if url != tt.url || connect != tt.connect {
 			t.Errorf("%+v: %q, %q; want %q, %q", tt.route, url, connect, tt.url, tt.connect)
 		}

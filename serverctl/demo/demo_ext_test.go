@@ -157,12 +157,16 @@ func TestDemoCustomSiteAnswersUnderItsName(t *testing.T) {
 	if err != nil || status.Sites == nil {
 		t.Fatalf("status: %v, %v", err, status.SitesErr)
 	}
-	site := status.Sites.Lookup(demo.CustomSite)
-	if site == nil || site.Default || !slices.Equal(site.Ports, sorted(st.HTTP, st.HTTPS)) || site.CertID == "" || len(site.Aliases) == 0 {
-		t.Fatalf("the demo's sites: %+v, want %s on ports %d and %d with an alias and a certificate", status.Sites.Sites, demo.CustomSite, st.HTTP, st.HTTPS)
+	i := slices.IndexFunc(status.Sites, func(s action.Site) bool { return s.Name == demo.CustomSite })
+	if i < 0 {
+		t.Fatalf("the demo's sites: %+v, want %s", status.Sites, demo.CustomSite)
 	}
-	if len(status.Sites.Findings) > 0 {
-		t.Errorf("the demo's sites disagree with its plist: %v", status.Sites.Findings)
+	site := status.Sites[i]
+	if site.Default || !slices.Equal(site.Ports, sorted(st.HTTP, st.HTTPS)) || site.CertID == "" || len(site.Aliases) == 0 {
+		t.Fatalf("the demo's sites: %+v, want %s on ports %d and %d with an alias and a certificate", status.Sites, demo.CustomSite, st.HTTP, st.HTTPS)
+	}
+	if len(status.SiteFindings) > 0 {
+		t.Errorf("the demo's sites disagree with its plist: %v", status.SiteFindings)
 	}
 
 	const websites = "Websites tier of the Socketbar demo"

@@ -81,6 +81,16 @@ func (f Finding) String() string { return fmt.Sprintf("%s: %s: %s", f.Pos, f.Kin
 type List struct {
 	Sites    []*Site
 	Findings []Finding
+
+	// inOrder is every VirtualHost with its site, in the order Apache
+	// reads them, which decides the one that answers (see Answering).
+	inOrder []placed
+}
+
+// placed is a VirtualHost and the site it belongs to.
+type placed struct {
+	site  *Site
+	vhost *VHost
 }
 
 // Lookup returns the site a name selects: "" or "default" the default
@@ -142,6 +152,7 @@ func FromConfig(c *loader.Config) *List {
 			}
 		}
 		s.VHosts = append(s.VHosts, v)
+		l.inOrder = append(l.inOrder, placed{s, v})
 		for _, a := range v.Aliases {
 			if !slices.Contains(s.Aliases, a) {
 				s.Aliases = append(s.Aliases, a)

@@ -9,7 +9,6 @@ import (
 	"github.com/socketbar/socketbar/proxy/wstest"
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/action"
-	"github.com/socketbar/socketbar/serverctl/demo"
 )
 
 // Call is one action a front end asked for, with its options.
@@ -30,11 +29,6 @@ type Recorder struct {
 	mu      sync.Mutex
 	calls   []Call
 	applied []*action.Proposal
-}
-
-// steps are what a faked Apply reports, as a real transaction would.
-func steps() []serverctl.Step {
-	return []serverctl.Step{serverctl.StepTest, serverctl.StepBackup, serverctl.StepWrite, serverctl.StepRestart, serverctl.StepVerify}
 }
 
 func (r *Recorder) record(name string, opts any) {
@@ -84,7 +78,7 @@ func (r *Recorder) Test(ctx context.Context, opts action.TestOptions) (*wstest.R
 // Apply reports the steps and records the proposal; nothing is written.
 func (r *Recorder) Apply(_ context.Context, p *action.Proposal, opts action.ApplyOptions) (*action.Applied, error) {
 	r.record("Apply", opts)
-	for _, s := range steps() {
+	for _, s := range action.Steps() { // as a real transaction reports them
 		if opts.Progress != nil {
 			opts.Progress(s)
 		}
@@ -110,7 +104,7 @@ func (r *Recorder) StartDemo(_ context.Context, opts action.DemoOptions) (*actio
 	if r.DemoRoot == "" {
 		return nil, errors.New("no demo in this test")
 	}
-	return &action.Demo{State: &demo.State{Root: r.DemoRoot}}, nil
+	return &action.Demo{DemoInfo: action.DemoInfo{Root: r.DemoRoot}}, nil
 }
 
 // SameAddInput is the input both front ends' tests type for the same add,
