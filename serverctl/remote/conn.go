@@ -333,7 +333,11 @@ func (c *Conn) Stream(ctx context.Context, argv []string, stdin io.Reader, consu
 	pid.flush()
 	out := Output{Stderr: stderr.Bytes()}
 	if stopped {
-		c.killRemote(pid.PID())
+		// An ssh that ended by itself, not by the kill, saw the remote
+		// command end: nothing is left to signal.
+		if cmd.ProcessState == nil || !cmd.ProcessState.Exited() {
+			c.killRemote(pid.PID())
+		}
 		return out, cerr
 	}
 	return c.result(ctx, what, err, out, pid.PID())
