@@ -168,16 +168,8 @@ func prepareDir(dir string) (created bool, err error) {
 
 // round runs fetch.pl once for reqs and writes what comes back.
 func (m *Mirror) round(ctx context.Context, conn Conn, reqs []request) error {
-	var in strings.Builder
-	in.WriteString(fetchScript)
-	in.WriteString("\n__END__\n")
-	fmt.Fprintf(&in, "root %s\n", hex.EncodeToString([]byte(m.RemoteRoot)))
-	fmt.Fprintf(&in, "limits %d %d %d\n", m.limits.FileSize, m.limits.Tail, m.limits.Depth)
-	for _, r := range reqs {
-		in.WriteString(r.line() + "\n")
-	}
 	var fr *frameReader
-	out, err := conn.Stream(ctx, fetchArgv, strings.NewReader(in.String()), func(stdout io.Reader) error {
+	out, err := conn.Stream(ctx, fetchArgv, strings.NewReader(m.input(reqs)), func(stdout io.Reader) error {
 		fr = newFrameReader(stdout, m.limits, m.limits.Total-m.Bytes, m.limits.Files-m.records)
 		if err := fr.start(); err != nil {
 			return err
@@ -215,6 +207,20 @@ func (m *Mirror) round(ctx context.Context, conn Conn, reqs []request) error {
 		return fmt.Errorf("mirror: fetch from the Server: %w", err)
 	}
 	return nil
+}
+
+// input is what fetch.pl reads on standard input: the program, then after
+// __END__ the remote root, the limits it keeps to, and the requests.
+func (m *Mirror) input(reqs []request) string {
+	var in strings.Builder
+	in.WriteString(fetchScript)
+	in.WriteString("\n__END__\n")
+	fmt.Fprintf(&in, "root %s\n", hex.EncodeToString([]byte(m.RemoteRoot)))
+	fmt.Fprintf(&in, "limits %d %d %d\n", m.limits.FileSize, m.limits.Tail, m.limits.Depth)
+	for _, r := range reqs {
+		in.WriteString(r.line() + "\n")
+	}
+	return in.String()
 }
 
 func stderrTail(b []byte) string {

@@ -332,3 +332,60 @@ func TestFetchRunsOnlyListedCommands(t *testing.T) {
 		t.Errorf("the fetch command: %v", err)
 	}
 }
+
+// appendConfig adds lines to the served main config.
+func appendConfig(t *testing.T, root, lines string) {
+	t.Helper()
+	text, err := os.ReadFile(filepath.Join(root, serverctl.DefaultConfigPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, root, serverctl.DefaultConfigPath, string(text)+"\n"+lines, 0o644)
+}
+
+// The round logic needs no SSH: these tests run fetch.pl with this
+// machine's perl (localPerl).
+
+// An include missing on the Server is missing from the mirror too (the
+// stand-ins Fetch makes to get past it are gone), and the readers fail on
+// it as they do on the Server.
+func TestFetchLeavesMissingIncludesMissing(t *testing.T) {
+	root := serve(t, "5.3.1-sites")
+	appendConfig(t, root, "Include /etc/missing.conf\nInclude /etc/gone/*.conf\n")
+	m := fetch(t, localPerl{}, root)
+	if m.RoundTrips != 2 {
+		t.Errorf("%d round trips, want 2", m.RoundTrips)
+	}
+	for _, p := range []string{"/etc/missing.conf", "/etc/gone", "/etc"} {
+		if _, err := os.Lstat(m.LocalPath(p)); err == nil {
+			t.Errorf("%s is in the mirror", p)
+		}
+	}
+	if f := m.Files["/etc/missing.conf"]; f == nil || f.Kind != KindMissing {
+		t.Errorf("/etc/missing.conf: %+v, want it recorded missing", f)
+	}
+	load := func(r string) string {
+		_, err := loader.Load(testContext(t), filepath.Join(r, serverctl.DefaultConfigPath), loader.Options{Root: r, KeepGoing: true})
+		if err == nil {
+			t.Fatalf("load under %s: no error", r)
+		}
+		return strings.ReplaceAll(err.Error(), r, "ROOT")
+	}
+	if here, there := load(root), load(m.Dir); here != there {
+		t.Errorf("the load fails with %q on the mirror, %q on the Server", there, here)
+	}
+}
+
+func TestFetchStopsAtLimitsRounds(t *testing.T) {
+	root := serve(t, "5.3.1-sites")
+	appendConfig(t, root, "Include /etc/extra.conf\n")
+	put(t, root, "/etc/extra.conf", "Include /etc/more.conf\n", 0o644)
+	put(t, root, "/etc/more.conf", "# more\n", 0o644)
+	m, err := Fetch(testContext(t), localPerl{}, root, newDir(t), Limits{Rounds: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.RoundTrips != 2 || !slices.Equal(m.Unfetched, []string{"/etc/more.conf"}) {
+		t.Errorf("%d round trips, unfetched %q; want 2 and /etc/more.conf", m.RoundTrips, m.Unfetched)
+	}
+}

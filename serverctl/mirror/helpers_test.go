@@ -89,12 +89,19 @@ func link(t testing.TB, root, mac, target string) {
 // a slow ~/.bashrc of the test's account does not slow every command.
 func connect(t testing.TB) *remote.Conn {
 	t.Helper()
+	return login(t, sshCommand(t))
+}
+
+// sshCommand starts a real sshd on loopback and returns the ssh command
+// line that logs in to it (see connect).
+func sshCommand(t testing.TB) []string {
+	t.Helper()
 	s := sshtest.Start(t)
 	if os.Geteuid() == 0 {
 		u := s.NewSudoUser(t)
-		return login(t, []string{"ssh", "-F", u.ConfigFile})
+		return []string{"ssh", "-F", u.ConfigFile}
 	}
-	return login(t, s.SSH())
+	return s.SSH()
 }
 
 // shared is a new folder every account may read, for files the Server's

@@ -47,73 +47,88 @@ func stream(records ...string) string {
 	return magic + strings.Join(records, "") + fmt.Sprintf("end %d\n", len(records))
 }
 
-func TestFetchRefusesAHostileOrBrokenStream(t *testing.T) {
-	conn := connect(t)
-	served := shared(t)
+// hostileCase is a fetch stream a hostile or broken Server may send, and
+// the error it must get: "frame", "refused", or "limit:" and the limit.
+type hostileCase struct {
+	name   string
+	stream string
+	lim    Limits
+	want   string
+}
+
+func hostileCases() []hostileCase {
 	p := ConfigDir + "/Proxy/x.conf"
-	long := "/Library/Server/Web/Config/" + strings.Repeat("a", 5000)
-	var (
-		frameErr *FrameError
-		limitErr *LimitError
-		refused  *RefusedPathError
-	)
-	isFrame := func(err error) bool { return errors.As(err, &frameErr) }
-	isRefused := func(err error) bool { return errors.As(err, &refused) }
-	isLimit := func(which string) func(error) bool {
-		return func(err error) bool { return errors.As(err, &limitErr) && limitErr.Limit == which }
-	}
+	long := ConfigDir + "/" + strings.Repeat("a", 5000)
 	manyDirs := make([]string, 6)
 	for i := range manyDirs {
 		manyDirs[i] = frame("d", "755", "0", fmt.Sprintf("%s/d%d", ConfigDir, i), "", "")
 	}
 	big := strings.Repeat("b", 40<<10)
-	cases := []struct {
-		name   string
-		stream string
-		lim    Limits
-		want   func(error) bool
-	}{
-		{"empty", "", Limits{}, isFrame},
-		{"not a mirror stream", "HTTP/1.1 200 OK\r\n\r\n", Limits{}, isFrame},
-		{"an endless first line", strings.Repeat("a", 1<<20), Limits{}, isFrame},
-		{"a header of six fields", magic + "f 644 1 0 10 0\n", Limits{}, isFrame},
-		{"an endless header", magic + "f 644 " + strings.Repeat("1", 1<<20), Limits{}, isFrame},
-		{"an unknown kind", stream(frame("z", "644", "0", p, "", "")), Limits{}, isFrame},
-		{"a mode that is not octal", stream(frame("f", "9", "0", p, "", "")), Limits{}, isFrame},
-		{"a signed size", stream(frame("f", "644", "+1", p, "", "x")), Limits{}, isFrame},
-		{"a size with a leading zero", stream(frame("f", "644", "01", p, "", "x")), Limits{}, isFrame},
-		{"a time that is no number", magic + strings.Replace(file(p, "x"), "1700000000.5", "yesterday", 1) + "end 1\n", Limits{}, isFrame},
-		{"a file whose data is not its size", stream(frame("f", "644", "10", p, "", "short")), Limits{}, isFrame},
-		{"data cut short", magic + "f 644 100 0 " + fmt.Sprint(len(p)) + " 0 100\n" + p + "only ten b", Limits{}, isFrame},
-		{"no closing line", magic + file(p, "x"), Limits{}, isFrame},
-		{"a closing line with the wrong count", magic + file(p, "x") + "end 5\n", Limits{}, isFrame},
-		{"bytes after the closing line", stream(file(p, "x")) + "more", Limits{}, isFrame},
-		{"data in a folder record", stream(frame("d", "755", "0", ConfigDir+"/d", "", "abc")), Limits{}, isFrame},
-		{"a tail longer than asked", stream(frame("t", "644", "100", serverctl.DefaultErrorLogPath, "", strings.Repeat("l", 20))), Limits{Tail: 10}, isFrame},
-		{"a relative path", stream(file("Library/Server/Web/Config/x.conf", "x")), Limits{}, isRefused},
-		{"a path with ..", stream(file(ConfigDir+"/../../../../../../etc/cron.d/evil", "x")), Limits{}, isRefused},
-		{"a path starting /..", stream(file("/../etc/evil", "x")), Limits{}, isRefused},
-		{"a path with .", stream(file(ConfigDir+"/./x.conf", "x")), Limits{}, isRefused},
-		{"a path with //", stream(file(ConfigDir+"//x.conf", "x")), Limits{}, isRefused},
-		{"a path with a trailing /", stream(file(ConfigDir+"/x.conf/", "x")), Limits{}, isRefused},
-		{"a path outside what was asked", stream(file("/etc/cron.d/evil", "x")), Limits{}, isRefused},
-		{"the root as a file", stream(file("/", "x")), Limits{}, isRefused},
-		{"a NUL in a path", stream(file(ConfigDir+"/x\x00.conf", "x")), Limits{}, isRefused},
-		{"a NUL in a link", stream(frame("f", "644", "1", p, "/etc/\x00", "x")), Limits{}, isRefused},
-		{"a name longer than 255 bytes", stream(file(ConfigDir+"/"+strings.Repeat("n", 256), "x")), Limits{}, isRefused},
-		{"a placeholder where content was asked", stream(frame("e", "755", "9", p, "", "")), Limits{}, isRefused},
-		{"content where existence was asked", stream(file(serverctl.HTTPDPath, "#!/bin/sh\n")), Limits{}, isRefused},
-		{"a file below a file", stream(file(p, "x"), file(p+"/y", "y")), Limits{}, isRefused},
-		{"a file twice, different", stream(file(p, "a"), file(p, "b")), Limits{}, isRefused},
-		{"a folder where a file came", stream(file(p, "a"), frame("d", "755", "0", p, "", "")), Limits{}, isRefused},
-		{"missing after what is inside it", stream(file(p, "a"), frame("n", "0", "0", ConfigDir+"/Proxy", "", "")), Limits{}, isRefused},
-		{"a path over Limits.Path", magic + fmt.Sprintf("f 644 0 0 %d 0 0\n", len(long)) + long, Limits{}, isLimit("Path")},
-		{"a link over Limits.Path", magic + fmt.Sprintf("f 644 0 0 %d 5000 0\n", len(p)), Limits{}, isLimit("Path")},
-		{"a file over Limits.FileSize", magic + fmt.Sprintf("f 644 %d 0 %d 0 %d\n", 17<<20, len(p), 17<<20) + p, Limits{}, isLimit("FileSize")},
-		{"records over Limits.Files", stream(manyDirs...), Limits{Files: 5}, isLimit("Files")},
-		{"bytes over Limits.Total", stream(file(p+"1", big), file(p+"2", big), file(p+"3", big)), Limits{Total: 100 << 10}, isLimit("Total")},
+	return []hostileCase{
+		{"empty", "", Limits{}, "frame"},
+		{"not a mirror stream", "HTTP/1.1 200 OK\r\n\r\n", Limits{}, "frame"},
+		{"an endless first line", strings.Repeat("a", 1<<20), Limits{}, "frame"},
+		{"a header of six fields", magic + "f 644 1 0 10 0\n", Limits{}, "frame"},
+		{"an endless header", magic + "f 644 " + strings.Repeat("1", 1<<20), Limits{}, "frame"},
+		{"an unknown kind", stream(frame("z", "644", "0", p, "", "")), Limits{}, "frame"},
+		{"a mode that is not octal", stream(frame("f", "9", "0", p, "", "")), Limits{}, "frame"},
+		{"a signed size", stream(frame("f", "644", "+1", p, "", "x")), Limits{}, "frame"},
+		{"a size with a leading zero", stream(frame("f", "644", "01", p, "", "x")), Limits{}, "frame"},
+		{"a time that is no number", magic + strings.Replace(file(p, "x"), "1700000000.5", "yesterday", 1) + "end 1\n", Limits{}, "frame"},
+		{"a file whose data is not its size", stream(frame("f", "644", "10", p, "", "short")), Limits{}, "frame"},
+		{"data cut short", magic + "f 644 100 0 " + fmt.Sprint(len(p)) + " 0 100\n" + p + "only ten b", Limits{}, "frame"},
+		{"no closing line", magic + file(p, "x"), Limits{}, "frame"},
+		{"a closing line with the wrong count", magic + file(p, "x") + "end 5\n", Limits{}, "frame"},
+		{"bytes after the closing line", stream(file(p, "x")) + "more", Limits{}, "frame"},
+		{"data in a folder record", stream(frame("d", "755", "0", ConfigDir+"/d", "", "abc")), Limits{}, "frame"},
+		{"a tail longer than asked", stream(frame("t", "644", "100", serverctl.DefaultErrorLogPath, "", strings.Repeat("l", 20))), Limits{Tail: 10}, "frame"},
+		{"a relative path", stream(file("Library/Server/Web/Config/x.conf", "x")), Limits{}, "refused"},
+		{"a path with ..", stream(file(ConfigDir+"/../../../../../../etc/cron.d/evil", "x")), Limits{}, "refused"},
+		{"a path starting /..", stream(file("/../etc/evil", "x")), Limits{}, "refused"},
+		{"a path with .", stream(file(ConfigDir+"/./x.conf", "x")), Limits{}, "refused"},
+		{"a path with //", stream(file(ConfigDir+"//x.conf", "x")), Limits{}, "refused"},
+		{"a path with a trailing /", stream(file(ConfigDir+"/x.conf/", "x")), Limits{}, "refused"},
+		{"a path outside what was asked", stream(file("/etc/cron.d/evil", "x")), Limits{}, "refused"},
+		{"the root as a file", stream(file("/", "x")), Limits{}, "refused"},
+		{"a NUL in a path", stream(file(ConfigDir+"/x\x00.conf", "x")), Limits{}, "refused"},
+		{"a NUL in a link", stream(frame("f", "644", "1", p, "/etc/\x00", "x")), Limits{}, "refused"},
+		{"a name longer than 255 bytes", stream(file(ConfigDir+"/"+strings.Repeat("n", 256), "x")), Limits{}, "refused"},
+		{"a placeholder where content was asked", stream(frame("e", "755", "9", p, "", "")), Limits{}, "refused"},
+		{"content where existence was asked", stream(file(serverctl.HTTPDPath, "#!/bin/sh\n")), Limits{}, "refused"},
+		{"a file below a file", stream(file(p, "x"), file(p+"/y", "y")), Limits{}, "refused"},
+		{"a file twice, different", stream(file(p, "a"), file(p, "b")), Limits{}, "refused"},
+		{"a folder where a file came", stream(file(p, "a"), frame("d", "755", "0", p, "", "")), Limits{}, "refused"},
+		{"missing after what is inside it", stream(file(p, "a"), frame("n", "0", "0", ConfigDir+"/Proxy", "", "")), Limits{}, "refused"},
+		{"a path over Limits.Path", magic + fmt.Sprintf("f 644 0 0 %d 0 0\n", len(long)) + long, Limits{}, "limit:Path"},
+		{"a link over Limits.Path", magic + fmt.Sprintf("f 644 0 0 %d 5000 0\n", len(p)), Limits{}, "limit:Path"},
+		{"a file over Limits.FileSize", magic + fmt.Sprintf("f 644 %d 0 %d 0 %d\n", 17<<20, len(p), 17<<20) + p, Limits{}, "limit:FileSize"},
+		{"records over Limits.Files", stream(manyDirs...), Limits{Files: 5}, "limit:Files"},
+		{"bytes over Limits.Total", stream(file(p+"1", big), file(p+"2", big), file(p+"3", big)), Limits{Total: 100 << 10}, "limit:Total"},
 	}
-	for i, tc := range cases {
+}
+
+// matches reports whether err is the kind of error want names.
+func matches(err error, want string) bool {
+	var (
+		fe *FrameError
+		le *LimitError
+		re *RefusedPathError
+	)
+	switch {
+	case want == "frame":
+		return errors.As(err, &fe)
+	case want == "refused":
+		return errors.As(err, &re)
+	case strings.HasPrefix(want, "limit:"):
+		return errors.As(err, &le) && le.Limit == strings.TrimPrefix(want, "limit:")
+	}
+	return false
+}
+
+func TestFetchRefusesAHostileOrBrokenStream(t *testing.T) {
+	conn := connect(t)
+	served := shared(t)
+	for i, tc := range hostileCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			canned := filepath.Join(served, fmt.Sprintf("case%d", i))
 			if err := os.WriteFile(canned, []byte(tc.stream), 0o644); err != nil {
@@ -122,8 +137,8 @@ func TestFetchRefusesAHostileOrBrokenStream(t *testing.T) {
 			parent := t.TempDir()
 			dir := filepath.Join(parent, "mirror")
 			m, err := Fetch(testContext(t), cannedConn{conn, []string{"cat", canned}}, "/", dir, tc.lim)
-			if m != nil || !tc.want(err) {
-				t.Fatalf("Fetch: %v (mirror %v), want another error", err, m)
+			if m != nil || !matches(err, tc.want) {
+				t.Fatalf("Fetch: %v (mirror %v), want a %s error", err, m, tc.want)
 			}
 			if entries, _ := os.ReadDir(parent); len(entries) != 0 {
 				t.Errorf("left behind: %v", entries)
