@@ -119,6 +119,12 @@ func Fetch(ctx context.Context, conn Conn, remoteRoot, dir string, lim Limits) (
 	if m.created, err = prepareDir(abs); err != nil {
 		return nil, err
 	}
+	// The folder's own name, without the symlinks above it (macOS's /var
+	// is one), so that no reader's path to a mirror file differs from the
+	// one Runner maps.
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		m.Dir = real
+	}
 	ctx, cancel := context.WithTimeout(ctx, lim.Timeout)
 	defer cancel()
 	for reqs := baseRequests(); len(reqs) > 0; reqs = m.needs(ctx) {
@@ -264,6 +270,10 @@ func (m *Mirror) put(rec *record, reqs []request) error {
 	p := rec.Path
 	if !allowed(rec, reqs) {
 		return &RefusedPathError{Path: p, Reason: fmt.Sprintf("it is a %s outside what was asked for", rec.Kind)}
+	}
+	// checkPath has made sure already; a second look costs nothing.
+	if back, ok := m.MacPath(m.LocalPath(p)); !ok || back != p {
+		return &RefusedPathError{Path: p, Reason: "it leads out of the mirror"}
 	}
 	f := &File{Path: p, Remote: m.RemotePath(p), Kind: rec.Kind, Mode: rec.mode(), Size: rec.Size, ModTime: rec.ModTime, Link: rec.Link}
 	prev := m.Files[p]
