@@ -144,7 +144,7 @@ func Fetch(ctx context.Context, conn Conn, remoteRoot, dir string, lim Limits) (
 }
 
 // prepareDir makes dir private, or checks that an existing one is an empty
-// folder (not a symlink) of this user's: the mirror must be the only
+// folder (not a symlink): the mirror must be the only
 // writer of what is inside.
 func prepareDir(dir string) (created bool, err error) {
 	if err := os.Mkdir(dir, 0o700); err == nil {
