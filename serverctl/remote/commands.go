@@ -123,6 +123,7 @@ func Commands() []Command {
 		{Name: "sw_vers", Paths: []string{"/usr/bin/sw_vers"}, Words: []string{"-productVersion", "-buildVersion", "-productName"}, Why: "the macOS version"},
 		{Name: "shasum", Paths: []string{"/usr/bin/shasum"}, Opts: "a:c", Values: map[string][]string{"-a": {"256"}}, Why: "SHA-256 of a file (a perl script on every OS X)"},
 		{Name: "httpd", AnyDir: true, Opts: "tf:D:k:E:d:vVMS", Why: "the Server's own httpd (Server.app/Contents/ServerRoot/usr/sbin/httpd): config tests and restarts"},
+		{Name: "httpd-server-wrapper", AnyDir: true, Opts: "tf:D:k:E:d:vVMS", Why: "Server.app's wrapper around httpd (ServerRoot/usr/sbin/httpd-server-wrapper, the launchd job's program): it sets CERT_ID and the PROXY_* defines, so the config test runs through it"},
 		{Name: "apache2", AnyDir: true, Opts: "tf:D:k:E:d:vVMS", Why: "Debian's name for httpd: the tests' stand-in for a Server"},
 	}
 }

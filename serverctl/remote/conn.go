@@ -282,11 +282,75 @@ func (c *Conn) Run(ctx context.Context, argv []string, stdin io.Reader) (Output,
 	cmd.Stdout, cmd.Stderr = stdout, pid
 	err = cmd.Run()
 	pid.flush()
-	out := Output{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
+	return c.result(ctx, what, err, Output{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}, pid.PID())
+}
+
+// Stream runs argv as Run does, but hands its standard output to consume
+// as it arrives instead of keeping it: for output too large to hold in
+// memory at once (a copy of the Server's config files), which consume
+// reads and checks piece by piece. consume must read to the end of the
+// stream. When it returns an error, the command is stopped as a cancelled
+// one is, and Stream returns that error; a consume that returns nil leaves
+// the outcome to the command's exit status, as in Run. Standard error is
+// kept as Run keeps it (Output.Stdout is nil).
+func (c *Conn) Stream(ctx context.Context, argv []string, stdin io.Reader, consume func(stdout io.Reader) error) (Output, error) {
+	userLine, err := CommandLine(argv)
+	if err != nil {
+		return Output{}, err
+	}
+	line, _ := CommandLine(append([]string{"exec", "/bin/sh", "-c", runWrapper, "sh"}, argv...))
+	if c.closed() {
+		return Output{}, ErrClosed
+	}
+	what := describe(userLine)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	cmd := c.command(ctx, c.options(false), line)
+	cmd.Stdin = stdin
+	stderr := &capBuffer{limit: c.maxOutput, over: func() {
+		cancel(&OutputLimitError{Command: what, Stream: "stderr", Limit: c.maxOutput})
+	}}
+	pid := &pidSniffer{w: stderr}
+	cmd.Stderr = pid
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return Output{}, fmt.Errorf("remote: %s: %w", what, err)
+	}
+	if err := cmd.Start(); err != nil {
+		return Output{}, fmt.Errorf("remote: %s: %w", what, err)
+	}
+	// A consumer that fails because the command was stopped for another
+	// reason (ctx, too much on stderr) does not hide that reason.
+	cerr := consume(stdout)
+	stopped := cerr != nil && ctx.Err() == nil
+	if stopped {
+		cancel(cerr)
+	}
+	// Once ssh has been stopped, or has ended, the pipe reaches its end at
+	// once; Wait may only run after the last read.
+	io.Copy(io.Discard, stdout)
+	err = cmd.Wait()
+	pid.flush()
+	out := Output{Stderr: stderr.Bytes()}
+	if stopped {
+		// An ssh that ended by itself, not by the kill, saw the remote
+		// command end: nothing is left to signal.
+		if cmd.ProcessState == nil || !cmd.ProcessState.Exited() {
+			c.killRemote(pid.PID())
+		}
+		return out, cerr
+	}
+	return c.result(ctx, what, err, out, pid.PID())
+}
+
+// result turns the end of a remote command into Run's errors: the cause
+// the command was stopped for (after ending its remote process group),
+// ErrClosed, a typed ssh error, or an *ExitError.
+func (c *Conn) result(ctx context.Context, what string, err error, out Output, pid int) (Output, error) {
 	if cause := context.Cause(ctx); cause != nil {
 		// Killing the local ssh closed the channel, but sshd signals no
 		// command that has no terminal: end the remote one too.
-		c.killRemote(pid.PID())
+		c.killRemote(pid)
 		var limit *OutputLimitError
 		if errors.As(cause, &limit) {
 			return out, limit

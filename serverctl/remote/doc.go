@@ -13,7 +13,8 @@
 //
 // Open logs in once: an ssh master process holds the connection, with a
 // control socket in a private 0700 folder under /tmp (a Unix socket path
-// has 104 bytes on macOS, whose $TMPDIR alone takes about 50). Run and
+// has 104 bytes on macOS, whose $TMPDIR alone takes about 50). Run, Stream
+// (Run for output read as it comes: the mirror of a Server's files) and
 // Dial then open channels over it, a round trip each instead of a handshake
 // and a login (BenchmarkOpen against BenchmarkRunWarm). Close ends the
 // master with ssh -O exit and removes the folder; a Socketbar killed
