@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // capBuffer keeps the first limit bytes written to it and discards the
@@ -115,6 +116,38 @@ type pidSniffer struct {
 	pending []byte
 	done    bool
 	pid     int
+	known   chan struct{} // closed once done: the pid is known, or never will be
+}
+
+// settle marks the sniffer done and wakes wait. The caller holds mu.
+func (s *pidSniffer) settle() {
+	s.done = true
+	if s.known == nil {
+		s.known = make(chan struct{})
+	}
+	select {
+	case <-s.known:
+	default:
+		close(s.known)
+	}
+}
+
+// wait returns the pid once it is known, or 0 when it never will be or
+// d passed first.
+func (s *pidSniffer) wait(d time.Duration) int {
+	s.mu.Lock()
+	if s.known == nil {
+		s.known = make(chan struct{})
+	}
+	known := s.known
+	s.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-known:
+	case <-t.C:
+	}
+	return s.PID()
 }
 
 func (s *pidSniffer) Write(p []byte) (int, error) {
@@ -132,7 +165,8 @@ func (s *pidSniffer) Write(p []byte) (int, error) {
 		line := s.pending[:i]
 		if rest, ok := bytes.CutPrefix(line, []byte(pidMarker)); ok {
 			if n, err := strconv.Atoi(string(rest)); err == nil && n > 0 {
-				s.pid, s.done = n, true
+				s.pid = n
+				s.settle()
 				after := s.pending[i+1:]
 				s.pending = nil
 				if len(after) > 0 {
@@ -145,7 +179,7 @@ func (s *pidSniffer) Write(p []byte) (int, error) {
 		s.pending = s.pending[i+1:]
 	}
 	if len(s.pending) > 4096 {
-		s.done = true
+		s.settle()
 		s.w.Write(s.pending)
 		s.pending = nil
 	}
@@ -160,7 +194,7 @@ func (s *pidSniffer) flush() {
 		s.w.Write(s.pending)
 		s.pending = nil
 	}
-	s.done = true
+	s.settle()
 }
 
 // PID is the remote process group's leader, or 0 when not (yet) known.

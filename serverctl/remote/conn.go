@@ -270,7 +270,10 @@ func (c *Conn) Run(ctx context.Context, argv []string, stdin io.Reader) (Output,
 	what := describe(userLine)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	cmd := c.command(ctx, c.options(false), line)
+	pid := &pidSniffer{}
+	sshCtx, stopped := c.stopOnCancel(ctx, pid)
+	defer stopped()
+	cmd := c.command(sshCtx, c.options(false), line)
 	cmd.Stdin = stdin
 	stdout := &capBuffer{limit: c.maxOutput, over: func() {
 		cancel(&OutputLimitError{Command: what, Stream: "stdout", Limit: c.maxOutput})
@@ -278,11 +281,12 @@ func (c *Conn) Run(ctx context.Context, argv []string, stdin io.Reader) (Output,
 	stderr := &capBuffer{limit: c.maxOutput, over: func() {
 		cancel(&OutputLimitError{Command: what, Stream: "stderr", Limit: c.maxOutput})
 	}}
-	pid := &pidSniffer{w: stderr}
+	pid.w = stderr
 	cmd.Stdout, cmd.Stderr = stdout, pid
 	err = cmd.Run()
 	pid.flush()
-	return c.result(ctx, what, err, Output{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}, pid.PID())
+	stopped()
+	return c.result(ctx, what, err, Output{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()})
 }
 
 // Stream runs argv as Run does, but hands its standard output to consume
@@ -305,12 +309,15 @@ func (c *Conn) Stream(ctx context.Context, argv []string, stdin io.Reader, consu
 	what := describe(userLine)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	cmd := c.command(ctx, c.options(false), line)
+	pid := &pidSniffer{}
+	sshCtx, stop := c.stopOnCancel(ctx, pid)
+	defer stop()
+	cmd := c.command(sshCtx, c.options(false), line)
 	cmd.Stdin = stdin
 	stderr := &capBuffer{limit: c.maxOutput, over: func() {
 		cancel(&OutputLimitError{Command: what, Stream: "stderr", Limit: c.maxOutput})
 	}}
-	pid := &pidSniffer{w: stderr}
+	pid.w = stderr
 	cmd.Stderr = pid
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -331,26 +338,19 @@ func (c *Conn) Stream(ctx context.Context, argv []string, stdin io.Reader, consu
 	io.Copy(io.Discard, stdout)
 	err = cmd.Wait()
 	pid.flush()
+	stop()
 	out := Output{Stderr: stderr.Bytes()}
 	if stopped {
-		// An ssh that ended by itself, not by the kill, saw the remote
-		// command end: nothing is left to signal.
-		if cmd.ProcessState == nil || !cmd.ProcessState.Exited() {
-			c.killRemote(pid.PID())
-		}
 		return out, cerr
 	}
-	return c.result(ctx, what, err, out, pid.PID())
+	return c.result(ctx, what, err, out)
 }
 
 // result turns the end of a remote command into Run's errors: the cause
-// the command was stopped for (after ending its remote process group),
-// ErrClosed, a typed ssh error, or an *ExitError.
-func (c *Conn) result(ctx context.Context, what string, err error, out Output, pid int) (Output, error) {
+// the command was stopped for (stopOnCancel ended its remote process
+// group), ErrClosed, a typed ssh error, or an *ExitError.
+func (c *Conn) result(ctx context.Context, what string, err error, out Output) (Output, error) {
 	if cause := context.Cause(ctx); cause != nil {
-		// Killing the local ssh closed the channel, but sshd signals no
-		// command that has no terminal: end the remote one too.
-		c.killRemote(pid)
 		var limit *OutputLimitError
 		if errors.As(cause, &limit) {
 			return out, limit
@@ -380,6 +380,35 @@ func (c *Conn) result(ctx context.Context, what string, err error, out Output, p
 // number on standard error and execs argv in place. killRemote signals
 // the group, reaching whatever argv started too.
 const runWrapper = `printf 'socketbar-pid %s\n' "$$" >&2; exec "$@"`
+
+// pidWait bounds how long a cancelled command waits for the wrapper's
+// report of its process group, which may still be on its way.
+const pidWait = 3 * time.Second
+
+// stopOnCancel returns the context the local ssh of a command runs under,
+// and a function to call once the command has ended. When ctx ends first,
+// it ends the remote process group before the local ssh: sshd signals no
+// command that has no terminal, and killing the local ssh first would cut
+// off the wrapper's report of the group if it were still on its way.
+func (c *Conn) stopOnCancel(ctx context.Context, pid *pidSniffer) (context.Context, func()) {
+	sshCtx, kill := context.WithCancel(context.Background())
+	finished, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		select {
+		case <-ctx.Done():
+			c.killRemote(pid.wait(pidWait))
+			kill()
+		case <-finished:
+		}
+	}()
+	var once sync.Once
+	return sshCtx, func() {
+		once.Do(func() { close(finished) })
+		<-stopped
+		kill()
+	}
+}
 
 // killTimeout bounds the kill of a cancelled command's process group.
 const killTimeout = 5 * time.Second
