@@ -259,34 +259,65 @@ type Output struct {
 // over Config.MaxOutput is an *OutputLimitError; a lost connection is
 // ErrClosed.
 func (c *Conn) Run(ctx context.Context, argv []string, stdin io.Reader) (Output, error) {
-	userLine, err := CommandLine(argv)
+	rc, err := c.prepare(ctx, argv, stdin)
 	if err != nil {
 		return Output{}, err
 	}
+	defer rc.cancel(nil)
+	defer rc.end()
+	stdout := &capBuffer{limit: c.maxOutput, over: func() {
+		rc.cancel(&OutputLimitError{Command: rc.what, Stream: "stdout", Limit: c.maxOutput})
+	}}
+	rc.cmd.Stdout = stdout
+	err = rc.cmd.Run()
+	rc.end()
+	return c.result(rc.ctx, rc.what, err, Output{Stdout: stdout.Bytes(), Stderr: rc.stderr.Bytes()})
+}
+
+// remoteCmd is a command of Run or Stream on its way: the local ssh, the
+// context its caller cancels (with the cause), and its standard error,
+// with the wrapper's report of the remote process group taken out.
+type remoteCmd struct {
+	cmd    *exec.Cmd
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	what   string
+	stderr *capBuffer
+	pid    *pidSniffer
+	stop   func()
+}
+
+// prepare checks argv, wraps it (see runWrapper) and sets up its ssh,
+// which ends the remote process group on cancel (see stopOnCancel).
+func (c *Conn) prepare(ctx context.Context, argv []string, stdin io.Reader) (*remoteCmd, error) {
+	userLine, err := CommandLine(argv)
+	if err != nil {
+		return nil, err
+	}
 	line, _ := CommandLine(append([]string{"exec", "/bin/sh", "-c", runWrapper, "sh"}, argv...))
 	if c.closed() {
-		return Output{}, ErrClosed
+		return nil, ErrClosed
 	}
-	what := describe(userLine)
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	pid := &pidSniffer{}
-	sshCtx, stopped := c.stopOnCancel(ctx, pid)
-	defer stopped()
-	cmd := c.command(sshCtx, c.options(false), line)
-	cmd.Stdin = stdin
-	stdout := &capBuffer{limit: c.maxOutput, over: func() {
-		cancel(&OutputLimitError{Command: what, Stream: "stdout", Limit: c.maxOutput})
+	rc := &remoteCmd{what: describe(userLine), pid: &pidSniffer{}}
+	rc.ctx, rc.cancel = context.WithCancelCause(ctx)
+	sshCtx, stop := c.stopOnCancel(rc.ctx, rc.pid)
+	rc.stop = stop
+	rc.cmd = c.command(sshCtx, c.options(false), line)
+	rc.cmd.Stdin = stdin
+	rc.stderr = &capBuffer{limit: c.maxOutput, over: func() {
+		rc.cancel(&OutputLimitError{Command: rc.what, Stream: "stderr", Limit: c.maxOutput})
 	}}
-	stderr := &capBuffer{limit: c.maxOutput, over: func() {
-		cancel(&OutputLimitError{Command: what, Stream: "stderr", Limit: c.maxOutput})
-	}}
-	pid.w = stderr
-	cmd.Stdout, cmd.Stderr = stdout, pid
-	err = cmd.Run()
-	pid.flush()
-	stopped()
-	return c.result(ctx, what, err, Output{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()})
+	rc.pid.w = rc.stderr
+	rc.cmd.Stderr = rc.pid
+	return rc, nil
+}
+
+// end is called once the local ssh has ended (and again, harmlessly, on
+// the way out): it passes on what stderr held back and lets the cancel
+// watcher go.
+func (rc *remoteCmd) end() {
+	rc.pid.flush()
+	rc.stop()
 }
 
 // Stream runs argv as Run does, but hands its standard output to consume
@@ -298,27 +329,14 @@ func (c *Conn) Run(ctx context.Context, argv []string, stdin io.Reader) (Output,
 // the outcome to the command's exit status, as in Run. Standard error is
 // kept as Run keeps it (Output.Stdout is nil).
 func (c *Conn) Stream(ctx context.Context, argv []string, stdin io.Reader, consume func(stdout io.Reader) error) (Output, error) {
-	userLine, err := CommandLine(argv)
+	rc, err := c.prepare(ctx, argv, stdin)
 	if err != nil {
 		return Output{}, err
 	}
-	line, _ := CommandLine(append([]string{"exec", "/bin/sh", "-c", runWrapper, "sh"}, argv...))
-	if c.closed() {
-		return Output{}, ErrClosed
-	}
-	what := describe(userLine)
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	pid := &pidSniffer{}
-	sshCtx, stop := c.stopOnCancel(ctx, pid)
-	defer stop()
-	cmd := c.command(sshCtx, c.options(false), line)
-	cmd.Stdin = stdin
-	stderr := &capBuffer{limit: c.maxOutput, over: func() {
-		cancel(&OutputLimitError{Command: what, Stream: "stderr", Limit: c.maxOutput})
-	}}
-	pid.w = stderr
-	cmd.Stderr = pid
+	defer rc.cancel(nil)
+	defer rc.end()
+	cmd, what, cancel := rc.cmd, rc.what, rc.cancel
+	ctx = rc.ctx
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return Output{}, fmt.Errorf("remote: %s: %w", what, err)
@@ -337,9 +355,8 @@ func (c *Conn) Stream(ctx context.Context, argv []string, stdin io.Reader, consu
 	// once; Wait may only run after the last read.
 	io.Copy(io.Discard, stdout)
 	err = cmd.Wait()
-	pid.flush()
-	stop()
-	out := Output{Stderr: stderr.Bytes()}
+	rc.end()
+	out := Output{Stderr: rc.stderr.Bytes()}
 	if stopped {
 		return out, cerr
 	}
