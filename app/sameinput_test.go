@@ -27,7 +27,7 @@ func TestAppRefusesWhatTheValidatorRefuses(t *testing.T) {
 	tests := newUI(test.NewTempApp(t), Options{Root: root, Actions: &action.Local{}, Tray: noTray})
 	tests.cancel()
 	tests.showTest("", "")
-	forms := newUI(test.NewTempApp(t), Options{Root: root, Actions: &action.Local{}, Tray: noTray})
+	forms := newTestUI(test.NewTempApp(t), Options{Root: root, Actions: &action.Local{}, Tray: noTray})
 	forms.showProxy()
 	forms.showAddRoute("", "")
 	for _, c := range validatetest.Cases() {
@@ -93,8 +93,10 @@ func typeIntoProxy(t *testing.T, u *ui, addr string) (string, bool) {
 	entry, start := find[*widget.Entry](w.Content()), find[*widget.Button](w.Content())
 	entry.SetText(addr)
 	test.Tap(start)
+	drain(t, u) // the proxy starts in the background
 	if u.proxy.running() {
 		test.Tap(start) // Stop
+		drain(t, u)
 		servertest.Eventually(t, "the test proxy to stop", func() bool { return !u.proxy.running() })
 		return "", false
 	}

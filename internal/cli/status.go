@@ -130,7 +130,12 @@ func newStatusReport(st *action.Status) statusReport {
 		Unreadable: srv.Unreadable, Warnings: srv.Warnings, ModuleCheck: st.Modules, Drift: st.Drift,
 		ServiceRunning: st.Service.Running, ServicePID: st.Service.PID, Interrupted: st.Interrupted,
 	}
-	if st.ServiceErr != nil {
+	var nh *serverctl.NoHTTPDError
+	switch {
+	case errors.As(st.ServiceErr, &nh):
+		// Not describe's words: they end with what to pass to a change.
+		r.ServiceError = "cannot run Apache's config test: no httpd at " + strings.Join(nh.Looked, " or ")
+	case st.ServiceErr != nil:
 		r.ServiceError = describe(st.ServiceErr).msg
 	}
 	if st.ConfigErr != nil {
