@@ -235,7 +235,7 @@ func (e *mappedError) Unwrap() error { return e.err }
 func serviceOnServer(err error) error {
 	var x *remote.ExitError
 	if errors.As(err, &x) && x.Code == 127 {
-		return errorf("unknown: the Server has no /bin/launchctl, so it is not a Mac whose launchd runs the Service Proxy")
+		return errorf("the Server has no /bin/launchctl, so it is not a Mac whose launchd runs the Service Proxy")
 	}
 	return err
 }
