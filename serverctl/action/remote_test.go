@@ -212,7 +212,10 @@ func TestActionsThatDoNotWorkOverSSHRefuseAHost(t *testing.T) {
 		return nil, nil, nil
 	}}
 	for name, call := range map[string]func() error{
-		"ProposeAdd":     func() error { _, err := l.ProposeAdd(ctx, AddOptions{Target: tg, Path: "/ws/", Backend: "ws://127.0.0.1:8000/ws/"}); return err },
+		"ProposeAdd": func() error {
+			_, err := l.ProposeAdd(ctx, AddOptions{Target: tg, Path: "/ws/", Backend: "ws://127.0.0.1:8000/ws/"})
+			return err
+		},
 		"ProposeRemove":  func() error { _, err := l.ProposeRemove(ctx, RemoveOptions{Target: tg, Path: "/ws/"}); return err },
 		"ProposeUndo":    func() error { _, err := l.ProposeUndo(ctx, UndoOptions{Target: tg}); return err },
 		"ProposeReapply": func() error { _, err := l.ProposeReapply(ctx, tg); return err },

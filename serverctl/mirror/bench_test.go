@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
-
 )
 
 // The benchmarks read the 5.3.1-sites tree (Apple's 5.3.1 Service Proxy
