@@ -183,7 +183,9 @@ func TestReadOverSSHLeavesNoMirrorAndNamesTheServersPaths(t *testing.T) {
 	conn := login(t, sshCommand(t))
 	connect, _ := counting(conn)
 	empty := serveTree(t, "5.3.1-sites")
+	// Neither the launchd job nor the config: no Server there.
 	os.RemoveAll(filepath.Join(empty, "Library"))
+	os.RemoveAll(filepath.Join(empty, "Applications"))
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	ctx, cancel := context.WithTimeout(context.Background(), sshTimeout)
