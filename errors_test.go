@@ -20,7 +20,7 @@ import (
 
 // packagePrefixes are how Socketbar's libraries start their errors for
 // logs; neither front end may show one to a person.
-var packagePrefixes = []string{"serverctl:", "action:", "apacheconf:", "demo:", "elevate:", "proxy:", "service:", "tlscert:", "loopport:"}
+var packagePrefixes = []string{"serverctl:", "action:", "apacheconf:", "demo:", "elevate:", "proxy:", "service:", "tlscert:", "loopport:", "remote:", "mirror:"}
 
 // TestEveryErrorKindIsWordedByBothFrontEnds walks the action layer's one
 // list of the errors a person must act on through the CLI's table and the
@@ -77,6 +77,9 @@ func TestErrorsOfTheElevatedHalfReadTheSame(t *testing.T) {
 		"*action.DemoRunningError": true, "*action.DemoStoppedError": true, "*loader.Error": true,
 		// AfterRecoveryError crosses as the error and the recovery apart.
 		"*serverctl.AfterRecoveryError": true,
+		// Nothing over SSH runs elevated here.
+		"*action.RemoteUnavailableError": true, "*remote.HostError": true, "*remote.SSHCommandError": true,
+		"*remote.HostKeyError": true, "*remote.HostKeyChangedError": true, "*remote.AuthError": true, "*remote.DialError": true,
 	}
 	notElevatedIs := []error{action.ErrCancelled, action.ErrNothingToUndo, action.ErrNoRoutes, action.ErrNotDemoTree, action.ErrNoHTTPD}
 	for _, err := range action.Kinds() {

@@ -158,6 +158,31 @@ func errorWords() []action.Wording[string] {
 		action.When(func(e *action.NoRouteError) string {
 			return fmt.Sprintf("The Service Proxy config has no route for %s.", e.Path)
 		}),
+		action.When(func(e *action.RemoteUnavailableError) string {
+			return "Socketbar does not yet do this on a Server over SSH (" + e.Host + "): it can show its status, routes, lint and history. Nothing was changed."
+		}),
+		action.When(func(e *action.HostError) string {
+			return fmt.Sprintf("The host %q cannot be used: the %s %q %s; %s.", e.Input, e.Field, e.Value, e.Problem, e.Fix)
+		}),
+		action.When(func(e *action.SSHCommandError) string {
+			return strings.TrimPrefix(e.Error(), "remote: ") + "."
+		}),
+		action.When(func(e *action.HostKeyError) string {
+			fps := make([]string, len(e.Fingerprints))
+			for i, f := range e.Fingerprints {
+				fps[i] = f.String()
+			}
+			return fmt.Sprintf("The host key of %s is not known: %s. Compare it with the Server's before you trust it.", e.Name, strings.Join(fps, ", "))
+		}),
+		action.When(func(e *action.HostKeyChangedError) string {
+			return strings.TrimPrefix(e.Error(), "remote: ") + ".\n" + e.Remedy()
+		}),
+		action.When(func(e *action.AuthError) string {
+			return strings.TrimPrefix(e.Error(), "remote: ") + ".\n" + e.Remedy()
+		}),
+		action.When(func(e *action.DialError) string {
+			return strings.TrimPrefix(e.Error(), "remote: ") + ".\n" + e.Remedy()
+		}),
 		action.WhenIs(action.ErrNotDemoTree, func(err error) string {
 			return action.Text(err) + ". Nothing was changed."
 		}),

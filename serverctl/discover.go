@@ -40,6 +40,10 @@ type Options struct {
 	HTTPD string
 	// Runner runs httpd -v (default run.Exec).
 	Runner run.Runner
+	// Remote says that Root is a mirror of a Server reached over SSH
+	// (serverctl/mirror) and Runner runs commands there: the Server is a
+	// Mac whatever this machine is, so its service is launchd's.
+	Remote bool
 }
 
 // LaunchJob is what the launchd plist of com.apple.serviceproxy says about
@@ -104,6 +108,8 @@ type Server struct {
 	// names of its default sites (0000_127.0.0.1_34543_.conf): 34543 and
 	// 34580 on a real Server. See WebPorts.
 	WebsitesPorts []string `json:"websites_ports"`
+	// Remote is Options.Remote: Root mirrors a Server elsewhere.
+	Remote bool `json:"-"`
 }
 
 // defaultSite names the Websites tier's default sites, which carry its port.
@@ -153,7 +159,7 @@ func Discover(ctx context.Context, opts Options) (*Server, error) {
 	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
 		return nil, errorf("root %s is not a directory", root)
 	}
-	s := &Server{Root: root, ConfigPath: DefaultConfigPath, ErrorLogPath: DefaultErrorLogPath}
+	s := &Server{Root: root, ConfigPath: DefaultConfigPath, ErrorLogPath: DefaultErrorLogPath, Remote: opts.Remote}
 
 	launchdFound := s.readLaunchJob()
 	if _, err := os.Stat(s.HostPath(s.ConfigPath)); err != nil && !launchdFound {

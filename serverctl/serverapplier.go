@@ -88,9 +88,12 @@ func (s *Server) includeResolver(cfg *Config) func(string) string {
 	}
 }
 
-// Service returns the driver that restarts this Server's Service Proxy.
+// Service returns the driver that restarts this Server's Service Proxy:
+// launchd's on a Mac, which a Server reached over SSH is (its commands go
+// through runner, to the Server); the httpd driver, which reads a pid file
+// and signals a process of this machine, only for a tree run here.
 func (s *Server) Service(cfg *Config, httpd string, env []string, runner run.Runner) service.Driver {
-	if runtime.GOOS == "darwin" && (s.Root == "/" || s.Root == "") {
+	if s.Remote || runtime.GOOS == "darwin" && (s.Root == "/" || s.Root == "") {
 		return service.Launchd{Label: ServiceLabel, Runner: runner}
 	}
 	return service.HTTPD{

@@ -4,11 +4,15 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/socketbar/socketbar/serverctl/run"
+	"github.com/socketbar/socketbar/serverctl/servertest"
 )
 
 func TestHTTPDTesterCommand(t *testing.T) {
@@ -143,5 +147,26 @@ func TestTwoTransactionsCannotInterleave(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(conf); string(got) != "Listen 81\n" {
 		t.Errorf("config = %q", got)
+	}
+}
+
+// A Server reached over SSH is a Mac whatever this machine is: its
+// service is launchd's, run through the runner there, never the httpd
+// driver, whose pid file names a process of this machine.
+func TestARemoteServersServiceIsLaunchd(t *testing.T) {
+	root := servertest.Copy(t, "5.3.1-sites")
+	for _, remote := range []bool{false, true} {
+		srv, err := Discover(context.Background(), Options{Root: root, ApacheVersion: "2.4.23", Remote: remote})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := ReadConfig(srv.HostPath(srv.ConfigPath))
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := srv.Service(cfg, "/usr/sbin/httpd", nil, run.Exec{}).Name()
+		if want := map[bool]string{false: "httpd", true: "launchd"}[remote]; name != want && (remote || runtime.GOOS != "darwin") {
+			t.Errorf("Remote %v: the %s driver, want %s", remote, name, want)
+		}
 	}
 }

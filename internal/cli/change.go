@@ -59,7 +59,7 @@ type AddOptions struct {
 
 func bindAdd(e *Env, fs *flag.FlagSet) runFunc {
 	opts := &AddOptions{}
-	targetFlags(e, fs, &opts.Target, withRoot|withHTTPD|withApacheVersion)
+	targetFlags(e, fs, &opts.Target, withRoot|withHTTPD|withApacheVersion|withHost)
 	fs.Var((*listFlag)(&opts.VHosts), "vhost", "`PORT` of a VirtualHost to change (repeatable; default: 443 and 80)")
 	fs.Var((*listFlag)(&opts.Sites), "site", "`NAME` of a site to route (repeatable; default: every site): \"default\" for the default hosts, a custom site's domain or one of its aliases")
 	fs.StringVar((*string)(&opts.Strategy), "strategy", "auto", "how to write the route: `auto|tunnel|upgrade`")
@@ -72,6 +72,9 @@ func bindAdd(e *Env, fs *flag.FlagSet) runFunc {
 }
 
 func addRun(ctx context.Context, e *Env, opts *AddOptions) error {
+	if err := noChangeOverSSH("add", opts.Target); err != nil {
+		return err
+	}
 	p, err := e.Actions.ProposeAdd(ctx, action.AddOptions{Target: opts.Target, Path: opts.Path, Backend: opts.Backend,
 		Ports: action.PortsOf(opts.VHosts), Strategy: opts.Strategy, Replace: opts.Replace, Sites: opts.Sites})
 	if err != nil {
@@ -97,7 +100,7 @@ type RemoveOptions struct {
 
 func bindRemove(e *Env, fs *flag.FlagSet) runFunc {
 	opts := &RemoveOptions{}
-	targetFlags(e, fs, &opts.Target, withRoot|withHTTPD)
+	targetFlags(e, fs, &opts.Target, withRoot|withHTTPD|withHost)
 	fs.Var((*listFlag)(&opts.VHosts), "vhost", "`PORT` of a VirtualHost to change (repeatable; default: every one)")
 	fs.Var((*listFlag)(&opts.Sites), "site", "`NAME` of a site to remove the route from (repeatable; default: every site), as for add")
 	changeFlags(fs, &opts.ChangeOptions)
@@ -108,6 +111,9 @@ func bindRemove(e *Env, fs *flag.FlagSet) runFunc {
 }
 
 func removeRun(ctx context.Context, e *Env, opts *RemoveOptions) error {
+	if err := noChangeOverSSH("remove", opts.Target); err != nil {
+		return err
+	}
 	p, err := e.Actions.ProposeRemove(ctx, action.RemoveOptions{Target: opts.Target, Path: opts.Path, Ports: action.PortsOf(opts.VHosts), Sites: opts.Sites})
 	if err != nil {
 		return err
@@ -129,7 +135,7 @@ type UndoOptions struct {
 
 func bindUndo(e *Env, fs *flag.FlagSet) runFunc {
 	opts := &UndoOptions{}
-	targetFlags(e, fs, &opts.Target, withRoot|withHTTPD)
+	targetFlags(e, fs, &opts.Target, withRoot|withHTTPD|withHost)
 	fs.StringVar(&opts.To, "to", "", "`ID` of the change to undo (see socketbar history)")
 	fs.BoolVar(&opts.Force, "force", false, "undo although the config was changed since Socketbar's last change (those edits are lost)")
 	changeFlags(fs, &opts.ChangeOptions)
@@ -137,6 +143,9 @@ func bindUndo(e *Env, fs *flag.FlagSet) runFunc {
 }
 
 func undoRun(ctx context.Context, e *Env, opts *UndoOptions) error {
+	if err := noChangeOverSSH("undo", opts.Target); err != nil {
+		return err
+	}
 	uo := action.UndoOptions{Target: opts.Target, To: opts.To, Force: opts.Force}
 	p, err := e.Actions.ProposeUndo(ctx, uo)
 	var since *action.ChangedSinceError
@@ -168,12 +177,15 @@ type ReapplyOptions struct {
 
 func bindReapply(e *Env, fs *flag.FlagSet) runFunc {
 	opts := &ReapplyOptions{}
-	targetFlags(e, fs, &opts.Target, withRoot|withHTTPD)
+	targetFlags(e, fs, &opts.Target, withRoot|withHTTPD|withHost)
 	changeFlags(fs, &opts.ChangeOptions)
 	return func(ctx context.Context, _ []string) error { return reapplyRun(ctx, e, opts) }
 }
 
 func reapplyRun(ctx context.Context, e *Env, opts *ReapplyOptions) error {
+	if err := noChangeOverSSH("reapply", opts.Target); err != nil {
+		return err
+	}
 	p, err := e.Actions.ProposeReapply(ctx, opts.Target)
 	if err != nil {
 		return err
@@ -254,12 +266,15 @@ type RestartOptions struct {
 
 func bindRestart(e *Env, fs *flag.FlagSet) runFunc {
 	opts := &RestartOptions{}
-	targetFlags(e, fs, &opts.Target, withRoot|withHTTPD)
+	targetFlags(e, fs, &opts.Target, withRoot|withHTTPD|withHost)
 	durationVar(fs, &opts.Timeout, "timeout", 15*time.Second, false, "how long the Service Proxy may take to come back (`DURATION`)")
 	return func(ctx context.Context, _ []string) error { return restartRun(ctx, e, opts) }
 }
 
 func restartRun(ctx context.Context, e *Env, opts *RestartOptions) error {
+	if err := noChangeOverSSH("restart", opts.Target); err != nil {
+		return err
+	}
 	r, err := e.Actions.Restart(ctx, action.RestartOptions{Target: opts.Target, Timeout: opts.Timeout})
 	if err != nil {
 		return err

@@ -94,6 +94,25 @@ func errorWords() []action.Wording[words] {
 	return []action.Wording[words]{
 		action.When(afterRecovery),
 		action.When(func(e *usageError) words { return words{e.msg, exitUsage} }),
+		action.When(func(e *action.RemoteUnavailableError) words {
+			return refusal("only status, routes, lint and history work on a Server over SSH (--host %s) yet; changing a Server over SSH is not available yet. Nothing was run on the Server or changed.", e.Host)
+		}),
+		action.When(func(e *action.HostError) words {
+			return refusal("--host %q: the %s %q %s; %s. Nothing was run.", e.Input, e.Field, e.Value, e.Problem, e.Fix)
+		}),
+		action.When(func(e *action.SSHCommandError) words {
+			return refusal("%s. Nothing was run.", remoteText(e))
+		}),
+		action.When(hostKeyWords),
+		action.When(func(e *action.HostKeyChangedError) words {
+			return failure("%s.\n%s\nNothing was run on the Server.", remoteText(e), e.Remedy())
+		}),
+		action.When(func(e *action.AuthError) words {
+			return failure("%s.\n%s\nNothing was run on the Server.", remoteText(e), e.Remedy())
+		}),
+		action.When(func(e *action.DialError) words {
+			return failure("%s.\n%s", remoteText(e), e.Remedy())
+		}),
 		action.When(func(e *action.RouteExistsError) words {
 			return refusal("PATH %s already has a Socketbar route in %s%s; %s. Nothing was changed.", e.Path, hostName(e.VHost), routeThere(e), cliRemedy[action.RemedyReplace])
 		}),
@@ -196,6 +215,22 @@ func errorWords() []action.Wording[words] {
 		}),
 	}
 }
+
+// hostKeyWords says that ssh does not know the Server's key, shows its
+// fingerprint, and how to accept it: Socketbar never does by itself.
+func hostKeyWords(e *action.HostKeyError) words {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the host key of %s (port %d) is not known to ssh, so nothing was run on it. The key it offers:", e.Name, e.Port)
+	for _, f := range e.Fingerprints {
+		fmt.Fprintf(&b, "\n  %s", f)
+	}
+	fmt.Fprintf(&b, "\n%s\n(If you set SOCKETBAR_SSH, give ssh the same options.) Socketbar never accepts a host key by itself.", e.Remedy())
+	return failure("%s", b.String())
+}
+
+// remoteText is a transport error's message without the package name it
+// starts with for logs.
+func remoteText(err error) string { return strings.TrimPrefix(err.Error(), "remote: ") }
 
 // inputWords words refused input: the argument or flag at fault first,
 // then what is wrong and the way out. It matches no input error about an

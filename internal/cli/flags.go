@@ -55,6 +55,9 @@ const (
 	withRoot = 1 << iota
 	withHTTPD
 	withApacheVersion
+	// withHost: the command reads (or, refusing it for now, would change)
+	// a Server reached over SSH.
+	withHost
 )
 
 // targetFlags declares the Server flags of a command into t, with the
@@ -63,6 +66,10 @@ func targetFlags(e *Env, fs *flag.FlagSet, t *action.Target, which int) {
 	t.Root = e.getenv("SOCKETBAR_ROOT")
 	if t.Root == "" {
 		t.Root = "/"
+	}
+	if which&withHost != 0 {
+		t.Host = e.getenv("SOCKETBAR_HOST")
+		fs.StringVar(&t.Host, "host", t.Host, "`[USER@]HOST[:PORT]` (or an alias from ~/.ssh/config) of a Server to reach over SSH, with --root and --httpd on its side (env SOCKETBAR_HOST); status, routes, lint and history only, for now")
 	}
 	if which&withRoot != 0 {
 		fs.StringVar(&t.Root, "root", t.Root, "`DIR` that stands for / when looking for the Server (env SOCKETBAR_ROOT)")
@@ -91,6 +98,16 @@ func changeFlags(fs *flag.FlagSet, o *ChangeOptions) {
 	fs.BoolVar(&o.DryRun, "dry-run", false, "print the change as a unified diff and write nothing")
 	fs.BoolVar(&o.NoRestart, "no-restart", false, "write the file (after Apache's config test) but do not restart the Service Proxy")
 	durationVar(fs, &o.Timeout, "timeout", 15*time.Second, false, "how long the Service Proxy may take to come back after a restart (`DURATION`)")
+}
+
+// noChangeOverSSH refuses a command that changes the Server when the
+// Server is one over SSH: that is not available yet, and running it here
+// instead would change another Server than the one named.
+func noChangeOverSSH(cmd string, t action.Target) error {
+	if t.Host == "" {
+		return nil
+	}
+	return usageErrorf("changing a Server over SSH is not available yet: socketbar %s cannot act on --host %s (or SOCKETBAR_HOST); only status, routes, lint and history can. Nothing was run on the Server or changed.", cmd, t.Host)
 }
 
 func jsonFlag(fs *flag.FlagSet, p *bool) { fs.BoolVar(p, "json", false, "print JSON") }

@@ -20,7 +20,7 @@ type HistoryOptions struct {
 
 func bindHistory(e *Env, fs *flag.FlagSet) runFunc {
 	opts := &HistoryOptions{}
-	targetFlags(e, fs, &opts.Target, withRoot)
+	targetFlags(e, fs, &opts.Target, withRoot|withHost)
 	jsonFlag(fs, &opts.JSON)
 	return func(ctx context.Context, _ []string) error { return historyRun(ctx, e, opts) }
 }

@@ -20,7 +20,7 @@ type LintOptions struct {
 
 func bindLint(e *Env, fs *flag.FlagSet) runFunc {
 	opts := &LintOptions{}
-	targetFlags(e, fs, &opts.Target, withRoot|withApacheVersion)
+	targetFlags(e, fs, &opts.Target, withRoot|withApacheVersion|withHost)
 	fs.StringVar(&opts.File, "file", "", "lint this config `FILE` instead of the Server's (no Server needed)")
 	jsonFlag(fs, &opts.JSON)
 	return func(ctx context.Context, _ []string) error { return lintRun(ctx, e, opts) }

@@ -21,7 +21,7 @@ type RoutesOptions struct {
 
 func bindRoutes(e *Env, fs *flag.FlagSet) runFunc {
 	opts := &RoutesOptions{}
-	targetFlags(e, fs, &opts.Target, withRoot)
+	targetFlags(e, fs, &opts.Target, withRoot|withHost)
 	jsonFlag(fs, &opts.JSON)
 	return func(ctx context.Context, _ []string) error { return routesRun(ctx, e, opts) }
 }

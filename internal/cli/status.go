@@ -93,7 +93,7 @@ type StatusOptions struct {
 
 func bindStatus(e *Env, fs *flag.FlagSet) runFunc {
 	opts := &StatusOptions{}
-	targetFlags(e, fs, &opts.Target, withRoot|withHTTPD|withApacheVersion)
+	targetFlags(e, fs, &opts.Target, withRoot|withHTTPD|withApacheVersion|withHost)
 	jsonFlag(fs, &opts.JSON)
 	return func(ctx context.Context, _ []string) error { return statusRun(ctx, e, opts) }
 }

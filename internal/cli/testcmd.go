@@ -52,7 +52,7 @@ type TestOptions struct {
 
 func bindTest(e *Env, fs *flag.FlagSet) runFunc {
 	opts := &TestOptions{}
-	targetFlags(e, fs, &opts.Target, withRoot)
+	targetFlags(e, fs, &opts.Target, withRoot|withHost)
 	fs.Var((*listFlag)(&opts.Header), "H", "extra request header `'Name: value'` (repeatable)")
 	fs.StringVar(&opts.Origin, "origin", "", "`ORIGIN` header to send (default: the URL's own origin)")
 	fs.BoolVar(&opts.Insecure, "insecure", false, "accept a certificate that is not trusted or not for this name (still reported)")
@@ -83,6 +83,9 @@ func testRun(ctx context.Context, e *Env, opts *TestOptions) error {
 	}
 	to := action.TestOptions{Origin: opts.Origin, Header: header, Insecure: opts.Insecure, Timeout: opts.Timeout, Message: opts.Message, ExpectEcho: opts.ExpectEcho, Connect: opts.Connect}
 	if opts.Route != "" {
+		if err := noChangeOverSSH("test --route", opts.Target); err != nil {
+			return err
+		}
 		return checkRoute(ctx, e, action.CheckRouteOptions{Target: opts.Target, Path: opts.Route, ProxyAddr: opts.ProxyAddr, Test: to}, opts.JSON)
 	}
 	to.URL, to.Target = opts.URL, opts.Target

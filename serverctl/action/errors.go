@@ -10,6 +10,7 @@ import (
 	"github.com/socketbar/socketbar/serverctl/apacheconf/loader"
 	"github.com/socketbar/socketbar/serverctl/demo"
 	"github.com/socketbar/socketbar/serverctl/elevate"
+	"github.com/socketbar/socketbar/serverctl/remote"
 )
 
 // The kinds of error the actions return that a person must act on, each
@@ -235,6 +236,14 @@ func Kinds() []error {
 		&DemoPortError{Err: pkgerr.Errorf("demo", "start the Service Proxy: %w", errors.New("exit status 1"))},
 		&DemoRunningError{Root: "/home/me/.config/socketbar/demo"},
 		&DemoStoppedError{Root: "/home/me/.config/socketbar/demo"},
+		&RemoteUnavailableError{Host: "admin@server.example.com"},
+		&HostError{Input: "-oProxyCommand=touch /tmp/x", Field: "host", Value: "-oProxyCommand=touch /tmp/x", Problem: `starts with "-"`, Fix: "write the host as [USER@]HOST[:PORT]"},
+		&SSHCommandError{Problem: "is empty"},
+		&HostKeyError{Host: remote.Host{User: "admin", Name: "server.example.com"}, Name: "server.example.com", Port: 22,
+			Fingerprints: []remote.Fingerprint{{Type: "ED25519", SHA256: "SHA256:n0PysvP9WFD5nrv+095qYayPosmDNMegRbgJJmjGVHc"}}},
+		&HostKeyChangedError{Host: remote.Host{Name: "server.example.com"}, Fingerprint: "SHA256:n0PysvP9WFD5nrv+095qYayPosmDNMegRbgJJmjGVHc", KnownHosts: "/Users/me/.ssh/known_hosts", Line: 3},
+		&AuthError{Host: remote.Host{User: "admin", Name: "server.example.com"}, Login: "admin@server.example.com", Methods: []string{"publickey", "password"}},
+		&DialError{Host: remote.Host{Name: "server.example.com"}, Reason: "Connection refused"},
 	}
 	for _, f := range Fields() {
 		kinds = append(kinds, &InputError{Field: f, Msg: "is not valid here"})

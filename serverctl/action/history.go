@@ -15,6 +15,9 @@ type History struct {
 
 // History lists the changes Socketbar made to the config of t.
 func (l *Local) History(ctx context.Context, t Target) (*History, error) {
+	if t.Host != "" {
+		return onServer(ctx, l, t, (*Local).History)
+	}
 	_, cfg, err := l.load(ctx, t)
 	if err != nil {
 		return nil, err

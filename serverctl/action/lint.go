@@ -25,6 +25,11 @@ type LintReport struct {
 
 // Lint finds what stops WebSockets in a Service Proxy config.
 func (l *Local) Lint(ctx context.Context, opts LintOptions) (*LintReport, error) {
+	if opts.Target.Host != "" && opts.File == "" {
+		return onServer(ctx, l, opts.Target, func(there *Local, ctx context.Context, t Target) (*LintReport, error) {
+			return there.Lint(ctx, LintOptions{Target: t})
+		})
+	}
 	var cfg *serverctl.Config
 	lo := lint.Options{}
 	if opts.File != "" {

@@ -22,6 +22,12 @@ type Target struct {
 	HTTPD string
 	// ApacheVersion (X.Y.Z) is assumed instead of asking httpd -v.
 	ApacheVersion string
+	// Host, when set, is the Server to reach over SSH ([USER@]HOST[:PORT]
+	// or an alias from ~/.ssh/config, as remote.ParseHost reads it); Root
+	// and HTTPD are then paths on that Server. Status, Routes, Lint and
+	// History read it (see onServer); every other action refuses it with
+	// *RemoteUnavailableError.
+	Host string
 }
 
 // Local carries out actions on this machine. The zero value runs commands
@@ -36,6 +42,13 @@ type Local struct {
 	// AfterStep, when set, hears each finished step of a transaction run
 	// here (tests use it to kill the process between steps).
 	AfterStep func(serverctl.Step)
+	// Connect opens the connection to a Target's Host for one action (nil:
+	// a new one through the system's ssh, closed after the action).
+	Connect Connector
+
+	// remote says the Local reads a mirror of a Server reached over SSH,
+	// and Runner runs commands there (see onServer).
+	remote bool
 
 	// mem keeps what the last Status of each Target read, for Pulse.
 	mem memory
@@ -56,12 +69,16 @@ func (l *Local) runner() run.Runner {
 
 // discover finds the Server of t.
 func (l *Local) discover(ctx context.Context, t Target) (*serverctl.Server, error) {
+	if t.Host != "" {
+		// Never this machine's Server in place of the one named.
+		return nil, &RemoteUnavailableError{Host: t.Host}
+	}
 	if t.ApacheVersion != "" {
 		if _, err := serverctl.ParseVersion(t.ApacheVersion); err != nil {
 			return nil, &serverctl.InputError{Field: serverctl.FieldApacheVersion, Msg: err.Error()}
 		}
 	}
-	return serverctl.Discover(ctx, serverctl.Options{Root: t.Root, ApacheVersion: t.ApacheVersion, HTTPD: t.HTTPD, Runner: l.Runner})
+	return serverctl.Discover(ctx, serverctl.Options{Root: t.Root, ApacheVersion: t.ApacheVersion, HTTPD: t.HTTPD, Runner: l.Runner, Remote: l.remote})
 }
 
 // load finds the Server of t and reads its Service Proxy config.

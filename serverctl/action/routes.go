@@ -18,6 +18,9 @@ type RouteList struct {
 
 // Routes lists the routes of the Server of t.
 func (l *Local) Routes(ctx context.Context, t Target) (*RouteList, error) {
+	if t.Host != "" {
+		return onServer(ctx, l, t, (*Local).Routes)
+	}
 	srv, cfg, err := l.load(ctx, t)
 	if err != nil {
 		return nil, err

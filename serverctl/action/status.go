@@ -124,6 +124,13 @@ func (s *Status) Counts() RouteCounts {
 // Server at all; a config that cannot be read is in ConfigErr, and what
 // else could not be read is in the other …Err fields.
 func (l *Local) Status(ctx context.Context, t Target) (*Status, error) {
+	if t.Host != "" {
+		s, err := onServer(ctx, l, t, (*Local).Status)
+		if s != nil {
+			s.Target = t
+		}
+		return s, err
+	}
 	srv, err := l.discover(ctx, t)
 	if err != nil {
 		return nil, err
@@ -178,6 +185,9 @@ func (l *Local) Status(ctx context.Context, t Target) (*Status, error) {
 		s.ServiceErr = err
 	} else {
 		s.Service, s.ServiceErr = a.Service.State(ctx)
+		if l.remote {
+			s.ServiceErr = serviceOnServer(s.ServiceErr)
+		}
 	}
 	return s, nil
 }

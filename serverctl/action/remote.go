@@ -1,0 +1,241 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+
+	"github.com/socketbar/socketbar/internal/pkgerr"
+	"github.com/socketbar/socketbar/serverctl/mirror"
+	"github.com/socketbar/socketbar/serverctl/remote"
+)
+
+// The reads of a Server reached over SSH (Target.Host): status, routes,
+// lint and history. Each fetches the files Socketbar reads into a private
+// mirror (serverctl/mirror), runs the same code as for this machine on it
+// with commands (httpd -v, launchctl print) run on the Server, and maps
+// every path in what it returns back to the Server's, so that a person
+// reads /Library/Server/…, never the mirror's folder.
+
+// RemoteUnavailableError is an action asked of a Server over SSH
+// (Target.Host) that Socketbar does not do over SSH yet: every change,
+// and the reads that follow a Server here (Pulse, the test proxy).
+// Nothing was run on the Server or changed.
+type RemoteUnavailableError struct {
+	// Host is the Target's Host.
+	Host string
+}
+
+func (e *RemoteUnavailableError) Error() string {
+	return fmt.Sprintf("action: only status, routes, lint and history work on a Server over SSH (%s) yet; nothing was changed", e.Host)
+}
+
+// The kinds of error reaching a Server over SSH, defined by package remote.
+type (
+	// HostError is a host refused before anything ran (it starts with
+	// "-", holds a shell character, …).
+	HostError = remote.HostError
+	// SSHCommandError is a SOCKETBAR_SSH that cannot be used.
+	SSHCommandError = remote.SSHCommandError
+	// HostKeyError is a Server whose host key is in no known_hosts file:
+	// ssh refused it, and it carries the key's fingerprint.
+	HostKeyError = remote.HostKeyError
+	// HostKeyChangedError is a Server offering another key than the one
+	// known_hosts holds for it.
+	HostKeyChangedError = remote.HostKeyChangedError
+	// AuthError is a Server that refused the login without a password.
+	AuthError = remote.AuthError
+	// DialError is a Server ssh could not reach.
+	DialError = remote.DialError
+)
+
+// Connector opens the connection to a Server for one action, and returns
+// what ends it (a caller that keeps one connection per Server returns its
+// own and a release that keeps it open).
+type Connector func(ctx context.Context, h remote.Host) (conn mirror.Conn, release func(), err error)
+
+// openSSH is the default Connector: a new connection through the system's
+// ssh (SOCKETBAR_SSH), closed when the action is done.
+func openSSH(ctx context.Context, h remote.Host) (mirror.Conn, func(), error) {
+	c, err := remote.Open(ctx, h, remote.Config{})
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, func() { c.Close() }, nil
+}
+
+// onServer runs read on a mirror of the Server t.Host names: with a Local
+// whose commands run there, and the Target whose Root is the mirror. The
+// mirror is removed when read returns; what read leaves in *result (a
+// pointer to the result) has its paths mapped back to the Server's, as
+// has the error.
+func onServer[R any](ctx context.Context, l *Local, t Target, read func(*Local, context.Context, Target) (R, error)) (R, error) {
+	var none R
+	h, err := remote.ParseHost(t.Host)
+	if err != nil {
+		return none, err
+	}
+	root := t.Root
+	if root == "" {
+		root = "/"
+	}
+	connect := l.Connect
+	if connect == nil {
+		connect = openSSH
+	}
+	conn, release, err := connect(ctx, h)
+	if err != nil {
+		return none, err
+	}
+	defer release()
+	tmp, err := os.MkdirTemp("", "socketbar-mirror-")
+	if err != nil {
+		return none, errorf("a folder for the Server's files: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	m, err := mirror.Fetch(ctx, conn, root, filepath.Join(tmp, "root"), mirror.Limits{})
+	if err != nil {
+		return none, errorf("read the Server's files: %w", err)
+	}
+	there := &Local{Runner: m.Runner(conn), remote: true}
+	r, err := read(there, ctx, Target{Root: m.Dir, HTTPD: t.HTTPD, ApacheVersion: t.ApacheVersion})
+	pm := pathMap{from: m.Dir, to: m.RemoteRoot}
+	pm.value(reflect.ValueOf(&r).Elem(), 0)
+	return r, pm.err(err)
+}
+
+// pathMap rewrites the mirror folder (from) in text to the Server's folder
+// for "/" (to).
+type pathMap struct{ from, to string }
+
+// text replaces each path in s that is the mirror folder or below it.
+func (p pathMap) text(s string) string {
+	if !strings.Contains(s, p.from) {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, p.from)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		rest := s[i+len(p.from):]
+		switch {
+		case strings.HasPrefix(rest, "/") && p.to == "/":
+			// /MIRROR/Library → /Library
+		case strings.HasPrefix(rest, "/"):
+			b.WriteString(p.to)
+		case rest == "" || !isPathByte(rest[0]):
+			b.WriteString(p.to)
+		default:
+			// A longer name that starts like the mirror's: not it.
+			b.WriteString(p.from)
+		}
+		s = rest
+	}
+}
+
+func isPathByte(c byte) bool {
+	return c == '.' || c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
+}
+
+// maxDepth bounds the walk of a result; views are shallow trees.
+const maxDepth = 32
+
+var errorType = reflect.TypeFor[error]()
+
+// value maps every string v holds that can be set: the fields of
+// structs, the elements of slices and arrays, the values of maps, and
+// what pointers and interfaces point at, errors included.
+func (p pathMap) value(v reflect.Value, depth int) {
+	if depth > maxDepth || !v.IsValid() {
+		return
+	}
+	switch v.Kind() {
+	case reflect.String:
+		if v.CanSet() {
+			if s := p.text(v.String()); s != v.String() {
+				v.SetString(s)
+			}
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			p.value(v.Elem(), depth+1)
+		}
+	case reflect.Interface:
+		if v.IsNil() {
+			return
+		}
+		if v.Type() == errorType && v.CanSet() {
+			v.Set(reflect.ValueOf(p.err(v.Interface().(error))))
+			return
+		}
+		p.value(v.Elem(), depth+1)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				p.value(v.Field(i), depth+1)
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			p.value(v.Index(i), depth+1)
+		}
+	case reflect.Map:
+		if v.Type().Elem().Kind() != reflect.String {
+			return
+		}
+		for _, k := range v.MapKeys() {
+			if s := p.text(v.MapIndex(k).String()); s != v.MapIndex(k).String() {
+				v.SetMapIndex(k, reflect.ValueOf(s).Convert(v.Type().Elem()))
+			}
+		}
+	}
+}
+
+// err maps the paths of err: in the typed errors of its chain, whose
+// fields a front end words (NotFoundError.Root), and in its text.
+func (p pathMap) err(err error) error {
+	if err == nil {
+		return nil
+	}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		p.value(reflect.ValueOf(e), 0)
+	}
+	if text := p.text(err.Error()); text != err.Error() {
+		// A library's error keeps its package's name for logs, and
+		// pkgerr.Text still drops it for people.
+		if pe, ok := err.(*pkgerr.Error); ok {
+			return &pkgerr.Error{Pkg: pe.Pkg, Err: &mappedError{text: p.text(pe.Err.Error()), err: pe.Err}}
+		}
+		return &mappedError{text: text, err: err}
+	}
+	return err
+}
+
+// mappedError is an error whose text names the Server's paths; errors.Is
+// and As still find what it wraps.
+type mappedError struct {
+	text string
+	err  error
+}
+
+func (e *mappedError) Error() string { return e.text }
+func (e *mappedError) Unwrap() error { return e.err }
+
+// serviceOnServer says why the Service Proxy's state is unknown on a
+// Server without launchd (a stand-in reached over SSH): launchctl is not
+// there, and no other answer would be about the Server's process.
+func serviceOnServer(err error) error {
+	var x *remote.ExitError
+	if errors.As(err, &x) && x.Code == 127 {
+		return errorf("the Server has no /bin/launchctl, so it is not a Mac whose launchd runs the Service Proxy")
+	}
+	return err
+}
