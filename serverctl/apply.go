@@ -96,7 +96,7 @@ type Applier struct {
 }
 
 // disk is where the config and its backups are.
-func (a *Applier) disk() disk { return a.Backups.disk() }
+func (a *Applier) disk() Disk { return a.Backups.disk() }
 
 func (a *Applier) step(s Step) {
 	if a.Progress != nil {
@@ -348,7 +348,7 @@ func (a *Applier) write(files []FileEdit) (halfWritten bool, err error) {
 // and leaves alone a file another program has written since. It returns
 // the files it put back, the first error of a file another program wrote
 // (ErrChangedOnDisk), and the first other failure.
-func putBack(d disk, files []FileEdit) (restored []string, changed, failed error) {
+func putBack(d Disk, files []FileEdit) (restored []string, changed, failed error) {
 	for _, f := range files {
 		err := replaceFile(d, f.Path, f.Old, f.info, func() error { return unchangedOnDisk(d, f.Path, f.New) })
 		switch {

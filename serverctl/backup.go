@@ -100,11 +100,11 @@ type BackupStore struct {
 	Keep int
 	// host is the machine whose files Dir and the config are; nil is this
 	// one.
-	host disk
+	host Disk
 }
 
 // disk is where the store's files are.
-func (s BackupStore) disk() disk {
+func (s BackupStore) disk() Disk {
 	if s.host == nil {
 		return localDisk{}
 	}

@@ -104,14 +104,14 @@ func (a *Applier) test(ctx context.Context, files []FileEdit) error {
 
 // makeTestDir makes a new folder for the config test's copies in the
 // backup folder dir on d, for this user alone, and returns its name.
-func makeTestDir(d disk, dir string) (string, error) {
+func makeTestDir(d Disk, dir string) (string, error) {
 	return createUnique(dir, strings.TrimSuffix(testDirPattern, "*"), func(name string) error { return d.Mkdir(name, 0o700) })
 }
 
 // writeTestCopy writes text to a new file in dir on d, named after path
 // (the i-th file of the change, so that two files of one name do not
 // collide), with the mode of like, and returns its name.
-func writeTestCopy(d disk, dir string, i int, path string, text []byte, like fs.FileInfo) (string, error) {
+func writeTestCopy(d Disk, dir string, i int, path string, text []byte, like fs.FileInfo) (string, error) {
 	name := filepath.Join(dir, fmt.Sprintf("%d-%s", i, filepath.Base(path)))
 	if err := d.WriteNew(name, text, like.Mode().Perm(), nil); err != nil {
 		return "", errorf("write the config to test: %w", err)

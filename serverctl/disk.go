@@ -7,13 +7,13 @@ import (
 	"path/filepath"
 )
 
-// disk is every file operation of a transaction (Applier and BackupStore):
+// Disk is every file operation of a transaction (Applier and BackupStore):
 // the same transaction can then run on the files of this machine
 // (localDisk) or of another. Each method is one step that a POSIX shell
 // with perl could do whole, and none holds a policy: what to trust (see
 // checkOwner), when to check a file again and what to write where is the
 // transaction's, in write.go, files.go and above.
-type disk interface {
+type Disk interface {
 	// ReadFile reads the regular file at path whole, at most MaxFileSize
 	// bytes, opened without blocking (a FIFO or device fails with
 	// ErrNotRegular, a larger file with ErrTooLarge) and, with noFollow,
@@ -44,11 +44,21 @@ type disk interface {
 	// Mkdir makes the folder path; fs.ErrExist when something is there.
 	Mkdir(path string, perm fs.FileMode) error
 	// Lock takes an exclusive lock named path (here a regular file, never
-	// reached through a link), or fails at once with errLocked when
+	// reached through a link), or fails at once with ErrLocked when
 	// another process holds it. Closing releases the lock, as does the
 	// death of the process. It returns the info of what holds the lock,
 	// whose owner the transaction checks.
 	Lock(path string) (io.Closer, fs.FileInfo, error)
+	// UID is the user the operations run as: checkOwner trusts only what
+	// that user or root owns (and root trusts only root's).
+	UID() int
+}
+
+// FileOwner is what the fs.FileInfo of a Disk that is not this machine's
+// returns from Sys(): the owner of the file there. (A file of this machine
+// has its *syscall.Stat_t.)
+type FileOwner interface {
+	Owner() (uid, gid int)
 }
 
 // localDisk is this machine's files.
@@ -128,6 +138,8 @@ func (localDisk) Rename(from, to string) error {
 	syncDir(filepath.Dir(to))
 	return nil
 }
+
+func (localDisk) UID() int { return os.Geteuid() }
 
 func (localDisk) Lock(path string) (io.Closer, fs.FileInfo, error) {
 	f, err := lockFile(path)

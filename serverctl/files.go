@@ -137,7 +137,7 @@ func createExclusive(path string, perm os.FileMode) (*os.File, error) {
 // root, by root alone (see checkOwner). Socketbar, often run as root,
 // writes backups and its journal there, so a folder another user planted
 // or controls must not be used.
-func ensureDir(d disk, dir string, perm os.FileMode) error {
+func ensureDir(d Disk, dir string, perm os.FileMode) error {
 	if err := mkdirAll(d, dir, perm); err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func notDirError(dir string, fi fs.FileInfo) error {
 // mkdirAll makes dir, and the folders above it that are missing (0755),
 // as os.MkdirAll does. Something other than a folder at dir is left for
 // the caller to find.
-func mkdirAll(d disk, dir string, perm os.FileMode) error {
+func mkdirAll(d Disk, dir string, perm os.FileMode) error {
 	err := d.Mkdir(dir, perm)
 	if errors.Is(err, fs.ErrNotExist) && filepath.Dir(dir) != dir {
 		if err = mkdirAll(d, filepath.Dir(dir), 0o755); err == nil {

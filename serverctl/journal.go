@@ -244,7 +244,7 @@ func RecoverJournal(ctx context.Context, a *Applier) (*Recovery, error) {
 		return nil, errorf("%w: backup folder: %w", ErrInterrupted, err)
 	}
 	l, err := lock(a.disk(), a.Backups.Dir)
-	if errors.Is(err, errLocked) {
+	if errors.Is(err, ErrLocked) {
 		return nil, nil
 	}
 	if err != nil {

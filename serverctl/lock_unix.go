@@ -10,7 +10,7 @@ import (
 )
 
 // lockFile opens path (creating it), never through a symbolic link, and
-// takes an exclusive lock on it, or fails at once with errLocked when
+// takes an exclusive lock on it, or fails at once with ErrLocked when
 // another process holds it. Closing the file releases the lock, also when
 // the process dies.
 func lockFile(path string) (*os.File, error) {
@@ -32,7 +32,7 @@ func lockFile(path string) (*os.File, error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, errLocked
+			return nil, ErrLocked
 		}
 		return nil, err
 	}

@@ -8,7 +8,7 @@ import (
 
 // tailLines returns the last n lines of the file at path on d, read from
 // its last 256 KiB; "" when it cannot be read.
-func tailLines(d disk, path string, n int) string {
+func tailLines(d Disk, path string, n int) string {
 	data, err := d.ReadTail(path, 256<<10)
 	if err != nil {
 		return ""

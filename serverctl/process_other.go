@@ -18,7 +18,7 @@ const (
 var ErrForeignOwner = errors.New("belongs to another user")
 
 // checkOwner accepts everything where files have no Unix owner.
-func checkOwner(disk, string, os.FileInfo) error { return nil }
+func checkOwner(Disk, string, os.FileInfo) error { return nil }
 
 // WriteAccess cannot ask the kernel here and says yes; the write itself
 // will then say otherwise.

@@ -25,20 +25,19 @@ var ErrForeignOwner = errors.New("belongs to another user")
 // root's: a folder of a user who owns the one above (a Server tree handed
 // to that user) is still that user's to fill with a journal that names
 // any file for root to write.
-func checkOwner(d disk, path string, fi os.FileInfo) error {
-	st, ok := fi.Sys().(*syscall.Stat_t)
+func checkOwner(d Disk, path string, fi os.FileInfo) error {
+	uid, _, ok := ownerOf(fi)
 	if !ok {
 		return nil
 	}
-	uid := int(st.Uid)
-	if uid == os.Geteuid() || uid == 0 {
+	if uid == d.UID() || uid == 0 {
 		return nil
 	}
-	if os.Geteuid() == 0 {
+	if d.UID() == 0 {
 		return errorf("%s %w (uid %d), and Socketbar runs as root, which trusts only root's; remove it or give it to root", path, ErrForeignOwner, uid)
 	}
 	if pfi, err := d.Stat(filepath.Dir(path)); err == nil {
-		if pst, ok := pfi.Sys().(*syscall.Stat_t); ok && pst.Uid == st.Uid {
+		if puid, _, ok := ownerOf(pfi); ok && puid == uid {
 			return nil
 		}
 	}
@@ -61,4 +60,17 @@ func WriteAccess(path string) error {
 		return &WriteAccessError{Path: path, Err: fs.ErrPermission}
 	}
 	return &WriteAccessError{Path: path, Err: err}
+}
+
+// ownerOf is the owner and group of the file fi describes, on whichever
+// machine it is.
+func ownerOf(fi fs.FileInfo) (uid, gid int, ok bool) {
+	switch st := fi.Sys().(type) {
+	case *syscall.Stat_t:
+		return int(st.Uid), int(st.Gid), true
+	case FileOwner:
+		uid, gid = st.Owner()
+		return uid, gid, true
+	}
+	return 0, 0, false
 }

@@ -40,7 +40,7 @@ func (a *Applier) removeStaleTemps(also []FileEdit) {
 
 // matching names the entries of dir on d that match one of patterns (see
 // filepath.Match); none when dir cannot be listed.
-func matching(d disk, dir string, patterns ...string) []string {
+func matching(d Disk, dir string, patterns ...string) []string {
 	names, _ := d.List(dir)
 	var out []string
 	for _, n := range names {

@@ -20,7 +20,7 @@ var ErrChangedOnDisk = errors.New("the file changed on disk since Socketbar read
 // the file it points to is replaced and the link stays. beforeRename runs
 // once the new text is safely on disk beside the old file, right before
 // the rename; when it fails, nothing is renamed and its error is returned.
-func replaceFile(d disk, path string, data []byte, like fs.FileInfo, beforeRename func() error) error {
+func replaceFile(d Disk, path string, data []byte, like fs.FileInfo, beforeRename func() error) error {
 	// A rename onto the link itself would turn it into a regular file and
 	// leave the real config (where the link points) untouched.
 	target, err := d.Resolve(path)
@@ -46,7 +46,7 @@ func replaceFile(d disk, path string, data []byte, like fs.FileInfo, beforeRenam
 
 // unchangedOnDisk returns ErrChangedOnDisk (wrapped, naming path) when the
 // file at path on d no longer holds want.
-func unchangedOnDisk(d disk, path string, want []byte) error {
+func unchangedOnDisk(d Disk, path string, want []byte) error {
 	cur, _, err := d.ReadFile(path, false)
 	if err != nil {
 		return errorf("read %s again: %w", path, err)
@@ -60,7 +60,7 @@ func unchangedOnDisk(d disk, path string, want []byte) error {
 // writeFileAtomic puts data at path on d through a new temporary file
 // beside it and a rename, so a reader sees the old or the new content, and
 // no link planted at path is written through (rename replaces the link).
-func writeFileAtomic(d disk, path string, data []byte, perm fs.FileMode) error {
+func writeFileAtomic(d Disk, path string, data []byte, perm fs.FileMode) error {
 	tmp, err := writeTemp(d, filepath.Dir(path), "."+filepath.Base(path)+".tmp-", data, perm, nil)
 	if err != nil {
 		return err
@@ -73,8 +73,8 @@ func writeFileAtomic(d disk, path string, data []byte, perm fs.FileMode) error {
 }
 
 // writeTemp writes data to a new file in dir on d whose name is prefix
-// and a random number (see disk.WriteNew), and returns its name.
-func writeTemp(d disk, dir, prefix string, data []byte, perm fs.FileMode, owner fs.FileInfo) (string, error) {
+// and a random number (see Disk.WriteNew), and returns its name.
+func writeTemp(d Disk, dir, prefix string, data []byte, perm fs.FileMode, owner fs.FileInfo) (string, error) {
 	return createUnique(dir, prefix, func(name string) error { return d.WriteNew(name, data, perm, owner) })
 }
 
@@ -94,7 +94,7 @@ func createUnique(dir, prefix string, create func(name string) error) (string, e
 }
 
 // removeTree removes the folder dir on d with the files in it.
-func removeTree(d disk, dir string) error {
+func removeTree(d Disk, dir string) error {
 	names, err := d.List(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -111,7 +111,7 @@ func removeTree(d disk, dir string) error {
 }
 
 // removeIfThere removes path on d; that it is already gone is fine.
-func removeIfThere(d disk, path string) error {
+func removeIfThere(d Disk, path string) error {
 	if err := d.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}

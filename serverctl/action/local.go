@@ -45,6 +45,15 @@ type Local struct {
 	// Connect opens the connection to a Target's Host for one action (nil:
 	// a new one through the system's ssh, closed after the action).
 	Connect Connector
+	// Password asks for the password of the account Socketbar logs in as
+	// on a Server reached over SSH, for sudo there: the Service Proxy's
+	// config belongs to root. It is asked at most once per action, and
+	// only when sudo needs one (a root login or a NOPASSWD rule needs
+	// none). Nil: such an action fails with a *remote.SudoError whose
+	// Reason is remote.SudoNeedsPassword. The front ends ask without echo
+	// (terminal), in a masked field (app) or read standard input
+	// (--password-stdin), and never keep it.
+	Password func(ctx context.Context, host string) ([]byte, error)
 
 	// remote says the Local reads a mirror of a Server reached over SSH,
 	// and Runner runs commands there (see onServer).
