@@ -93,6 +93,11 @@ type Applier struct {
 	// interrupted change writes back no other. Nil reads the config with
 	// its paths as they are (Server.Applier sets the Server's way).
 	Includes func(ctx context.Context) (IncludedFiles, error)
+
+	// textPath writes a path of this machine as the config the Server's
+	// httpd reads names it (a Server reached over SSH: the Server's path
+	// for the mirror's); nil keeps it.
+	textPath func(string) string
 }
 
 // disk is where the config and its backups are.

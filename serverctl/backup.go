@@ -101,6 +101,52 @@ type BackupStore struct {
 	// host is the machine whose files Dir and the config are; nil is this
 	// one.
 	host Disk
+	// paths, for a Server reached over SSH, maps the paths in the records
+	// (the Server's) to the ones Socketbar works with here (the mirror's)
+	// and back; nil keeps them as they are.
+	paths *pathSwap
+}
+
+// storedFiles are files as a record names them: with the Server's paths.
+func (s BackupStore) storedFiles(files []FileEdit) ([]FileEdit, error) {
+	if s.paths == nil || len(files) == 0 {
+		return files, nil
+	}
+	out := make([]FileEdit, len(files))
+	for i, f := range files {
+		r, ok := s.paths.toRemote(f.Path)
+		if !ok {
+			return nil, errorf("%s is not a file of the Server", f.Path)
+		}
+		out[i] = f
+		out[i].Path = r
+	}
+	return out, nil
+}
+
+// loadedFiles are a record's files with the paths Socketbar works with. A
+// path outside the Server's folder stays as it is: it then names no file
+// of the config, which recovery and undo refuse.
+func (s BackupStore) loadedFiles(files []FileEdit) []FileEdit {
+	if s.paths == nil {
+		return files
+	}
+	for i := range files {
+		if l, ok := s.paths.toLocal(files[i].Path); ok {
+			files[i].Path = l
+		}
+	}
+	return files
+}
+
+// marshalEntry is the JSON of e as the store keeps it.
+func (s BackupStore) marshalEntry(e BackupEntry) ([]byte, error) {
+	files, err := s.storedFiles(e.Files)
+	if err != nil {
+		return nil, err
+	}
+	e.Files = files
+	return json.MarshalIndent(e, "", "  ")
 }
 
 // disk is where the store's files are.
@@ -139,7 +185,7 @@ func (s BackupStore) Save(e BackupEntry, files ...FileEdit) (BackupEntry, error)
 		return e, err
 	}
 	e.ID = id
-	meta, err := json.MarshalIndent(e, "", "  ")
+	meta, err := s.marshalEntry(e)
 	if err != nil {
 		return e, err
 	}
@@ -205,7 +251,7 @@ func (s BackupStore) LoadFiles(e BackupEntry) ([][]byte, error) {
 // SetOutcome records what became of the change e.
 func (s BackupStore) SetOutcome(e BackupEntry, o Outcome) (BackupEntry, error) {
 	e.Outcome = o
-	meta, err := json.MarshalIndent(e, "", "  ")
+	meta, err := s.marshalEntry(e)
 	if err != nil {
 		return e, err
 	}
@@ -246,6 +292,7 @@ func (s BackupStore) List() ([]BackupEntry, error) {
 		if json.Unmarshal(data, &e) != nil || e.ID != id {
 			continue
 		}
+		e.Files = s.loadedFiles(e.Files)
 		entries = append(entries, sanitizeEntry(e))
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].ID > entries[j].ID })

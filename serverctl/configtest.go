@@ -73,7 +73,7 @@ func (a *Applier) test(ctx context.Context, files []FileEdit) error {
 		if err != nil {
 			return err
 		}
-		redirect[filepath.Clean(f.Path)] = name
+		redirect[filepath.Clean(f.Path)] = a.onServer(name)
 	}
 	text := files[0].New
 	if len(redirect) > 0 {
@@ -93,13 +93,21 @@ func (a *Applier) test(ctx context.Context, files []FileEdit) error {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
 			return errorf("cannot run the config test: %w", err)
 		}
-		out = strings.ReplaceAll(out, name, a.ConfigPath)
+		out = strings.ReplaceAll(out, a.onServer(name), a.onServer(a.ConfigPath))
 		for real, tmp := range redirect {
 			out = strings.ReplaceAll(out, tmp, real)
 		}
 		return &ConfigTestError{Output: out}
 	}
 	return nil
+}
+
+// onServer is path p as the Server's httpd names it.
+func (a *Applier) onServer(p string) string {
+	if a.textPath == nil {
+		return p
+	}
+	return a.textPath(p)
 }
 
 // makeTestDir makes a new folder for the config test's copies in the

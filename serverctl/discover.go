@@ -40,10 +40,10 @@ type Options struct {
 	HTTPD string
 	// Runner runs httpd -v (default run.Exec).
 	Runner run.Runner
-	// Remote says that Root is a mirror of a Server reached over SSH
-	// (serverctl/mirror) and Runner runs commands there: the Server is a
-	// Mac whatever this machine is, so its service is launchd's.
-	Remote bool
+	// Remote, when set, says that Root is a mirror of a Server reached
+	// over SSH (serverctl/mirror) and Runner runs commands there; see
+	// Remote.
+	Remote *Remote
 }
 
 // LaunchJob is what the launchd plist of com.apple.serviceproxy says about
@@ -109,7 +109,7 @@ type Server struct {
 	// 34580 on a real Server. See WebPorts.
 	WebsitesPorts []string `json:"websites_ports"`
 	// Remote is Options.Remote: Root mirrors a Server elsewhere.
-	Remote bool `json:"-"`
+	Remote *Remote `json:"-"`
 }
 
 // defaultSite names the Websites tier's default sites, which carry its port.
@@ -134,6 +134,12 @@ func (s *Server) HostPath(macPath string) string { return hostPath(s.Root, macPa
 func (s *Server) FilePath(p string) string {
 	if s.Root != "/" && s.Root != "" && strings.HasPrefix(p, s.Root+string(filepath.Separator)) {
 		return p
+	}
+	if s.Remote != nil && s.Remote.RemoteRoot != "/" && s.Remote.RemoteRoot != "" {
+		// A tree on the Server names its own files there too.
+		if rest, ok := strings.CutPrefix(p, s.Remote.RemoteRoot+"/"); ok {
+			return s.HostPath("/" + rest)
+		}
 	}
 	return s.HostPath(p)
 }

@@ -162,3 +162,7 @@ func syncDir(dir string) {
 		d.Close()
 	}
 }
+
+// ThisMachine is the Disk of this machine's files: what a transaction on
+// a Server here uses, and a stand-in for a Server elsewhere in tests.
+func ThisMachine() Disk { return localDisk{} }

@@ -22,7 +22,7 @@ type IncludedFiles struct {
 // Server's Apache reads them (the launchd job's variables, paths under
 // the Server's root).
 func (s *Server) Includes(ctx context.Context, cfg *Config) (IncludedFiles, error) {
-	return readIncludes(ctx, cfg.Path, loader.Options{Root: s.Root, Vars: s.Vars()})
+	return readIncludes(ctx, cfg.Path, s.LoaderOptions())
 }
 
 // includes reads which files the Applier's config includes (see

@@ -76,6 +76,11 @@ func (j *journal) UnmarshalJSON(data []byte) error {
 func (s BackupStore) journalPath() string { return filepath.Join(s.Dir, JournalName) }
 
 func (s BackupStore) writeJournal(j journal) error {
+	files, err := s.storedFiles(j.Files)
+	if err != nil {
+		return errorf("write the transaction journal: %w", err)
+	}
+	j.Files = files
 	data, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {
 		return err
@@ -104,6 +109,7 @@ func (s BackupStore) readJournal() (*journal, error) {
 	if err := json.Unmarshal(data, &j); err != nil {
 		return nil, errorf("%s is damaged (%v); check the config, then delete the file", s.journalPath(), err)
 	}
+	j.Files = s.loadedFiles(j.Files)
 	return &j, nil
 }
 

@@ -3,6 +3,8 @@ package serverctl
 import (
 	"context"
 	"fmt"
+	"io/fs"
+	"net"
 	"os"
 	"path"
 	"runtime"
@@ -40,32 +42,75 @@ func (s *Server) Applier(cfg *Config, opts ApplyOptions) (*Applier, error) {
 	if err != nil {
 		return nil, err
 	}
-	var env []string
-	for k, v := range s.Job.Environment {
-		env = append(env, k+"="+v)
+	env := s.jobEnv()
+	backups := s.Backups(cfg)
+	var machine service.Machine
+	var dial func(context.Context, string, string) (net.Conn, error)
+	if r := s.Remote; r != nil {
+		if r.Files == nil || r.Commands == nil {
+			return nil, errorf("the Server over SSH was opened for reading only")
+		}
+		swap := s.swapOf()
+		d := swapDisk{d: r.Files, swap: swap}
+		backups.host = d
+		runner = swapRunner{r: r.Commands, swap: swap}
+		machine = remoteMachine{d: d, alive: r.Alive}
+		dial = r.Dial
 	}
-	sort.Strings(env)
 	a := &Applier{
 		ConfigPath:     cfg.Path,
 		Tester:         HTTPDTester{Binary: httpd, Defines: s.Job.Defines, Env: env, Runner: runner},
 		Endpoints:      cfg.Endpoints(s.Job.Defines),
 		VerifyTimeout:  opts.VerifyTimeout,
 		ErrorLog:       s.HostPath(s.ErrorLogPath),
-		Backups:        BackupStoreFor(cfg.Path),
+		Backups:        backups,
 		ResolveInclude: s.includeResolver(cfg),
 		Includes:       func(ctx context.Context) (IncludedFiles, error) { return s.Includes(ctx, cfg) },
+		textPath:       func(p string) string { return s.swapOf().arg(p) },
 		SiteFiles: func(ctx context.Context) ([]*Config, error) {
-			lc, err := loader.Load(ctx, cfg.Path, loader.Options{Root: s.Root, Vars: s.Vars()})
+			lc, err := loader.Load(ctx, cfg.Path, s.LoaderOptions())
 			if err != nil {
 				return nil, err
 			}
 			return SiteFiles(lc, sites.FromConfig(lc))
 		},
 	}
+	for i := range a.Endpoints {
+		a.Endpoints[i].Dial = dial
+	}
 	if !opts.NoRestart {
 		a.Service = s.Service(cfg, httpd, env, runner)
+		if h, ok := a.Service.(service.HTTPD); ok && machine != nil {
+			h.Machine = machine
+			a.Service = h
+		}
 	}
 	return a, nil
+}
+
+// ServiceDriver is the driver of this Server's Service Proxy (see
+// Service), for reading its state: a Server over SSH opened for reading
+// has one too.
+func (s *Server) ServiceDriver(cfg *Config, opts ApplyOptions) (service.Driver, error) {
+	runner := opts.Runner
+	if runner == nil {
+		runner = run.Exec{}
+	}
+	httpd, err := s.httpdBinary(opts.HTTPD)
+	if err != nil {
+		return nil, err
+	}
+	return s.Service(cfg, httpd, s.jobEnv(), runner), nil
+}
+
+// jobEnv is the launchd job's environment as NAME=value, sorted.
+func (s *Server) jobEnv() []string {
+	var env []string
+	for k, v := range s.Job.Environment {
+		env = append(env, k+"="+v)
+	}
+	sort.Strings(env)
+	return env
 }
 
 // includeResolver maps an Include line's argument the way Apache reads it
@@ -89,11 +134,15 @@ func (s *Server) includeResolver(cfg *Config) func(string) string {
 }
 
 // Service returns the driver that restarts this Server's Service Proxy:
-// launchd's on a Mac, which a Server reached over SSH is (its commands go
-// through runner, to the Server); the httpd driver, which reads a pid file
-// and signals a process of this machine, only for a tree run here.
+// launchd's on a Mac, which a Server reached over SSH at its "/" is (its
+// commands go through runner, to the Server); the httpd driver, which
+// reads a pid file and finds the process, for a tree (here, or on a
+// Server reached over SSH with --root, through Applier's Machine).
 func (s *Server) Service(cfg *Config, httpd string, env []string, runner run.Runner) service.Driver {
-	if s.Remote || runtime.GOOS == "darwin" && (s.Root == "/" || s.Root == "") {
+	// Read-only (Files nil), a tree over SSH has no way to its pid file,
+	// and launchd's driver says what it can.
+	remoteMac := s.Remote != nil && (s.Remote.RemoteRoot == "/" || s.Remote.RemoteRoot == "" || s.Remote.Files == nil)
+	if remoteMac || s.Remote == nil && runtime.GOOS == "darwin" && (s.Root == "/" || s.Root == "") {
 		return service.Launchd{Label: ServiceLabel, Runner: runner}
 	}
 	return service.HTTPD{
@@ -102,7 +151,7 @@ func (s *Server) Service(cfg *Config, httpd string, env []string, runner run.Run
 		ErrorLog:   s.HostPath(s.ErrorLogPath),
 		Defines:    s.Job.Defines,
 		Env:        env,
-		PidFile:    cfg.PidFile(cfg.Vars(s.Vars())),
+		PidFile:    s.pidFile(cfg),
 		Runner:     runner,
 	}
 }
@@ -135,4 +184,34 @@ type NoHTTPDError struct{ Looked []string }
 
 func (e *NoHTTPDError) Error() string {
 	return fmt.Sprintf("serverctl: cannot run Apache's config test: no httpd at %s", strings.Join(e.Looked, " or "))
+}
+
+// remoteMachine is the Server reached over SSH, for the httpd driver of a
+// tree there.
+type remoteMachine struct {
+	d     Disk
+	alive func(pid int) (bool, error)
+}
+
+func (m remoteMachine) ReadFile(p string, noFollow bool) ([]byte, fs.FileInfo, error) {
+	return m.d.ReadFile(p, noFollow)
+}
+
+func (m remoteMachine) Remove(p string) error { return m.d.Remove(p) }
+
+func (m remoteMachine) Alive(pid int) (bool, error) {
+	if m.alive == nil {
+		return false, errorf("cannot tell whether process %d runs on the Server", pid)
+	}
+	return m.alive(pid)
+}
+
+// pidFile is where the config's httpd writes its pid; on a tree over SSH,
+// in the mirror's terms (Applier's Disk maps it to the Server's).
+func (s *Server) pidFile(cfg *Config) string {
+	p := cfg.PidFile(cfg.Vars(s.Vars()))
+	if s.Remote != nil {
+		return s.FilePath(p)
+	}
+	return p
 }

@@ -150,13 +150,26 @@ func TestTwoTransactionsCannotInterleave(t *testing.T) {
 	}
 }
 
-// A Server reached over SSH is a Mac whatever this machine is: its
-// service is launchd's, run through the runner there, never the httpd
-// driver, whose pid file names a process of this machine.
+// A Server reached over SSH at its "/" is a Mac whatever this machine
+// is: its service is launchd's, run through the runner there, never the
+// httpd driver, whose pid file names a process of this machine. A tree
+// over SSH (--root) opened for changes gets the httpd driver, which reads
+// its pid file and finds its process there; opened for reading, it has
+// no way there and gets launchd's too.
 func TestARemoteServersServiceIsLaunchd(t *testing.T) {
 	root := servertest.Copy(t, "5.3.1-sites")
-	for _, remote := range []bool{false, true} {
-		srv, err := Discover(context.Background(), Options{Root: root, ApacheVersion: "2.4.23", Remote: remote})
+	cases := []struct {
+		name   string
+		remote *Remote
+		want   string
+	}{
+		{"this machine", nil, "httpd"},
+		{"a Mac over SSH", &Remote{RemoteRoot: "/", Files: localDisk{}, Commands: run.Exec{}}, "launchd"},
+		{"a tree over SSH, read only", &Remote{RemoteRoot: "/srv/tree"}, "launchd"},
+		{"a tree over SSH, for changes", &Remote{RemoteRoot: "/srv/tree", Files: localDisk{}, Commands: run.Exec{}}, "httpd"},
+	}
+	for _, c := range cases {
+		srv, err := Discover(context.Background(), Options{Root: root, ApacheVersion: "2.4.23", Remote: c.remote})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,8 +178,8 @@ func TestARemoteServersServiceIsLaunchd(t *testing.T) {
 			t.Fatal(err)
 		}
 		name := srv.Service(cfg, "/usr/sbin/httpd", nil, run.Exec{}).Name()
-		if want := map[bool]string{false: "httpd", true: "launchd"}[remote]; name != want && (remote || runtime.GOOS != "darwin") {
-			t.Errorf("Remote %v: the %s driver, want %s", remote, name, want)
+		if name != c.want && (c.remote != nil || runtime.GOOS != "darwin") {
+			t.Errorf("%s: the %s driver, want %s", c.name, name, c.want)
 		}
 	}
 }

@@ -112,6 +112,13 @@ type AddOptions struct {
 
 // ProposeAdd computes the change that adds a WebSocket route.
 func (l *Local) ProposeAdd(ctx context.Context, opts AddOptions) (*Proposal, error) {
+	if opts.Target.Host != "" {
+		return proposeOnServer(ctx, l, opts.Target, func(there *Local, ctx context.Context, t Target) (*Proposal, error) {
+			o := opts
+			o.Target = t
+			return there.ProposeAdd(ctx, o)
+		})
+	}
 	srv, cfg, err := l.load(ctx, opts.Target)
 	if err != nil {
 		return nil, err
@@ -152,6 +159,13 @@ type RemoveOptions struct {
 
 // ProposeRemove computes the change that removes Socketbar's route.
 func (l *Local) ProposeRemove(ctx context.Context, opts RemoveOptions) (*Proposal, error) {
+	if opts.Target.Host != "" {
+		return proposeOnServer(ctx, l, opts.Target, func(there *Local, ctx context.Context, t Target) (*Proposal, error) {
+			o := opts
+			o.Target = t
+			return there.ProposeRemove(ctx, o)
+		})
+	}
 	srv, cfg, err := l.load(ctx, opts.Target)
 	if err != nil {
 		return nil, err
@@ -166,7 +180,7 @@ func (l *Local) ProposeRemove(ctx context.Context, opts RemoveOptions) (*Proposa
 	// alone (Server.app took the site's VirtualHosts with it).
 	var gone []serverctl.GoneRoute
 	if sel == nil {
-		if d, _ := serverctl.FindDrift(cfg, serverctl.BackupStoreFor(cfg.Path), list, files...); d != nil {
+		if d, _ := serverctl.FindDrift(cfg, srv.Backups(cfg), list, files...); d != nil {
 			for _, g := range d.Gone {
 				if g.Path == opts.Path {
 					gone = append(gone, g)
@@ -214,7 +228,7 @@ func siteSet(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config) 
 }
 
 func loadAll(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config) (*loader.Config, error) {
-	lc, err := loader.Load(ctx, cfg.Path, loader.Options{Root: srv.Root, Vars: srv.Vars()})
+	lc, err := loader.Load(ctx, cfg.Path, srv.LoaderOptions())
 	if err != nil {
 		return nil, fmt.Errorf("read the sites: %w", err)
 	}
@@ -331,11 +345,18 @@ func (e *ChangedSinceError) Error() string {
 
 // ProposeUndo computes the change that reverts a change from the history.
 func (l *Local) ProposeUndo(ctx context.Context, opts UndoOptions) (*Proposal, error) {
+	if opts.Target.Host != "" {
+		return proposeOnServer(ctx, l, opts.Target, func(there *Local, ctx context.Context, t Target) (*Proposal, error) {
+			o := opts
+			o.Target = t
+			return there.ProposeUndo(ctx, o)
+		})
+	}
 	srv, cfg, err := l.load(ctx, opts.Target)
 	if err != nil {
 		return nil, err
 	}
-	store := serverctl.BackupStoreFor(cfg.Path)
+	store := srv.Backups(cfg)
 	var entry serverctl.BackupEntry
 	if opts.To == "" {
 		if entry, err = store.UndoTarget(); err != nil {
@@ -525,12 +546,15 @@ func resolveBackup(store serverctl.BackupStore, id string) (serverctl.BackupEntr
 // that vanished from the config, and lets go of those whose site is gone
 // (see serverctl.Drift). Lost is nil when there is neither.
 func (l *Local) ProposeReapply(ctx context.Context, t Target) (*Proposal, error) {
+	if t.Host != "" {
+		return proposeOnServer(ctx, l, t, (*Local).ProposeReapply)
+	}
 	srv, cfg, err := l.load(ctx, t)
 	if err != nil {
 		return nil, err
 	}
 	list, files, _ := siteSet(ctx, srv, cfg)
-	d, err := serverctl.FindDrift(cfg, serverctl.BackupStoreFor(cfg.Path), list, files...)
+	d, err := serverctl.FindDrift(cfg, srv.Backups(cfg), list, files...)
 	if err != nil {
 		return nil, err
 	}
@@ -597,6 +621,9 @@ type Applied struct {
 // this user may not write the config or its backups, the same transaction
 // runs as root through the Elevator.
 func (l *Local) Apply(ctx context.Context, p *Proposal, opts ApplyOptions) (*Applied, error) {
+	if p != nil && p.Target.Host != "" {
+		return l.applyOnServer(ctx, p, opts)
+	}
 	if p == nil || p.cfg == nil {
 		return nil, errorf("apply needs a proposal from Propose…")
 	}
@@ -611,8 +638,10 @@ func (l *Local) Apply(ctx context.Context, p *Proposal, opts ApplyOptions) (*App
 	for _, e := range p.AlsoReverts {
 		ch.Reverts = append(ch.Reverts, e.ID)
 	}
-	if err := checkDemoRuns(ctx, p.srv.Root, !opts.NoRestart); err != nil {
-		return nil, err
+	if l.remote == nil {
+		if err := checkDemoRuns(ctx, p.srv.Root, !opts.NoRestart); err != nil {
+			return nil, err
+		}
 	}
 	a, err := p.srv.Applier(p.cfg, serverctl.ApplyOptions{HTTPD: p.Target.HTTPD, NoRestart: opts.NoRestart, VerifyTimeout: opts.Timeout, Runner: l.Runner})
 	if err != nil {

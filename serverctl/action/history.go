@@ -2,8 +2,6 @@ package action
 
 import (
 	"context"
-
-	"github.com/socketbar/socketbar/serverctl"
 )
 
 // History is Socketbar's changes to a config, newest first.
@@ -18,11 +16,11 @@ func (l *Local) History(ctx context.Context, t Target) (*History, error) {
 	if t.Host != "" {
 		return onServer(ctx, l, t, (*Local).History)
 	}
-	_, cfg, err := l.load(ctx, t)
+	srv, cfg, err := l.load(ctx, t)
 	if err != nil {
 		return nil, err
 	}
-	store := serverctl.BackupStoreFor(cfg.Path)
+	store := srv.Backups(cfg)
 	entries, err := store.List()
 	if err != nil {
 		return nil, err

@@ -55,9 +55,13 @@ type Local struct {
 	// (--password-stdin), and never keep it.
 	Password func(ctx context.Context, host string) ([]byte, error)
 
+	// startRoot starts root on a Server reached over SSH (nil:
+	// defaultRootStarter); tests give their own.
+	startRoot RootStarter
+
 	// remote says the Local reads a mirror of a Server reached over SSH,
 	// and Runner runs commands there (see onServer).
-	remote bool
+	remote *serverctl.Remote
 
 	// mem keeps what the last Status of each Target read, for Pulse.
 	mem memory

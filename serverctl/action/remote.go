@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/socketbar/socketbar/internal/pkgerr"
+	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/mirror"
 	"github.com/socketbar/socketbar/serverctl/remote"
 )
@@ -75,9 +76,40 @@ func openSSH(ctx context.Context, h remote.Host) (mirror.Conn, func(), error) {
 // has the error.
 func onServer[R any](ctx context.Context, l *Local, t Target, read func(*Local, context.Context, Target) (R, error)) (R, error) {
 	var none R
-	h, err := remote.ParseHost(t.Host)
+	s, err := l.openServer(ctx, t)
 	if err != nil {
 		return none, err
+	}
+	defer s.close()
+	r, err := read(s.there, ctx, s.target)
+	return mapBack(s, r, err)
+}
+
+// mapBack maps the mirror's paths in r and err to the Server's.
+func mapBack[R any](s *serverSession, r R, err error) (R, error) {
+	pm := pathMap{from: s.mirror.Dir, to: s.mirror.RemoteRoot}
+	pm.value(reflect.ValueOf(&r).Elem(), 0)
+	return r, pm.err(err)
+}
+
+// serverSession is one action's hold on a Server reached over SSH: the
+// connection, a mirror of its files, and the Local that works on them.
+type serverSession struct {
+	host   remote.Host
+	conn   mirror.Conn
+	mirror *mirror.Mirror
+	// there works on the mirror, with commands run on the Server;
+	// target is the Target whose Root is the mirror.
+	there  *Local
+	target Target
+	close  func()
+}
+
+// openServer connects to t.Host and mirrors the files Socketbar reads.
+func (l *Local) openServer(ctx context.Context, t Target) (*serverSession, error) {
+	h, err := remote.ParseHost(t.Host)
+	if err != nil {
+		return nil, err
 	}
 	root := t.Root
 	if root == "" {
@@ -89,23 +121,30 @@ func onServer[R any](ctx context.Context, l *Local, t Target, read func(*Local, 
 	}
 	conn, release, err := connect(ctx, h)
 	if err != nil {
-		return none, err
+		return nil, err
 	}
-	defer release()
 	tmp, err := os.MkdirTemp("", "socketbar-mirror-")
 	if err != nil {
-		return none, errorf("a folder for the Server's files: %w", err)
+		release()
+		return nil, errorf("a folder for the Server's files: %w", err)
 	}
-	defer os.RemoveAll(tmp)
+	closeAll := func() {
+		os.RemoveAll(tmp)
+		release()
+	}
 	m, err := mirror.Fetch(ctx, conn, root, filepath.Join(tmp, "root"), mirror.Limits{})
 	if err != nil {
-		return none, errorf("read the Server's files: %w", err)
+		closeAll()
+		return nil, errorf("read the Server's files: %w", err)
 	}
-	there := &Local{Runner: m.Runner(conn), remote: true}
-	r, err := read(there, ctx, Target{Root: m.Dir, HTTPD: t.HTTPD, ApacheVersion: t.ApacheVersion})
-	pm := pathMap{from: m.Dir, to: m.RemoteRoot}
-	pm.value(reflect.ValueOf(&r).Elem(), 0)
-	return r, pm.err(err)
+	return &serverSession{
+		host:   h,
+		conn:   conn,
+		mirror: m,
+		there:  &Local{Runner: m.Runner(conn), remote: &serverctl.Remote{RemoteRoot: m.RemoteRoot}, AfterStep: l.AfterStep},
+		target: Target{Root: m.Dir, HTTPD: t.HTTPD, ApacheVersion: t.ApacheVersion},
+		close:  closeAll,
+	}, nil
 }
 
 // pathMap rewrites the mirror folder (from) in text to the Server's folder

@@ -40,6 +40,9 @@ func (e *ServiceError) Unwrap() error { return e.Err }
 // Restart restarts the Service Proxy and checks that it comes back:
 // running with a new pid and answering HTTP on every port it listens on.
 func (l *Local) Restart(ctx context.Context, opts RestartOptions) (*Restarted, error) {
+	if opts.Target.Host != "" {
+		return l.restartOnServer(ctx, opts)
+	}
 	srv, cfg, err := l.load(ctx, opts.Target)
 	if err != nil {
 		return nil, err

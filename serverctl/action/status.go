@@ -169,7 +169,7 @@ func (l *Local) Status(ctx context.Context, t Target) (*Status, error) {
 	s.WebPorts = srv.WebPorts(cfg)
 	s.VirtualHosts = virtualHosts(cfg, eps, s.WebPorts)
 	s.Findings = lint.Check(cfg, lo)
-	store := serverctl.BackupStoreFor(cfg.Path)
+	store := srv.Backups(cfg)
 	s.Drift, s.DriftErr = serverctl.FindDrift(cfg, store, list, files...)
 	if s.DriftErr != nil {
 		s.DriftErr = fmt.Errorf("compare the config with Socketbar's last change: %w", s.DriftErr)
@@ -181,11 +181,11 @@ func (l *Local) Status(ctx context.Context, t Target) (*Status, error) {
 	s.History = historyViews(entries)
 	s.Interrupted = store.Interrupted()
 	s.Modules = checkModules(srv, cfg)
-	if a, err := srv.Applier(cfg, serverctl.ApplyOptions{HTTPD: t.HTTPD, Runner: l.Runner}); err != nil {
+	if drv, err := srv.ServiceDriver(cfg, serverctl.ApplyOptions{HTTPD: t.HTTPD, Runner: l.Runner}); err != nil {
 		s.ServiceErr = err
 	} else {
-		s.Service, s.ServiceErr = a.Service.State(ctx)
-		if l.remote {
+		s.Service, s.ServiceErr = drv.State(ctx)
+		if l.remote != nil {
 			s.ServiceErr = serviceOnServer(s.ServiceErr)
 		}
 	}
@@ -219,7 +219,7 @@ func checkModules(srv *serverctl.Server, cfg *serverctl.Config) ModuleCheck {
 // loaded so that a Use line Apache refuses is reported, not fatal.
 func lintOptions(ctx context.Context, srv *serverctl.Server, cfg *serverctl.Config) lint.Options {
 	lo := lint.Options{Apache: srv.Apache, Sites: readSites(srv.HostPath(serverctl.SitesDir))}
-	lo.Loaded, lo.LoadErr = loader.Load(ctx, cfg.Path, loader.Options{Root: srv.Root, Vars: srv.Vars(), KeepGoing: true})
+	lo.Loaded, lo.LoadErr = loader.Load(ctx, cfg.Path, srv.LoaderOptionsKeepGoing())
 	return lo
 }
 

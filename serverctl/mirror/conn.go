@@ -2,7 +2,9 @@ package mirror
 
 import (
 	"context"
+	"errors"
 	"io"
+	"net"
 	"sync/atomic"
 
 	"github.com/socketbar/socketbar/serverctl/remote"
@@ -36,4 +38,17 @@ func (c *Counter) Run(ctx context.Context, argv []string, stdin io.Reader) (remo
 func (c *Counter) Stream(ctx context.Context, argv []string, stdin io.Reader, consume func(io.Reader) error) (remote.Output, error) {
 	c.n.Add(1)
 	return c.Conn.Stream(ctx, argv, stdin, consume)
+}
+
+// Dial connects from the Server's side through the connection (ssh -W),
+// when the Conn can; each is a round trip too.
+func (c *Counter) Dial(ctx context.Context, addr string) (net.Conn, error) {
+	d, ok := c.Conn.(interface {
+		Dial(ctx context.Context, addr string) (net.Conn, error)
+	})
+	if !ok {
+		return nil, errors.New("mirror: this connection cannot forward")
+	}
+	c.n.Add(1)
+	return d.Dial(ctx, addr)
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"github.com/socketbar/socketbar/serverctl/run"
+	"io/fs"
 
 	"bytes"
 	"context"
@@ -127,6 +128,52 @@ type HTTPD struct {
 	// PidFile is where httpd writes its pid (the config's PidFile).
 	PidFile string
 	Runner  run.Runner
+	// Machine is where httpd runs when that is not this machine (a test
+	// tree on a Server reached over SSH, whose commands Runner runs
+	// there); nil is this one.
+	Machine Machine
+}
+
+// Machine is another machine's pid files and processes.
+type Machine interface {
+	// ReadFile reads a regular file whole (a pid file), with its info.
+	ReadFile(path string, noFollow bool) ([]byte, fs.FileInfo, error)
+	Remove(path string) error
+	// Alive reports whether a process with pid exists.
+	Alive(pid int) (bool, error)
+}
+
+// readPid reads the pid file, and when it was written.
+func (s HTTPD) readPid() ([]byte, string, error) {
+	if s.Machine == nil {
+		data, err := readPidFile(s.PidFile)
+		if err != nil {
+			return nil, "", err
+		}
+		gen := ""
+		if fi, err := os.Stat(s.PidFile); err == nil {
+			gen = strconv.FormatInt(fi.ModTime().UnixNano(), 10)
+		}
+		return data, gen, nil
+	}
+	data, fi, err := s.Machine.ReadFile(s.PidFile, false)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(data) > 64 {
+		data = data[:64]
+	}
+	return data, strconv.FormatInt(fi.ModTime().UnixNano(), 10), nil
+}
+
+// alive reports whether process pid runs where httpd does, and is this
+// httpd where the system can tell.
+func (s HTTPD) alive(pid int) bool {
+	if s.Machine == nil {
+		return processAlive(pid) && s.isOurs(pid)
+	}
+	ok, err := s.Machine.Alive(pid)
+	return err == nil && ok
 }
 
 // Name implements Service.
@@ -152,7 +199,7 @@ func (s HTTPD) Command(action string) run.Command {
 // to another program; where the system shows command lines (/proc), a
 // process whose command line does not name ConfigFile is not the service.
 func (s HTTPD) State(context.Context) (State, error) {
-	data, err := readPidFile(s.PidFile)
+	data, gen, err := s.readPid()
 	if errors.Is(err, os.ErrNotExist) {
 		return State{}, nil
 	}
@@ -163,14 +210,10 @@ func (s HTTPD) State(context.Context) (State, error) {
 	if err != nil || pid <= 0 {
 		return State{}, nil
 	}
-	if !processAlive(pid) || !s.isOurs(pid) {
+	if !s.alive(pid) {
 		return State{}, nil
 	}
-	st := State{Running: true, PID: pid}
-	if fi, err := os.Stat(s.PidFile); err == nil {
-		st.Generation = strconv.FormatInt(fi.ModTime().UnixNano(), 10)
-	}
-	return st, nil
+	return State{Running: true, PID: pid, Generation: gen}, nil
 }
 
 // isOurs reports whether process pid runs this service's config, when the
@@ -201,6 +244,10 @@ func (s HTTPD) Start(ctx context.Context) error {
 
 func (s HTTPD) removeStalePidFile(ctx context.Context) {
 	if st, err := s.State(ctx); err == nil && !st.Running {
+		if s.Machine != nil {
+			_ = s.Machine.Remove(s.PidFile)
+			return
+		}
 		os.Remove(s.PidFile)
 	}
 }
@@ -214,7 +261,7 @@ func (s HTTPD) Stop(ctx context.Context) error {
 	if out, err := s.Runner.Run(ctx, s.Command("stop")); err != nil {
 		return errorf("stop httpd: %w: %s", err, strings.TrimSpace(string(out)))
 	}
-	return waitFor(ctx, func() bool { return !processAlive(st.PID) }, "httpd (pid %d) to exit", st.PID)
+	return waitFor(ctx, func() bool { return !s.alive(st.PID) }, "httpd (pid %d) to exit", st.PID)
 }
 
 // Restart implements Service with httpd -k restart: the running parent
@@ -258,6 +305,9 @@ func waitFor(ctx context.Context, cond func() bool, what string, args ...any) er
 type Endpoint struct {
 	Addr string
 	TLS  bool
+	// Dial, when set, makes the connection (from a Server reached over
+	// SSH: its own side); nil dials from this machine.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error) `json:"-"`
 }
 
 func (e Endpoint) String() string {
@@ -274,6 +324,9 @@ func (e Endpoint) Check(ctx context.Context) error {
 		TLSClientConfig:   &tls.Config{InsecureSkipVerify: true}, // the Server's own certificate, reached by IP
 		DisableKeepAlives: true,
 		DialContext:       (&net.Dialer{Timeout: 2 * time.Second}).DialContext,
+	}
+	if e.Dial != nil {
+		tr.DialContext = e.Dial
 	}
 	defer tr.CloseIdleConnections()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.String()+"/", nil)

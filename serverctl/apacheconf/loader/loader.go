@@ -49,6 +49,12 @@ type Options struct {
 	// Root is the folder on this machine that stands for the Mac's "/".
 	// Empty means "/": paths are used as they are.
 	Root string
+	// RootName is the path by which the config's own files name the
+	// folder Root stands for, when that is not Root itself: a Server tree
+	// reached over SSH, mirrored here in Root, names its files under its
+	// folder there. Paths below it are taken as Mac paths below it, as
+	// paths below Root are. Empty: Root alone.
+	RootName string
 	// ServerRoot is the Mac path relative Include paths start from until
 	// the config sets its own with a ServerRoot directive. Empty means
 	// DefaultServerRoot.
@@ -289,12 +295,17 @@ func (l *loader) local(mac string) string {
 // run on this machine, like the demo's or a test's, names its own files)
 // back into the Mac path it stands for; other paths are returned as they are.
 func (l *loader) unlocal(p string) string {
-	root := filepath.ToSlash(filepath.Clean(l.opt.Root))
-	if root == "/" {
-		return p
-	}
-	if rest, ok := strings.CutPrefix(p, root+"/"); ok {
-		return "/" + rest
+	for _, root := range []string{l.opt.Root, l.opt.RootName} {
+		if root == "" {
+			continue
+		}
+		root = filepath.ToSlash(filepath.Clean(root))
+		if root == "/" {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(p, root+"/"); ok {
+			return "/" + rest
+		}
 	}
 	return p
 }

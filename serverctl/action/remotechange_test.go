@@ -1,0 +1,149 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/socketbar/socketbar/serverctl"
+	"github.com/socketbar/socketbar/serverctl/apachetest"
+	"github.com/socketbar/socketbar/serverctl/mirror"
+	"github.com/socketbar/socketbar/serverctl/remote"
+	"github.com/socketbar/socketbar/serverctl/run"
+	"github.com/socketbar/socketbar/serverctl/servertest"
+)
+
+// thisMachineAsRoot is a RootSession on this machine, which the tests'
+// sshd serves: the Server's files and commands, as the agent would reach
+// them as root there.
+type thisMachineAsRoot struct {
+	serverctl.Disk
+	run.Exec
+	closed bool
+}
+
+func (thisMachineAsRoot) Alive(pid int) (bool, error) {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM), nil
+}
+
+func (r *thisMachineAsRoot) Close() error { r.closed = true; return nil }
+
+// servedTwoTier is a Server tree run by real Apache here, readable by the
+// account the tests' sshd logs in as.
+func servedTwoTier(t *testing.T, version string) *apachetest.Site {
+	t.Helper()
+	h := apachetest.Require(t)
+	site := apachetest.LocalizeTree(t, h, servertest.Dir(t, version))
+	apachetest.StartWebsites(t, h, site)
+	t.Cleanup(func() {
+		apachetest.StopHTTPD(t, h, site.ConfigPath, site.Env, filepath.Join(site.Root, "var/run/service_proxy.pid"))
+	})
+	for p := site.Root; p != "/"; p = filepath.Dir(p) {
+		os.Chmod(p, 0o755)
+	}
+	filepath.WalkDir(site.Root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			os.Chmod(p, 0o755)
+		}
+		return nil
+	})
+	return site
+}
+
+// A change to a Server over SSH is proposed on a mirror and put in place
+// on the Server: the tree's own config changes and Apache serves it, the
+// history records the Server's paths (never the mirror's), and the
+// session's root is closed.
+func TestChangesOverSSHReachTheServer(t *testing.T) {
+	site := servedTwoTier(t, "5.3.1-sites")
+	conn := login(t, sshCommand(t))
+	connect, counter := counting(conn)
+	root := &thisMachineAsRoot{Disk: serverctl.ThisMachine()}
+	l := &Local{Connect: connect, startRoot: func(context.Context, mirror.Conn, remote.Sudo) (RootSession, error) { return root, nil }}
+	t0 := Target{Host: "socketbar-test", Root: site.Root}
+	ctx := context.Background()
+
+	if _, err := (&Local{}).Restart(ctx, RestartOptions{Target: Target{Root: site.Root}}); err != nil {
+		t.Fatalf("start the Service Proxy here: %v", err)
+	}
+	before := counter.RoundTrips()
+	p, err := l.ProposeAdd(ctx, AddOptions{Target: t0, Path: "/ws/", Backend: "http://127.0.0.1:8000/ws/",
+		Ports: []string{fmt.Sprint(site.Ports[443]), fmt.Sprint(site.Ports[80])}})
+	if err != nil {
+		t.Fatalf("ProposeAdd over SSH: %v", err)
+	}
+	if strings.Contains(p.Config, "socketbar-mirror-") || p.Config != site.ConfigPath {
+		t.Errorf("proposal names %s, want the Server's %s", p.Config, site.ConfigPath)
+	}
+	applied, err := l.Apply(ctx, p, ApplyOptions{})
+	if err != nil {
+		t.Fatalf("Apply over SSH: %v", err)
+	}
+	t.Logf("add over SSH: %d round trips, restarted %v, took %v", counter.RoundTrips()-before, applied.Restarted, applied.Took)
+	if !applied.Restarted {
+		t.Error("the Service Proxy was not restarted")
+	}
+	if !root.closed {
+		t.Error("the root session was left open")
+	}
+	got, err := os.ReadFile(site.ConfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(p.New) {
+		t.Errorf("the Server's config is not the proposal's new text")
+	}
+	backups := filepath.Join(filepath.Dir(site.ConfigPath), serverctl.BackupDirName)
+	entries, _ := os.ReadDir(backups)
+	if len(entries) == 0 {
+		t.Fatal("no history on the Server")
+	}
+	for _, e := range entries {
+		data, _ := os.ReadFile(filepath.Join(backups, e.Name()))
+		if strings.Contains(string(data), "socketbar-mirror-") {
+			t.Errorf("%s names the mirror:\n%s", e.Name(), data)
+		}
+	}
+	h, err := (&Local{}).History(ctx, Target{Root: site.Root})
+	if err != nil || len(h.Entries) != 1 {
+		t.Fatalf("history here after the change over SSH: %v, %+v", err, h)
+	}
+
+	// The same change again is refused with the route there; undo over
+	// SSH puts the original back.
+	u, err := l.ProposeUndo(ctx, UndoOptions{Target: t0})
+	if err != nil {
+		t.Fatalf("ProposeUndo over SSH: %v", err)
+	}
+	if _, err := l.Apply(ctx, u, ApplyOptions{}); err != nil {
+		t.Fatalf("undo over SSH: %v", err)
+	}
+	if got, _ := os.ReadFile(site.ConfigPath); string(got) != string(p.Old) {
+		t.Error("after undo over SSH the config is not the original")
+	}
+
+	// A proposal whose config changed on the Server since is refused and
+	// writes nothing.
+	p2, err := l.ProposeAdd(ctx, AddOptions{Target: t0, Path: "/ws2/", Backend: "http://127.0.0.1:8000/ws2/",
+		Ports: []string{fmt.Sprint(site.Ports[443])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := append([]byte("# an admin's edit\n"), p.Old...)
+	if err := os.WriteFile(site.ConfigPath, edited, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Apply(ctx, p2, ApplyOptions{}); !errors.Is(err, ErrChangedOnDisk) {
+		t.Errorf("apply after an edit on the Server: %v, want ErrChangedOnDisk", err)
+	}
+	if got, _ := os.ReadFile(site.ConfigPath); string(got) != string(edited) {
+		t.Error("the admin's edit was lost")
+	}
+}
