@@ -51,6 +51,12 @@ type ErrorLog struct {
 // ErrorLog reads the last lines of the Service Proxy's error log, where
 // Apache says why it refused a config or a request.
 func (l *Local) ErrorLog(ctx context.Context, t Target, lines int) (*ErrorLog, error) {
+	if t.Host != "" {
+		// The mirror holds the log's end (mirror.Limits.Tail).
+		return onServer(ctx, l, t, func(there *Local, ctx context.Context, t Target) (*ErrorLog, error) {
+			return there.ErrorLog(ctx, t, lines)
+		})
+	}
 	srv, err := l.server(ctx, t)
 	if err != nil {
 		return nil, err

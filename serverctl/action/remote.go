@@ -23,16 +23,16 @@ import (
 // reads /Library/Server/…, never the mirror's folder.
 
 // RemoteUnavailableError is an action asked of a Server over SSH
-// (Target.Host) that Socketbar does not do over SSH yet: every change,
-// and the reads that follow a Server here (Pulse, the test proxy).
-// Nothing was run on the Server or changed.
+// (Target.Host) that Socketbar does not do over SSH yet: the reads that
+// follow a Server here (Pulse, the test proxy). Nothing was run on the
+// Server or changed.
 type RemoteUnavailableError struct {
 	// Host is the Target's Host.
 	Host string
 }
 
 func (e *RemoteUnavailableError) Error() string {
-	return fmt.Sprintf("action: only status, routes, lint and history work on a Server over SSH (%s) yet; nothing was changed", e.Host)
+	return fmt.Sprintf("action: this works on a Server on this machine only, not over SSH (%s) yet; nothing was changed", e.Host)
 }
 
 // The kinds of error reaching a Server over SSH, defined by package remote.

@@ -214,8 +214,7 @@ func TestActionsThatDoNotWorkOverSSHRefuseAHost(t *testing.T) {
 		return nil, nil, nil
 	}}
 	for name, call := range map[string]func() error{
-		"Pulse":    func() error { _, err := l.Pulse(ctx, tg); return err },
-		"ErrorLog": func() error { _, err := l.ErrorLog(ctx, tg, 10); return err },
+		"Pulse": func() error { _, err := l.Pulse(ctx, tg); return err },
 	} {
 		var ru *RemoteUnavailableError
 		if err := call(); !errors.As(err, &ru) || ru.Host != tg.Host {
