@@ -97,13 +97,25 @@ func (c *Conn) RunAsRoot(ctx context.Context, s Sudo, argv []string, stdin io.Re
 		return Output{}, err
 	}
 	out, err := c.Run(ctx, cmd, in)
-	var exit *ExitError
-	if errors.As(err, &exit) {
-		if reason := sudoRefusal(out.Stderr); reason != "" {
-			return out, &SudoError{Host: c.host, Reason: reason, Stderr: tail(out.Stderr, 500)}
-		}
+	if serr := SudoRefusal(c.host, out.Stderr, err); serr != nil {
+		return out, serr
 	}
 	return out, err
+}
+
+// SudoRefusal is the *SudoError for a command that ran through
+// Sudo.Command on h and ended with err, having printed stderr, when sudo
+// refused to run it (so nothing ran); nil otherwise. RunAsRoot uses it,
+// and so does a caller that streams (Stream) a command run as root.
+func SudoRefusal(h Host, stderr []byte, err error) *SudoError {
+	var exit *ExitError
+	if !errors.As(err, &exit) {
+		return nil
+	}
+	if reason := sudoRefusal(stderr); reason != "" {
+		return &SudoError{Host: h, Reason: reason, Stderr: tail(stderr, 500)}
+	}
+	return nil
 }
 
 // sudoRefusal reads sudo's words (sudo 1.7 on OS X 10.10 to 1.9) for why
