@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/socketbar/socketbar/serverctl"
+	"github.com/socketbar/socketbar/serverctl/agent"
 	"github.com/socketbar/socketbar/serverctl/mirror"
 	"github.com/socketbar/socketbar/serverctl/remote"
 	"github.com/socketbar/socketbar/serverctl/run"
@@ -46,7 +47,7 @@ type RootStarter func(ctx context.Context, conn mirror.Conn, sudo remote.Sudo) (
 func (l *Local) rootOn(ctx context.Context, s *serverSession) (RootSession, error) {
 	start := l.startRoot
 	if start == nil {
-		start = defaultRootStarter
+		start = defaultRootStarter(s.host)
 	}
 	root, err := start(ctx, s.conn, remote.Sudo{})
 	var se *remote.SudoError
@@ -167,7 +168,23 @@ func (l *Local) restartOnServer(ctx context.Context, opts RestartOptions) (*Rest
 	return mapBack(s, out, err)
 }
 
-// defaultRootStarter is the root agent (serverctl/agent).
-func defaultRootStarter(ctx context.Context, conn mirror.Conn, sudo remote.Sudo) (RootSession, error) {
-	return nil, errors.New("action: no root agent yet")
+// defaultRootStarter is the root agent (serverctl/agent): a perl program
+// streamed over the connection and run as root through sudo there.
+func defaultRootStarter(host remote.Host) RootStarter {
+	return func(ctx context.Context, conn mirror.Conn, sudo remote.Sudo) (RootSession, error) {
+		a, err := agent.Start(ctx, hostConn{Conn: conn, host: host}, sudo)
+		if err != nil {
+			return nil, err
+		}
+		return a, nil
+	}
 }
+
+// hostConn is a connection that names its Server, as the agent's words
+// about sudo do.
+type hostConn struct {
+	mirror.Conn
+	host remote.Host
+}
+
+func (c hostConn) Host() remote.Host { return c.host }

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/socketbar/socketbar/internal/sshtest"
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/apachetest"
 	"github.com/socketbar/socketbar/serverctl/mirror"
@@ -61,12 +62,39 @@ func servedTwoTier(t *testing.T, version string) *apachetest.Site {
 // on the Server: the tree's own config changes and Apache serves it, the
 // history records the Server's paths (never the mirror's), and the
 // session's root is closed.
+//
+// It runs twice: with the root agent (serverctl/agent) logged in as an
+// admin whose sudo asks a password, asked once per change; and with this
+// machine standing in for root there, which proves the mapping of paths
+// apart from the agent.
 func TestChangesOverSSHReachTheServer(t *testing.T) {
+	t.Run("agent", func(t *testing.T) {
+		s := sshtest.Start(t)
+		u := s.NewSudoUser(t)
+		asked := 0
+		l := &Local{Password: func(_ context.Context, host string) ([]byte, error) {
+			asked++
+			return []byte(u.Password), nil
+		}}
+		changesOverSSH(t, l, []string{"ssh", "-F", u.ConfigFile}, func() bool { return asked > 0 })
+		// Once for the add, once for the undo; the change refused because
+		// the config changed on the Server is refused before sudo.
+		if asked != 2 {
+			t.Errorf("the password was asked %d times, want once for each of the 2 changes that ran", asked)
+		}
+	})
+	t.Run("this machine as root", func(t *testing.T) {
+		root := &thisMachineAsRoot{Disk: serverctl.ThisMachine()}
+		l := &Local{startRoot: func(context.Context, mirror.Conn, remote.Sudo) (RootSession, error) { return root, nil }}
+		changesOverSSH(t, l, sshCommand(t), func() bool { return root.closed })
+	})
+}
+
+func changesOverSSH(t *testing.T, l *Local, ssh []string, rootUsed func() bool) {
 	site := servedTwoTier(t, "5.3.1-sites")
-	conn := login(t, sshCommand(t))
+	conn := login(t, ssh)
 	connect, counter := counting(conn)
-	root := &thisMachineAsRoot{Disk: serverctl.ThisMachine()}
-	l := &Local{Connect: connect, startRoot: func(context.Context, mirror.Conn, remote.Sudo) (RootSession, error) { return root, nil }}
+	l.Connect = connect
 	t0 := Target{Host: "socketbar-test", Root: site.Root}
 	ctx := context.Background()
 
@@ -90,8 +118,8 @@ func TestChangesOverSSHReachTheServer(t *testing.T) {
 	if !applied.Restarted {
 		t.Error("the Service Proxy was not restarted")
 	}
-	if !root.closed {
-		t.Error("the root session was left open")
+	if !rootUsed() {
+		t.Error("the change did not go through the root session")
 	}
 	got, err := os.ReadFile(site.ConfigPath)
 	if err != nil {
