@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,7 +28,14 @@ With --route PATH instead of a URL, tests the route at every tier: straight to i
 backend, through each Service Proxy VirtualHost that has it (HTTPS and HTTP; on a
 Server with websites of its own, each site by its name), and through socketbar serve
 if it runs; and says at which tier it breaks. --connect then replaces the address of
-the Service Proxy's VirtualHosts on its port.`
+the Service Proxy's VirtualHosts on its port.
+
+With --via [USER@]HOST[:PORT] (or an alias from ~/.ssh/config; SOCKETBAR_SSH is the
+ssh to use) the same test is also made from that Server's side: its sshd looks up the
+name and makes each connection (as ssh -W does), and TLS, the upgrade and the frames
+run through SSH as from here. Both results are shown; when the URL works from the
+Server but not from here, the diagnosis names what is between (DNS, a firewall or NAT,
+another proxy). Exits 0 only when the connection works from both ends.`
 
 // TestOptions are the options of socketbar test: a URL to test, or a
 // route of the Service Proxy config to test at every tier.
@@ -47,7 +55,9 @@ type TestOptions struct {
 	ExpectEcho bool
 	// Connect is the HOST:PORT to dial instead of the URL's host.
 	Connect string
-	JSON    bool
+	// Via is the Server to make the test from as well (--via).
+	Via  string
+	JSON bool
 }
 
 func bindTest(e *Env, fs *flag.FlagSet) runFunc {
@@ -60,6 +70,7 @@ func bindTest(e *Env, fs *flag.FlagSet) runFunc {
 	fs.StringVar(&opts.Message, "message", "", "`TEXT` for the echo step (default: a random token)")
 	fs.BoolVar(&opts.ExpectEcho, "expect-echo", false, "fail unless the message comes back")
 	fs.StringVar(&opts.Connect, "connect", "", "dial `HOST:PORT` instead of the URL's host (IPv6 in brackets); the URL's name still goes in TLS SNI and Host")
+	fs.StringVar(&opts.Via, "via", "", "also test from the Server `[USER@]HOST[:PORT]` (or an ~/.ssh/config alias) through SSH, and compare")
 	jsonFlag(fs, &opts.JSON)
 	fs.StringVar(&opts.Route, "route", "", "test this route `PATH` of the Service Proxy config at every tier")
 	fs.StringVar(&opts.ProxyAddr, "proxy-addr", action.DefaultProxyAddr, "`HOST:PORT` where socketbar serve listens, for --route")
@@ -82,6 +93,13 @@ func testRun(ctx context.Context, e *Env, opts *TestOptions) error {
 		return err
 	}
 	to := action.TestOptions{Origin: opts.Origin, Header: header, Insecure: opts.Insecure, Timeout: opts.Timeout, Message: opts.Message, ExpectEcho: opts.ExpectEcho, Connect: opts.Connect}
+	if opts.Route != "" && opts.Via != "" {
+		return usageErrorf("--via tests a URL from both ends; give the URL of the route instead of --route")
+	}
+	if opts.Via != "" {
+		to.URL, to.Target, to.Via = opts.URL, opts.Target, opts.Via
+		return testBothEnds(ctx, e, to, opts.JSON)
+	}
 	if opts.Route != "" {
 		if err := noChangeOverSSH("test --route", opts.Target); err != nil {
 			return err
@@ -104,6 +122,56 @@ func testRun(ctx context.Context, e *Env, opts *TestOptions) error {
 		return errReported
 	}
 	return nil
+}
+
+// testBothEnds tests the URL from here and from the Server opts.Via names,
+// prints both results and what they mean together, and returns
+// errReported unless it works from both ends.
+func testBothEnds(ctx context.Context, e *Env, opts action.TestOptions, asJSON bool) error {
+	b, err := e.Actions.TestBothEnds(ctx, opts)
+	var he *action.HostError
+	if errors.As(err, &he) {
+		return usageErrorf("--via %q: the %s %q %s; %s. Nothing was run.", he.Input, he.Field, he.Value, he.Problem, he.Fix)
+	}
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		if err := e.writeJSON(b); err != nil {
+			return err
+		}
+	} else {
+		printBothEnds(e.Stdout, b)
+	}
+	if !b.OK {
+		return errReported
+	}
+	return nil
+}
+
+// printBothEnds writes the test from here and the one from the Server,
+// each as a checklist, then what the two say together.
+func printBothEnds(w io.Writer, b *action.BothEnds) {
+	fmt.Fprintln(w, "[from here]")
+	printReport(w, b.Here, "  ")
+	fmt.Fprintf(w, "\n[from %s, through SSH]\n", orWords(b.Server.From, "the Server "+b.Via))
+	printReport(w, b.Server, "  ")
+	fmt.Fprintln(w)
+	if b.OK {
+		fmt.Fprintln(w, b.Diagnosis.Message)
+		return
+	}
+	fmt.Fprintf(w, "Problem (%s): %s\n", b.Diagnosis.Cause, b.Diagnosis.Message)
+	if b.Diagnosis.Fix != "" {
+		fmt.Fprintf(w, "Fix: %s\n", b.Diagnosis.Fix)
+	}
+}
+
+func orWords(s, instead string) string {
+	if s != "" {
+		return s
+	}
+	return instead
 }
 
 // printReport writes a report as a checklist with the diagnosis.

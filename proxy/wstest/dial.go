@@ -2,8 +2,10 @@ package wstest
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -38,6 +40,9 @@ func (r *run) dns() bool {
 	if ip := net.ParseIP(host); ip != nil {
 		return r.step(StepDNS, start, true, host+" is an IP address; no lookup needed")
 	}
+	if r.opts.From != "" {
+		return r.step(StepDNS, start, true, "left to "+r.opts.From+", which looks up "+host+" when it connects"+instead)
+	}
 	addrs, err := net.DefaultResolver.LookupIPAddr(r.ctx, host)
 	if err != nil {
 		r.step(StepDNS, start, false, err.Error())
@@ -59,8 +64,17 @@ func (r *run) dns() bool {
 // read or write blocked on the connection.
 func (r *run) tcp() bool {
 	start := time.Now()
-	conn, err := (&net.Dialer{}).DialContext(r.ctx, "tcp", r.addr())
+	dial := r.opts.Dial
+	if dial == nil {
+		dial = func(ctx context.Context, addr string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+		}
+	}
+	conn, err := dial(r.ctx, r.addr())
 	if err != nil {
+		if r.dialFailed(err) {
+			return false
+		}
 		r.step(StepTCP, start, false, err.Error())
 		switch {
 		case r.timedOut(err):
@@ -84,7 +98,89 @@ func (r *run) tcp() bool {
 	// A deadline covers the timeout; a cancelled ctx must wake a blocked
 	// read or write too.
 	r.stopWatch = context.AfterFunc(r.ctx, func() { conn.SetDeadline(time.Now()) })
+	r.dialStart = start
+	if r.opts.From != "" {
+		return r.step(StepTCP, start, true, fmt.Sprintf("%s connects to %s (whether it could shows when the answer comes)", r.opts.From, conn.RemoteAddr()))
+	}
 	return r.step(StepTCP, start, true, "connected to "+conn.RemoteAddr().String())
+}
+
+// DialFailure is what went wrong in a connect made by a DialFunc.
+type DialFailure int
+
+const (
+	// DialFailed is a connect that failed for another reason (Reason).
+	DialFailed DialFailure = iota
+	// DialNotResolved is a name the dialling machine could not look up.
+	DialNotResolved
+	// DialRefused is a connection refused: nothing listens there.
+	DialRefused
+	// DialTimedOut is a connect that got no answer in time.
+	DialTimedOut
+)
+
+// DialError is a connect made by a DialFunc that failed, returned by the
+// DialFunc or, for a connection that learns it only when data flows, by
+// the connection's first Read or Write.
+type DialError struct {
+	Addr    string
+	Failure DialFailure
+	// Reason is the dialling side's own words ("Connection refused").
+	Reason string
+}
+
+func (e *DialError) Error() string {
+	return fmt.Sprintf("connect to %s: %s", e.Addr, e.Reason)
+}
+
+// dialFailed diagnoses err when it is a *DialError: the DNS or TCP step
+// failed, whichever step read or wrote first. The steps recorded after it
+// are dropped, since they never ran on a connection.
+func (r *run) dialFailed(err error) bool {
+	var de *DialError
+	if !errors.As(err, &de) {
+		return false
+	}
+	name := StepTCP
+	if de.Failure == DialNotResolved {
+		name = StepDNS
+	}
+	r.failStep(name, de.Reason)
+	from := ""
+	if r.opts.From != "" {
+		from = " from " + r.opts.From
+	}
+	addr := r.addr()
+	switch de.Failure {
+	case DialNotResolved:
+		host, _, _ := net.SplitHostPort(addr)
+		r.diagnose(CauseDNS, fmt.Sprintf("The name %s could not be resolved%s: %s.", host, from, de.Reason),
+			"Check the spelling, or add the name to the DNS (or /etc/hosts) of the machine that connects.")
+	case DialRefused:
+		r.diagnose(CauseRefused, fmt.Sprintf("Nothing is listening on %s as seen%s: the connection was refused.", addr, orWord(from, " from here")), r.refusedFix())
+	case DialTimedOut:
+		r.diagnose(CauseTimeout, fmt.Sprintf("The TCP connection to %s%s got no answer (%s).", addr, from, de.Reason), r.timeoutFix())
+	default:
+		r.diagnose(CauseRefused, fmt.Sprintf("Could not connect to %s%s: %s.", addr, from, de.Reason),
+			"Check the address, and that the machine that connects may reach it.")
+	}
+	return true
+}
+
+// failStep marks the step name failed with detail, and drops the steps
+// after it; a step not yet recorded is added.
+func (r *run) failStep(name, detail string) {
+	start := r.dialStart
+	if start.IsZero() {
+		start = time.Now()
+	}
+	for i, s := range r.report.Steps {
+		if s.Name == name {
+			r.report.Steps = r.report.Steps[:i]
+			break
+		}
+	}
+	r.step(name, start, false, detail)
 }
 
 // refusedFix is what to do when nothing listens where the test dialled.
@@ -106,6 +202,9 @@ func (r *run) tls() bool {
 	start := time.Now()
 	tc := tls.Client(r.conn, &tls.Config{ServerName: r.u.Hostname(), InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}})
 	if err := tc.HandshakeContext(r.ctx); err != nil {
+		if r.dialFailed(err) {
+			return false
+		}
 		r.step(StepTLS, start, false, err.Error())
 		if r.timedOut(err) {
 			return r.timeout("to the TLS handshake")
@@ -120,6 +219,8 @@ func (r *run) tls() bool {
 	r.conn = tc
 	st := tc.ConnectionState()
 	leaf := st.PeerCertificates[0]
+	sum := sha256.Sum256(leaf.Raw)
+	r.report.Certificate = "SHA256:" + base64.RawStdEncoding.EncodeToString(sum[:])
 	detail := fmt.Sprintf("%s, certificate %q", tlsVersions[st.Version], leaf.Subject.CommonName)
 	if names := certNames(leaf); names != "" {
 		detail += " for " + names

@@ -192,6 +192,9 @@ func (r *run) protocol(msg string, code int) bool {
 
 // lost diagnoses a connection that failed after TCP.
 func (r *run) lost(err error, when string) bool {
+	if r.dialFailed(err) {
+		return false
+	}
 	if r.timedOut(err) {
 		return r.timeout(when)
 	}

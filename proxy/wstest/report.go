@@ -27,6 +27,21 @@ const (
 	// protocol (a malformed or oversized answer, an invalid frame); the
 	// message says what it sent.
 	CauseProtocolError = "protocol-error"
+
+	// The causes of a URL tested from here and from its Server through
+	// SSH (socketbar test --via): only a caller that made both tests can
+	// tell them. The first four say it works from the Server but not from
+	// here: the name does not resolve here (CauseBetweenDNS), the
+	// connection is refused or dropped between (CauseBetweenFirewall),
+	// something else answers (CauseBetweenProxy: another HTTP answer or
+	// TLS certificate than the Server's side met), or the connection is
+	// held or cut (CauseBetween). CauseServerSide says it works from here
+	// but not from the Server.
+	CauseBetweenDNS      = "between-dns"
+	CauseBetweenFirewall = "between-firewall"
+	CauseBetweenProxy    = "between-proxy"
+	CauseBetween         = "between"
+	CauseServerSide      = "server-side"
 )
 
 // Step names, in order.
@@ -72,6 +87,14 @@ type Report struct {
 	// it closed without one), the reason shown as Answer is.
 	CloseCode   int    `json:"close_code,omitempty"`
 	CloseReason string `json:"close_reason,omitempty"`
+	// From is where the test was made from (Options.From), "" for this
+	// machine.
+	From string `json:"from,omitempty"`
+	// Certificate is the SHA-256 fingerprint of the certificate the TLS
+	// handshake met ("SHA256:" and unpadded base64, as ssh writes a key's),
+	// so that two tests of one URL, from here and from the Server, show
+	// whether they reached the same TLS endpoint.
+	Certificate string `json:"certificate,omitempty"`
 	// Connect is the address dialled instead of the URL's (Options.Connect).
 	Connect string `json:"connect,omitempty"`
 	// Remote is the address the TCP connection reached ("" when none did):

@@ -48,7 +48,25 @@ type Options struct {
 	// before DNS points the name at its server, or one server of several
 	// behind a name. validate.Dial checks it; an IPv6 address is in brackets.
 	Connect string
+	// Dial, when set, makes the test's TCP connection instead of a
+	// net.Dialer on this machine: through SSH from a Server (ssh -W), so
+	// that the same test runs from the Server's side. TLS, the upgrade and
+	// the frames then run over the connection it returns as over any
+	// other. A connection that learns only when data flows whether the far
+	// side could connect (as ssh -W does) reports that failure from its
+	// first Read or Write as a *DialError, which the test words as the
+	// DNS or TCP step's failure, not the step that happened to read.
+	Dial DialFunc
+	// From names the machine Dial connects from ("the Server
+	// admin@server.example.com"), "" for this one. That machine resolves
+	// the URL's name itself, so the DNS step is left to it, and the
+	// diagnosis says where the connection failed.
+	From string
 }
+
+// DialFunc connects to addr ("host:port") for a test, as
+// net.Dialer.DialContext does for "tcp"; ctx bounds the connect.
+type DialFunc func(ctx context.Context, addr string) (net.Conn, error)
 
 // run carries one test's state.
 type run struct {
@@ -66,6 +84,9 @@ type run struct {
 	got *received
 	// partial is a data message whose last fragment has not come yet.
 	partial message
+	// dialStart is when the TCP step began, for a connect that fails
+	// later (DialError).
+	dialStart time.Time
 	// stopWatch ends the watch that wakes blocked reads and writes when
 	// ctx is cancelled.
 	stopWatch func() bool
@@ -74,7 +95,7 @@ type run struct {
 // Run tests the WebSocket at rawURL (ws:// or wss://; http and https are
 // taken as their WebSocket twins).
 func Run(ctx context.Context, rawURL string, opts Options) *Report {
-	r := &run{opts: opts, report: &Report{URL: rawURL}}
+	r := &run{opts: opts, report: &Report{URL: rawURL, From: opts.From}}
 	if r.opts.Timeout <= 0 {
 		r.opts.Timeout = DefaultTimeout
 	}

@@ -28,6 +28,7 @@ type Actions interface {
 	Restart(ctx context.Context, opts RestartOptions) (*Restarted, error)
 
 	Test(ctx context.Context, opts TestOptions) (*wstest.Report, error)
+	TestBothEnds(ctx context.Context, opts TestOptions) (*BothEnds, error)
 	CheckRoute(ctx context.Context, opts CheckRouteOptions) (*TierReport, error)
 	StartTestProxy(ctx context.Context, opts ServeOptions) (*TestProxy, error)
 	TestProxyRoutes(ctx context.Context, t Target) ([]ProxyRoute, error)

@@ -36,6 +36,18 @@ type TestOptions struct {
 	Message string
 	// ExpectEcho fails the test unless the message comes back.
 	ExpectEcho bool
+	// Via, when set, is a Server ([USER@]HOST[:PORT] or an alias from
+	// ~/.ssh/config, as remote.ParseHost reads it) to make the test from:
+	// its sshd resolves the name and makes every TCP connection of the
+	// test (ssh -W, through the connection Local.Connect opens), and TLS,
+	// the upgrade and the frames run over it as from here. Test then tests
+	// from the Server alone; TestBothEnds from here and from there.
+	Via string
+
+	// hereDial, in tests only, stands for the network between this
+	// machine and a Server, which one machine cannot have: it makes the
+	// connections of the test from here (nil: a net.Dialer).
+	hereDial wstest.DialFunc
 }
 
 func (o TestOptions) wstest() wstest.Options {
@@ -68,16 +80,30 @@ func (o TestOptions) validateOptions() error {
 	return err
 }
 
-// Test connects to a WebSocket as a browser would and reports each step.
-// The error is only for input that was refused before anything was sent.
+// Test connects to a WebSocket as a browser would and reports each step:
+// from here, or with opts.Via from that Server's side. The error is only
+// for input that was refused before anything was sent, and for a Server
+// of opts.Via that could not be reached (remote's kinds: HostError,
+// HostKeyError, AuthError, DialError, …).
 func (l *Local) Test(ctx context.Context, opts TestOptions) (*wstest.Report, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
 	opts.Connect = strings.TrimSpace(opts.Connect)
-	r := wstest.Run(ctx, opts.URL, opts.wstest())
+	if opts.Via != "" {
+		return l.testFrom(ctx, opts)
+	}
+	return l.testHere(ctx, opts), nil
+}
+
+// testHere runs the test from this machine and explains an answer of
+// this machine's Server by its VirtualHosts.
+func (l *Local) testHere(ctx context.Context, opts TestOptions) *wstest.Report {
+	w := opts.wstest()
+	w.Dial = opts.hereDial
+	r := wstest.Run(ctx, opts.URL, w)
 	l.explainSite(ctx, opts, r)
-	return r, nil
+	return r
 }
 
 // isLocal reports whether ip is this machine's: loopback, or one of its

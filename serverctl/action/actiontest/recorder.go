@@ -75,6 +75,12 @@ func (r *Recorder) Test(ctx context.Context, opts action.TestOptions) (*wstest.R
 	return r.Local.Test(ctx, opts)
 }
 
+// TestBothEnds records opts and runs the real tests.
+func (r *Recorder) TestBothEnds(ctx context.Context, opts action.TestOptions) (*action.BothEnds, error) {
+	r.record("TestBothEnds", opts)
+	return r.Local.TestBothEnds(ctx, opts)
+}
+
 // Apply reports the steps and records the proposal; nothing is written.
 func (r *Recorder) Apply(_ context.Context, p *action.Proposal, opts action.ApplyOptions) (*action.Applied, error) {
 	r.record("Apply", opts)
