@@ -25,6 +25,12 @@ type CheckRouteOptions struct {
 	ProxyAddr string
 	// Test carries the test's own options; its URL is ignored.
 	Test TestOptions
+
+	// fromServer, for a Server reached over SSH, connects from its side:
+	// the backend and the Service Proxy listen on its loopback. from names
+	// it in the reports.
+	fromServer wstest.DialFunc
+	from       string
 }
 
 // Tiers of a route check, front to back.
@@ -90,6 +96,9 @@ func (l *Local) CheckRoute(ctx context.Context, opts CheckRouteOptions) (*TierRe
 	opts.ProxyAddr = proxyAddr
 	if err := opts.Test.validateOptions(); err != nil {
 		return nil, err
+	}
+	if opts.Target.Host != "" {
+		return l.checkRouteOnServer(ctx, opts)
 	}
 	srv, cfg, err := l.load(ctx, opts.Target)
 	if err != nil {
@@ -198,6 +207,9 @@ func runTiers(ctx context.Context, rep *TierReport, dial map[int]string, opts Ch
 		}
 		o := opts.Test.wstest()
 		o.Connect = dial[i]
+		if opts.fromServer != nil && t.Tier != TierServe {
+			o.Dial, o.From = opts.fromServer, opts.from
+		}
 		o.Insecure = o.Insecure || t.Tier != TierBackend // by loopback address no name can match
 		o.Direct = t.Tier == TierBackend
 		switch {
@@ -335,4 +347,32 @@ func routesPerVHost(routes []serverctl.Route, path string) []serverctl.Route {
 		}
 	}
 	return out
+}
+
+// checkRouteOnServer checks a route of a Server reached over SSH: its
+// config read from a mirror, its backend and Service Proxy tested from
+// its own side through the connection (they listen on its loopback), and
+// socketbar serve, which runs here, from here.
+func (l *Local) checkRouteOnServer(ctx context.Context, opts CheckRouteOptions) (*TierReport, error) {
+	s, err := l.openServer(ctx, opts.Target)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	fw, ok := s.conn.(forwarder)
+	if !ok {
+		return nil, errorf("the connection to %s cannot make connections from the Server's side; nothing was tested", s.host)
+	}
+	o := opts
+	o.Target = s.target
+	o.fromServer = func(ctx context.Context, addr string) (net.Conn, error) {
+		c, err := fw.Dial(ctx, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &forwarded{Conn: c, addr: addr}, nil
+	}
+	o.from = "the Server " + s.host.String()
+	rep, err := s.there.CheckRoute(ctx, o)
+	return mapBack(s, rep, err)
 }

@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/socketbar/socketbar/internal/sshtest"
 	"github.com/socketbar/socketbar/serverctl"
@@ -102,7 +106,8 @@ func changesOverSSH(t *testing.T, l *Local, ssh []string, rootUsed func() bool) 
 		t.Fatalf("start the Service Proxy here: %v", err)
 	}
 	before := counter.RoundTrips()
-	p, err := l.ProposeAdd(ctx, AddOptions{Target: t0, Path: "/ws/", Backend: "http://127.0.0.1:8000/ws/",
+	backend := echoWS(t)
+	p, err := l.ProposeAdd(ctx, AddOptions{Target: t0, Path: "/ws/", Backend: backend + "/ws/",
 		Ports: []string{fmt.Sprint(site.Ports[443]), fmt.Sprint(site.Ports[80])}})
 	if err != nil {
 		t.Fatalf("ProposeAdd over SSH: %v", err)
@@ -139,6 +144,21 @@ func changesOverSSH(t *testing.T, l *Local, ssh []string, rootUsed func() bool) 
 			t.Errorf("%s names the mirror:\n%s", e.Name(), data)
 		}
 	}
+	// test --route over SSH: the backend and the Service Proxy are
+	// tested from the Server's side.
+	rep, err := l.CheckRoute(ctx, CheckRouteOptions{Target: t0, Path: "/ws/", ProxyAddr: "127.0.0.1:1"})
+	if err != nil {
+		t.Fatalf("CheckRoute over SSH: %v", err)
+	}
+	if !rep.OK {
+		t.Errorf("CheckRoute over SSH breaks at %s: %+v", rep.BreaksAt, rep.Tiers)
+	}
+	for _, tier := range rep.Tiers {
+		if tier.Report != nil && tier.Tier != TierServe && !strings.Contains(tier.Report.From, "the Server") {
+			t.Errorf("tier %s tested from %q, want the Server's side", tier.Tier, tier.Report.From)
+		}
+	}
+
 	h, err := (&Local{}).History(ctx, Target{Root: site.Root})
 	if err != nil || len(h.Entries) != 1 {
 		t.Fatalf("history here after the change over SSH: %v, %+v", err, h)
@@ -174,4 +194,29 @@ func changesOverSSH(t *testing.T, l *Local, ssh []string, rootUsed func() bool) 
 	if got, _ := os.ReadFile(site.ConfigPath); string(got) != string(edited) {
 		t.Error("the admin's edit was lost")
 	}
+}
+
+// echoWS is a WebSocket echo backend on loopback; it returns its base
+// URL (http://127.0.0.1:PORT).
+func echoWS(t *testing.T) string {
+	t.Helper()
+	up := websocket.Upgrader{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			mt, msg, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			if c.WriteMessage(mt, msg) != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
