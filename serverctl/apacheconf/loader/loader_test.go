@@ -258,3 +258,26 @@ func TestIncludeOfAPathBelowTheRoot(t *testing.T) {
 		t.Fatalf("files read = %v, want the main file and /Library/Server/Web/Config/Proxy/extra.conf", got)
 	}
 }
+
+// A tree on a Server reached over SSH names its own files under its
+// folder there (RootName); mirrored here in Root, those paths are read
+// below Root, and a path that only starts like RootName is not.
+func TestIncludeOfAPathBelowTheRootName(t *testing.T) {
+	root := tree(t, map[string]string{
+		main:              "Include /srv/tree/etc/extra.conf\nIncludeOptional /srv/treehouse/etc/other.conf\n",
+		"/etc/extra.conf": "ServerName x.example.com\n",
+		// Where the look-alike would land if it were taken for the tree.
+		"/house/etc/other.conf": "ServerName wrong.example.com\n",
+	})
+	c, err := load(t, root, Options{RootName: "/srv/tree"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := directives(c)
+	if len(got) != 1 || got[0] != "ServerName x.example.com@extra.conf:1" {
+		t.Errorf("directives = %v; want only extra.conf's, read below the root", got)
+	}
+	if _, err := load(t, root, Options{}); err == nil {
+		t.Error("without RootName the tree's path was found: the test proves nothing")
+	}
+}
