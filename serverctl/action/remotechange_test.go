@@ -42,7 +42,7 @@ func (r *thisMachineAsRoot) Close() error { r.closed = true; return nil }
 
 // servedTwoTier is a Server tree run by real Apache here, readable by the
 // account the tests' sshd logs in as.
-func servedTwoTier(t *testing.T, version string) *apachetest.Site {
+func servedTwoTier(t testing.TB, version string) *apachetest.Site {
 	t.Helper()
 	h := apachetest.Require(t)
 	site := apachetest.LocalizeTree(t, h, servertest.Dir(t, version))
