@@ -83,9 +83,6 @@ func testRun(ctx context.Context, e *Env, opts *TestOptions) error {
 	}
 	to := action.TestOptions{Origin: opts.Origin, Header: header, Insecure: opts.Insecure, Timeout: opts.Timeout, Message: opts.Message, ExpectEcho: opts.ExpectEcho, Connect: opts.Connect}
 	if opts.Route != "" {
-		if err := noChangeOverSSH("test --route", opts.Target); err != nil {
-			return err
-		}
 		return checkRoute(ctx, e, action.CheckRouteOptions{Target: opts.Target, Path: opts.Route, ProxyAddr: opts.ProxyAddr, Test: to}, opts.JSON)
 	}
 	to.URL, to.Target = opts.URL, opts.Target
