@@ -117,6 +117,9 @@ func errorWords() []action.Wording[words] {
 		action.When(func(e *action.SSHError) words {
 			return failure("ssh to %s failed: %s\nCheck that ssh %s true works from this terminal (with SOCKETBAR_SSH's options, if you set it), then run the command again.%s", e.Host, e.Stderr, e.Host, ifChange())
 		}),
+		action.When(func(e *action.ForwardError) words {
+			return failure("the Server could not connect to %s on its own side: %s.\nIf it says \"administratively prohibited\", the Server's sshd forbids forwarding for this account: allow it with AllowTcpForwarding yes in the Server's sshd_config. Otherwise nothing answers at %[1]s on the Server: see socketbar status (with the same --host).", e.Addr, e.Reason)
+		}),
 		action.When(func(e *action.OutputLimitError) words {
 			return failure("on the Server, %s printed more than %s on its %s, far more than a Server answers; Socketbar stopped it. Check that --host names a macOS Server and that --root is the Server's folder on its side.", e.Command, byteSize(e.Limit), e.Stream)
 		}),
@@ -176,6 +179,9 @@ func errorWords() []action.Wording[words] {
 		}),
 		action.WhenIs(action.ErrChangedOnDisk, func(err error) words {
 			return failure("%s\nSomething else (Server.app?) wrote the file meanwhile; nothing was changed. Run the command again.", action.Text(err))
+		}),
+		action.WhenIs(action.ErrLocked, func(error) words {
+			return failure("another Socketbar, on this machine or another one, is applying a change to this config right now; nothing was changed. Run the command again when it is done (socketbar history shows it then).")
 		}),
 		action.WhenIs(action.ErrTampered, func(err error) words {
 			return failure("%s\nAnother program changed the plan after you approved it.", action.Text(err))

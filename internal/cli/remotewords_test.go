@@ -42,6 +42,10 @@ func TestErrorsOverSSHSayWhatHappenedAndTheFix(t *testing.T) {
 			[]string{"(ssh said: Connection to server closed by remote host)"}},
 		{"a closed connection that ssh explained", fmt.Errorf("%w: %w", action.ErrClosed, &action.DialError{Host: remote.Host{Name: "server"}, Reason: "Connection refused"}), exitFailure,
 			[]string{"cannot reach server: Connection refused", "Remote Login"}},
+		{"forwarding refused", &action.ForwardError{Addr: "127.0.0.1:443", Reason: "administratively prohibited: open failed"}, exitFailure,
+			[]string{"the Server could not connect to 127.0.0.1:443 on its own side: administratively prohibited", "AllowTcpForwarding yes"}},
+		{"another writer holds the lock", fmt.Errorf("serverctl: lock /x/.socketbar: %w", action.ErrLocked), exitFailure,
+			[]string{"another Socketbar, on this machine or another one, is applying a change", "nothing was changed", "Run the command again"}},
 		{"not over SSH yet", &action.RemoteUnavailableError{Host: "server"}, exitUsage,
 			[]string{"not available yet on a Server reached over SSH (--host server, or SOCKETBAR_HOST)", "Nothing was run on the Server or changed."}},
 	} {

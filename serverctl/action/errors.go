@@ -116,6 +116,9 @@ var (
 	ErrForeignOwner = serverctl.ErrForeignOwner
 	ErrSymlink      = serverctl.ErrSymlink
 	ErrNotDir       = serverctl.ErrNotDir
+	// ErrLocked: another Socketbar (here, or from another Mac over SSH)
+	// is applying a change to the same config; nothing was changed.
+	ErrLocked = serverctl.ErrLocked
 	// ErrCancelled: the person dismissed the administrator prompt.
 	ErrCancelled = elevate.ErrCancelled
 	// ErrTampered: a file of the approved plan changed before it ran.
@@ -138,6 +141,10 @@ type (
 	// OutputLimitError is a command on the Server that printed more than
 	// Socketbar keeps; it was stopped.
 	OutputLimitError = remote.OutputLimitError
+	// ForwardError is a connection made from the Server's side (ssh -W)
+	// that the Server could not open: nothing answers there, or its sshd
+	// forbids forwarding.
+	ForwardError = remote.ForwardError
 )
 
 // Why sudo refused (SudoError.Reason).
@@ -247,6 +254,7 @@ func Kinds() []error {
 		&serverctl.AfterRecoveryError{Recovery: &serverctl.Recovery{Entry: serverctl.BackupEntry{ID: entry.ID, Outcome: serverctl.OutcomeRolledBack}, Restored: []string{conf}}, Err: lib("%s: %w", conf, ErrChangedOnDisk)},
 		&OutcomeNotRecordedError{Entry: entry, Outcome: serverctl.OutcomeApplied, Err: lib("write %s: %w", backups+"/"+entry.ID+".json", fs.ErrPermission)},
 		lib("%s: %w", conf, ErrChangedOnDisk),
+		lib("lock %s: %w", backups, ErrLocked),
 		lib("%w: lock %s: %w", ErrInterrupted, backups, fs.ErrPermission),
 		lib("%s %w (uid %d); remove it or give it to root", backups, ErrForeignOwner, 501),
 		lib("backup folder: %s %w", backups, ErrSymlink),
@@ -285,6 +293,7 @@ func Kinds() []error {
 		// what ssh said when the connection ended.
 		fmt.Errorf("remote: %s: %w", "/bin/sh -s", ErrClosed),
 		fmt.Errorf("%w: %s", ErrClosed, "Connection to server closed by remote host."),
+		&ForwardError{Addr: "127.0.0.1:443", Reason: "connect failed: Connection refused"},
 	}
 	for _, f := range Fields() {
 		kinds = append(kinds, &InputError{Field: f, Msg: "is not valid here"})
