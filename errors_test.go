@@ -80,8 +80,10 @@ func TestErrorsOfTheElevatedHalfReadTheSame(t *testing.T) {
 		// Nothing over SSH runs elevated here.
 		"*action.RemoteUnavailableError": true, "*remote.HostError": true, "*remote.SSHCommandError": true,
 		"*remote.HostKeyError": true, "*remote.HostKeyChangedError": true, "*remote.AuthError": true, "*remote.DialError": true,
+		"*remote.SudoError": true, "*remote.SSHError": true, "*remote.ExitError": true, "*remote.OutputLimitError": true,
+		"*remote.ForwardError": true,
 	}
-	notElevatedIs := []error{action.ErrCancelled, action.ErrNothingToUndo, action.ErrNoRoutes, action.ErrNotDemoTree, action.ErrNoHTTPD}
+	notElevatedIs := []error{action.ErrCancelled, action.ErrNothingToUndo, action.ErrNoRoutes, action.ErrNotDemoTree, action.ErrNoHTTPD, action.ErrClosed}
 	for _, err := range action.Kinds() {
 		if notElevated[fmt.Sprintf("%T", err)] || slices.ContainsFunc(notElevatedIs, func(s error) bool { return errors.Is(err, s) }) {
 			continue

@@ -26,13 +26,16 @@ func main() {
 		os.Exit(runApp(actions))
 	}
 	actions.AfterStep = cli.KillHook(os.Getenv)
+	env := newEnv(actions)
+	// sudo on a Server reached over SSH asks the CLI for the password.
+	actions.Password = env.SudoPassword
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Run(ctx, newEnv(actions), os.Args[1:])
+	code := cli.Run(ctx, env, os.Args[1:])
 	stop()
 	os.Exit(code)
 }
 
 // newEnv is the CLI's view of this process: its streams and environment.
 func newEnv(actions action.Actions) *cli.Env {
-	return &cli.Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Actions: actions, Version: version}
+	return &cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Actions: actions, Version: version}
 }

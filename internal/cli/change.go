@@ -72,9 +72,11 @@ func bindAdd(e *Env, fs *flag.FlagSet) runFunc {
 }
 
 func addRun(ctx context.Context, e *Env, opts *AddOptions) error {
-	if err := noChangeOverSSH("add", opts.Target); err != nil {
+	forget, err := e.passwordStdin(ctx, opts.PasswordStdin, opts.Target.Host)
+	if err != nil {
 		return err
 	}
+	defer forget()
 	p, err := e.Actions.ProposeAdd(ctx, action.AddOptions{Target: opts.Target, Path: opts.Path, Backend: opts.Backend,
 		Ports: action.PortsOf(opts.VHosts), Strategy: opts.Strategy, Replace: opts.Replace, Sites: opts.Sites})
 	if err != nil {
@@ -111,9 +113,11 @@ func bindRemove(e *Env, fs *flag.FlagSet) runFunc {
 }
 
 func removeRun(ctx context.Context, e *Env, opts *RemoveOptions) error {
-	if err := noChangeOverSSH("remove", opts.Target); err != nil {
+	forget, err := e.passwordStdin(ctx, opts.PasswordStdin, opts.Target.Host)
+	if err != nil {
 		return err
 	}
+	defer forget()
 	p, err := e.Actions.ProposeRemove(ctx, action.RemoveOptions{Target: opts.Target, Path: opts.Path, Ports: action.PortsOf(opts.VHosts), Sites: opts.Sites})
 	if err != nil {
 		return err
@@ -143,9 +147,11 @@ func bindUndo(e *Env, fs *flag.FlagSet) runFunc {
 }
 
 func undoRun(ctx context.Context, e *Env, opts *UndoOptions) error {
-	if err := noChangeOverSSH("undo", opts.Target); err != nil {
+	forget, err := e.passwordStdin(ctx, opts.PasswordStdin, opts.Target.Host)
+	if err != nil {
 		return err
 	}
+	defer forget()
 	uo := action.UndoOptions{Target: opts.Target, To: opts.To, Force: opts.Force}
 	p, err := e.Actions.ProposeUndo(ctx, uo)
 	var since *action.ChangedSinceError
@@ -183,9 +189,11 @@ func bindReapply(e *Env, fs *flag.FlagSet) runFunc {
 }
 
 func reapplyRun(ctx context.Context, e *Env, opts *ReapplyOptions) error {
-	if err := noChangeOverSSH("reapply", opts.Target); err != nil {
+	forget, err := e.passwordStdin(ctx, opts.PasswordStdin, opts.Target.Host)
+	if err != nil {
 		return err
 	}
+	defer forget()
 	p, err := e.Actions.ProposeReapply(ctx, opts.Target)
 	if err != nil {
 		return err
@@ -262,19 +270,25 @@ type RestartOptions struct {
 	Target action.Target
 	// Timeout is how long the Service Proxy may take to come back.
 	Timeout time.Duration
+	// PasswordStdin reads the password for sudo on a Server reached over
+	// SSH from standard input.
+	PasswordStdin bool
 }
 
 func bindRestart(e *Env, fs *flag.FlagSet) runFunc {
 	opts := &RestartOptions{}
 	targetFlags(e, fs, &opts.Target, withRoot|withHTTPD|withHost)
 	durationVar(fs, &opts.Timeout, "timeout", 15*time.Second, false, "how long the Service Proxy may take to come back (`DURATION`)")
+	passwordStdinFlag(fs, &opts.PasswordStdin)
 	return func(ctx context.Context, _ []string) error { return restartRun(ctx, e, opts) }
 }
 
 func restartRun(ctx context.Context, e *Env, opts *RestartOptions) error {
-	if err := noChangeOverSSH("restart", opts.Target); err != nil {
+	forget, err := e.passwordStdin(ctx, opts.PasswordStdin, opts.Target.Host)
+	if err != nil {
 		return err
 	}
+	defer forget()
 	r, err := e.Actions.Restart(ctx, action.RestartOptions{Target: opts.Target, Timeout: opts.Timeout})
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"strings"
 
@@ -41,6 +42,17 @@ type Env struct {
 	// Terminal, when set, says whether Stdout is a terminal (tests); nil
 	// means ask Stdout itself.
 	Terminal func() bool
+	// Stdin is standard input: --password-stdin reads the sudo password of
+	// a Server reached over SSH from it, and when it is a terminal the
+	// password is asked there (see SudoPassword).
+	Stdin io.Reader
+	// TTY, when set, opens the terminal to ask the sudo password on
+	// (tests); nil means /dev/tty when Stdin is a terminal.
+	TTY func() (*os.File, error)
+
+	// sudoPassword is what --password-stdin read, for SudoPassword, until
+	// the command ends and zeroes it.
+	sudoPassword []byte
 }
 
 func (e *Env) getenv(key string) string {

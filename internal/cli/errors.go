@@ -95,7 +95,7 @@ func errorWords() []action.Wording[words] {
 		action.When(afterRecovery),
 		action.When(func(e *usageError) words { return words{e.msg, exitUsage} }),
 		action.When(func(e *action.RemoteUnavailableError) words {
-			return refusal("only status, routes, lint and history work on a Server over SSH (--host %s) yet; changing a Server over SSH is not available yet. Nothing was run on the Server or changed.", e.Host)
+			return refusal("this is not available yet on a Server reached over SSH (--host %s, or SOCKETBAR_HOST); leave them out to act on this machine. Nothing was run on the Server or changed.", e.Host)
 		}),
 		action.When(func(e *action.HostError) words {
 			return refusal("--host %q: the %s %q %s; %s. Nothing was run.", e.Input, e.Field, e.Value, e.Problem, e.Fix)
@@ -112,6 +112,30 @@ func errorWords() []action.Wording[words] {
 		}),
 		action.When(func(e *action.DialError) words {
 			return failure("%s.\n%s", remoteText(e), e.Remedy())
+		}),
+		action.When(sudoWords),
+		action.When(func(e *action.SSHError) words {
+			return failure("ssh to %s failed: %s\nCheck that ssh %s true works from this terminal (with SOCKETBAR_SSH's options, if you set it), then run the command again.%s", e.Host, e.Stderr, e.Host, ifChange())
+		}),
+		action.When(func(e *action.ForwardError) words {
+			return failure("the Server could not connect to %s on its own side: %s.\nIf it says \"administratively prohibited\", the Server's sshd forbids forwarding for this account: allow it with AllowTcpForwarding yes in the Server's sshd_config. Otherwise nothing answers at %[1]s on the Server: see socketbar status (with the same --host).", e.Addr, e.Reason)
+		}),
+		action.When(func(e *action.OutputLimitError) words {
+			return failure("on the Server, %s printed more than %s on its %s, far more than a Server answers; Socketbar stopped it. Check that --host names a macOS Server and that --root is the Server's folder on its side.", e.Command, byteSize(e.Limit), e.Stream)
+		}),
+		action.When(func(e *action.ExitError) words {
+			said := "; it printed nothing on its standard error"
+			if e.Stderr != "" {
+				said = ":\n" + e.Stderr
+			}
+			return failure("on the Server, %s exited with status %d%s\nSocketbar runs there only what OS X 10.10 and later ship (/bin/sh, POSIX tools, /usr/bin/perl, sudo, launchctl, the Server's httpd): fix what the message names on the Server, then run the command again.", e.Command, e.Code, said)
+		}),
+		action.WhenIs(action.ErrClosed, func(err error) words {
+			said := ""
+			if _, after, ok := strings.Cut(err.Error(), action.ErrClosed.Error()+": "); ok {
+				said = " (ssh said: " + strings.TrimSuffix(after, ".") + ")"
+			}
+			return failure("the connection to the Server ended before the command was done%s: the Server went away, the network dropped, or ssh was stopped.\nRun the command again.%s", said, ifChange())
 		}),
 		action.When(func(e *action.RouteExistsError) words {
 			return refusal("PATH %s already has a Socketbar route in %s%s; %s. Nothing was changed.", e.Path, hostName(e.VHost), routeThere(e), cliRemedy[action.RemedyReplace])
@@ -155,6 +179,9 @@ func errorWords() []action.Wording[words] {
 		}),
 		action.WhenIs(action.ErrChangedOnDisk, func(err error) words {
 			return failure("%s\nSomething else (Server.app?) wrote the file meanwhile; nothing was changed. Run the command again.", action.Text(err))
+		}),
+		action.WhenIs(action.ErrLocked, func(error) words {
+			return failure("another Socketbar, on this machine or another one, is applying a change to this config right now; nothing was changed. Run the command again when it is done (socketbar history shows it then).")
 		}),
 		action.WhenIs(action.ErrTampered, func(err error) words {
 			return failure("%s\nAnother program changed the plan after you approved it.", action.Text(err))
@@ -226,6 +253,50 @@ func hostKeyWords(e *action.HostKeyError) words {
 	}
 	fmt.Fprintf(&b, "\n%s\n(If you set SOCKETBAR_SSH, give ssh the same options.) Socketbar never accepts a host key by itself.", e.Remedy())
 	return failure("%s", b.String())
+}
+
+// sudoWords says why sudo on the Server ran nothing, and the way out for
+// each reason. Nothing ran as root, so nothing was changed.
+func sudoWords(e *action.SudoError) words {
+	account := "the account Socketbar logs in as"
+	if e.Host.User != "" {
+		account += " (" + e.Host.User + ")"
+	}
+	switch e.Reason {
+	case action.SudoNeedsPassword:
+		return failure("sudo on %s needs the password of %s, and Socketbar had none to give: run the command in a terminal to be asked for it (without echo), or give it on standard input with --password-stdin, as in printf '%%s\\n' \"$PASSWORD\" | socketbar … --password-stdin. To need no password, let that account run sudo without one (NOPASSWD in the Server's sudoers), or log in as root with an SSH key. Nothing was changed.", e.Host, account)
+	case action.SudoWrongPassword:
+		return failure("sudo on %s refused the password given for %s, so nothing ran as root and nothing was changed. Run the command again with that account's login password on the Server.", e.Host, account)
+	case action.SudoNotAllowed:
+		admin := e.Host
+		admin.User = "ADMIN"
+		return failure("%s may not use sudo on %s, and the Service Proxy's config belongs to root. Log in as an administrator of the Server (--host %s) or as root with an SSH key. Nothing was changed.", upperFirst(account), e.Host, admin)
+	}
+	return failure("sudo on %s ran nothing as %s: %s. Nothing was changed.", e.Host, account, e.Stderr)
+}
+
+// ifChange is what to do after the connection failed, in case a change
+// was under way.
+func ifChange() string {
+	return "\nIf it happened during a change, see with socketbar history (with the same --host) whether the change was made before making another."
+}
+
+// byteSize writes n bytes as a person reads them: "16 MiB", "512 KiB", "300 bytes".
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // remoteText is a transport error's message without the package name it

@@ -55,8 +55,7 @@ const (
 	withRoot = 1 << iota
 	withHTTPD
 	withApacheVersion
-	// withHost: the command reads (or, refusing it for now, would change)
-	// a Server reached over SSH.
+	// withHost: the command reads or changes a Server reached over SSH.
 	withHost
 )
 
@@ -69,7 +68,7 @@ func targetFlags(e *Env, fs *flag.FlagSet, t *action.Target, which int) {
 	}
 	if which&withHost != 0 {
 		t.Host = e.getenv("SOCKETBAR_HOST")
-		fs.StringVar(&t.Host, "host", t.Host, "`[USER@]HOST[:PORT]` (or an alias from ~/.ssh/config) of a Server to reach over SSH, with --root and --httpd on its side (env SOCKETBAR_HOST); status, routes, lint and history only, for now")
+		fs.StringVar(&t.Host, "host", t.Host, "`[USER@]HOST[:PORT]` (or an alias from ~/.ssh/config) of a Server to reach over SSH, with --root and --httpd on its side (env SOCKETBAR_HOST)")
 	}
 	if which&withRoot != 0 {
 		fs.StringVar(&t.Root, "root", t.Root, "`DIR` that stands for / when looking for the Server (env SOCKETBAR_ROOT)")
@@ -91,6 +90,9 @@ type ChangeOptions struct {
 	NoRestart bool
 	// Timeout is how long the Service Proxy may take to come back.
 	Timeout time.Duration
+	// PasswordStdin reads the password for sudo on a Server reached over
+	// SSH from standard input.
+	PasswordStdin bool
 }
 
 // changeFlags declares the flags of ChangeOptions into o.
@@ -98,16 +100,13 @@ func changeFlags(fs *flag.FlagSet, o *ChangeOptions) {
 	fs.BoolVar(&o.DryRun, "dry-run", false, "print the change as a unified diff and write nothing")
 	fs.BoolVar(&o.NoRestart, "no-restart", false, "write the file (after Apache's config test) but do not restart the Service Proxy")
 	durationVar(fs, &o.Timeout, "timeout", 15*time.Second, false, "how long the Service Proxy may take to come back after a restart (`DURATION`)")
+	passwordStdinFlag(fs, &o.PasswordStdin)
 }
 
-// noChangeOverSSH refuses a command that changes the Server when the
-// Server is one over SSH: that is not available yet, and running it here
-// instead would change another Server than the one named.
-func noChangeOverSSH(cmd string, t action.Target) error {
-	if t.Host == "" {
-		return nil
-	}
-	return usageErrorf("changing a Server over SSH is not available yet: socketbar %s cannot act on --host %s (or SOCKETBAR_HOST); only status, routes, lint and history can. Nothing was run on the Server or changed.", cmd, t.Host)
+// passwordStdinFlag declares --password-stdin into p: the commands that
+// may run sudo on a Server reached over SSH take it.
+func passwordStdinFlag(fs *flag.FlagSet, p *bool) {
+	fs.BoolVar(p, "password-stdin", false, "with --host: read the password for sudo on the Server from the first line of standard input (else it is asked on the terminal without echo)")
 }
 
 func jsonFlag(fs *flag.FlagSet, p *bool) { fs.BoolVar(p, "json", false, "print JSON") }

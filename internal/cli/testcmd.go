@@ -101,9 +101,6 @@ func testRun(ctx context.Context, e *Env, opts *TestOptions) error {
 		return testBothEnds(ctx, e, to, opts.JSON)
 	}
 	if opts.Route != "" {
-		if err := noChangeOverSSH("test --route", opts.Target); err != nil {
-			return err
-		}
 		return checkRoute(ctx, e, action.CheckRouteOptions{Target: opts.Target, Path: opts.Route, ProxyAddr: opts.ProxyAddr, Test: to}, opts.JSON)
 	}
 	to.URL, to.Target = opts.URL, opts.Target

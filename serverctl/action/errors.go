@@ -2,6 +2,7 @@ package action
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 
 	"github.com/socketbar/socketbar/internal/pkgerr"
@@ -115,6 +116,9 @@ var (
 	ErrForeignOwner = serverctl.ErrForeignOwner
 	ErrSymlink      = serverctl.ErrSymlink
 	ErrNotDir       = serverctl.ErrNotDir
+	// ErrLocked: another Socketbar (here, or from another Mac over SSH)
+	// is applying a change to the same config; nothing was changed.
+	ErrLocked = serverctl.ErrLocked
 	// ErrCancelled: the person dismissed the administrator prompt.
 	ErrCancelled = elevate.ErrCancelled
 	// ErrTampered: a file of the approved plan changed before it ran.
@@ -122,6 +126,40 @@ var (
 	// ErrNotDemoTree: the demo's folder holds something else.
 	ErrNotDemoTree = demo.ErrNotDemoTree
 )
+
+// The kinds of error of running commands on a Server reached over SSH,
+// defined by package remote (beside those of reaching it, in remote.go).
+type (
+	// SudoError is sudo on the Server refusing to run a command as root,
+	// so that nothing ran: Reason is SudoNeedsPassword, SudoWrongPassword
+	// or SudoNotAllowed.
+	SudoError = remote.SudoError
+	// SSHError is ssh failing in a way none of the other kinds describes.
+	SSHError = remote.SSHError
+	// ExitError is a command on the Server that ran and failed.
+	ExitError = remote.ExitError
+	// OutputLimitError is a command on the Server that printed more than
+	// Socketbar keeps; it was stopped.
+	OutputLimitError = remote.OutputLimitError
+	// ForwardError is a connection made from the Server's side (ssh -W)
+	// that the Server could not open: nothing answers there, or its sshd
+	// forbids forwarding.
+	ForwardError = remote.ForwardError
+)
+
+// Why sudo refused (SudoError.Reason).
+const (
+	// SudoNeedsPassword: sudo asks a password, and none was given.
+	SudoNeedsPassword = remote.SudoNeedsPassword
+	// SudoWrongPassword: the password given was refused; nothing ran.
+	SudoWrongPassword = remote.SudoWrongPassword
+	// SudoNotAllowed: the account may not use sudo (not an admin).
+	SudoNotAllowed = remote.SudoNotAllowed
+)
+
+// ErrClosed: the connection to a Server reached over SSH ended (it went
+// away, or ssh was killed) before the action was done.
+var ErrClosed = remote.ErrClosed
 
 // IsLoadLimit reports whether err is a config larger than Socketbar reads
 // (too many files, lines, bytes, levels or too much macro text), rather
@@ -216,6 +254,7 @@ func Kinds() []error {
 		&serverctl.AfterRecoveryError{Recovery: &serverctl.Recovery{Entry: serverctl.BackupEntry{ID: entry.ID, Outcome: serverctl.OutcomeRolledBack}, Restored: []string{conf}}, Err: lib("%s: %w", conf, ErrChangedOnDisk)},
 		&OutcomeNotRecordedError{Entry: entry, Outcome: serverctl.OutcomeApplied, Err: lib("write %s: %w", backups+"/"+entry.ID+".json", fs.ErrPermission)},
 		lib("%s: %w", conf, ErrChangedOnDisk),
+		lib("lock %s: %w", backups, ErrLocked),
 		lib("%w: lock %s: %w", ErrInterrupted, backups, fs.ErrPermission),
 		lib("%s %w (uid %d); remove it or give it to root", backups, ErrForeignOwner, 501),
 		lib("backup folder: %s %w", backups, ErrSymlink),
@@ -244,6 +283,17 @@ func Kinds() []error {
 		&HostKeyChangedError{Host: remote.Host{Name: "server.example.com"}, Fingerprint: "SHA256:n0PysvP9WFD5nrv+095qYayPosmDNMegRbgJJmjGVHc", KnownHosts: "/Users/me/.ssh/known_hosts", Line: 3},
 		&AuthError{Host: remote.Host{User: "admin", Name: "server.example.com"}, Login: "admin@server.example.com", Methods: []string{"publickey", "password"}},
 		&DialError{Host: remote.Host{Name: "server.example.com"}, Reason: "Connection refused"},
+		&SudoError{Host: remote.Host{User: "admin", Name: "server.example.com"}, Reason: SudoNeedsPassword, Stderr: "sudo: a password is required"},
+		&SudoError{Host: remote.Host{Name: "server"}, Reason: SudoWrongPassword, Stderr: "sudo: 1 incorrect password attempt"},
+		&SudoError{Host: remote.Host{User: "guest", Name: "server.example.com", Port: 2222}, Reason: SudoNotAllowed, Stderr: "guest is not in the sudoers file.  This incident will be reported."},
+		&SSHError{Host: remote.Host{Name: "server"}, Stderr: "mux_client_request_session: session request failed: Session open refused by peer"},
+		&ExitError{Command: "/usr/bin/perl", Code: 2, Stderr: "Can't locate strict.pm in @INC"},
+		&OutputLimitError{Command: "launchctl print system/com.apple.serviceproxy", Stream: "stdout", Limit: 16 << 20},
+		// As package remote returns it: the command that was running, or
+		// what ssh said when the connection ended.
+		fmt.Errorf("remote: %s: %w", "/bin/sh -s", ErrClosed),
+		fmt.Errorf("%w: %s", ErrClosed, "Connection to server closed by remote host."),
+		&ForwardError{Addr: "127.0.0.1:443", Reason: "connect failed: Connection refused"},
 	}
 	for _, f := range Fields() {
 		kinds = append(kinds, &InputError{Field: f, Msg: "is not valid here"})

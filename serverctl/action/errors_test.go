@@ -15,12 +15,13 @@ import (
 	"github.com/socketbar/socketbar/serverctl/apacheconf/loader"
 	"github.com/socketbar/socketbar/serverctl/demo"
 	"github.com/socketbar/socketbar/serverctl/elevate"
+	"github.com/socketbar/socketbar/serverctl/remote"
 )
 
 // errorSources are the packages whose errors the actions return.
 var errorSources = map[string]string{
 	"serverctl": "..", "action": ".", "demo": "../demo", "elevate": "../elevate",
-	"loader": "../apacheconf/loader", "proxy": "../../proxy",
+	"loader": "../apacheconf/loader", "proxy": "../../proxy", "remote": "../remote",
 }
 
 // notKinds are the exported error types of errorSources that are not a
@@ -28,6 +29,9 @@ var errorSources = map[string]string{
 var notKinds = map[string]string{
 	"serverctl.WriteAccessError": "the action layer turns it into a NeedsRootError",
 	"loader.UseError":            "the Err of a LoadError",
+	// A bug in Socketbar, not something a person can fix: a command
+	// outside the list it may run on a Server, refused before it ran.
+	"remote.CommandError": "Socketbar's own command outside remote.Commands; its message names it",
 }
 
 // sentinels are the exported error values of errorSources, by name, and
@@ -42,6 +46,7 @@ var sentinels = map[string]struct {
 	"serverctl.ErrSymlink":       {serverctl.ErrSymlink, true},
 	"serverctl.ErrNotDir":        {serverctl.ErrNotDir, true},
 	"serverctl.ErrWasStopped":    {serverctl.ErrWasStopped, true},
+	"serverctl.ErrLocked":        {serverctl.ErrLocked, true},
 	// Why a read failed; the message names the file and says it.
 	"serverctl.ErrNotRegular": {serverctl.ErrNotRegular, false},
 	"serverctl.ErrTooLarge":   {serverctl.ErrTooLarge, false},
@@ -66,6 +71,12 @@ var sentinels = map[string]struct {
 	"action.ErrCancelled":     {ErrCancelled, true},
 	"action.ErrTampered":      {ErrTampered, true},
 	"action.ErrNotDemoTree":   {ErrNotDemoTree, true},
+	"action.ErrClosed":        {ErrClosed, true},
+	"action.ErrLocked":        {ErrLocked, true},
+	"remote.ErrClosed":        {ErrClosed, true},
+	// An argument with a NUL, refused before anything runs: no argument
+	// or path a person gives on a command line can hold one.
+	"remote.ErrNUL": {remote.ErrNUL, false},
 	// Why a load stopped: the Err of a LoadError, which words them.
 	"loader.ErrCycle":            {loader.ErrCycle, false},
 	"loader.ErrTooDeep":          {loader.ErrTooDeep, false},

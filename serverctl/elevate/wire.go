@@ -24,6 +24,7 @@ const (
 	KindSymlink       = "symlink"
 	KindNotDir        = "not-dir"
 	KindWasStopped    = "was-stopped"
+	KindLocked        = "locked"
 )
 
 // sentinels are the error values a front end matches with errors.Is that
@@ -39,6 +40,7 @@ var sentinels = []struct {
 	{KindSymlink, serverctl.ErrSymlink},
 	{KindNotDir, serverctl.ErrNotDir},
 	{KindWasStopped, serverctl.ErrWasStopped},
+	{KindLocked, serverctl.ErrLocked},
 }
 
 // WireError is an error of the elevated half as data, so that it crosses

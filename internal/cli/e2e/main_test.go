@@ -56,7 +56,17 @@ type result struct {
 // run runs the built binary with args and extra environment.
 func run(t *testing.T, env []string, args ...string) result {
 	t.Helper()
+	return runWithInput(t, env, "", args...)
+}
+
+// runWithInput is run with stdin as the binary's standard input (a pipe;
+// with "" it is /dev/null).
+func runWithInput(t *testing.T, env []string, stdin string, args ...string) result {
+	t.Helper()
 	cmd := exec.Command(binary, args...)
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
 	cmd.Env = append(os.Environ(), "SOCKETBAR_ROOT=", "LANG=C.UTF-8", "LANGUAGE=")
 	cmd.Env = append(cmd.Env, env...)
 	var stdout, stderr bytes.Buffer

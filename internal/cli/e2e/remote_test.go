@@ -20,6 +20,9 @@ type overSSH struct {
 	SSHD       *sshtest.Server
 	Config     string // the ssh_config that logs in
 	Env        []string
+	// User is the account the sshd logs in as when the test runs as root:
+	// not root, with a sudo that asks its Password. Zero otherwise.
+	User sshtest.SudoUser
 }
 
 // serveOverSSH copies the fixture of version into a folder every account
@@ -44,10 +47,12 @@ func serveOverSSH(t *testing.T, version string) *overSSH {
 	}
 	s := sshtest.Start(t)
 	cfg := s.ConfigFile
+	var u sshtest.SudoUser
 	if os.Geteuid() == 0 {
-		cfg = s.NewSudoUser(t).ConfigFile
+		u = s.NewSudoUser(t)
+		cfg = u.ConfigFile
 	}
-	return &overSSH{Root: root, Conf: filepath.Join(root, servertest.ConfigPath), SSHD: s, Config: cfg,
+	return &overSSH{Root: root, Conf: filepath.Join(root, servertest.ConfigPath), SSHD: s, Config: cfg, User: u,
 		Env: []string{"SOCKETBAR_SSH=ssh -F " + cfg, "SOCKETBAR_HOST="}}
 }
 
@@ -143,8 +148,10 @@ func TestUnknownHostKeyIsShownNotAccepted(t *testing.T) {
 	}
 }
 
-// A hostile host is refused before anything runs; the changing commands
-// refuse --host and change nothing.
+// A hostile host is refused before anything runs. The changing commands
+// take --host to the action, which refuses a Server over SSH for now
+// (exit 2, without logging in), with --password-stdin or without; the
+// password given is in no output.
 func TestHostileHostAndChangesOverSSHAreRefused(t *testing.T) {
 	o := serveOverSSH(t, "5.3.1-sites")
 	marker := filepath.Join(t.TempDir(), "x")
@@ -157,14 +164,39 @@ func TestHostileHostAndChangesOverSSHAreRefused(t *testing.T) {
 			t.Fatalf("--host %q ran a command", host)
 		}
 	}
+	// The login is an account whose sudo asks its password, as an admin's
+	// on a Mac does; that takes root to make (and is a failure under CI
+	// without it).
+	if o.User.Name == "" {
+		o.SSHD.NewSudoUser(t) // skips, or fails under CI, saying what is missing
+	}
+	password := o.User.Password
 	before := readFile(t, o.Conf)
-	for _, args := range [][]string{
+	changes := [][]string{
 		{"add", "/chat/", "ws://127.0.0.1:8000/chat/"}, {"add", "--dry-run", "/chat/", "ws://127.0.0.1:8000/chat/"},
-		{"remove", "/chat/"}, {"undo"}, {"reapply"}, {"restart"}, {"test", "--route", "/chat/"},
-	} {
-		r := run(t, o.Env, append(args, "--root", o.Root, "--host", sshtest.Alias)...)
-		if r.code != 2 || !strings.Contains(r.stderr, "not available yet") || !strings.Contains(r.stderr, "Nothing was run on the Server or changed") {
-			t.Errorf("%v --host: exit %d, want 2 saying it is not available yet:\n%s", args, r.code, r.stderr)
+		{"remove", "/chat/"}, {"undo"}, {"reapply"}, {"restart"},
+	}
+	type try struct {
+		args  []string
+		env   []string
+		stdin string
+	}
+	var tries []try
+	for _, c := range changes {
+		tries = append(tries,
+			try{append(c, "--root", o.Root, "--host", sshtest.Alias), o.Env, ""},
+			try{append(c, "--root", o.Root, "--host", sshtest.Alias, "--password-stdin"), o.Env, password + "\n"},
+			try{append(c, "--root", o.Root, "--password-stdin"), append(append([]string(nil), o.Env...), "SOCKETBAR_HOST="+sshtest.Alias), password + "\r\n"})
+	}
+	tries = append(tries, try{[]string{"test", "--route", "/chat/", "--root", o.Root, "--host", sshtest.Alias}, o.Env, ""})
+	for _, tr := range tries {
+		r := runWithInput(t, tr.env, tr.stdin, tr.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, "not available yet on a Server reached over SSH (--host "+sshtest.Alias) ||
+			!strings.Contains(r.stderr, "Nothing was run on the Server or changed") {
+			t.Errorf("%v: exit %d, want 2 with the action's words:\n%s", tr.args, r.code, r.stderr)
+		}
+		if strings.Contains(r.stdout+r.stderr, password) {
+			t.Errorf("%v: the password is in the output:\n%s%s", tr.args, r.stdout, r.stderr)
 		}
 	}
 	if after := readFile(t, o.Conf); after != before {
@@ -172,5 +204,46 @@ func TestHostileHostAndChangesOverSSHAreRefused(t *testing.T) {
 	}
 	if strings.Contains(o.SSHD.Log(), "Accepted") {
 		t.Errorf("a refused command logged in:\n%s", o.SSHD.Log())
+	}
+}
+
+// --password-stdin is for sudo on a Server over SSH: without --host, with
+// a line that cannot be a password, or with nothing to read, the command
+// stops with exit 2 naming the flag before anything runs, and the line
+// read is in no output.
+func TestPasswordStdinIsRefusedBeforeAnythingRuns(t *testing.T) {
+	root, conf := serverCopy(t, "5.3.1")
+	before := readFile(t, conf)
+	const secret = "hunter2-e2e-secret"
+	for _, tt := range []struct {
+		name  string
+		args  []string
+		stdin string
+		want  string
+	}{
+		{"add without --host", []string{"add", "/chat/", "ws://127.0.0.1:8000/chat/"}, secret + "\n", "there is no --host (or SOCKETBAR_HOST)"},
+		{"remove without --host", []string{"remove", "/chat/"}, secret + "\n", "there is no --host"},
+		{"undo without --host", []string{"undo"}, secret + "\n", "there is no --host"},
+		{"reapply without --host", []string{"reapply"}, secret + "\n", "there is no --host"},
+		{"restart without --host", []string{"restart"}, secret + "\n", "there is no --host"},
+		{"an empty line", []string{"add", "--host", "server.invalid", "/chat/", "ws://127.0.0.1:8000/chat/"}, "\n", "the line read from standard input is empty"},
+		{"nothing to read", []string{"restart", "--host", "server.invalid"}, "", "the line read from standard input is empty"},
+		{"too long", []string{"reapply", "--host", "server.invalid"}, strings.Repeat(secret, 100) + "\n", "longer than 1024 bytes"},
+		{"a NUL", []string{"undo", "--host", "server.invalid"}, secret + "\x00\n", "NUL"},
+	} {
+		r := runWithInput(t, nil, tt.stdin, append(tt.args, "--root", root, "--password-stdin")...)
+		if r.code != 2 || !strings.Contains(r.stderr, "--password-stdin") || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("%s: exit %d, want 2 naming --password-stdin and %q:\n%s", tt.name, r.code, tt.want, r.stderr)
+		}
+		if strings.Contains(r.stdout+r.stderr, secret) {
+			t.Errorf("%s: the password is in the output:\n%s%s", tt.name, r.stdout, r.stderr)
+		}
+	}
+	if readFile(t, conf) != before {
+		t.Error("a refused command changed the config")
+	}
+	// Commands that never run sudo do not take it.
+	if r := run(t, nil, "status", "--root", root, "--password-stdin"); r.code != 2 || !strings.Contains(r.stderr, "password-stdin") {
+		t.Errorf("status --password-stdin: exit %d\n%s", r.code, r.stderr)
 	}
 }
