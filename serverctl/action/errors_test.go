@@ -50,9 +50,6 @@ var sentinels = map[string]struct {
 	// Why a read failed; the message names the file and says it.
 	"serverctl.ErrNotRegular": {serverctl.ErrNotRegular, false},
 	"serverctl.ErrTooLarge":   {serverctl.ErrTooLarge, false},
-	// Another Socketbar (on this Mac or another) holds the lock; the
-	// message says to try again when it is done.
-	"serverctl.ErrLocked": {serverctl.ErrLocked, false},
 	// The action layer turns it into NeedsRootError.ReadOnly.
 	"serverctl.ErrReadOnlyFS": {serverctl.ErrReadOnlyFS, false},
 	"elevate.ErrCancelled":    {elevate.ErrCancelled, true},

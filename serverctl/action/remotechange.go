@@ -54,8 +54,13 @@ func (l *Local) rootOn(ctx context.Context, s *serverSession) (RootSession, erro
 	if !errors.As(err, &se) || se.Reason != remote.SudoNeedsPassword || l.Password == nil {
 		return root, err
 	}
-	pw, err := l.Password(ctx, s.host.String())
-	if err != nil {
+	pw, perr := l.Password(ctx, s.host.String())
+	if perr != nil {
+		return nil, perr
+	}
+	if pw == nil {
+		// No one to ask (no terminal, no --password-stdin): sudo's own
+		// refusal says what to do.
 		return nil, err
 	}
 	defer clear(pw)
