@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/socketbar/socketbar/internal/sshtest"
 	"github.com/socketbar/socketbar/serverctl/servertest"
@@ -148,62 +149,94 @@ func TestUnknownHostKeyIsShownNotAccepted(t *testing.T) {
 	}
 }
 
-// A hostile host is refused before anything runs. The changing commands
-// take --host to the action, which refuses a Server over SSH for now
-// (exit 2, without logging in), with --password-stdin or without; the
-// password given is in no output.
-func TestHostileHostAndChangesOverSSHAreRefused(t *testing.T) {
+// A hostile host is refused before anything runs, and nothing logs in.
+func TestHostileHostIsRefused(t *testing.T) {
 	o := serveOverSSH(t, "5.3.1-sites")
 	marker := filepath.Join(t.TempDir(), "x")
 	for _, host := range []string{"-oProxyCommand=touch " + marker, "a;touch " + marker, "$(touch " + marker + ")"} {
-		r := run(t, o.Env, "status", "--root", o.Root, "--host", host)
-		if r.code != 2 || !strings.Contains(r.stderr, "--host") {
-			t.Errorf("--host %q: exit %d, want 2 naming --host:\n%s", host, r.code, r.stderr)
+		for _, args := range [][]string{{"status"}, {"add", "/chat/", "ws://127.0.0.1:8000/chat/"}, {"restart"}} {
+			r := run(t, o.Env, append(args, "--root", o.Root, "--host", host)...)
+			if r.code != 2 || !strings.Contains(r.stderr, "--host") {
+				t.Errorf("%v --host %q: exit %d, want 2 naming --host:\n%s", args, host, r.code, r.stderr)
+			}
+			if _, err := os.Stat(marker); err == nil {
+				t.Fatalf("--host %q ran a command", host)
+			}
 		}
-		if _, err := os.Stat(marker); err == nil {
-			t.Fatalf("--host %q ran a command", host)
-		}
-	}
-	// The login is an account whose sudo asks its password, as an admin's
-	// on a Mac does; that takes root to make (and is a failure under CI
-	// without it).
-	if o.User.Name == "" {
-		o.SSHD.NewSudoUser(t) // skips, or fails under CI, saying what is missing
-	}
-	password := o.User.Password
-	before := readFile(t, o.Conf)
-	changes := [][]string{
-		{"add", "/chat/", "ws://127.0.0.1:8000/chat/"}, {"add", "--dry-run", "/chat/", "ws://127.0.0.1:8000/chat/"},
-		{"remove", "/chat/"}, {"undo"}, {"reapply"}, {"restart"},
-	}
-	type try struct {
-		args  []string
-		env   []string
-		stdin string
-	}
-	var tries []try
-	for _, c := range changes {
-		tries = append(tries,
-			try{append(c, "--root", o.Root, "--host", sshtest.Alias), o.Env, ""},
-			try{append(c, "--root", o.Root, "--host", sshtest.Alias, "--password-stdin"), o.Env, password + "\n"},
-			try{append(c, "--root", o.Root, "--password-stdin"), append(append([]string(nil), o.Env...), "SOCKETBAR_HOST="+sshtest.Alias), password + "\r\n"})
-	}
-	tries = append(tries, try{[]string{"test", "--route", "/chat/", "--root", o.Root, "--host", sshtest.Alias}, o.Env, ""})
-	for _, tr := range tries {
-		r := runWithInput(t, tr.env, tr.stdin, tr.args...)
-		if r.code != 2 || !strings.Contains(r.stderr, "not available yet on a Server reached over SSH (--host "+sshtest.Alias) ||
-			!strings.Contains(r.stderr, "Nothing was run on the Server or changed") {
-			t.Errorf("%v: exit %d, want 2 with the action's words:\n%s", tr.args, r.code, r.stderr)
-		}
-		if strings.Contains(r.stdout+r.stderr, password) {
-			t.Errorf("%v: the password is in the output:\n%s%s", tr.args, r.stdout, r.stderr)
-		}
-	}
-	if after := readFile(t, o.Conf); after != before {
-		t.Error("a refused change changed the config")
 	}
 	if strings.Contains(o.SSHD.Log(), "Accepted") {
 		t.Errorf("a refused command logged in:\n%s", o.SSHD.Log())
+	}
+}
+
+// The changes over SSH with the real binary, on real Apache behind a real
+// sshd, logged in as an admin whose sudo asks a password: a wrong password
+// changes nothing and says so; add, history, undo and restart go through
+// with the password on standard input, which is in no output; without a
+// terminal or --password-stdin sudo's refusal says how to give it.
+func TestChangesOverSSHWithTheBinary(t *testing.T) {
+	tt := startTwoTier(t, "5.3.1")
+	for p := tt.site.Root; p != "/"; p = filepath.Dir(p) {
+		os.Chmod(p, 0o755)
+	}
+	filepath.WalkDir(tt.site.Root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			os.Chmod(p, 0o755)
+		}
+		return nil
+	})
+	s := sshtest.Start(t)
+	u := s.NewSudoUser(t)
+	env := []string{"SOCKETBAR_SSH=ssh -F " + u.ConfigFile, "SOCKETBAR_HOST="}
+	on := []string{"--root", tt.site.Root, "--host", sshtest.Alias}
+	add := append(append([]string{"add", "/ws/", tt.backend.URL + "/ws/"}, tt.vhostFlags()...), on...)
+
+	r := runWithInput(t, env, "not-the-password\n", append(add, "--password-stdin")...)
+	if r.code != 1 || !strings.Contains(r.stderr, "refused the password") || !strings.Contains(r.stderr, "nothing was changed") {
+		t.Errorf("wrong password: exit %d, want 1 saying so and that nothing changed:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if readFile(t, tt.site.ConfigPath) != tt.original {
+		t.Fatal("a wrong password changed the config")
+	}
+	r = runWithInput(t, env, "", add...)
+	if r.code != 1 || !strings.Contains(r.stderr, "--password-stdin") {
+		t.Errorf("no password to give: exit %d, want 1 saying how to give one:\n%s", r.code, r.stderr)
+	}
+
+	start := time.Now()
+	r = runWithInput(t, env, u.Password+"\n", append(add, "--password-stdin")...)
+	if r.code != 0 || !strings.Contains(r.stdout, "Restarted the Service Proxy") {
+		t.Fatalf("add over SSH: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	t.Logf("socketbar add --host (new connection, proposal, sudo, transaction, restart, verify) took %v", time.Since(start).Round(time.Millisecond))
+	tlsURL, plainURL := tt.urls("/ws/")
+	for _, u := range []string{tlsURL, plainURL} {
+		if err := wsRoundTrip(t, u); err != nil {
+			t.Errorf("%s after add over SSH: %v", u, err)
+		}
+	}
+	h := run(t, env, append([]string{"history"}, on...)...)
+	if h.code != 0 || !strings.Contains(h.stdout, "add /ws/") || strings.Contains(h.stdout, "socketbar-mirror-") {
+		t.Errorf("history over SSH: exit %d\n%s%s", h.code, h.stdout, h.stderr)
+	}
+	r = runWithInput(t, env, u.Password+"\n", append([]string{"restart", "--password-stdin"}, on...)...)
+	if r.code != 0 {
+		t.Errorf("restart over SSH: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runWithInput(t, env, u.Password+"\r\n", append([]string{"undo", "--password-stdin"}, on...)...)
+	if r.code != 0 {
+		t.Fatalf("undo over SSH: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if readFile(t, tt.site.ConfigPath) != tt.original {
+		t.Error("after add and undo over SSH the config differs from the original")
+	}
+	if err := wsRoundTrip(t, tlsURL); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("after undo over SSH: %v; want the route gone", err)
+	}
+	for _, out := range []string{r.stdout, r.stderr, h.stdout, h.stderr} {
+		if strings.Contains(out, u.Password) {
+			t.Errorf("the password is in the output:\n%s", out)
+		}
 	}
 }
 
