@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -89,30 +88,35 @@ type Server struct {
 // Each line sshd logs goes to logLine, when not nil, and the last ones
 // into errors. ctx bounds the start only; Stop ends the server.
 func Start(ctx context.Context, path, configFile string, port int, logLine func(string)) (*Server, error) {
-	r, w, err := os.Pipe()
+	life, lifeW, err := os.Pipe()
 	if err != nil {
+		return nil, errorf("%w", err)
+	}
+	logR, logW, err := os.Pipe()
+	if err != nil {
+		life.Close()
+		lifeW.Close()
 		return nil, errorf("%w", err)
 	}
 	cmd := exec.Command("/bin/sh", "-c", watchdog, "sshd-watchdog", path, configFile)
-	cmd.Stdin = r
+	// Files, not io.Readers or Writers: Wait then waits for the watchdog
+	// alone, not for every session sshd forked to close its stderr.
+	cmd.Stdin, cmd.Stderr = life, logW
 	setOwnGroup(cmd)
-	stderr, err := cmd.StderrPipe()
+	err = cmd.Start()
+	life.Close() // the watchdog's now; this process keeps the write end alone
+	logW.Close()
 	if err != nil {
-		r.Close()
-		w.Close()
-		return nil, errorf("%w", err)
-	}
-	if err := cmd.Start(); err != nil {
-		r.Close()
-		w.Close()
+		lifeW.Close()
+		logR.Close()
 		return nil, errorf("start %s: %w", path, err)
 	}
-	r.Close() // the watchdog's now; this process keeps the write end alone
-	s := &Server{Port: port, cmd: cmd, life: w, done: make(chan struct{}), log: &tailLog{max: 64 << 10}}
-	listening := make(chan struct{})
+	s := &Server{Port: port, cmd: cmd, life: lifeW, done: make(chan struct{}), log: &tailLog{max: 64 << 10}}
+	listening, logEnd := make(chan struct{}), make(chan struct{})
 	want := "Server listening on 127.0.0.1 port " + strconv.Itoa(port)
 	go func() {
-		sc := bufio.NewScanner(stderr)
+		defer close(logEnd)
+		sc := bufio.NewScanner(logR)
 		sc.Buffer(make([]byte, 4096), 64<<10)
 		said := false
 		for sc.Scan() {
@@ -126,9 +130,18 @@ func Start(ctx context.Context, path, configFile string, port int, logLine func(
 				close(listening)
 			}
 		}
-		io.Copy(io.Discard, stderr)
+	}()
+	go func() {
 		s.waitErr = cmd.Wait()
 		close(s.done)
+		// A session that outlived sshd may hold the log pipe open: stop
+		// reading it, once what sshd wrote before it ended has been read
+		// or a moment has passed.
+		select {
+		case <-logEnd:
+		case <-time.After(time.Second):
+		}
+		logR.Close()
 	}()
 	timer := time.NewTimer(StartTimeout)
 	defer timer.Stop()
@@ -136,6 +149,7 @@ func Start(ctx context.Context, path, configFile string, port int, logLine func(
 	case <-listening:
 		return s, nil
 	case <-s.done:
+		<-logEnd
 		return nil, errorf("sshd exited before listening (%v):\n%s", s.waitErr, s.log)
 	case <-timer.C:
 		err = errorf("sshd did not listen on port %d within %v:\n%s", port, StartTimeout, s.log)
