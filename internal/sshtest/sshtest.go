@@ -1,11 +1,8 @@
 package sshtest
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -14,21 +11,18 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/socketbar/socketbar/internal/loopport"
+	"github.com/socketbar/socketbar/serverctl/demo/sshd"
 )
 
 // SSHD is where Debian's openssh-server (and macOS) put the daemon.
-const SSHD = "/usr/sbin/sshd"
+const SSHD = sshd.Path
 
 // Alias is the name the client config gives the server.
 const Alias = "sshtest"
-
-// startTimeout bounds how long sshd may take to say it listens.
-const startTimeout = 20 * time.Second
 
 // Server is a running sshd on 127.0.0.1 and the files to reach it.
 type Server struct {
@@ -50,10 +44,8 @@ type Server struct {
 	// key into it; tests of unknown or changed keys rewrite it.
 	KnownHosts string
 
-	cmd      *exec.Cmd
-	done     chan struct{}
-	log      *boundedLog
-	stopOnce sync.Once
+	srv *sshd.Server
+	log *boundedLog
 }
 
 // Require skips the test when sshd or ssh-keygen is missing, and fails it
@@ -104,7 +96,6 @@ func Start(t testing.TB) *Server {
 		ClientKey:  filepath.Join(dir, "client_ed25519"),
 		KnownHosts: filepath.Join(dir, "known_hosts"),
 		ConfigFile: filepath.Join(dir, "ssh_config"),
-		done:       make(chan struct{}),
 		log:        &boundedLog{max: 256 << 10},
 	}
 	Keygen(t, strings.TrimSuffix(s.HostKey, ".pub"))
@@ -125,7 +116,7 @@ func Start(t testing.TB) *Server {
 	}
 	defer p.Release()
 	s.Port = p.Number
-	must(t, os.WriteFile(filepath.Join(dir, "sshd_config"), []byte(s.sshdConfig()), 0o644))
+	must(t, os.WriteFile(filepath.Join(dir, "sshd_config"), []byte(s.sshdConfig(t)), 0o644))
 	s.WriteClientConfig(t, s.ConfigFile, Client{})
 	s.Trust(t)
 	s.start(t)
@@ -136,35 +127,19 @@ func Start(t testing.TB) *Server {
 // passphrase.
 func Keygen(t testing.TB, path string) {
 	t.Helper()
-	out, err := exec.Command("ssh-keygen", "-q", "-N", "", "-t", "ed25519", "-C", "sshtest", "-f", path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("sshtest: ssh-keygen: %v: %s", err, out)
+	if err := sshd.Keygen(context.Background(), path, "sshtest"); err != nil {
+		t.Fatalf("sshtest: %v", err)
 	}
 }
 
-func (s *Server) sshdConfig() string {
-	return strings.Join([]string{
-		"ListenAddress 127.0.0.1:" + strconv.Itoa(s.Port),
-		"HostKey " + strings.TrimSuffix(s.HostKey, ".pub"),
-		"PidFile none",
-		"AuthorizedKeysFile " + filepath.Join(s.Dir, "authorized_keys"),
-		"PubkeyAuthentication yes",
-		"PasswordAuthentication no",
-		"KbdInteractiveAuthentication no",
-		// Tests run as root in CI; key login only.
-		"PermitRootLogin prohibit-password",
-		// The files live in a temporary folder whose owner and modes
-		// StrictModes would judge; they are made for this test alone.
-		"StrictModes no",
-		"UsePAM no",
-		"PrintMotd no",
-		"PrintLastLog no",
-		"AllowTcpForwarding yes",
-		"AllowAgentForwarding no",
-		"X11Forwarding no",
-		"LogLevel VERBOSE",
-		"",
-	}, "\n")
+func (s *Server) sshdConfig(t testing.TB) string {
+	t.Helper()
+	// No AllowUsers: NewSudoUser's accounts log in with the same key.
+	conf, err := sshd.Config{Port: s.Port, HostKey: strings.TrimSuffix(s.HostKey, ".pub"),
+		AuthorizedKeys: filepath.Join(s.Dir, "authorized_keys"), PidFile: filepath.Join(s.Dir, "sshd.pid"),
+		LogLevel: "VERBOSE"}.Text()
+	must(t, err)
+	return conf
 }
 
 // Client is what WriteClientConfig writes; empty fields take the server's.
@@ -245,99 +220,26 @@ func (s *Server) Fingerprint(t testing.TB) string {
 // Log is what sshd has logged so far (the last 256 KiB).
 func (s *Server) Log() string { return s.log.String() }
 
-// PID is the listening sshd's process id.
-func (s *Server) PID() int { return s.cmd.Process.Pid }
-
 func (s *Server) start(t testing.TB) {
 	t.Helper()
-	cmd := exec.Command(SSHD, "-D", "-e", "-f", filepath.Join(s.Dir, "sshd_config"))
-	stderr, err := cmd.StderrPipe()
-	must(t, err)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("sshtest: start sshd: %v", err)
+	srv, err := sshd.Start(context.Background(), SSHD, filepath.Join(s.Dir, "sshd_config"), s.Port, s.log.WriteLine)
+	if err != nil {
+		t.Fatalf("sshtest: %v", err)
 	}
-	s.cmd = cmd
-	listening := make(chan struct{})
-	go func() {
-		defer close(s.done)
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 4096), 64<<10)
-		said := false
-		for sc.Scan() {
-			s.log.WriteLine(sc.Text())
-			if !said && strings.HasPrefix(sc.Text(), "Server listening on 127.0.0.1 port "+strconv.Itoa(s.Port)) {
-				said = true
-				close(listening)
-			}
-		}
-		io.Copy(io.Discard, stderr)
-		cmd.Wait()
-	}()
+	s.srv = srv
 	t.Cleanup(func() {
 		s.stop()
 		if t.Failed() {
 			t.Logf("sshd's log:\n%s", s.Log())
 		}
 	})
-	timer := time.NewTimer(startTimeout)
-	defer timer.Stop()
-	select {
-	case <-listening:
-	case <-s.done:
-		t.Fatalf("sshtest: sshd exited before listening:\n%s", s.Log())
-	case <-timer.C:
-		t.Fatalf("sshtest: sshd did not listen within %v:\n%s", startTimeout, s.Log())
-	}
 }
 
-// stop ends the listener and the per-connection sshd processes it forked
-// (each calls setsid, so they leave its process group and would outlive it).
-func (s *Server) stop() { s.stopOnce.Do(s.stopNow) }
-
-func (s *Server) stopNow() {
-	children := childrenOf(s.cmd.Process.Pid)
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	for _, pid := range children {
-		syscall.Kill(pid, syscall.SIGTERM)
-	}
-	timer := time.NewTimer(10 * time.Second)
-	defer timer.Stop()
-	select {
-	case <-s.done:
-	case <-timer.C:
-		s.cmd.Process.Kill()
-		<-s.done
-	}
-}
-
-// childrenOf lists pid's child processes where /proc tells them (Linux);
-// elsewhere it finds none.
-func childrenOf(pid int) []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	var kids []int
-	for _, e := range entries {
-		n, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid …; comm may hold spaces and parentheses.
-		i := bytes.LastIndexByte(stat, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(string(stat[i+1:]))
-		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
-			kids = append(kids, n)
-		}
-	}
-	return kids
+// stop ends sshd and the sessions it forked.
+func (s *Server) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s.srv.Stop(ctx)
 }
 
 // Connect checks that ssh -F ConfigFile Alias logs in, for tests that want

@@ -31,7 +31,7 @@ func TestStopRemovesEverything(t *testing.T) {
 		t.Errorf("%s still there after cleanup: %v", s.Dir, err)
 	}
 	select {
-	case <-s.done:
+	case <-s.srv.Done():
 	default:
 		t.Error("sshd still runs after cleanup")
 	}

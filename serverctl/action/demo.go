@@ -10,6 +10,8 @@ import (
 
 	"github.com/socketbar/socketbar/proxy"
 	"github.com/socketbar/socketbar/serverctl/demo"
+	"github.com/socketbar/socketbar/serverctl/demo/sshd"
+	"github.com/socketbar/socketbar/serverctl/remote"
 )
 
 // DemoOptions ask for the demo Server.
@@ -18,6 +20,52 @@ type DemoOptions struct {
 	Dir string
 	// Reset starts from a fresh tree (the demo's routes are lost).
 	Reset bool
+	// SSHD is the sshd to run in front of the demo tree (DefaultSSHD),
+	// so that the remote path can be tried on this machine; "" runs none.
+	SSHD string
+}
+
+// DefaultSSHD is where OpenSSH's sshd is installed (Debian's
+// openssh-server, macOS).
+const DefaultSSHD = sshd.Path
+
+// ErrNoSSHD means the demo runs without its sshd because sshd (or
+// ssh-keygen) is not installed; the error that wraps it says what to
+// install.
+var ErrNoSSHD = sshd.ErrNotInstalled
+
+// DemoSSH is the sshd a demo runs in front of its tree: log in to it as
+// SSHAlias with ConfigFile (ssh -F), or with HostBlock in ~/.ssh/config,
+// and --root Root keeps its meaning there.
+type DemoSSH struct {
+	// Alias is the Host name of HostBlock.
+	Alias string
+	// Port is the loopback port sshd listens on; it changes from one
+	// start of the demo to the next.
+	Port int
+	// ConfigFile is an ssh_config holding HostBlock, for ssh -F.
+	ConfigFile string
+	// HostBlock is the Host block to paste into ~/.ssh/config.
+	HostBlock string
+	// Try is the command line, for a POSIX shell, that reads the demo's
+	// status over SSH once HostBlock is in ~/.ssh/config.
+	Try string
+	// TryWithoutConfig is Try with SOCKETBAR_SSH naming ConfigFile, for
+	// trying it without editing ~/.ssh/config; "" when ConfigFile's path
+	// cannot be written in SOCKETBAR_SSH (a space, a quote: see
+	// remote.ParseSSHCommand).
+	TryWithoutConfig string
+}
+
+// demoSSH describes the running sshd s of the demo tree root.
+func demoSSH(s *demo.SSH, root string) *DemoSSH {
+	d := &DemoSSH{Alias: demo.SSHAlias, Port: s.Port, ConfigFile: s.ConfigFile, HostBlock: s.HostBlock,
+		Try: "socketbar --host " + demo.SSHAlias + " --root " + remote.Quote(root) + " status"}
+	env := "ssh -F " + s.ConfigFile
+	if argv, err := remote.ParseSSHCommand(env); err == nil && len(argv) == 3 && argv[2] == s.ConfigFile {
+		d.TryWithoutConfig = remote.EnvSSH + "=" + remote.Quote(env) + " " + d.Try
+	}
+	return d
 }
 
 // DefaultDemoDir is where the demo tree lives unless told otherwise:
@@ -34,8 +82,14 @@ func DefaultDemoDir() (string, error) {
 // WebSocket echo app.
 type Demo struct {
 	DemoInfo
+	// SSH is the demo's sshd, nil when none runs; SSHErr says why not
+	// (wrapping ErrNoSSHD when sshd is not installed).
+	SSH    *DemoSSH
+	SSHErr error
+
 	st   *demo.State
 	echo *http.Server
+	sshd *demo.SSH
 }
 
 // ErrNoHTTPD means the demo tree was made but cannot run without an Apache
@@ -83,6 +137,12 @@ func (l *Local) StartDemo(ctx context.Context, opts DemoOptions) (*Demo, error) 
 		d.echo.Close()
 		return nil, &DemoPortError{Err: err}
 	}
+	if opts.SSHD != "" {
+		// Without its sshd the demo still runs: SSHErr says why.
+		if d.sshd, d.SSHErr = st.StartSSH(ctx, opts.SSHD); d.SSHErr == nil {
+			d.SSH = demoSSH(d.sshd, st.Root)
+		}
+	}
 	return d, nil
 }
 
@@ -123,10 +183,13 @@ func (e *DemoPortError) Error() string {
 
 func (e *DemoPortError) Unwrap() error { return e.Err }
 
-// Stop stops the demo's httpds and its echo app. A Demo that runs
+// Stop stops the demo's sshd, httpds and echo app. A Demo that runs
 // nothing (ErrNoHTTPD, or another Socketbar's) stops nothing.
 func (d *Demo) Stop(ctx context.Context) error {
 	var errs []error
+	if d.sshd != nil {
+		errs = append(errs, d.sshd.Stop(ctx))
+	}
 	if d.echo != nil {
 		errs = append(errs, d.echo.Close())
 	}

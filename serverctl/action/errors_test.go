@@ -59,6 +59,8 @@ var sentinels = map[string]struct {
 	"action.ErrNoRoutes":      {ErrNoRoutes, true},
 	"action.ErrNothingToUndo": {ErrNothingToUndo, true},
 	"action.ErrNoHTTPD":       {ErrNoHTTPD, true},
+	// Never returned: Demo.SSHErr wraps it, and the demo says it in a line.
+	"action.ErrNoSSHD":        {ErrNoSSHD, false},
 	"action.ErrChangedOnDisk": {ErrChangedOnDisk, true},
 	"action.ErrWasStopped":    {ErrWasStopped, true},
 	"action.ErrInterrupted":   {ErrInterrupted, true},

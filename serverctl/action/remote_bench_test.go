@@ -11,6 +11,7 @@ import (
 	"github.com/socketbar/socketbar/serverctl/mirror"
 	"github.com/socketbar/socketbar/serverctl/remote"
 	"github.com/socketbar/socketbar/serverctl/run"
+	"github.com/socketbar/socketbar/serverctl/servertest"
 )
 
 // The benchmarks run `status` on the 5.3.1-sites tree through a real sshd
@@ -21,7 +22,7 @@ import (
 // BenchmarkStatusOverSSHFirst is a first status: a new connection (the
 // handshake and login), the status, and Close, as one CLI command does.
 func BenchmarkStatusOverSSHFirst(b *testing.B) {
-	root := serveTree(b, "5.3.1-sites")
+	root := servertest.ServeTree(b, "5.3.1-sites")
 	ssh := sshCommand(b)
 	var c *mirror.Counter
 	l := &Local{Connect: func(ctx context.Context, h remote.Host) (mirror.Conn, func(), error) {
@@ -43,7 +44,7 @@ func BenchmarkStatusOverSSHFirst(b *testing.B) {
 // BenchmarkStatusOverSSHWarm is a status over a connection already open,
 // as the app keeps one per Server.
 func BenchmarkStatusOverSSHWarm(b *testing.B) {
-	root := serveTree(b, "5.3.1-sites")
+	root := servertest.ServeTree(b, "5.3.1-sites")
 	connect, c := counting(login(b, sshCommand(b)))
 	l := &Local{Connect: connect}
 	for b.Loop() {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,35 +18,6 @@ import (
 
 // sshTimeout bounds each test's SSH work; a regression fails, never hangs.
 const sshTimeout = 90 * time.Second
-
-// serveTree copies the stored Server tree of version into a new folder
-// every account may read, with servertest.FakeHTTPD as its httpd: the
-// root the tests' sshd serves, and the same tree read here.
-func serveTree(t testing.TB, version string) string {
-	t.Helper()
-	root, err := os.MkdirTemp("", "action-served-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(root) })
-	if err := os.CopyFS(root, os.DirFS(servertest.Dir(t, version))); err != nil {
-		t.Fatal(err)
-	}
-	httpd := filepath.Join(root, "usr", "sbin", "httpd")
-	if err := os.MkdirAll(filepath.Dir(httpd), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(httpd, []byte(servertest.FakeHTTPD), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			os.Chmod(p, 0o755)
-		}
-		return nil
-	})
-	return root
-}
 
 // sshCommand starts a real sshd on loopback and returns the ssh command
 // line that logs in to it: as a new account that is not root when the
@@ -118,7 +88,7 @@ func TestReadActionsOverSSHMatchTheServerReadHere(t *testing.T) {
 	conn := login(t, sshCommand(t))
 	for _, version := range []string{"5.3.1-sites", "5.1.7-sites"} {
 		t.Run(version, func(t *testing.T) {
-			root := serveTree(t, version)
+			root := servertest.ServeTree(t, version)
 			connect, c := counting(conn)
 			ctx, cancel := context.WithTimeout(context.Background(), sshTimeout)
 			defer cancel()
@@ -182,7 +152,7 @@ func TestReadActionsOverSSHMatchTheServerReadHere(t *testing.T) {
 func TestReadOverSSHLeavesNoMirrorAndNamesTheServersPaths(t *testing.T) {
 	conn := login(t, sshCommand(t))
 	connect, _ := counting(conn)
-	empty := serveTree(t, "5.3.1-sites")
+	empty := servertest.ServeTree(t, "5.3.1-sites")
 	// Neither the launchd job nor the config: no Server there.
 	os.RemoveAll(filepath.Join(empty, "Library"))
 	os.RemoveAll(filepath.Join(empty, "Applications"))

@@ -1,6 +1,7 @@
 package servertest
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -99,4 +100,41 @@ func CopyWithHTTPD(t testing.TB, version string) (root, config string) {
 		}
 	}
 	return root, filepath.Join(root, ConfigPath)
+}
+
+// ServeTree copies the Server tree stored for version into a new folder
+// that every account may read (its folders are 0755, outside the test's
+// 0700 temporary folder), with FakeHTTPD at /usr/sbin/httpd: the root a
+// test's sshd serves to a login that is not the test's account, and the
+// same tree the test reads locally. The folder is removed when the test ends.
+func ServeTree(t testing.TB, version string) string {
+	t.Helper()
+	root, err := os.MkdirTemp("", "servertest-served-")
+	if err != nil {
+		t.Fatalf("servertest: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	if err := os.CopyFS(root, os.DirFS(Dir(t, version))); err != nil {
+		t.Fatalf("servertest: copy the %s tree: %v", version, err)
+	}
+	httpd := filepath.Join(root, "usr", "sbin", "httpd")
+	if err := os.MkdirAll(filepath.Dir(httpd), 0o755); err != nil {
+		t.Fatalf("servertest: %v", err)
+	}
+	if err := os.WriteFile(httpd, []byte(FakeHTTPD), 0o755); err != nil {
+		t.Fatalf("servertest: %v", err)
+	}
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.Chmod(p, 0o755)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("servertest: %v", err)
+	}
+	return root
 }

@@ -3,6 +3,7 @@ package servertest
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -73,4 +74,30 @@ func TestEventually(t *testing.T) {
 			t.Errorf("gave up after %v, want about %v", took, within)
 		}
 	})
+}
+
+// A served tree is the stored one, with every folder open to other
+// accounts (the sshd's login) and the fake httpd that runs.
+func TestServeTreeIsReadableByEveryAccount(t *testing.T) {
+	root := ServeTree(t, "5.3.1-sites")
+	stored, err := os.ReadFile(filepath.Join(Dir(t, "5.3.1-sites"), ConfigPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if served, err := os.ReadFile(filepath.Join(root, ConfigPath)); err != nil || string(served) != string(stored) {
+		t.Fatalf("the served config differs from the stored one (%v)", err)
+	}
+	for _, dir := range []string{root, filepath.Join(root, filepath.Dir(ConfigPath))} {
+		fi, err := os.Stat(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o755 {
+			t.Errorf("%s: mode %v, want 0755", dir, fi.Mode().Perm())
+		}
+	}
+	out, err := exec.Command(filepath.Join(root, "usr/sbin/httpd"), "-v").Output()
+	if err != nil || !strings.Contains(string(out), "Apache/2.4.23") {
+		t.Errorf("the served httpd -v: %v %q", err, out)
+	}
 }

@@ -31,21 +31,7 @@ type overSSH struct {
 // admin's is not) and starts an sshd in front of it.
 func serveOverSSH(t *testing.T, version string) *overSSH {
 	t.Helper()
-	root, err := os.MkdirTemp("", "socketbar-remote-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(root) })
-	if err := os.CopyFS(root, os.DirFS(servertest.Dir(t, version))); err != nil {
-		t.Fatal(err)
-	}
-	httpd := filepath.Join(root, "usr", "sbin", "httpd")
-	if err := os.MkdirAll(filepath.Dir(httpd), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(httpd, []byte(servertest.FakeHTTPD), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	root := servertest.ServeTree(t, version)
 	s := sshtest.Start(t)
 	cfg := s.ConfigFile
 	var u sshtest.SudoUser
