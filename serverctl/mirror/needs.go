@@ -85,7 +85,7 @@ func (refuseRunner) Run(context.Context, run.Command) ([]byte, error) {
 // error log the launchd job names, its program, the module folders, and
 // the files the config includes.
 func (m *Mirror) needs(ctx context.Context) []request {
-	srv, err := serverctl.Discover(ctx, serverctl.Options{Root: m.Dir, Runner: refuseRunner{}})
+	srv, err := serverctl.Discover(ctx, serverctl.Options{Root: m.Dir, Runner: refuseRunner{}, Remote: &serverctl.Remote{RemoteRoot: m.RemoteRoot}})
 	if err != nil {
 		return nil // no Server there: the readers say so
 	}
@@ -105,9 +105,9 @@ func (m *Mirror) needs(ctx context.Context) []request {
 	}
 	if cfg, err := serverctl.ReadConfig(srv.HostPath(srv.ConfigPath)); err == nil {
 		for _, mod := range cfg.Modules(cfg.Vars(srv.Vars())) {
-			add(request{mode: 'e', path: path.Dir(clean(mod.Path)), list: true})
+			add(request{mode: 'e', path: path.Dir(clean(m.macOf(mod.Path))), list: true})
 		}
-		for _, r := range m.includeNeeds(ctx, cfg.Path, srv.Vars()) {
+		for _, r := range m.includeNeeds(ctx, cfg.Path, srv.LoaderOptionsKeepGoing()) {
 			add(r)
 		}
 	}
@@ -161,7 +161,7 @@ const maxStandIns = 64
 // again. The stand-ins are removed before returning. The includes come from
 // the whole load when one succeeds; else the missing paths are fetched
 // whole.
-func (m *Mirror) includeNeeds(ctx context.Context, config string, vars map[string]string) []request {
+func (m *Mirror) includeNeeds(ctx context.Context, config string, opt loader.Options) []request {
 	var missing []request
 	var standIns []string
 	defer func() {
@@ -170,7 +170,7 @@ func (m *Mirror) includeNeeds(ctx context.Context, config string, vars map[strin
 		}
 	}()
 	for range maxStandIns {
-		lc, err := loader.Load(ctx, config, loader.Options{Root: m.Dir, Vars: vars, KeepGoing: true})
+		lc, err := loader.Load(ctx, config, opt)
 		if err == nil {
 			return m.includes(lc)
 		}
@@ -245,6 +245,7 @@ func (m *Mirror) includes(lc *loader.Config) []request {
 			if mac, ok := m.MacPath(filepath.FromSlash(p)); ok {
 				p = mac // a path already inside the mirror, as the loader takes it
 			}
+			p = m.macOf(p)
 			out = append(out, includeRequest(p))
 		}
 		return true
@@ -276,4 +277,17 @@ func looseGlob(seg string) string {
 		return "*"
 	}
 	return seg
+}
+
+// macOf is the Mac path a path the Server's config names stands for: a
+// tree there (RemoteRoot not "/") names its own files under its folder,
+// as a tree run here names them under its root.
+func (m *Mirror) macOf(p string) string {
+	if m.RemoteRoot == "/" {
+		return p
+	}
+	if rest, ok := strings.CutPrefix(p, m.RemoteRoot+"/"); ok {
+		return "/" + rest
+	}
+	return p
 }
