@@ -110,6 +110,7 @@ type ui struct {
 // Run builds the app and runs it until it quits.
 func Run(a fyne.App, opts Options) {
 	u := newUI(a, opts)
+	u.followServers()
 	a.Lifecycle().SetOnStarted(func() {
 		if runtime.GOOS == "darwin" {
 			setMenuBarOnly() // no Dock icon: Socketbar lives in the menu bar
@@ -187,7 +188,6 @@ func newUI(a fyne.App, opts Options) *ui {
 		// Read over SSH by its watcher, off this goroutine.
 		u.snap = &Snapshot{Host: u.selected.Host, Root: u.selected.Root, connecting: true}
 	}
-	u.followServers()
 	u.tray = opts.Tray(u.ctx)
 	u.menu = fyne.NewMenu("Socketbar")
 	u.mainMenu = fyne.NewMainMenu(fyne.NewMenu("Socketbar"), fyne.NewMenu(itemServers))
