@@ -35,9 +35,9 @@ type Options struct {
 	// Actions does the work: the same action layer as the CLI's.
 	Actions action.Actions
 	// Show opens these windows at start ("routes", "add", "test", "proxy",
-	// "log", "about"), for scripts and screenshots; "add:PATH=BACKEND" and
-	// "test:URL" fill in the form (a test also runs), "proxy:start" starts
-	// the test proxy; "none" (any other name) opens nothing when there is
+	// "log", "about", "server"), for scripts and screenshots;
+	// "add:PATH=BACKEND", "test:URL" and "server:HOST" fill in the form (a
+	// test also runs), "proxy:start" starts the test proxy; "none" (any other name) opens nothing when there is
 	// a tray.
 	Show []string
 	// Tray reports whether the desktop shows tray icons (nil: ask the

@@ -221,7 +221,7 @@ func sshServer(t *testing.T) (s *sshtest.Server, tree string, actions *action.Lo
 
 // readableTree is a copy of a stored Server tree, with servertest's fake
 // httpd, in a folder every account may read.
-func readableTree(t *testing.T, version string) string {
+func readableTree(t testing.TB, version string) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "app-served-")
 	if err != nil {
