@@ -37,13 +37,15 @@ shot() {
 SOCKETBAR_SHOW='$2' "$sb" &
 app=\$!
 for _ in \$(seq 1 100); do
-  id=\$(xwininfo -root -tree | awk -v t='"$4"' 'index(\$0, t) {print \$1; exit}')
+  id=\$(xwininfo -root -tree | awk -v t='$4' 'index(\$0, t) {print \$1; exit}')
   [ -n "\$id" ] && break; sleep 0.1
 done
 [ -n "\$id" ] || { echo "no window appeared" >&2; kill \$app; exit 1; }
 sleep 5   # the Servers' first reads over SSH
 if [ -n "$3" ]; then
-  xdotool mousemove --window "\$id" ${3%,*} ${3#*,} click 1
+  xdotool mousemove --window "\$id" ${3%,*} ${3#*,}
+  sleep 0.5
+  xdotool mousedown 1; sleep 0.1; xdotool mouseup 1
   sleep 1
 fi
 import -window "\$id" "$out/$1.png"
@@ -56,5 +58,5 @@ SCRIPT
   echo "saved $out/$1.png"
 }
 
-shot servers-menu routes "${SERVERS_MENU_AT:-110,14}" 'Service Proxy Routes'
+shot servers-menu routes "${SERVERS_MENU_AT:-126,14}" 'Service Proxy Routes'
 shot add-server "server:admin@mini.local" "" 'Add Server'
