@@ -27,6 +27,21 @@ func runApp(actions action.Actions) int {
 	if v := os.Getenv("SOCKETBAR_SHOW"); v != "" {
 		show = strings.Split(v, ",")
 	}
-	app.Run(fyneapp.NewWithID(app.ID), app.Options{Root: os.Getenv("SOCKETBAR_ROOT"), Show: show, Version: version, Actions: actions})
+	a := fyneapp.NewWithID(app.ID)
+	opts := app.Options{Root: os.Getenv("SOCKETBAR_ROOT"), Show: show, Version: version, Actions: actions}
+	if local, ok := actions.(*action.Local); ok {
+		// One connection per Server while the app runs, closed at quit,
+		// and sudo's password asked in a masked window.
+		pool := &action.Pool{}
+		defer pool.Close()
+		local.Connect = pool.Connect
+		local.Password = app.PasswordPrompt(a)
+		opts.Forget = func(host string) {
+			if h, err := action.ParseHost(host); err == nil {
+				pool.Forget(h)
+			}
+		}
+	}
+	app.Run(a, opts)
 	return 0
 }

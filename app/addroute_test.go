@@ -66,6 +66,7 @@ func newTestUI(a fyne.App, opts Options) *ui {
 	q := &uiQueue{}
 	u.do = q.add
 	uiQueues.Store(u, q)
+	u.followServers() // as Run does, landing through q
 	return u
 }
 

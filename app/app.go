@@ -35,15 +35,19 @@ type Options struct {
 	// Actions does the work: the same action layer as the CLI's.
 	Actions action.Actions
 	// Show opens these windows at start ("routes", "add", "test", "proxy",
-	// "log", "about"), for scripts and screenshots; "add:PATH=BACKEND" and
-	// "test:URL" fill in the form (a test also runs), "proxy:start" starts
-	// the test proxy; "none" (any other name) opens nothing when there is
+	// "log", "about", "server"), for scripts and screenshots;
+	// "add:PATH=BACKEND", "test:URL" and "server:HOST" fill in the form (a
+	// test also runs), "proxy:start" starts the test proxy; "none" (any other name) opens nothing when there is
 	// a tray.
 	Show []string
 	// Tray reports whether the desktop shows tray icons (nil: ask the
 	// platform). Without them every action is in the routes window's menu
 	// and the app quits when its last window closes.
 	Tray func(context.Context) bool
+	// Forget, when set, is told of a Server over SSH the person removed
+	// from the Servers menu, so that its connection closes (see
+	// action.Pool.Forget) rather than at quit.
+	Forget func(host string)
 }
 
 // ui is the running app: the state it shows and the windows it has open.
@@ -84,11 +88,29 @@ type ui struct {
 	routesView *routesView
 	addForm    *addRouteForm
 	testView   *testView
+
+	// servers are the Servers over SSH the admin added, in the Servers
+	// menu's order; selected is the one shown (Host "" is This Mac).
+	servers  []server
+	selected server
+	// links are the watchers of the servers, by Host.
+	links map[string]*link
+	// localRoot is This Mac's Server's folder for "/" (Options.Root, or
+	// the demo's); localNone says none was found there.
+	localRoot string
+	localNone bool
+	timing    timing
+	forget    func(host string)
+	// hostKeys are the open host key questions, by Server; addServerForm
+	// is the open Add Server window's form.
+	hostKeys      map[string]*hostKeyView
+	addServerForm *addServerForm
 }
 
 // Run builds the app and runs it until it quits.
 func Run(a fyne.App, opts Options) {
 	u := newUI(a, opts)
+	u.followServers()
 	a.Lifecycle().SetOnStarted(func() {
 		if runtime.GOOS == "darwin" {
 			setMenuBarOnly() // no Dock icon: Socketbar lives in the menu bar
@@ -146,20 +168,29 @@ func newUI(a fyne.App, opts Options) *ui {
 		opts.Tray = trayHosted
 	}
 	u := &ui{app: a, actions: opts.Actions, version: opts.Version, windows: map[windowID]fyne.Window{},
-		listeners: map[windowID]func(*Snapshot){}, closers: map[windowID]func(){}}
+		listeners: map[windowID]func(*Snapshot){}, closers: map[windowID]func(){},
+		links: map[string]*link{}, hostKeys: map[string]*hostKeyView{}, timing: timing{every: remoteEvery, retryFirst: retryFirst, retryMax: retryMax},
+		forget: opts.Forget, localRoot: opts.Root}
 	u.ctx, u.cancel = context.WithCancel(context.Background())
 	u.do = fyne.Do
 	u.proxy = &testProxy{}
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
+	u.restoreServers()
 	u.snap = load(u.ctx, u.actions, opts.Root)
 	if u.snap.NoServer() && opts.Root == "" {
 		if d, _ := u.actions.RunningDemo(u.ctx); d != nil {
+			u.localRoot = d.Root
 			u.snap = load(u.ctx, u.actions, d.Root) // the CLI's demo: show it
 		}
 	}
+	u.localNone = u.snap.NoServer()
+	if u.selected.remote() {
+		// Read over SSH by its watcher, off this goroutine.
+		u.snap = &Snapshot{Host: u.selected.Host, Root: u.selected.Root, connecting: true}
+	}
 	u.tray = opts.Tray(u.ctx)
 	u.menu = fyne.NewMenu("Socketbar")
-	u.mainMenu = fyne.NewMainMenu(fyne.NewMenu("Socketbar"))
+	u.mainMenu = fyne.NewMainMenu(fyne.NewMenu("Socketbar"), fyne.NewMenu(itemServers))
 	u.buildMenu()
 	// Fyne's tray keeps a hidden window open so that the app outlives its
 	// windows: only ask for it when there is a tray to reach the app by.
@@ -205,6 +236,8 @@ func (u *ui) show(spec string) {
 		u.showLog()
 	case winAbout:
 		u.showAbout()
+	case winAddServer:
+		u.showAddServer(arg)
 	}
 }
 
@@ -242,6 +275,9 @@ func (u *ui) closed(name windowID) {
 	}
 	if name == winTest {
 		u.testView = nil
+	}
+	if name == winAddServer {
+		u.addServerForm = nil
 	}
 	if !u.tray && len(u.windows) == 0 {
 		u.quit()
@@ -281,12 +317,23 @@ func (u *ui) background(work func() (land func())) {
 	}()
 }
 
-// reload reads the Server again in the background and shows the result.
+// reload reads the selected Server again in the background and shows the
+// result, unless another Server was chosen meanwhile.
 func (u *ui) reload() {
-	root := u.current().Root
+	t := u.selectedTarget()
 	u.background(func() func() {
-		s := load(u.ctx, u.actions, root)
-		return func() { u.setSnapshot(s) }
+		s := loadTarget(u.ctx, u.actions, t)
+		return func() {
+			if !u.isSelected(t) {
+				return
+			}
+			if t.Host == "" {
+				u.localNone = s.NoServer()
+			} else if l := u.links[t.Host]; l != nil {
+				l.err = s.Err
+			}
+			u.setSnapshot(s)
+		}
 	})
 }
 
@@ -314,7 +361,11 @@ func (u *ui) watch() {
 			continue
 		}
 		fyne.Do(func() {
-			// A state-only update is of base: a reload meanwhile knows better.
+			// A state-only update is of base: a reload meanwhile knows
+			// better; nor is This Mac's shown once another is chosen.
+			if !u.isSelected(fresh.target()) {
+				return
+			}
 			if full || u.current() == base {
 				u.setSnapshot(fresh)
 			}
@@ -326,7 +377,8 @@ func (u *ui) watch() {
 // full reload (full) when the config file changed or can no longer be
 // read, else s with the Service Proxy's state read again.
 func (u *ui) poll(ctx context.Context, s *Snapshot) (fresh *Snapshot, full bool) {
-	if s.Config == "" {
+	if s.Config == "" || s.Host != "" {
+		// A Server over SSH has a watcher of its own (watchServer).
 		return nil, false
 	}
 	p, err := u.actions.Pulse(ctx, s.target())
@@ -473,6 +525,10 @@ func (u *ui) startDemo(parent fyne.Window) {
 				u.demo = d
 			}
 			if s != nil {
+				// The demo is This Mac's Server now: show it.
+				u.localRoot, u.localNone = s.Root, false
+				u.selected = server{}
+				u.saveServers()
 				u.setSnapshot(s)
 			}
 			if err != nil {
@@ -497,4 +553,6 @@ const (
 	winProxy  windowID = "proxy"
 	winLog    windowID = "log"
 	winAbout  windowID = "about"
+	// winAddServer is the Add Server window ("server:HOST" fills it in).
+	winAddServer windowID = "server"
 )

@@ -68,7 +68,7 @@ func TestTrayMenu(t *testing.T) {
 	}
 	u := newTestUI(test.NewTempApp(t), Options{Root: root, Actions: newFake()})
 
-	want := []string{"", "---", itemRoutes, itemAdd, itemTest, itemProxyStart, "---", itemRestart, itemUndo, itemLog, itemOpenConfig, "---", itemAbout, itemQuit}
+	want := []string{"", itemServer + thisMac, "---", itemRoutes, itemAdd, itemTest, itemProxyStart, "---", itemRestart, itemUndo, itemLog, itemOpenConfig, "---", itemAbout, itemQuit}
 	got := labels(u.menu)
 	got[0] = ""
 	if strings.Join(got, "|") != strings.Join(want, "|") {
@@ -105,8 +105,8 @@ func TestMenuWithoutServerOffersTheDemo(t *testing.T) {
 	if got := u.menu.Items[0].Label; got != "No macOS Server found" {
 		t.Errorf("status = %q", got)
 	}
-	if u.menu.Items[2].Label != itemDemo || u.menu.Items[2].Disabled {
-		t.Errorf("third item = %q", u.menu.Items[2].Label)
+	if u.menu.Items[3].Label != itemDemo || u.menu.Items[3].Disabled {
+		t.Errorf("first action = %q", u.menu.Items[3].Label)
 	}
 	for _, l := range []string{itemAdd, itemRestart, itemLog} {
 		if !menuItem(t, u.menu, l).Disabled {
@@ -128,7 +128,7 @@ func TestStartingTheDemoSwitchesTheApp(t *testing.T) {
 	servertest.Eventually(t, "the routes window to show its routes", func() bool {
 		return strings.Contains(canvasText(u.windows[winRoutes].Content()), "/devicemanagement")
 	})
-	if u.menu.Items[2].Label == itemDemo {
+	if u.menu.Items[3].Label == itemDemo {
 		t.Error("the menu still offers the demo")
 	}
 }

@@ -15,16 +15,26 @@ import (
 type Snapshot struct {
 	action.Status
 	Root string
+	// Host is the Server's over SSH ("": this machine's).
+	Host string
 	Err  error
+	// connecting is set while the Server just chosen is being read: the
+	// app shows nothing of it yet, and offers no action on it.
+	connecting bool
 }
 
 // target is the Server the snapshot is of, as the actions take it.
-func (s *Snapshot) target() action.Target { return action.Target{Root: s.Root} }
+func (s *Snapshot) target() action.Target { return action.Target{Root: s.Root, Host: s.Host} }
 
-// load reads the Server under root through the actions.
+// load reads this machine's Server under root through the actions.
 func load(ctx context.Context, a action.Actions, root string) *Snapshot {
-	s := &Snapshot{Root: root}
-	st, err := a.Status(ctx, action.Target{Root: root})
+	return loadTarget(ctx, a, action.Target{Root: root})
+}
+
+// loadTarget reads the Server of t through the actions.
+func loadTarget(ctx context.Context, a action.Actions, t action.Target) *Snapshot {
+	s := &Snapshot{Root: t.Root, Host: t.Host}
+	st, err := a.Status(ctx, t)
 	if err != nil {
 		s.Err = err
 		return s
@@ -46,8 +56,29 @@ func (s *Snapshot) demoStopped() bool {
 // NoServer reports whether no Server was found under the root.
 func (s *Snapshot) NoServer() bool { return action.IsNoServer(s.Err) }
 
-// StatusLine is the menu's first line: service, Apache, routes, warnings.
+// StatusLine is the menu's first line: service, Apache, routes, warnings,
+// after the Server's name when it is reached over SSH.
 func (s *Snapshot) StatusLine() string {
+	line := s.statusLine()
+	if s.Host == "" {
+		return line
+	}
+	if rest, warn := strings.CutPrefix(line, "⚠ "); warn {
+		return "⚠ " + s.Host + ": " + rest
+	}
+	return s.Host + ": " + line
+}
+
+func (s *Snapshot) statusLine() string {
+	if s.connecting && s.Host != "" {
+		return "Connecting…"
+	}
+	if s.connecting {
+		return "Reading the Server…"
+	}
+	if words, _ := linkProblem(s.Err); words != "" {
+		return words
+	}
 	switch {
 	case s.NoServer():
 		return "No macOS Server found"

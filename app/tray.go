@@ -21,6 +21,7 @@ const (
 	itemAllRoutes    = "All Routes…"
 	itemAbout        = "About Socketbar"
 	itemQuit         = "Quit Socketbar"
+	itemServer       = "Server: "
 	noWebSocketRoute = "No WebSocket routes yet"
 )
 
@@ -51,13 +52,19 @@ func (u *ui) buildMenu() {
 	routes := fyne.NewMenuItem(itemRoutes, nil)
 	routes.ChildMenu = fyne.NewMenu("", routeItems...)
 
-	items := []*fyne.MenuItem{status, fyne.NewMenuItemSeparator()}
+	// Right under the status line: which Server it is about, and the
+	// others to choose from.
+	servers := fyne.NewMenuItem(itemServer+u.selected.name(), nil)
+	servers.ChildMenu = fyne.NewMenu(itemServers, u.serverItems()...)
+
+	items := []*fyne.MenuItem{status, servers, fyne.NewMenuItemSeparator()}
 	items = append(items, u.actionItems(s, routes)...)
 	u.menu.Items = items
 	u.menu.Refresh()
 	// The routes window's menu bar offers the same actions (its window
 	// is the routes list), for desktops without a tray.
 	u.mainMenu.Items[0].Items = u.actionItems(s, nil)
+	u.mainMenu.Items[1].Items = u.serverItems()
 	u.mainMenu.Refresh()
 }
 
