@@ -159,7 +159,40 @@ func errorWords() []action.Wording[string] {
 			return fmt.Sprintf("The Service Proxy config has no route for %s.", e.Path)
 		}),
 		action.When(func(e *action.RemoteUnavailableError) string {
-			return "Socketbar does not yet do this on a Server over SSH (" + e.Host + "): it can show its status, routes, lint and history. Nothing was changed."
+			return "Socketbar does not yet do this on a Server over SSH (" + e.Host + "): the test proxy and the live watch follow a Server on this Mac only. Nothing was changed."
+		}),
+		action.When(func(e *action.SudoError) string {
+			switch e.Reason {
+			case action.SudoNeedsPassword:
+				return fmt.Sprintf("sudo on %s needs the account's password, and none was given. Try again and enter it when asked, or let the account use sudo without one (NOPASSWD), or log in as root with an SSH key. Nothing was changed.", e.Host)
+			case action.SudoWrongPassword:
+				return fmt.Sprintf("sudo on %s refused the password, so nothing ran as root and nothing was changed. Try again with the account's login password on the Server.", e.Host)
+			case action.SudoNotAllowed:
+				return fmt.Sprintf("The account Socketbar logs in as on %s may not use sudo, and the Service Proxy's config belongs to root. Log in as an administrator of the Server, or as root with an SSH key. Nothing was changed.", e.Host)
+			}
+			return fmt.Sprintf("sudo on %s ran nothing as root: %s. Nothing was changed.", e.Host, e.Stderr)
+		}),
+		action.When(func(e *action.SSHError) string {
+			return fmt.Sprintf("ssh to %s failed: %s\nCheck that ssh %[1]s works from a terminal, then try again. If a change was under way, its History shows whether it was made.", e.Host, e.Stderr)
+		}),
+		action.When(func(e *action.ForwardError) string {
+			return fmt.Sprintf("The Server could not connect to %s on its own side: %s. If it says \"administratively prohibited\", allow forwarding for the account (AllowTcpForwarding yes in the Server's sshd_config); otherwise nothing answers there on the Server.", e.Addr, e.Reason)
+		}),
+		action.When(func(e *action.OutputLimitError) string {
+			return fmt.Sprintf("On the Server, %s printed far more than a Server answers, and Socketbar stopped it. Check that the host is a macOS Server and the folder for / is the Server's.", e.Command)
+		}),
+		action.When(func(e *action.ExitError) string {
+			said := ", printing nothing on its standard error"
+			if e.Stderr != "" {
+				said = ":\n" + e.Stderr
+			}
+			return fmt.Sprintf("On the Server, %s exited with status %d%s\nFix what the message names on the Server, then try again.", e.Command, e.Code, said)
+		}),
+		action.WhenIs(action.ErrClosed, func(error) string {
+			return "The connection to the Server ended before the action was done: the Server went away, the network dropped, or ssh was stopped. Try again; if a change was under way, its History shows whether it was made."
+		}),
+		action.WhenIs(action.ErrLocked, func(error) string {
+			return "Another Socketbar, on this Mac or another one, is applying a change to this config right now; nothing was changed. Try again when it is done."
 		}),
 		action.When(func(e *action.HostError) string {
 			return fmt.Sprintf("The host %q cannot be used: the %s %q %s; %s.", e.Input, e.Field, e.Value, e.Problem, e.Fix)

@@ -1,9 +1,6 @@
 package sshtest
 
-import (
-	"sync"
-	"testing"
-)
+import "testing"
 
 // Stop ends sshd and every connection to it, as a Server that goes away
 // does: clients see their connections drop and new ones refused.
@@ -14,7 +11,5 @@ func (s *Server) Stop() { s.stop() }
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()
 	s.stop()
-	s.done = make(chan struct{})
-	s.stopOnce = sync.Once{}
 	s.start(t)
 }
