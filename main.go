@@ -29,9 +29,14 @@ func main() {
 	env := newEnv(actions)
 	// sudo on a Server reached over SSH asks the CLI for the password.
 	actions.Password = env.SudoPassword
+	// One connection per Server for the whole command: a change's proposal
+	// and its Apply then cost one SSH handshake, not two.
+	pool := &action.Pool{}
+	actions.Connect = pool.Connect
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Run(ctx, env, os.Args[1:])
 	stop()
+	pool.Close()
 	os.Exit(code)
 }
 
