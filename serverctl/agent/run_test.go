@@ -18,7 +18,7 @@ func runCommand(path string, args ...string) run.Command {
 func TestRunStatusEnvOutputAndArgs(t *testing.T) {
 	a, _ := rootAgent(t)
 	ctx := testContext(t)
-	out, err := a.Run(ctx, run.Command{Path: "/bin/sh", Args: []string{"-c", `printf '%s|' "$1" "$SB_X"; echo err >&2; exit 3`, "sh", "a 'b' $c `d`\ne"}, Env: []string{"SB_X=y z"}})
+	out, err := a.Run(ctx, run.Command{Path: "/bin/sh", Args: []string{"-c", `printf '%s|' "$SB_A" "$SB_X"; echo err >&2; exit 3`}, Env: []string{"SB_A=a 'b' $c `d`\ne", "SB_X=y z"}})
 	if want := "a 'b' $c `d`\ne|y z|err\n"; string(out) != want {
 		t.Errorf("output %q, want %q", out, want)
 	}
@@ -66,5 +66,26 @@ func TestRunCancel(t *testing.T) {
 	}
 	if alive, err := a.Alive(1 << 22); err != nil || alive {
 		t.Errorf("Alive(a pid that is not) = %v, %v", alive, err)
+	}
+}
+
+// What runs as root is held to remote.Commands: a command off the list is
+// refused before anything is sent, so nothing of it runs.
+func TestRunRefusesACommandOffTheList(t *testing.T) {
+	a, _ := rootAgent(t)
+	marker := t.TempDir() + "/ran"
+	for _, cmd := range []run.Command{
+		runCommand("/usr/bin/python3", "-c", "open('"+marker+"','w')"),
+		runCommand("/bin/sh", "-c", "touch "+marker+"; curl http://example.com/"),
+		runCommand("/bin/launchctl", "unload", "-w", "/System/Library/LaunchDaemons/x.plist"),
+	} {
+		_, err := a.Run(testContext(t), cmd)
+		var ce *remote.CommandError
+		if !errors.As(err, &ce) {
+			t.Errorf("%s: %v, want a *remote.CommandError", cmd, err)
+		}
+	}
+	if _, err := a.Stat(marker); err == nil {
+		t.Error("a refused command ran")
 	}
 }

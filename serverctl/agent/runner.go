@@ -47,6 +47,11 @@ func (a *Agent) Run(ctx context.Context, cmd run.Command) ([]byte, error) {
 			return nil, fmt.Errorf("%s: environment entry %q has no \"=\"", cmd.Path, e)
 		}
 	}
+	// What runs as root is held to the one list of what Socketbar runs on
+	// a Server (remote.Commands), as every other command there is.
+	if err := remote.CheckCommand(append([]string{cmd.Path}, cmd.Args...)); err != nil {
+		return nil, fmt.Errorf("agent: %w", err)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", cmd.Path, err)
 	}
