@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/socketbar/socketbar/serverctl/action"
+	"github.com/socketbar/socketbar/serverctl/mirror"
+	"github.com/socketbar/socketbar/serverctl/remote"
 )
 
 // countingReader counts the bytes read from it.
@@ -182,7 +184,7 @@ func TestChangeCommandsTakeTheHostToTheAction(t *testing.T) {
 		{"test", "--route", "/ws/"},
 	} {
 		for _, how := range []string{"flag", "env", "flag with --password-stdin"} {
-			rec := &hostsSeen{}
+			rec := &hostsSeen{Local: action.Local{Connect: unreachable}}
 			env := map[string]string{}
 			a := args
 			switch how {
@@ -204,8 +206,8 @@ func TestChangeCommandsTakeTheHostToTheAction(t *testing.T) {
 			if len(rec.hosts) != 1 || rec.hosts[0] != host {
 				t.Errorf("%s: the action got hosts %q, want %s", name, rec.hosts, host)
 			}
-			if code != exitUsage || !strings.Contains(stderr.String(), "not available yet on a Server reached over SSH (--host "+host) {
-				t.Errorf("%s: exit %d, want %d with the action's words:\n%s", name, code, exitUsage, stderr.String())
+			if code != exitFailure || !strings.Contains(stderr.String(), "cannot reach "+host+": no route to the test's Server") {
+				t.Errorf("%s: exit %d, want %d with the words of the action's connection:\n%s", name, code, exitFailure, stderr.String())
 			}
 			if strings.Contains(stdout.String()+stderr.String(), "s3cret") {
 				t.Errorf("%s: the password is in the output:\n%s%s", name, stdout.String(), stderr.String())
@@ -214,9 +216,14 @@ func TestChangeCommandsTakeTheHostToTheAction(t *testing.T) {
 	}
 }
 
-// hostsSeen is the real actions, which refuse a Server over SSH with
-// *action.RemoteUnavailableError for now, noting the host each change
-// was asked for.
+// unreachable is a Connector to a Server that cannot be reached, as the
+// system's ssh would say it, without a network.
+func unreachable(_ context.Context, h remote.Host) (mirror.Conn, func(), error) {
+	return nil, nil, &remote.DialError{Host: h, Reason: "no route to the test's Server"}
+}
+
+// hostsSeen is the real actions, noting the host each change was asked
+// for.
 type hostsSeen struct {
 	action.Local
 	hosts []string

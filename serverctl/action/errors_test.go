@@ -56,6 +56,8 @@ var sentinels = map[string]struct {
 	"elevate.ErrTampered":     {elevate.ErrTampered, true},
 	"demo.ErrNoHTTPD":         {demo.ErrNoHTTPD, true},
 	"demo.ErrNotDemoTree":     {demo.ErrNotDemoTree, true},
+	// Only an action started while the app quits meets it; nobody reads it.
+	"action.ErrPoolClosed":    {ErrPoolClosed, false},
 	"action.ErrNoRoutes":      {ErrNoRoutes, true},
 	"action.ErrNothingToUndo": {ErrNothingToUndo, true},
 	"action.ErrNoHTTPD":       {ErrNoHTTPD, true},
