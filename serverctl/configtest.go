@@ -90,7 +90,11 @@ func (a *Applier) test(ctx context.Context, files []FileEdit) error {
 	defer cancel()
 	out, err := a.Tester.Test(tctx, name)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
+		// Apache refuses a config with an exit status and says why; a
+		// command that ended with neither did not run to its end (a
+		// Server over SSH whose root agent or connection was lost).
+		var exit interface{ ExitCode() int }
+		if errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) || out == "" && !errors.As(err, &exit) {
 			return errorf("cannot run the config test: %w", err)
 		}
 		out = strings.ReplaceAll(out, a.onServer(name), a.onServer(a.ConfigPath))

@@ -282,6 +282,10 @@ func (a *Applier) recoverLocked(ctx context.Context) (*Recovery, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The killed change may have left a new text not yet renamed beside
+	// any of its files, not only beside those of the change (if any) that
+	// settles it now.
+	a.removeStaleTemps(files[1:])
 	rec := &Recovery{Entry: entry, Partial: j.Phase == phaseWrite && held.any(holdsNew) && held.any(holdsOld)}
 	if j.Phase == phaseWrite && held.all(holdsNew) {
 		pid, err := a.restartIfAny(ctx)

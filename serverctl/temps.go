@@ -7,10 +7,11 @@ import "path/filepath"
 const testDirPattern = "test-*"
 
 // removeStaleTemps deletes what a killed transaction left: the config
-// test's folders in the backup folder, and the temporary files beside the
-// config and the files in also (a new text not yet renamed into place,
-// and the test copies that older versions wrote there). Only the lock
-// holder may, so none of them is in use.
+// test's folders and the history's and journal's temporary files (see
+// writeFileAtomic) in the backup folder, and the temporary files beside
+// the config and the files in also (a new text not yet renamed into
+// place, and the test copies that older versions wrote there). Only the
+// lock holder may, so none of them is in use.
 //
 // It is tidying, so it goes on past what it cannot list or remove: that
 // is left for the next change to try again.
@@ -21,6 +22,9 @@ func (a *Applier) removeStaleTemps(also []FileEdit) {
 		if fi, err := d.Lstat(p); err == nil && fi.IsDir() {
 			removeTree(d, p)
 		}
+	}
+	for _, name := range matching(d, a.Backups.Dir, ".*.tmp-*") {
+		d.Remove(filepath.Join(a.Backups.Dir, name))
 	}
 	paths := []string{a.ConfigPath}
 	for _, f := range also {

@@ -145,3 +145,39 @@ func TestKilledConfigTestLeavesNothingToRead(t *testing.T) {
 		t.Errorf("after restart these are still there: %q", left)
 	}
 }
+
+// TestRecoveryRemovesWhatTheKilledChangeLeft: a change killed while it
+// wrote leaves the new text of another file (the customsites file) not
+// yet renamed into place beside that file, or a history record or
+// journal not yet renamed in the backup folder. Over SSH each of those
+// is a round trip away from its rename, so a lost connection leaves them
+// often. The recovery of the next command, whichever it is (a restart
+// reads no change of its own), removes them, and nothing else.
+func TestRecoveryRemovesWhatTheKilledChangeLeft(t *testing.T) {
+	tf := newTwoFiles(t)
+	a := &Applier{ConfigPath: tf.main, Tester: okTester{}, Backups: BackupStoreFor(tf.main)}
+	killAt(t, a, tf.change, StepBackup)
+	left := []string{
+		filepath.Join(filepath.Dir(tf.site), "."+filepath.Base(tf.site)+".socketbar-77"),
+		filepath.Join(a.Backups.Dir, "."+JournalName+".tmp-88"),
+	}
+	kept := filepath.Join(filepath.Dir(tf.site), ".someone-elses.socketbar-1")
+	for _, p := range append(left, kept) {
+		if err := os.WriteFile(p, tf.newSite, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec, err := RecoverJournal(context.Background(), a)
+	if err != nil || rec == nil {
+		t.Fatalf("RecoverJournal = %v, %v; want the killed change settled", rec, err)
+	}
+	for _, p := range left {
+		if _, err := os.Lstat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s was left: %v", p, err)
+		}
+	}
+	if _, err := os.Lstat(kept); err != nil {
+		t.Errorf("a file Socketbar did not write was removed: %v", err)
+	}
+	tf.want(t, tf.oldMain, tf.oldSite)
+}
