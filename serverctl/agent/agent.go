@@ -115,6 +115,10 @@ func (e *DiedError) Error() string {
 
 func (e *DiedError) Unwrap() error { return e.Err }
 
+// Gone says the agent will not answer again (service.Gone): a check that
+// waits for the Service Proxy through it stops waiting.
+func (e *DiedError) Gone() bool { return true }
+
 // TimeoutError is an agent that took longer than its bound to start, or
 // to answer a request. It was stopped.
 type TimeoutError struct {

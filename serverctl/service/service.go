@@ -342,6 +342,14 @@ func (e Endpoint) Check(ctx context.Context) error {
 	return nil
 }
 
+// Gone is an error that says the way to the service is gone for good: a
+// Driver whose commands run on a Server through a connection that died.
+// Verify stops waiting at once on it.
+type Gone interface {
+	error
+	Gone() bool
+}
+
 // Verify waits until svc runs a new process or a new generation (see
 // State.Generation) compared with before, and every endpoint
 // answers HTTP, or ctx ends; the error then says what was missing. The
@@ -353,7 +361,12 @@ func Verify(ctx context.Context, svc Driver, before State, endpoints []Endpoint)
 	defer t.Stop()
 	for {
 		st, err := svc.State(ctx)
+		var g Gone
 		switch {
+		case errors.As(err, &g) && g.Gone():
+			// The way to the service is gone (the connection to a Server
+			// over SSH died): waiting cannot make it answer.
+			return 0, err
 		case err != nil:
 			last = err
 		case !st.Running:

@@ -160,3 +160,33 @@ func TestHTTPDStatePidFileIsAFIFO(t *testing.T) {
 		t.Errorf("State = %+v, %v; want an error and not running", st, err)
 	}
 }
+
+// goneDriver is a Driver whose way to the service has died.
+type goneDriver struct{ calls int }
+
+type goneError struct{}
+
+func (goneError) Error() string { return "the agent ended" }
+func (goneError) Gone() bool    { return true }
+
+func (d *goneDriver) Name() string { return "launchd" }
+func (d *goneDriver) State(context.Context) (State, error) {
+	d.calls++
+	return State{}, goneError{}
+}
+func (d *goneDriver) Restart(context.Context) error { return nil }
+
+// A driver whose connection died will not answer again: Verify says so at
+// once instead of polling it until its time is up.
+func TestVerifyStopsWhenTheWayToTheServiceIsGone(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d := &goneDriver{}
+	_, err := Verify(ctx, d, State{}, nil)
+	if !errors.As(err, new(goneError)) {
+		t.Errorf("Verify = %v, want the driver's error", err)
+	}
+	if d.calls != 1 || ctx.Err() != nil {
+		t.Errorf("Verify asked %d times and the context ended: %v; want one ask", d.calls, ctx.Err())
+	}
+}
