@@ -61,8 +61,8 @@ func statusOverSSH(b *testing.B, l *Local, root string) {
 }
 
 // BenchmarkAddVerifiedOverSSH is `socketbar add --host` on real Apache
-// behind a real sshd, as one CLI command does it: a new connection, the
-// proposal on a mirror, then Apply (a fresh mirror, the root agent started
+// behind a real sshd, as one CLI command does it: a new connection (the
+// handshake and login), the proposal on a mirror, then Apply (a fresh mirror, the root agent started
 // through sudo with a password, the transaction, the restart and the
 // verify from the Server's side), and Close. Each op is one change; they
 // alternate add and remove of the same route, so the config returns to
@@ -82,14 +82,25 @@ func BenchmarkAddVerifiedOverSSH(b *testing.B) {
 			return countingRoot{RootSession: r, n: &requests}, nil
 		},
 		Password: func(context.Context, string) ([]byte, error) { return []byte(u.Password), nil },
-		Connect: func(ctx context.Context, h remote.Host) (mirror.Conn, func(), error) {
-			conn, err := remote.Open(ctx, h, remote.Config{SSH: ssh})
+	}
+	// One connection per command, as the CLI's pool keeps it: opened by
+	// the proposal, used again by Apply, closed when the command ends.
+	var conn *remote.Conn
+	var counter *mirror.Counter
+	l.Connect = func(ctx context.Context, h remote.Host) (mirror.Conn, func(), error) {
+		if conn == nil {
+			c, err := remote.Open(ctx, h, remote.Config{SSH: ssh})
 			if err != nil {
 				return nil, nil, err
 			}
-			c := &mirror.Counter{Conn: conn}
-			return c, func() { trips += c.RoundTrips(); conn.Close() }, nil
-		},
+			conn, counter = c, &mirror.Counter{Conn: c}
+		}
+		return counter, func() {}, nil
+	}
+	endCommand := func() {
+		trips += counter.RoundTrips()
+		conn.Close()
+		conn = nil
 	}
 	ctx := context.Background()
 	if _, err := (&Local{}).Restart(ctx, RestartOptions{Target: Target{Root: site.Root}}); err != nil {
@@ -112,6 +123,7 @@ func BenchmarkAddVerifiedOverSSH(b *testing.B) {
 		if a, err := l.Apply(ctx, p, ApplyOptions{}); err != nil || !a.Restarted {
 			b.Fatalf("apply: %v", err)
 		}
+		endCommand()
 		i++
 	}
 	b.ReportMetric(float64(trips)/float64(b.N), "roundtrips/op")
