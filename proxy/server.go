@@ -48,6 +48,9 @@ type Server struct {
 	mu       sync.Mutex
 	sessions map[*session]struct{}
 	closing  bool
+	// ended counts the sessions' goroutines until each has logged its
+	// end, so that a shutdown returns with every session's line written.
+	ended sync.WaitGroup
 }
 
 // httpTimeouts bound the HTTP side of the proxy: the wait for a request's
@@ -229,6 +232,7 @@ func (s *Server) shutdown(ctx context.Context) error {
 		go func() { defer wg.Done(); ss.goAway() }()
 	}
 	wg.Wait()
+	s.ended.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

@@ -134,6 +134,7 @@ func (s *Server) relay(w *recorder, r *http.Request, route Route, up *switched, 
 	// stack and the request are freed while the WebSocket stays open.
 	remote, path := r.RemoteAddr, r.URL.Path
 	go func() {
+		defer s.ended.Done()
 		ss.run(crw.Reader, up.br)
 		s.unregister(ss)
 		s.logf("ws %s %s route=%s status=101 up_bytes=%d up_frames=%d down_bytes=%d down_frames=%d close=%d %s",
@@ -231,6 +232,8 @@ func (s *Server) register(ss *session) bool {
 		return false
 	}
 	s.sessions[ss] = struct{}{}
+	// Under the lock that sets closing: the shutdown's Wait comes after.
+	s.ended.Add(1)
 	return true
 }
 

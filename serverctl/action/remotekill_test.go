@@ -777,21 +777,21 @@ func TestTwoAdminsChangingOneServerLoseNothing(t *testing.T) {
 		}()
 	}
 	close(start)
-	var winner int
-	select {
-	case winner = <-inside:
-	case res := <-results:
-		t.Fatalf("admin %d finished before either held the lock: %v", res.who, res.err)
-	case <-ctx.Done():
-		t.Fatal("neither admin reached the lock")
+	// The one holding the lock stops at its first step; the other may be
+	// refused before or after that step is reached: both orders are the
+	// same overlap.
+	winner, gotFirst := -1, false
+	var first result
+	for winner < 0 || !gotFirst {
+		select {
+		case winner = <-inside:
+		case first = <-results:
+			gotFirst = true
+		case <-ctx.Done():
+			t.Fatalf("neither admin reached the lock, or the second neither waited nor was refused (holder %d)", winner)
+		}
 	}
 	loser := 1 - winner
-	var first result
-	select {
-	case first = <-results:
-	case <-ctx.Done():
-		t.Fatal("the second admin neither waited nor was refused")
-	}
 	if first.who != loser {
 		t.Fatalf("the admin holding the lock returned first: %v", first.err)
 	}
