@@ -153,6 +153,9 @@ func runCommand(ctx context.Context, e *Env, cmd command, args []string) error {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+	if err := checkHostFlag(fs); err != nil {
+		return err
+	}
 	required := 0
 	for _, a := range cmd.args {
 		if !strings.HasPrefix(a, "[") {
@@ -189,4 +192,23 @@ func orUnknown(s string) string {
 		return "unknown"
 	}
 	return s
+}
+
+// checkHostFlag refuses a --host given empty: a script's --host "$UNSET"
+// must not act on this machine's Server in place of the one it meant.
+func checkHostFlag(fs *flag.FlagSet) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "host" && strings.TrimSpace(f.Value.String()) == "" {
+			err = usageErrorf("--host is empty: give [USER@]HOST[:PORT] (or an alias from ~/.ssh/config) of the Server, or leave --host out to act on this machine")
+		}
+	})
+	return err
+}
+
+// flagGiven reports whether the flag name was on the command line.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }

@@ -23,7 +23,12 @@ func bindLint(e *Env, fs *flag.FlagSet) runFunc {
 	targetFlags(e, fs, &opts.Target, withRoot|withApacheVersion|withHost)
 	fs.StringVar(&opts.File, "file", "", "lint this config `FILE` instead of the Server's (no Server needed)")
 	jsonFlag(fs, &opts.JSON)
-	return func(ctx context.Context, _ []string) error { return lintRun(ctx, e, opts) }
+	return func(ctx context.Context, _ []string) error {
+		if opts.File != "" && flagGiven(fs, "host") {
+			return usageErrorf("--file lints a file on this machine: leave out --host, or leave out --file to lint the config of the Server on %s", opts.Target.Host)
+		}
+		return lintRun(ctx, e, opts)
+	}
 }
 
 // lintRun prints the findings; it returns errReported, for exit 1, when

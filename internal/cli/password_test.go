@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/socketbar/socketbar/serverctl/action"
+	"github.com/socketbar/socketbar/serverctl/action/actiontest"
 	"github.com/socketbar/socketbar/serverctl/mirror"
 	"github.com/socketbar/socketbar/serverctl/remote"
 )
@@ -257,4 +258,35 @@ func (h *hostsSeen) Restart(ctx context.Context, o action.RestartOptions) (*acti
 func (h *hostsSeen) CheckRoute(ctx context.Context, o action.CheckRouteOptions) (*action.TierReport, error) {
 	h.hosts = append(h.hosts, o.Target.Host)
 	return h.Local.CheckRoute(ctx, o)
+}
+
+// --host where it cannot mean what it says is refused before any action:
+// given empty (a script's unset variable would act on this machine), on a
+// URL test (tested from here; --via tests from the Server), and with a
+// local --file to lint. SOCKETBAR_HOST set in the environment does not
+// refuse a URL test.
+func TestHostThatCannotMeanWhatItSaysIsRefused(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"status", "--host", ""}, nil, "--host is empty"},
+		{[]string{"add", "/ws/", "http://127.0.0.1:8000/ws/", "--host", " "}, nil, "--host is empty"},
+		{[]string{"test", "wss://example.test/ws/", "--host", "server"}, nil, "use --via server"},
+		{[]string{"lint", "--file", "/tmp/x.conf", "--host", "server"}, nil, "--file lints a file on this machine"},
+	} {
+		rec := &actiontest.Recorder{}
+		r := runIn(t, rec, c.env, c.args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%q: exit %d, want %d saying %q:\n%s", c.args, r.code, exitUsage, c.want, r.stderr)
+		}
+		if calls := rec.Calls(""); len(calls) != 0 {
+			t.Errorf("%q: the action was asked: %+v", c.args, calls)
+		}
+	}
+	rec := &actiontest.Recorder{}
+	if r := runIn(t, rec, map[string]string{"SOCKETBAR_HOST": "server"}, "test", "wss://example.test/ws/"); len(rec.Calls("Test")) != 1 {
+		t.Errorf("test URL with SOCKETBAR_HOST set: exit %d, the test was not run:\n%s", r.code, r.stderr)
+	}
 }

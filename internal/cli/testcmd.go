@@ -78,6 +78,10 @@ func bindTest(e *Env, fs *flag.FlagSet) runFunc {
 		if len(pos) > 0 {
 			opts.URL = pos[0]
 		}
+		if opts.URL != "" && opts.Via == "" && flagGiven(fs, "host") {
+			// A URL is tested from here; only --via tests it from a Server.
+			return usageErrorf("--host names the Server of --route; to test the URL from the Server's side too, use --via %s", opts.Target.Host)
+		}
 		return testRun(ctx, e, opts)
 	}
 }

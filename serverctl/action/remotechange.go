@@ -121,7 +121,7 @@ func (s *serverSession) localProposal(ctx context.Context, p *Proposal) (*Propos
 		return nil, err
 	}
 	if string(cfg.Src) != string(p.Old) {
-		return nil, errorf("%s: %w since the change was computed; compute it again", cfg.Path, ErrChangedOnDisk)
+		return nil, errorf("%s: %w", cfg.Path, ErrChangedOnDisk)
 	}
 	q := *p
 	q.Target, q.srv, q.cfg, q.Config = s.target, srv, cfg, cfg.Path
