@@ -522,8 +522,8 @@ func (f *addRouteForm) onApply() {
 		}
 	}
 	go func() {
-		res, err := f.u.actions.Apply(f.u.ctx, p, action.ApplyOptions{Progress: func(st action.Step) { fyne.Do(func() { mark(st) }) }})
-		fyne.Do(func() {
+		res, err := f.u.actions.Apply(f.u.ctx, p, action.ApplyOptions{Progress: func(st action.Step) { f.u.do(func() { mark(st) }) }})
+		f.u.do(func() {
 			f.applying = false
 			if err != nil {
 				if l, ok := labels[current]; ok {

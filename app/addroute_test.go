@@ -111,7 +111,7 @@ func TestAddRouteMessagesFollowTheApply(t *testing.T) {
 		t.Errorf("during the apply the message is %q", f.applyMsg.Text)
 	}
 	close(fake.release)
-	servertest.Eventually(t, "the apply to end", func() bool { return strings.HasPrefix(f.applyMsg.Text, "✓ Added") })
+	until(t, u, "the apply to end", func() bool { return strings.HasPrefix(f.applyMsg.Text, "✓ Added") })
 	u.setSnapshot(load(u.ctx, fake, u.current().Root))
 	if !strings.HasPrefix(f.applyMsg.Text, "✓ Added") || len(f.steps.Objects) == 0 {
 		t.Errorf("after a reload the result is gone: %q, %d steps", f.applyMsg.Text, len(f.steps.Objects))

@@ -431,7 +431,7 @@ func (u *ui) restartService() {
 	}
 	go func() {
 		r, err := u.actions.Restart(u.ctx, action.RestartOptions{Target: s.target()})
-		fyne.Do(func() {
+		u.do(func() {
 			u.app.SendNotification(fyne.NewNotification("Restart Service Proxy", restartMessage(r, err)))
 			u.reload()
 		})
@@ -471,7 +471,7 @@ func (u *ui) confirmUndo(parent fyne.Window, p *action.Proposal) {
 	run := func() {
 		go func() {
 			res, err := u.actions.Apply(u.ctx, p, action.ApplyOptions{})
-			fyne.Do(func() {
+			u.do(func() {
 				var msg string
 				if err != nil {
 					msg = "Undo failed: " + errorMessage(err)

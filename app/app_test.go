@@ -197,7 +197,7 @@ func TestAddRouteFormValidatesAndApplies(t *testing.T) {
 	settle(t, f)
 
 	test.Tap(f.apply)
-	servertest.Eventually(t, "the apply to finish", func() bool { return strings.HasPrefix(f.applyMsg.Text, "✓ Added") })
+	until(t, u, "the apply to finish", func() bool { return strings.HasPrefix(f.applyMsg.Text, "✓ Added") })
 	changes := fake.Applied()
 	if len(changes) != 1 || !strings.Contains(string(changes[0].New), "socketbar:begin /ws/") || changes[0].Description != "add /ws/ → http://127.0.0.1:8000/ws/ (tunnel)" {
 		t.Fatalf("applied %+v", changes)
@@ -215,7 +215,7 @@ func TestAddRouteFormValidatesAndApplies(t *testing.T) {
 	f.backend.SetText("http://127.0.0.1:8000/other/")
 	settle(t, f)
 	test.Tap(f.apply)
-	servertest.Eventually(t, "the failure to show", func() bool { return strings.HasPrefix(f.applyMsg.Text, "✗") })
+	until(t, u, "the failure to show", func() bool { return strings.HasPrefix(f.applyMsg.Text, "✗") })
 	if !strings.Contains(f.applyMsg.Text, "config test failed") {
 		t.Errorf("failure message = %q", f.applyMsg.Text)
 	}
@@ -248,7 +248,7 @@ func TestAddRouteWithTheDemoServer(t *testing.T) {
 		t.Fatalf("apply disabled: %s", f.applyMsg.Text)
 	}
 	test.Tap(f.apply)
-	servertest.Eventually(t, "the transaction to finish", func() bool {
+	until(t, u, "the transaction to finish", func() bool {
 		return strings.HasPrefix(f.applyMsg.Text, "✓") || strings.HasPrefix(f.applyMsg.Text, "✗")
 	})
 	if !strings.Contains(f.applyMsg.Text, "The Service Proxy runs again") {

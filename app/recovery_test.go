@@ -83,7 +83,7 @@ func TestAddRouteSaysWhatRecoveryDid(t *testing.T) {
 				t.Fatalf("apply disabled: %s", f.applyMsg.Text)
 			}
 			test.Tap(f.apply)
-			servertest.Eventually(t, "the apply to end", func() bool { return strings.ContainsAny(f.applyMsg.Text, "✓✗") })
+			until(t, u, "the apply to end", func() bool { return strings.ContainsAny(f.applyMsg.Text, "✓✗") })
 			msg := f.applyMsg.Text
 			if !strings.Contains(msg, tt.result) || !strings.Contains(msg, "was interrupted") || !strings.Contains(msg, id) || !strings.Contains(msg, tt.said) {
 				t.Errorf("the form says %q; want %q, then what settling change %s did (%q)", msg, tt.result, id, tt.said)
