@@ -86,7 +86,7 @@ func errorWords() []action.Wording[string] {
 			return fmt.Sprintf("This user may not write %s. Start Socketbar as a user who may, or use the command line with sudo. Nothing was changed.", e.Path)
 		}),
 		action.WhenIs(action.ErrCancelled, func(error) string {
-			return "You cancelled the administrator prompt. Nothing was changed."
+			return "You cancelled the password prompt (the administrator prompt on this Mac, or sudo's on the Server). Nothing was changed."
 		}),
 		action.When(func(e *action.NotManagedError) string {
 			msg := "Socketbar has no route for " + e.Path
