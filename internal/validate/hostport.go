@@ -96,10 +96,13 @@ const (
 // An internationalised name is written in its ASCII (xn--) form, as
 // resolvers take it.
 func checkHost(h string, bracketed bool, syntax hostSyntax) error {
-	ip, _, _ := strings.Cut(h, "%")
+	ip, zone, hasZone := strings.Cut(h, "%")
 	if bracketed {
 		if p := net.ParseIP(ip); p == nil || p.To4() != nil {
 			return fmt.Errorf("has [%s], which is not an IP address", h)
+		}
+		if hasZone && !interfaceName(zone) {
+			return fmt.Errorf("has [%s], whose zone %q is not an interface name (such as en0)", h, zone)
 		}
 		return nil
 	}
@@ -135,4 +138,21 @@ func checkHost(h string, bracketed bool, syntax hostSyntax) error {
 		return fmt.Errorf("has host %q, which is not an IP address", h)
 	}
 	return nil
+}
+
+// interfaceName reports whether zone can name a network interface (en0,
+// bridge100, utun3) or its index: the zone of a link-local IPv6 address.
+// Nothing else may ride along in it into a config line or a dial.
+func interfaceName(zone string) bool {
+	if zone == "" || len(zone) > 15 { // IFNAMSIZ 16, with its NUL
+		return false
+	}
+	for i := 0; i < len(zone); i++ {
+		switch c := zone[i]; {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '.', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
 }
