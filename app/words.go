@@ -99,6 +99,9 @@ func errorWords() []action.Wording[string] {
 			return msg + ". Nothing was changed."
 		}),
 		action.When(func(e *action.ConfigTestError) string {
+			if e.Already {
+				return "Apache's config test fails for the config as it is now, before this change, so nothing was written. Fix the config on disk first:\n" + e.Output
+			}
 			return "Apache's config test failed for the new config, so nothing was written:\n" + e.Output
 		}),
 		action.When(func(*action.ChangedSinceError) string {

@@ -2,6 +2,9 @@ package serverctl_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -88,4 +91,56 @@ func localApacheVersion(t *testing.T, h apachetest.HTTPD) serverctl.Version {
 		t.Fatalf("cannot read the local Apache version: %v %s", err, srv.ApacheVersionError)
 	}
 	return srv.Apache
+}
+
+// A config that Apache refuses already, before the change, is said to be
+// so, with Apache's words about the file on disk (its own line numbers),
+// not blamed on the change; a change that breaks a good config is the
+// change's. Either way nothing is written.
+func TestConfigTestSaysWhenTheConfigWasBrokenAlready(t *testing.T) {
+	h := apachetest.Require(t)
+	site := apachetest.LocalizeTree(t, h, servertest.Dir(t, "5.3.1"))
+	srv, err := serverctl.Discover(context.Background(), serverctl.Options{Root: site.Root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(site.ConfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := append(append([]byte(nil), good...), "<VirtualHost *:9\n"...)
+	lines := strings.Count(string(broken), "\n")
+	for _, c := range []struct {
+		name          string
+		onDisk, newer []byte
+		already       bool
+	}{
+		{"broken before", broken, append(append([]byte(nil), broken...), "# a comment\n"...), true},
+		{"broken by the change", good, append(append([]byte(nil), good...), "ProxyPas / http://127.0.0.1:1/\n"...), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if err := os.WriteFile(site.ConfigPath, c.onDisk, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := serverctl.ReadConfig(site.ConfigPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := srv.Applier(cfg, serverctl.ApplyOptions{NoRestart: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = a.Apply(context.Background(), serverctl.Change{Old: c.onDisk, New: c.newer, Description: c.name})
+			var cte *serverctl.ConfigTestError
+			if !errors.As(err, &cte) || cte.Already != c.already {
+				t.Fatalf("Apply: %v; want a ConfigTestError with Already %v", err, c.already)
+			}
+			if c.already && !strings.Contains(cte.Output, fmt.Sprintf("line %d", lines)) && !strings.Contains(cte.Output, "was not closed") {
+				t.Errorf("Apache's words are not about the file on disk (%d lines):\n%s", lines, cte.Output)
+			}
+			if got, _ := os.ReadFile(site.ConfigPath); string(got) != string(c.onDisk) {
+				t.Error("the config on disk changed")
+			}
+		})
+	}
 }

@@ -48,9 +48,19 @@ func (t HTTPDTester) Test(ctx context.Context, path string) (string, error) {
 }
 
 // ConfigTestError is a new config that Apache refused; nothing was written.
-type ConfigTestError struct{ Output string }
+type ConfigTestError struct {
+	// Output is what Apache said of the new config; its line numbers are
+	// the new text's.
+	Output string
+	// Already says Apache refuses the config as it is on disk too: the
+	// cause is there already, not in the change.
+	Already bool
+}
 
 func (e *ConfigTestError) Error() string {
+	if e.Already {
+		return "Apache's config test fails for the config as it is, before this change (nothing was written):\n" + e.Output
+	}
 	return "Apache's config test failed for the new config (nothing was written):\n" + e.Output
 }
 
@@ -100,6 +110,11 @@ func (a *Applier) test(ctx context.Context, files []FileEdit) error {
 		out = strings.ReplaceAll(out, a.onServer(name), a.onServer(a.ConfigPath))
 		for real, tmp := range redirect {
 			out = strings.ReplaceAll(out, tmp, real)
+		}
+		// Whether the config on disk passes says whose fault it is; its
+		// output then has the file's own line numbers.
+		if cur, err := a.Tester.Test(tctx, a.ConfigPath); err != nil && cur != "" && tctx.Err() == nil {
+			return &ConfigTestError{Output: cur, Already: true}
 		}
 		return &ConfigTestError{Output: out}
 	}

@@ -159,6 +159,9 @@ func errorWords() []action.Wording[words] {
 		}),
 		action.When(notManaged),
 		action.When(func(e *action.ConfigTestError) words {
+			if e.Already {
+				return failure("Apache's config test fails for the config as it is now, before this change, so nothing was written:\n%s\nFix the config on disk first (socketbar lint points at what it knows), then run the command again.", e.Output)
+			}
 			return failure("Apache's config test failed for the new config (nothing was written):\n%s\nFix the cause above; the config on disk was not changed.", e.Output)
 		}),
 		action.When(func(e *action.ChangedSinceError) words {

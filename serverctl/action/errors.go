@@ -245,6 +245,7 @@ func Kinds() []error {
 		ErrCancelled,
 		pkgerr.Errorf("elevate", "%s %w", "/tmp/socketbar-plan-1/new.conf", ErrTampered),
 		&ConfigTestError{Output: "AH00526: Syntax error on line 12 of " + conf + ":\nInvalid command 'ProxyPas'"},
+		&ConfigTestError{Output: "AH00526: Syntax error on line 3 of " + conf + ":\n<VirtualHost> was not closed.", Already: true},
 		restart(lib("restart: %w", errors.New("launchctl kickstart: exit status 1")), nil, true),
 		restart(ErrWasStopped, errors.New("the Service Proxy does not run"), true),
 		restart(errors.New("no answer on port 443"), errors.New("the Service Proxy does not run"), true),

@@ -55,6 +55,8 @@ type WireError struct {
 	Package string `json:"package,omitempty"`
 	// Output is a failed config test's output.
 	Output string `json:"output,omitempty"`
+	// Already says the config on disk fails the test too.
+	Already bool `json:"already,omitempty"`
 	// Cause, LogTail, BackupID, Rollback and Restored describe a failed
 	// restart; Cause also an outcome that was not recorded.
 	Cause    *WireError `json:"cause,omitempty"`
@@ -95,7 +97,7 @@ func NewWireError(err error) *WireError {
 	)
 	switch {
 	case errors.As(err, &cte):
-		w.Kind, w.Output = KindConfigTest, cte.Output
+		w.Kind, w.Output, w.Already = KindConfigTest, cte.Output, cte.Already
 	case errors.As(err, &rse):
 		w.Kind, w.Cause, w.LogTail, w.BackupID, w.Rollback, w.Restored = KindRestart, NewWireError(rse.Cause), rse.LogTail, rse.Backup.ID, NewWireError(rse.RollbackErr), rse.Restored
 		if rse.Unrecorded != nil {
@@ -127,7 +129,7 @@ func (w *WireError) Err() error {
 	}
 	switch w.Kind {
 	case KindConfigTest:
-		return &serverctl.ConfigTestError{Output: w.Output}
+		return &serverctl.ConfigTestError{Output: w.Output, Already: w.Already}
 	case KindRestart:
 		e := &serverctl.RestartError{Cause: w.Cause.inner(), LogTail: w.LogTail, Backup: serverctl.BackupEntry{ID: w.BackupID}, RollbackErr: w.Rollback.inner(), Restored: w.Restored}
 		var onr *serverctl.OutcomeNotRecordedError
