@@ -178,7 +178,7 @@ type StartupOutputError struct {
 }
 
 func (e *StartupOutputError) Error() string {
-	return fmt.Sprintf("remote: the account's shell startup on %s printed more than %d bytes before Socketbar's command could start", e.Host, e.Limit)
+	return fmt.Sprintf("remote: the account's shell startup on %s printed more than %d KiB before Socketbar's command could start", e.Host, e.Limit>>10)
 }
 
 // Remedy names the files.
