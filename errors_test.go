@@ -81,7 +81,7 @@ func TestErrorsOfTheElevatedHalfReadTheSame(t *testing.T) {
 		"*action.RemoteUnavailableError": true, "*remote.HostError": true, "*remote.SSHCommandError": true,
 		"*remote.HostKeyError": true, "*remote.HostKeyChangedError": true, "*remote.AuthError": true, "*remote.DialError": true,
 		"*remote.SudoError": true, "*remote.SSHError": true, "*remote.ExitError": true, "*remote.OutputLimitError": true,
-		"*remote.ForwardError": true,
+		"*remote.ForwardError": true, "*remote.LoginTimeoutError": true, "*remote.StartupOutputError": true,
 	}
 	notElevatedIs := []error{action.ErrCancelled, action.ErrNothingToUndo, action.ErrNoRoutes, action.ErrNotDemoTree, action.ErrNoHTTPD, action.ErrClosed}
 	for _, err := range action.Kinds() {

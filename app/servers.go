@@ -104,6 +104,8 @@ func linkProblem(err error) (words string, retry bool) {
 		changed *action.HostKeyChangedError
 		auth    *action.AuthError
 		dial    *action.DialError
+		stalled *action.LoginTimeoutError
+		noisy   *action.StartupOutputError
 		sshErr  *action.SSHError
 		host    *action.HostError
 		cmd     *action.SSHCommandError
@@ -119,6 +121,13 @@ func linkProblem(err error) (words string, retry bool) {
 		return "login refused", false
 	case errors.As(err, &host), errors.As(err, &cmd):
 		return "cannot be used", false
+	// Each try would leave another shell waiting in the startup files.
+	case errors.As(err, &stalled) && stalled.LoggedIn:
+		return "its shell startup hangs", false
+	case errors.As(err, &noisy):
+		return "its shell startup prints too much", false
+	case errors.As(err, &stalled):
+		return "SSH does not answer — retrying", true
 	case errors.As(err, &dial), errors.As(err, &sshErr), errors.Is(err, action.ErrClosed), errors.Is(err, context.DeadlineExceeded):
 		return "unreachable — retrying", true
 	}

@@ -219,6 +219,12 @@ func errorWords() []action.Wording[string] {
 		action.When(func(e *action.DialError) string {
 			return strings.TrimPrefix(e.Error(), "remote: ") + ".\n" + e.Remedy()
 		}),
+		action.When(func(e *action.LoginTimeoutError) string {
+			return strings.TrimPrefix(e.Error(), "remote: ") + ". Nothing was run on the Server.\n" + e.Remedy()
+		}),
+		action.When(func(e *action.StartupOutputError) string {
+			return strings.TrimPrefix(e.Error(), "remote: ") + ", so its answer could not be read; Socketbar stopped it. If a change was under way, its History shows whether it was made.\n" + e.Remedy()
+		}),
 		action.WhenIs(action.ErrNotDemoTree, func(err error) string {
 			return action.Text(err) + ". Nothing was changed."
 		}),

@@ -113,6 +113,12 @@ func errorWords() []action.Wording[words] {
 		action.When(func(e *action.DialError) words {
 			return failure("%s.\n%s", remoteText(e), e.Remedy())
 		}),
+		action.When(func(e *action.LoginTimeoutError) words {
+			return failure("%s.\n%s\nNothing was run on the Server.", remoteText(e), e.Remedy())
+		}),
+		action.When(func(e *action.StartupOutputError) words {
+			return failure("the account's shell startup on %s printed more than %s on its standard output before Socketbar's command could start, so the command's answer cannot be told from it; Socketbar stopped it.\n%s%s", e.Host, byteSize(e.Limit), e.Remedy(), ifChange())
+		}),
 		action.When(sudoWords),
 		action.When(func(e *action.SSHError) words {
 			return failure("ssh to %s failed: %s\nCheck that ssh %s true works from this terminal (with SOCKETBAR_SSH's options, if you set it), then run the command again.%s", e.Host, e.Stderr, e.Host, ifChange())

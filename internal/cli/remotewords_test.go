@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/socketbar/socketbar/serverctl/action"
 	"github.com/socketbar/socketbar/serverctl/remote"
@@ -42,6 +43,12 @@ func TestErrorsOverSSHSayWhatHappenedAndTheFix(t *testing.T) {
 			[]string{"(ssh said: Connection to server closed by remote host)"}},
 		{"a closed connection that ssh explained", fmt.Errorf("%w: %w", action.ErrClosed, &action.DialError{Host: remote.Host{Name: "server"}, Reason: "Connection refused"}), exitFailure,
 			[]string{"cannot reach server: Connection refused", "Remote Login"}},
+		{"peer that never speaks SSH", &action.LoginTimeoutError{Host: remote.Host{Name: "server", Port: 2222}, After: 15 * time.Second}, exitFailure,
+			[]string{"server:2222 accepted the connection but its SSH never answered (waited 15s)", "Remote Login", "Nothing was run on the Server."}},
+		{"shell startup waits", &action.LoginTimeoutError{Host: admin, LoggedIn: true, After: 30 * time.Second}, exitFailure,
+			[]string{"logged in to admin@server.example.com, but the account's shell startup did not finish within 30s", "~/.bashrc", "Nothing was run on the Server."}},
+		{"shell startup floods", fmt.Errorf("mirror: %w", &action.StartupOutputError{Host: admin, Limit: 64 << 10}), exitFailure,
+			[]string{"the account's shell startup on admin@server.example.com printed more than 64 KiB", "~/.bashrc", "socketbar history"}},
 		{"forwarding refused", &action.ForwardError{Addr: "127.0.0.1:443", Reason: "administratively prohibited: open failed"}, exitFailure,
 			[]string{"the Server could not connect to 127.0.0.1:443 on its own side: administratively prohibited", "AllowTcpForwarding yes"}},
 		{"another writer holds the lock", fmt.Errorf("serverctl: lock /x/.socketbar: %w", action.ErrLocked), exitFailure,

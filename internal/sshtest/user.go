@@ -17,6 +17,8 @@ import (
 // an admin on a Mac does.
 type SudoUser struct {
 	Name, Password string
+	// Home is the account's home folder, below the server's Dir.
+	Home string
 	// ConfigFile is an ssh_config like the server's, logging in as Name.
 	ConfigFile string
 }
@@ -35,7 +37,7 @@ func (s *Server) NewSudoUser(t testing.TB) SudoUser {
 	if os.Geteuid() != 0 {
 		missing = append(missing, "root (to add a user)")
 	}
-	for _, tool := range []string{"useradd", "userdel", "chpasswd", "sudo"} {
+	for _, tool := range []string{"useradd", "usermod", "userdel", "chpasswd", "sudo"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			missing = append(missing, tool)
 		}
@@ -52,6 +54,7 @@ func (s *Server) NewSudoUser(t testing.TB) SudoUser {
 	}
 	u := SudoUser{Name: "sbt" + randomHex(t, 5), Password: randomHex(t, 12)}
 	home := filepath.Join(s.Dir, "home-"+u.Name)
+	u.Home = home
 	run(t, nil, "useradd", "--no-create-home", "--home-dir", home, "--shell", "/bin/sh", "--groups", sudoGroup, u.Name)
 	t.Cleanup(func() {
 		// sudo's time stamps are per user; a later account of the same
@@ -76,6 +79,29 @@ func (s *Server) NewSudoUser(t testing.TB) SudoUser {
 	u.ConfigFile = filepath.Join(s.Dir, "ssh_config-"+u.Name)
 	s.WriteClientConfig(t, u.ConfigFile, Client{User: u.Name})
 	return u
+}
+
+// WriteBashrc makes bash the account's login shell and text its
+// ~/.bashrc, which bash runs for every command sshd starts (Debian's and
+// Apple's bash alike read it when started by sshd), as an admin's
+// greeting or a slow command there would run before Socketbar's.
+func (u SudoUser) WriteBashrc(t testing.TB, text string) {
+	t.Helper()
+	run(t, nil, "usermod", "--shell", "/bin/bash", u.Name)
+	u.WriteFile(t, ".bashrc", text, 0o644)
+}
+
+// WriteFile writes a file of the account's at name below its home folder,
+// owned by the account.
+func (u SudoUser) WriteFile(t testing.TB, name, text string, perm os.FileMode) {
+	t.Helper()
+	acct, err := user.Lookup(u.Name)
+	must(t, err)
+	uid, _ := strconv.Atoi(acct.Uid)
+	gid, _ := strconv.Atoi(acct.Gid)
+	p := filepath.Join(u.Home, name)
+	must(t, os.WriteFile(p, []byte(text), perm))
+	must(t, os.Chown(p, uid, gid))
 }
 
 func run(t testing.TB, stdin *strings.Reader, name string, args ...string) {

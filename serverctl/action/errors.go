@@ -141,6 +141,9 @@ type (
 	// OutputLimitError is a command on the Server that printed more than
 	// Socketbar keeps; it was stopped.
 	OutputLimitError = remote.OutputLimitError
+	// StartupOutputError is the account's shell startup on the Server
+	// printing so much before a command that its answer cannot be read.
+	StartupOutputError = remote.StartupOutputError
 	// ForwardError is a connection made from the Server's side (ssh -W)
 	// that the Server could not open: nothing answers there, or its sshd
 	// forbids forwarding.
@@ -284,6 +287,9 @@ func Kinds() []error {
 		&HostKeyChangedError{Host: remote.Host{Name: "server.example.com"}, Fingerprint: "SHA256:n0PysvP9WFD5nrv+095qYayPosmDNMegRbgJJmjGVHc", KnownHosts: "/Users/me/.ssh/known_hosts", Line: 3},
 		&AuthError{Host: remote.Host{User: "admin", Name: "server.example.com"}, Login: "admin@server.example.com", Methods: []string{"publickey", "password"}},
 		&DialError{Host: remote.Host{Name: "server.example.com"}, Reason: "Connection refused"},
+		&LoginTimeoutError{Host: remote.Host{Name: "server.example.com", Port: 2222}, After: remote.DefaultConnectTimeout},
+		&LoginTimeoutError{Host: remote.Host{User: "admin", Name: "server.example.com"}, LoggedIn: true, After: remote.DefaultLoginTimeout},
+		&StartupOutputError{Host: remote.Host{User: "admin", Name: "server.example.com"}, Limit: 64 << 10},
 		&SudoError{Host: remote.Host{User: "admin", Name: "server.example.com"}, Reason: SudoNeedsPassword, Stderr: "sudo: a password is required"},
 		&SudoError{Host: remote.Host{Name: "server"}, Reason: SudoWrongPassword, Stderr: "sudo: 1 incorrect password attempt"},
 		&SudoError{Host: remote.Host{User: "guest", Name: "server.example.com", Port: 2222}, Reason: SudoNotAllowed, Stderr: "guest is not in the sudoers file.  This incident will be reported."},

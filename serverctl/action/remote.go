@@ -52,6 +52,9 @@ type (
 	AuthError = remote.AuthError
 	// DialError is a Server ssh could not reach.
 	DialError = remote.DialError
+	// LoginTimeoutError is a log-in that did not finish in time: the
+	// Server's SSH never answered, or the account's shell startup waits.
+	LoginTimeoutError = remote.LoginTimeoutError
 )
 
 // Connector opens the connection to a Server for one action, and returns

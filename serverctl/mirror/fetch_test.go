@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/socketbar/socketbar/internal/sshtest"
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/apacheconf/loader"
 	"github.com/socketbar/socketbar/serverctl/remote"
@@ -387,5 +388,34 @@ func TestFetchStopsAtLimitsRounds(t *testing.T) {
 	}
 	if m.RoundTrips != 2 || !slices.Equal(m.Unfetched, []string{"/etc/more.conf"}) {
 		t.Errorf("%d round trips, unfetched %q; want 2 and /etc/more.conf", m.RoundTrips, m.Unfetched)
+	}
+}
+
+// An account whose ~/.bashrc greets (bash runs it for every command sshd
+// starts) gets the same mirror, byte for byte: the greeting is not read as
+// the start of the stream.
+func TestFetchIsDeafToAGreetingShellStartup(t *testing.T) {
+	sshtest.Require(t)
+	root := serve(t, "5.3.1-sites")
+	s := sshtest.Start(t)
+	u := s.NewSudoUser(t)
+	u.WriteBashrc(t, `echo "Welcome, $USER"; printf 'Last login: today'; echo "on stderr" >&2`+"\n")
+	m := fetch(t, login(t, []string{"ssh", "-F", u.ConfigFile}), root)
+	var n int
+	filepath.WalkDir(filepath.Join(root, ConfigDir), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		n++
+		rel := strings.TrimPrefix(p, root)
+		served, _ := os.ReadFile(p)
+		got, err := os.ReadFile(m.LocalPath(rel))
+		if err != nil || !bytes.Equal(got, served) {
+			t.Errorf("%s: %d bytes in the mirror (%v), want the %d served", rel, len(got), err, len(served))
+		}
+		return nil
+	})
+	if n < 5 {
+		t.Fatalf("only %d files in the fixture?", n)
 	}
 }

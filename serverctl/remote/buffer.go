@@ -108,7 +108,7 @@ const pidMarker = "socketbar-pid "
 
 // pidSniffer passes standard error on to w without the wrapper's
 // "socketbar-pid N" line, and keeps N. Lines before it (a login script's
-// words) pass through; if no marker comes within the first 4 KiB,
+// words, even one without a line end) pass through; if no marker comes within the first 4 KiB,
 // everything does.
 type pidSniffer struct {
 	mu      sync.Mutex
@@ -163,10 +163,14 @@ func (s *pidSniffer) Write(p []byte) (int, error) {
 			break
 		}
 		line := s.pending[:i]
-		if rest, ok := bytes.CutPrefix(line, []byte(pidMarker)); ok {
-			if n, err := strconv.Atoi(string(rest)); err == nil && n > 0 {
+		// A startup file's words without a line end come before it.
+		if j := bytes.Index(line, []byte(pidMarker)); j >= 0 {
+			if n, err := strconv.Atoi(string(line[j+len(pidMarker):])); err == nil && n > 0 {
 				s.pid = n
 				s.settle()
+				if j > 0 {
+					s.w.Write(line[:j])
+				}
 				after := s.pending[i+1:]
 				s.pending = nil
 				if len(after) > 0 {

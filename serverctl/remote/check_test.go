@@ -126,10 +126,10 @@ until mkdir /tmp/lock 2>/dev/null; do sleep 1; done
 
 // The transport's own remote command lines use only listed commands.
 func TestTransportUsesOnlyListedCommands(t *testing.T) {
-	if err := CheckScript(masterCommand, nil); err != nil {
+	if err := CheckScript(masterCommand(newMarker("ready")), nil); err != nil {
 		t.Errorf("master: %v", err)
 	}
-	if err := CheckCommand([]string{"exec", "/bin/sh", "-c", runWrapper, "sh", "printf", "x"}); err != nil {
+	if err := CheckCommand([]string{"exec", "/bin/sh", "-c", runWrapper(newMarker("out")), "sh", "printf", "x"}); err != nil {
 		t.Errorf("Run's wrapper: %v", err)
 	}
 	if err := CheckCommand([]string{"kill", "-s", "TERM", "--", "-42"}); err != nil {

@@ -1,7 +1,6 @@
 package remote
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -29,16 +28,15 @@ const waitDelay = 5 * time.Second
 // closeTimeout bounds Close: ssh -O exit, then the master's exit.
 const closeTimeout = 10 * time.Second
 
-// readyMarker is what the master's session prints once logged in. The
-// session then runs cat, which reads the master's standard input (a pipe
-// only this process holds) and so ends, with the master, when this
-// process closes it or dies: a Socketbar killed by SIGKILL leaves no
-// master behind, and nothing stays on the Server.
-const readyMarker = "socketbar-ssh-master-ready"
-
-// masterCommand runs in the account's login shell, which may be sh, bash,
-// zsh, or even csh: echo, ";" and exec mean the same in all of them.
-const masterCommand = "echo " + readyMarker + "; exec cat"
+// masterCommand is the master's session: it prints its ready marker (see
+// newMarker) once logged in and past the shell's startup files, then runs
+// cat, which reads the master's standard input (a pipe only this process
+// holds) and so ends, with the master, when this process closes it or
+// dies: a Socketbar killed by SIGKILL leaves no master behind, and nothing
+// stays on the Server. It runs in the account's login shell, which may be
+// sh, bash, zsh, or even csh: echo, ";" and exec mean the same in all of
+// them, and the marker is letters, digits and "-".
+func masterCommand(marker string) string { return "echo " + marker + "; exec cat" }
 
 // Config says how to run ssh.
 type Config struct {
@@ -49,6 +47,10 @@ type Config struct {
 	// command that prints more is stopped with an OutputLimitError. 0 means
 	// DefaultMaxOutput.
 	MaxOutput int64
+	// LoginTimeout bounds Open's log-in, whatever its context says: the
+	// connection, ssh's handshake and log-in, and the account's shell
+	// startup. 0 means DefaultLoginTimeout.
+	LoginTimeout time.Duration
 }
 
 // Conn is one logged-in connection to a Server: an ssh master process
@@ -65,6 +67,12 @@ type Conn struct {
 	dir, sock string   // the private control folder and its socket
 	maxOutput int64
 
+	// connectOpt is ssh's ConnectTimeout option for the master, unless the
+	// user's config sets one; connect is the timeout either way, and login
+	// the bound on the whole log-in (see loginTimeouts).
+	connectOpt     []string
+	connect, login time.Duration
+
 	master    *exec.Cmd
 	masterIn  io.Closer
 	masterErr *tailBuffer
@@ -74,13 +82,16 @@ type Conn struct {
 }
 
 // Open logs in to h and keeps the connection for Run and Dial until Close.
-// ctx bounds the log-in only.
+// ctx bounds the log-in only, and so does Config.LoginTimeout, whatever
+// ctx says: a Server that accepts the connection but never speaks SSH, or
+// an account whose ~/.bashrc waits, is a *LoginTimeoutError, not a hang.
 //
 // ssh runs with BatchMode, so it never prompts: a key the agent or the
 // config names must let it in, and an unknown host key is refused
 // (StrictHostKeyChecking=yes). Errors are typed: *HostError,
 // *SSHCommandError, *HostKeyError, *HostKeyChangedError, *AuthError,
-// *DialError, or *SSHError for anything else ssh reports.
+// *DialError, *LoginTimeoutError, *StartupOutputError, or *SSHError for
+// anything else ssh reports.
 func Open(ctx context.Context, h Host, cfg Config) (*Conn, error) {
 	if err := h.validate(); err != nil {
 		return nil, err
@@ -111,7 +122,7 @@ func Open(ctx context.Context, h Host, cfg Config) (*Conn, error) {
 	if c.maxOutput <= 0 {
 		c.maxOutput = DefaultMaxOutput
 	}
-	if err := c.startMaster(ctx); err != nil {
+	if err := c.startMaster(ctx, cfg.LoginTimeout); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -148,6 +159,7 @@ func (c *Conn) options(master bool) []string {
 		"-a", "-x", "-T",
 	}
 	if master {
+		o = append(o, c.connectOpt...)
 		return append(o,
 			"-o", "ControlMaster=yes",
 			"-o", "ControlPersist=no",
@@ -182,8 +194,21 @@ func (c *Conn) command(ctx context.Context, opts []string, remote string) *exec.
 	return cmd
 }
 
-func (c *Conn) startMaster(ctx context.Context) error {
-	cmd := c.command(nil, c.options(true), masterCommand)
+// errLoginTimeout is the cause of a log-in's context that ran out of
+// Config.LoginTimeout (rather than the caller's own deadline).
+var errLoginTimeout = errors.New("remote: log-in timed out")
+
+// startMaster starts the master and waits for its ready marker, for at
+// most the login bound. On any failure the master has been killed and
+// waited for.
+func (c *Conn) startMaster(ctx context.Context, login time.Duration) error {
+	c.connectOpt, c.connect, c.login = loginTimeouts(ctx, c.ssh, c.host, login)
+	// The bound covers the host key probe too, which meets the same peer.
+	ctx, cancel := context.WithTimeoutCause(ctx, c.login, errLoginTimeout)
+	defer cancel()
+
+	marker := newMarker("ready")
+	cmd := c.command(nil, c.options(true), masterCommand(marker))
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return fmt.Errorf("remote: %w", err)
@@ -207,26 +232,45 @@ func (c *Conn) startMaster(ctx context.Context) error {
 		cmd.Wait()
 		close(c.done)
 	}()
-	ready := make(chan struct{})
+	// ready says the marker came (nil), or that the account's shell
+	// startup printed too much before it; nothing when ssh ended first.
+	ready := make(chan error, 1)
 	go func() {
 		defer outR.Close()
-		// Login scripts may print before the marker; at most 64 KiB of it.
-		sc := bufio.NewScanner(io.LimitReader(outR, 64<<10))
-		for sc.Scan() {
-			if sc.Text() == readyMarker {
-				close(ready)
+		sk := newSkipper(marker)
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := outR.Read(buf)
+			if _, over := sk.feed(buf[:n]); over {
+				ready <- &StartupOutputError{Host: c.host, Limit: sk.limit}
+				return
+			}
+			if sk.found {
+				ready <- nil
 				io.Copy(io.Discard, outR) // cat echoes nothing: nothing is written to it
+				return
+			}
+			if err != nil {
 				return
 			}
 		}
 	}()
 	select {
-	case <-ready:
-		return nil
+	case err := <-ready:
+		if err == nil {
+			return nil
+		}
+		c.kill()
+		return err
 	case <-c.done:
 	case <-ctx.Done():
-		cmd.Process.Kill()
-		<-c.done
+		// The control socket is made once ssh has logged in, before the
+		// session starts: its presence says which side stalled.
+		_, statErr := os.Stat(c.sock)
+		c.kill()
+		if errors.Is(context.Cause(ctx), errLoginTimeout) {
+			return &LoginTimeoutError{Host: c.host, LoggedIn: statErr == nil, After: c.login}
+		}
 		return fmt.Errorf("remote: log in to %s: %w", c.host, ctx.Err())
 	}
 	stderr := c.masterErr.Bytes()
@@ -234,10 +278,24 @@ func (c *Conn) startMaster(ctx context.Context) error {
 	if errors.Is(err, errUnknownHostKey) {
 		return c.hostKeyError(ctx)
 	}
+	var lt *LoginTimeoutError
+	if errors.As(err, &lt) {
+		lt.After = c.connect // ssh's own ConnectTimeout ended it
+	}
 	if err != nil {
 		return err
 	}
 	return &SSHError{Host: c.host, Stderr: fmt.Sprintf("%s (%v)", tail(stderr, 2000), cmd.ProcessState)}
+}
+
+// kill ends a master that has not logged in, and waits for it. Killing
+// the local ssh drops the TCP connection, and sshd then ends the session;
+// what the account's startup files started on the Server (a sleep) runs
+// on until it ends by itself, and the shell with it, as no one reads or
+// writes its pipes any more.
+func (c *Conn) kill() {
+	c.master.Process.Kill()
+	<-c.done
 }
 
 // Output is what a remote command printed.
@@ -268,7 +326,9 @@ func (c *Conn) Run(ctx context.Context, argv []string, stdin io.Reader) (Output,
 	stdout := &capBuffer{limit: c.maxOutput, over: func() {
 		rc.cancel(&OutputLimitError{Command: rc.what, Stream: "stdout", Limit: c.maxOutput})
 	}}
-	rc.cmd.Stdout = stdout
+	rc.cmd.Stdout = &skipWriter{s: rc.skip, w: stdout, over: func() {
+		rc.cancel(&StartupOutputError{Host: c.host, Limit: rc.skip.limit})
+	}}
 	err = rc.cmd.Run()
 	rc.end()
 	return c.result(rc.ctx, rc.what, err, Output{Stdout: stdout.Bytes(), Stderr: rc.stderr.Bytes()})
@@ -284,21 +344,24 @@ type remoteCmd struct {
 	what   string
 	stderr *capBuffer
 	pid    *pidSniffer
+	skip   *skipper // standard output up to the wrapper's marker
 	stop   func()
 }
 
-// prepare checks argv, wraps it (see runWrapper) and sets up its ssh,
-// which ends the remote process group on cancel (see stopOnCancel).
+// prepare checks argv, wraps it (see runWrapper) with a new marker, and
+// sets up its ssh, which ends the remote process group on cancel (see
+// stopOnCancel). Its caller skips standard output up to the marker.
 func (c *Conn) prepare(ctx context.Context, argv []string, stdin io.Reader) (*remoteCmd, error) {
 	userLine, err := CommandLine(argv)
 	if err != nil {
 		return nil, err
 	}
-	line, _ := CommandLine(append([]string{"exec", "/bin/sh", "-c", runWrapper, "sh"}, argv...))
+	marker := newMarker("out")
+	line, _ := CommandLine(append([]string{"exec", "/bin/sh", "-c", runWrapper(marker), "sh"}, argv...))
 	if c.closed() {
 		return nil, ErrClosed
 	}
-	rc := &remoteCmd{what: describe(userLine), pid: &pidSniffer{}}
+	rc := &remoteCmd{what: describe(userLine), pid: &pidSniffer{}, skip: newSkipper(marker)}
 	rc.ctx, rc.cancel = context.WithCancelCause(ctx)
 	sshCtx, stop := c.stopOnCancel(rc.ctx, rc.pid)
 	rc.stop = stop
@@ -320,8 +383,9 @@ func (rc *remoteCmd) end() {
 	rc.stop()
 }
 
-// Stream runs argv as Run does, but hands its standard output to consume
-// as it arrives instead of keeping it: for output too large to hold in
+// Stream runs argv as Run does, but hands its standard output (the
+// command's own, without what the account's shell startup printed) to
+// consume as it arrives instead of keeping it: for output too large to hold in
 // memory at once (a copy of the Server's config files), which consume
 // reads and checks piece by piece. consume must read to the end of the
 // stream. When it returns an error, the command is stopped as a cancelled
@@ -337,23 +401,27 @@ func (c *Conn) Stream(ctx context.Context, argv []string, stdin io.Reader, consu
 	defer rc.end()
 	cmd, what, cancel := rc.cmd, rc.what, rc.cancel
 	ctx = rc.ctx
-	stdout, err := cmd.StdoutPipe()
+	pipe, err := cmd.StdoutPipe()
 	if err != nil {
 		return Output{}, fmt.Errorf("remote: %s: %w", what, err)
 	}
+	stdout := &skipReader{r: pipe, s: rc.skip, err: &StartupOutputError{Host: c.host, Limit: rc.skip.limit}}
 	if err := cmd.Start(); err != nil {
 		return Output{}, fmt.Errorf("remote: %s: %w", what, err)
 	}
 	// A consumer that fails because the command was stopped for another
 	// reason (ctx, too much on stderr) does not hide that reason.
 	cerr := consume(stdout)
+	if startup := stdout.failed(); startup != nil {
+		cerr = startup // whatever the consumer made of it
+	}
 	stopped := cerr != nil && ctx.Err() == nil
 	if stopped {
 		cancel(cerr)
 	}
 	// Once ssh has been stopped, or has ended, the pipe reaches its end at
 	// once; Wait may only run after the last read.
-	io.Copy(io.Discard, stdout)
+	io.Copy(io.Discard, pipe)
 	err = cmd.Wait()
 	rc.end()
 	out := Output{Stderr: rc.stderr.Bytes()}
@@ -369,8 +437,9 @@ func (c *Conn) Stream(ctx context.Context, argv []string, stdin io.Reader, consu
 func (c *Conn) result(ctx context.Context, what string, err error, out Output) (Output, error) {
 	if cause := context.Cause(ctx); cause != nil {
 		var limit *OutputLimitError
-		if errors.As(cause, &limit) {
-			return out, limit
+		var startup *StartupOutputError
+		if errors.As(cause, &limit) || errors.As(cause, &startup) {
+			return out, cause
 		}
 		return out, fmt.Errorf("remote: %s: %w", what, cause)
 	}
@@ -394,9 +463,12 @@ func (c *Conn) result(ctx context.Context, what string, err error, out Output) (
 // runWrapper starts every command Run sends. The login shell execs it, so
 // its $$ is the process sshd started for the channel, which sshd made the
 // leader of a new session and process group (setsid); it reports that
-// number on standard error and execs argv in place. killRemote signals
-// the group, reaching whatever argv started too.
-const runWrapper = `printf 'socketbar-pid %s\n' "$$" >&2; exec "$@"`
+// number on standard error, prints marker on standard output (after
+// whatever the shell's startup files printed), and execs argv in place.
+// killRemote signals the group, reaching whatever argv started too.
+func runWrapper(marker string) string {
+	return `printf 'socketbar-pid %s\n' "$$" >&2; printf '%s\n' ` + marker + `; exec "$@"`
+}
 
 // pidWait bounds how long a cancelled command waits for the wrapper's
 // report of its process group, which may still be on its way.

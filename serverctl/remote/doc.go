@@ -33,13 +33,27 @@
 // and a cancelled command's remote process group is signalled, since sshd
 // sends no signal to a command without a terminal.
 //
+// # The account's shell startup
+//
+// Every command, and the master's session, runs in the account's login
+// shell, whose startup files (bash runs ~/.bashrc even for sshd's
+// commands) may print or wait. Each prints a random marker line just
+// before it starts; standard output is skipped up to it (64 KiB at most,
+// then a *StartupOutputError), so Run and Stream return exactly the
+// command's output. Open is bounded whatever its context: ssh's
+// ConnectTimeout (DefaultConnectTimeout, unless the user's config or
+// SOCKETBAR_SSH sets one, which ssh -G tells) and Config.LoginTimeout up
+// to the master's marker; a stall is a *LoginTimeoutError that says
+// whether the log-in had completed (the control socket was up).
+//
 // # Errors
 //
 // ssh's exit status 255 and its words become typed errors, so that no
 // caller parses them: *HostKeyError (an unknown key, with its fingerprint
 // and Accept to record it), *HostKeyChangedError (never accepted
 // automatically), *AuthError (with how to install a key), *DialError,
-// *SSHError; a command's own failure is an *ExitError, too much output an
+// *LoginTimeoutError, *StartupOutputError, *SSHError; a command's own
+// failure is an *ExitError, too much output an
 // *OutputLimitError, a lost connection ErrClosed, sudo's refusal a
 // *SudoError.
 //

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The typed errors below are what ssh's exit status 255 and its standard
@@ -135,6 +136,56 @@ func (e *DialError) Remedy() string {
 	return fmt.Sprintf("Check the host name and port of %s, that the Server is on the network, and that Remote Login is on in its System Preferences → Sharing.", e.Host)
 }
 
+// LoginTimeoutError is returned by Open when the log-in did not finish
+// within its bound (Config.LoginTimeout), or ssh's ConnectTimeout ended a
+// peer that accepted the connection and never spoke SSH. Open killed its
+// ssh; nothing of it runs on this machine.
+type LoginTimeoutError struct {
+	Host Host
+	// LoggedIn says ssh had logged in (its control socket was up) and the
+	// account's login shell never got to Socketbar's command: a startup
+	// file there (~/.bashrc, ~/.profile, …) waits for something. When
+	// false, the Server accepted the connection but its SSH never
+	// completed the handshake and log-in.
+	LoggedIn bool
+	// After is how long Open waited.
+	After time.Duration
+}
+
+func (e *LoginTimeoutError) Error() string {
+	if e.LoggedIn {
+		return fmt.Sprintf("remote: logged in to %s, but the account's shell startup did not finish within %s", e.Host, e.After)
+	}
+	return fmt.Sprintf("remote: %s accepted the connection but its SSH never answered (waited %s)", e.Host, e.After)
+}
+
+// Remedy names where to look.
+func (e *LoginTimeoutError) Remedy() string {
+	if e.LoggedIn {
+		return "Check the account's shell startup files on the Server (~/.bashrc, ~/.bash_profile, ~/.profile, ~/.zshenv): a command there waits (a sleep, a prompt, a network mount). Make them return at once when the shell is not interactive, e.g. with case $- in *i*) ;; *) return;; esac at the top of ~/.bashrc."
+	}
+	return fmt.Sprintf("Check that %s is the Server's SSH (Remote Login in System Preferences → Sharing) and not another service on that port, and that no firewall or proxy between holds the connection.", hostPort(e.Host.Name, e.Host.Port))
+}
+
+// StartupOutputError is returned when the account's login shell on the
+// Server printed more on standard output than Socketbar skips (64 KiB)
+// before the command, or the master's session, could start: its startup
+// files print without end. The command was stopped.
+type StartupOutputError struct {
+	Host Host
+	// Limit is how many bytes are skipped.
+	Limit int64
+}
+
+func (e *StartupOutputError) Error() string {
+	return fmt.Sprintf("remote: the account's shell startup on %s printed more than %d KiB before Socketbar's command could start", e.Host, e.Limit>>10)
+}
+
+// Remedy names the files.
+func (e *StartupOutputError) Remedy() string {
+	return "Make the account's shell startup files on the Server (~/.bashrc, ~/.bash_profile, ~/.profile, ~/.zshenv) print nothing when the shell is not interactive, e.g. with case $- in *i*) ;; *) return;; esac at the top of ~/.bashrc."
+}
+
 // SSHError is ssh failing (exit status 255) in a way none of the errors
 // above describes. Stderr is the end of what it printed.
 type SSHError struct {
@@ -185,6 +236,7 @@ var (
 	newFingerprint   = regexp.MustCompile(`(?m)^(SHA256:[A-Za-z0-9+/]+)\.?\s*$`)
 	connectFailed    = regexp.MustCompile(`(?m)^ssh: connect to host \S+ port \d+: (.+)$`)
 	resolveFailed    = regexp.MustCompile(`(?m)^ssh: (Could not resolve hostname .+)$`)
+	bannerTimeout    = regexp.MustCompile(`(?m)^Connection timed out during banner exchange`)
 	unknownHostKey   = regexp.MustCompile(`(?m)^No \S+ host key is known for .* and you have requested strict checking\.`)
 )
 
@@ -218,6 +270,9 @@ func classify(h Host, stderr []byte) error {
 		return e
 	case unknownHostKey.MatchString(text) || strings.Contains(text, "Host key verification failed."):
 		return errUnknownHostKey
+	}
+	if bannerTimeout.MatchString(text) {
+		return &LoginTimeoutError{Host: h}
 	}
 	if m := permissionDenied.FindStringSubmatch(text); m != nil {
 		return &AuthError{Host: h, Login: m[1], Methods: strings.Split(m[2], ",")}
