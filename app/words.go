@@ -68,6 +68,9 @@ func errorWords() []action.Wording[string] {
 		}),
 		inputWords,
 		action.When(func(e *action.NotFoundError) string {
+			if e.Host != "" {
+				return fmt.Sprintf("There is no macOS Server in %s on %s (Socketbar looked for %s). Check the Server's folder for / and that the account Socketbar logs in as may read it.", e.Root, e.Host, strings.Join(e.Looked, " and "))
+			}
 			return fmt.Sprintf("There is no macOS Server in %s (Socketbar looked for %s). Choose Start Demo Server to try Socketbar on a Server of its own.", e.Root, strings.Join(e.Looked, " and "))
 		}),
 		action.When(func(e *action.NoHTTPDError) string {

@@ -119,6 +119,9 @@ var defaultSite = regexp.MustCompile(`^0000_127\.0\.0\.1_([0-9]+)_\.conf$`)
 type NotFoundError struct {
 	Root   string
 	Looked []string
+	// Host is the Server reached over SSH that was looked on ("" for this
+	// machine); the action layer sets it.
+	Host string
 }
 
 func (e *NotFoundError) Error() string {

@@ -148,6 +148,10 @@ func errorWords() []action.Wording[words] {
 		}),
 		inputWords,
 		action.When(func(e *action.NotFoundError) words {
+			if e.Host != "" {
+				return failure("no macOS Server found under %s on %s. Looked for:\n  %s\nCheck that --root names the Server's folder there (leave it out for the Server's own /), and that the account Socketbar logs in as may read it.",
+					e.Root, e.Host, strings.Join(e.Looked, "\n  "))
+			}
 			return failure("no macOS Server found under %s. Looked for:\n  %s\nOn a Mac with Server 5 installed, run without --root; to try Socketbar elsewhere, run socketbar demo or point --root at a copy of a Server's files.",
 				e.Root, strings.Join(e.Looked, "\n  "))
 		}),

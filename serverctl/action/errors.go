@@ -242,6 +242,7 @@ func Kinds() []error {
 		&NotManagedError{NotManagedError: &serverctl.NotManagedError{Path: "/wiki", Rule: &serverctl.Route{Path: "/wiki", Line: 30, Directive: "ProxyPass"}}},
 		&NotManagedError{NotManagedError: &serverctl.NotManagedError{Path: "/ws"}, Suggest: "/ws/"},
 		&NotFoundError{Root: "/Volumes/Copy", Looked: []string{"/Volumes/Copy/Library/LaunchDaemons/com.apple.serviceproxy.plist", "/Volumes/Copy" + conf}},
+		&NotFoundError{Root: "/Users/admin/copy", Host: "admin@server.example.com", Looked: []string{"/Users/admin/copy" + conf}},
 		&NoHTTPDError{Looked: []string{"/Volumes/Copy/usr/sbin/httpd"}},
 		&NeedsRootError{Path: conf},
 		&NeedsRootError{Path: conf, ReadOnly: true},

@@ -88,11 +88,20 @@ func onServer[R any](ctx context.Context, l *Local, t Target, read func(*Local, 
 	return mapBack(s, r, err)
 }
 
+// onHost says, in a NotFoundError from a Server over SSH, which one.
+func (s *serverSession) onHost(err error) error {
+	var nf *NotFoundError
+	if errors.As(err, &nf) {
+		nf.Host = s.host.String()
+	}
+	return err
+}
+
 // mapBack maps the mirror's paths in r and err to the Server's.
 func mapBack[R any](s *serverSession, r R, err error) (R, error) {
 	pm := pathMap{from: s.mirror.Dir, to: s.mirror.RemoteRoot}
 	pm.value(reflect.ValueOf(&r).Elem(), 0)
-	return r, pm.err(err)
+	return r, pm.err(s.onHost(err))
 }
 
 // serverSession is one action's hold on a Server reached over SSH: the

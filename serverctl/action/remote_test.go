@@ -168,6 +168,9 @@ func TestReadOverSSHLeavesNoMirrorAndNamesTheServersPaths(t *testing.T) {
 	if strings.Contains(err.Error(), tmp) {
 		t.Errorf("the error names the mirror: %v", err)
 	}
+	if nf != nil && nf.Host != sshtest.Alias {
+		t.Errorf("the NotFoundError names host %q, want %s: the words must say which Server", nf.Host, sshtest.Alias)
+	}
 	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
 		t.Errorf("left behind in TMPDIR: %v", entries)
 	}

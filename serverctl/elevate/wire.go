@@ -70,6 +70,8 @@ type WireError struct {
 	// Root and Looked describe a Server or httpd that was not found.
 	Root   string   `json:"root,omitempty"`
 	Looked []string `json:"looked,omitempty"`
+	// Host is the Server over SSH a NotFoundError was about.
+	Host string `json:"host,omitempty"`
 	// Field, Remedy describe refused input.
 	Field  serverctl.Field  `json:"field,omitempty"`
 	Remedy serverctl.Remedy `json:"remedy,omitempty"`
@@ -106,7 +108,7 @@ func NewWireError(err error) *WireError {
 	case errors.As(err, &onr):
 		w.Kind, w.Entry, w.Outcome, w.Cause = KindOutcomeNotRecorded, &onr.Entry, onr.Outcome, NewWireError(onr.Err)
 	case errors.As(err, &nf):
-		w.Kind, w.Root, w.Looked = KindNotFound, nf.Root, nf.Looked
+		w.Kind, w.Root, w.Looked, w.Host = KindNotFound, nf.Root, nf.Looked, nf.Host
 	case errors.As(err, &nh):
 		w.Kind, w.Looked = KindNoHTTPD, nh.Looked
 	case errors.As(err, &in):
@@ -144,7 +146,7 @@ func (w *WireError) Err() error {
 		}
 		return e
 	case KindNotFound:
-		return &serverctl.NotFoundError{Root: w.Root, Looked: w.Looked}
+		return &serverctl.NotFoundError{Root: w.Root, Looked: w.Looked, Host: w.Host}
 	case KindNoHTTPD:
 		return &serverctl.NoHTTPDError{Looked: w.Looked}
 	case KindInput:
