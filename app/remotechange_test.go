@@ -143,11 +143,11 @@ func servedTree(t *testing.T, version string) *apachetest.Site {
 func (r *remoteApp) status() string { return r.u.menu.Items[0].Label }
 
 // shown reports whether the status line shows the Server's config, read
-// over SSH. Its Service Proxy's state is unknown there: this machine has
-// no launchd (see action's serviceOnServer).
+// over SSH, with its Service Proxy running: the tree's httpd, whose pid
+// file came with the mirror and whose process the Server was asked about.
 func (r *remoteApp) shown() bool {
 	s := r.status()
-	return strings.Contains(s, sshtest.Alias+": Service Proxy state unknown · Apache 2.4") && strings.Contains(s, " routes, ")
+	return strings.Contains(s, sshtest.Alias+": Service Proxy running · Apache 2.4") && strings.Contains(s, " routes, ")
 }
 
 func (r *remoteApp) timesAsked() int {

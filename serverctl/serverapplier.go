@@ -100,7 +100,25 @@ func (s *Server) ServiceDriver(cfg *Config, opts ApplyOptions) (service.Driver, 
 	if err != nil {
 		return nil, err
 	}
-	return s.Service(cfg, httpd, s.jobEnv(), runner), nil
+	drv := s.Service(cfg, httpd, s.jobEnv(), runner)
+	if h, ok := drv.(service.HTTPD); ok && s.Remote != nil {
+		// A tree over SSH read from its mirror: the pid file fetched
+		// with it, the process looked for there.
+		h.Machine = remoteMachine{d: readOnly{localDisk{}}, alive: s.Remote.Alive}
+		if s.Remote.Files != nil {
+			h.Machine = remoteMachine{d: swapDisk{d: s.Remote.Files, swap: s.swapOf()}, alive: s.Remote.Alive}
+		}
+		drv = h
+	}
+	return drv, nil
+}
+
+// readOnly is a Disk whose writes are refused: a mirror is never written
+// back to.
+type readOnly struct{ Disk }
+
+func (readOnly) Remove(p string) error {
+	return &fs.PathError{Op: "remove", Path: p, Err: fs.ErrPermission}
 }
 
 // jobEnv is the launchd job's environment as NAME=value, sorted.
@@ -141,7 +159,7 @@ func (s *Server) includeResolver(cfg *Config) func(string) string {
 func (s *Server) Service(cfg *Config, httpd string, env []string, runner run.Runner) service.Driver {
 	// Read-only (Files nil), a tree over SSH has no way to its pid file,
 	// and launchd's driver says what it can.
-	remoteMac := s.Remote != nil && (s.Remote.RemoteRoot == "/" || s.Remote.RemoteRoot == "" || s.Remote.Files == nil)
+	remoteMac := s.Remote != nil && (s.Remote.RemoteRoot == "/" || s.Remote.RemoteRoot == "" || s.Remote.Files == nil && s.Remote.Alive == nil)
 	if remoteMac || s.Remote == nil && runtime.GOOS == "darwin" && (s.Root == "/" || s.Root == "") {
 		return service.Launchd{Label: ServiceLabel, Runner: runner}
 	}

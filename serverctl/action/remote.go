@@ -8,11 +8,13 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/socketbar/socketbar/internal/pkgerr"
 	"github.com/socketbar/socketbar/serverctl"
 	"github.com/socketbar/socketbar/serverctl/mirror"
 	"github.com/socketbar/socketbar/serverctl/remote"
+	"github.com/socketbar/socketbar/serverctl/run"
 )
 
 // The reads of a Server reached over SSH (Target.Host): status, routes,
@@ -153,7 +155,7 @@ func (l *Local) openServer(ctx context.Context, t Target) (*serverSession, error
 		host:   h,
 		conn:   conn,
 		mirror: m,
-		there:  &Local{Runner: m.Runner(conn), remote: &serverctl.Remote{RemoteRoot: m.RemoteRoot}, AfterStep: l.AfterStep},
+		there:  &Local{Runner: m.Runner(conn), remote: &serverctl.Remote{RemoteRoot: m.RemoteRoot, Alive: aliveOn(m.Runner(conn))}, AfterStep: l.AfterStep},
 		target: Target{Root: m.Dir, HTTPD: t.HTTPD, ApacheVersion: t.ApacheVersion},
 		close:  closeAll,
 	}, nil
@@ -289,4 +291,18 @@ func serviceOnServer(err error) error {
 		return errorf("the Server has no /bin/launchctl, so it is not a Mac whose launchd runs the Service Proxy")
 	}
 	return err
+}
+
+// aliveOn asks the Server through runner whether a process runs there, as
+// the login (a process of root's counts: kill 0 says it exists).
+func aliveOn(runner run.Runner) func(pid int) (bool, error) {
+	return func(pid int) (bool, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		out, err := runner.Run(ctx, run.Command{Path: "/usr/bin/perl", Args: []string{"-e", fmt.Sprintf("print((kill(0, %d) || $!{EPERM}) ? qq(yes\\n) : qq(no\\n))", pid)}})
+		if err != nil {
+			return false, err
+		}
+		return strings.TrimSpace(string(out)) == "yes", nil
+	}
 }

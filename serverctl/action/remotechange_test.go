@@ -220,3 +220,33 @@ func echoWS(t *testing.T) string {
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
+
+// A tree over SSH (the demo, a copy of a Server) has no launchd: its
+// status reads the Service Proxy's state from the pid file fetched with
+// the mirror and asks the Server whether that process runs, and says the
+// same as its status read here.
+func TestStatusOverSSHOfATreeSaysWhetherItsHTTPDRuns(t *testing.T) {
+	site := servedTwoTier(t, "5.3.1-sites")
+	ctx := context.Background()
+	if _, err := (&Local{}).Restart(ctx, RestartOptions{Target: Target{Root: site.Root}}); err != nil {
+		t.Fatalf("start the Service Proxy here: %v", err)
+	}
+	here, err := (&Local{}).Status(ctx, Target{Root: site.Root})
+	if err != nil || !here.Service.Running {
+		t.Fatalf("status here: %v, %+v", err, here)
+	}
+	connect, _ := counting(login(t, sshCommand(t)))
+	l := &Local{Connect: connect}
+	there, err := l.Status(ctx, Target{Root: site.Root, Host: sshtest.Alias})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if there.ServiceErr != nil || !there.Service.Running || there.Service.PID != here.Service.PID {
+		t.Errorf("status over SSH: %+v, %v; want running as pid %d, as here", there.Service, there.ServiceErr, here.Service.PID)
+	}
+	apachetest.StopHTTPD(t, apachetest.Require(t), site.ConfigPath, site.Env, filepath.Join(site.Root, "var/run/service_proxy.pid"))
+	there, err = l.Status(ctx, Target{Root: site.Root, Host: sshtest.Alias})
+	if err != nil || there.Service.Running {
+		t.Errorf("status over SSH after a stop: %+v, %v; want not running", there.Service, err)
+	}
+}

@@ -104,6 +104,11 @@ func (m *Mirror) needs(ctx context.Context) []request {
 		add(request{mode: 'e', path: clean(srv.Job.ProgramArguments[0])})
 	}
 	if cfg, err := serverctl.ReadConfig(srv.HostPath(srv.ConfigPath)); err == nil {
+		// The pid file, for the state of a tree's httpd (a Server's own
+		// state comes from launchctl).
+		if pid := cfg.PidFile(cfg.Vars(srv.Vars())); path.IsAbs(pid) {
+			add(request{mode: 'c', path: clean(m.macOf(pid))})
+		}
 		for _, mod := range cfg.Modules(cfg.Vars(srv.Vars())) {
 			add(request{mode: 'e', path: path.Dir(clean(m.macOf(mod.Path))), list: true})
 		}
