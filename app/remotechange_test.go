@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -128,15 +127,7 @@ func servedTree(t *testing.T, version string) *apachetest.Site {
 	h := apachetest.Require(t)
 	site := apachetest.LocalizeTree(t, h, servertest.Dir(t, version))
 	apachetest.StartWebsites(t, h, site)
-	for p := site.Root; p != "/"; p = filepath.Dir(p) {
-		os.Chmod(p, 0o755)
-	}
-	filepath.WalkDir(site.Root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			os.Chmod(p, 0o755)
-		}
-		return nil
-	})
+	servertest.Readable(t, site.Root)
 	return site
 }
 

@@ -84,7 +84,7 @@ func openRegular(path string, noFollow bool) (*os.File, os.FileInfo, error) {
 	}
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
-		err = fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, describeType(fi.Mode()))
+		err = fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, DescribeType(fi.Mode()))
 	}
 	if err != nil {
 		f.Close()
@@ -93,8 +93,9 @@ func openRegular(path string, noFollow bool) (*os.File, os.FileInfo, error) {
 	return f, fi, nil
 }
 
-// describeType names a file type for people.
-func describeType(m fs.FileMode) string {
+// DescribeType names a file type for people (the agent on a Server
+// reached over SSH words its refusals with it too).
+func DescribeType(m fs.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "a folder"
@@ -157,7 +158,7 @@ func ensureDir(d Disk, dir string, perm os.FileMode) error {
 // notDirError says that fi, where Socketbar keeps the folder dir, is
 // something else.
 func notDirError(dir string, fi fs.FileInfo) error {
-	return fmt.Errorf("%s is %s, %w; move it away (or delete it) so that Socketbar can make the folder", dir, describeType(fi.Mode()), ErrNotDir)
+	return fmt.Errorf("%s is %s, %w; move it away (or delete it) so that Socketbar can make the folder", dir, DescribeType(fi.Mode()), ErrNotDir)
 }
 
 // mkdirAll makes dir, and the folders above it that are missing (0755),

@@ -23,7 +23,7 @@ func lockFile(path string) (*os.File, error) {
 	}
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
-		err = fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, describeType(fi.Mode()))
+		err = fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, DescribeType(fi.Mode()))
 	}
 	if err != nil {
 		f.Close()

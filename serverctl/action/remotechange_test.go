@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -50,15 +49,7 @@ func servedTwoTier(t testing.TB, version string) *apachetest.Site {
 	t.Cleanup(func() {
 		apachetest.StopHTTPD(t, h, site.ConfigPath, site.Env, filepath.Join(site.Root, "var/run/service_proxy.pid"))
 	})
-	for p := site.Root; p != "/"; p = filepath.Dir(p) {
-		os.Chmod(p, 0o755)
-	}
-	filepath.WalkDir(site.Root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			os.Chmod(p, 0o755)
-		}
-		return nil
-	})
+	servertest.Readable(t, site.Root)
 	return site
 }
 

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -86,15 +85,7 @@ func newRig(t *testing.T, version string) *rig {
 	})
 	// The account the sshd logs in as reads the tree (its root agent
 	// writes it, as root, through sudo).
-	for p := site.Root; p != "/"; p = filepath.Dir(p) {
-		os.Chmod(p, 0o755)
-	}
-	filepath.WalkDir(site.Root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			os.Chmod(p, 0o755)
-		}
-		return nil
-	})
+	servertest.Readable(t, site.Root)
 	if _, err := (&Local{}).Restart(context.Background(), RestartOptions{Target: Target{Root: site.Root}}); err != nil {
 		t.Fatalf("start the Service Proxy: %v", err)
 	}

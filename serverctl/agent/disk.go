@@ -186,7 +186,7 @@ func answer(f [][]byte) ([][]byte, error) {
 		err = serverctl.ErrSymlink
 	case "notregular":
 		m, _ := strconv.ParseUint(text, 10, 32)
-		err = fmt.Errorf("%w (%s)", serverctl.ErrNotRegular, describeType(fileMode(uint32(m))))
+		err = fmt.Errorf("%w (%s)", serverctl.ErrNotRegular, serverctl.DescribeType(fileMode(uint32(m))))
 	case "toolarge":
 		err = fmt.Errorf("%w (%s bytes)", serverctl.ErrTooLarge, text)
 	case "locked":
@@ -200,27 +200,6 @@ func answer(f [][]byte) ([][]byte, error) {
 		return nil, &os.LinkError{Op: op, Old: path, New: path2, Err: err}
 	}
 	return nil, &fs.PathError{Op: op, Path: path, Err: err}
-}
-
-// describeType names a file type for people.
-func describeType(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a folder"
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a block device"
-	case m&fs.ModeSymlink != 0:
-		return "a symbolic link"
-	case m.IsRegular():
-		return "a file"
-	}
-	return "a special file"
 }
 
 // call sends a request and returns the answer's results.

@@ -124,7 +124,22 @@ func ServeTree(t testing.TB, version string) string {
 	if err := os.WriteFile(httpd, []byte(FakeHTTPD), 0o755); err != nil {
 		t.Fatalf("servertest: %v", err)
 	}
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	Readable(t, root)
+	return root
+}
+
+// Readable makes the folders of the tree at root, and the folders above
+// it, 0755: a test's sshd logs in as an account that is not the test's
+// (as an admin is not root), and that account reads the tree the test
+// made in its 0700 temporary folder.
+func Readable(t testing.TB, root string) {
+	t.Helper()
+	for p := filepath.Dir(root); p != "/" && p != "."; p = filepath.Dir(p) {
+		if err := os.Chmod(p, 0o755); err != nil {
+			t.Fatalf("servertest: %v", err)
+		}
+	}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -136,5 +151,4 @@ func ServeTree(t testing.TB, version string) string {
 	if err != nil {
 		t.Fatalf("servertest: %v", err)
 	}
-	return root
 }

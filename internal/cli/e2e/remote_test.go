@@ -162,15 +162,7 @@ func TestHostileHostIsRefused(t *testing.T) {
 // terminal or --password-stdin sudo's refusal says how to give it.
 func TestChangesOverSSHWithTheBinary(t *testing.T) {
 	tt := startTwoTier(t, "5.3.1")
-	for p := tt.site.Root; p != "/"; p = filepath.Dir(p) {
-		os.Chmod(p, 0o755)
-	}
-	filepath.WalkDir(tt.site.Root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			os.Chmod(p, 0o755)
-		}
-		return nil
-	})
+	servertest.Readable(t, tt.site.Root)
 	s := sshtest.Start(t)
 	u := s.NewSudoUser(t)
 	env := []string{"SOCKETBAR_SSH=ssh -F " + u.ConfigFile, "SOCKETBAR_HOST="}

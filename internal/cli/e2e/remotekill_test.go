@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/socketbar/socketbar/internal/sshtest"
 	"github.com/socketbar/socketbar/serverctl"
+	"github.com/socketbar/socketbar/serverctl/servertest"
 )
 
 // Socketbar itself SIGKILLed after each step of a change over SSH, with
@@ -20,15 +20,7 @@ import (
 // and the lock is free again for the next change.
 func TestSocketbarKilledMidChangeOverSSH(t *testing.T) {
 	tt := startTwoTier(t, "5.3.1")
-	for p := tt.site.Root; p != "/"; p = filepath.Dir(p) {
-		os.Chmod(p, 0o755)
-	}
-	filepath.WalkDir(tt.site.Root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			os.Chmod(p, 0o755)
-		}
-		return nil
-	})
+	servertest.Readable(t, tt.site.Root)
 	s := sshtest.Start(t)
 	u := s.NewSudoUser(t)
 	env := []string{"SOCKETBAR_SSH=ssh -F " + u.ConfigFile, "SOCKETBAR_HOST="}
