@@ -25,6 +25,8 @@ const (
 	DefaultErrorLogPath    = "/private/var/log/apache2/service_proxy_error.log"
 	WebappsDir             = "/Library/Server/Web/Config/apache2/webapps"
 	SitesDir               = "/Library/Server/Web/Config/apache2/sites"
+	// DefaultPidFilePath is the PidFile of Apple's Service Proxy config.
+	DefaultPidFilePath = "/var/run/service_proxy.pid"
 	// HTTPDPath is the httpd that the Service Proxy's wrapper finally runs.
 	HTTPDPath = "/usr/sbin/httpd"
 )

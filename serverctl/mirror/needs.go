@@ -66,6 +66,8 @@ func baseRequests() []request {
 		{mode: 'c', path: serverctl.LaunchdPlistPath},
 		{mode: 'c', path: ConfigDir},
 		{mode: 't', path: serverctl.DefaultErrorLogPath},
+		// Where Apple's config puts the pid: the state of a tree's httpd.
+		{mode: 'c', path: serverctl.DefaultPidFilePath},
 		{mode: 'e', path: serverctl.HTTPDPath},
 		{mode: 'e', path: WrapperPath},
 		{mode: 'e', path: DefaultModuleDir, list: true},

@@ -55,6 +55,13 @@ func Eventually(t testing.TB, what string, cond func() bool) {
 	eventually(t, what, Within, cond)
 }
 
+// EventuallyWithin is Eventually with its own bound, for what waits on
+// another program (sshd ending its sessions) on a loaded machine.
+func EventuallyWithin(t testing.TB, what string, within time.Duration, cond func() bool) {
+	t.Helper()
+	eventually(t, what, within, cond)
+}
+
 func eventually(t testing.TB, what string, within time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
