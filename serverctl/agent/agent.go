@@ -104,7 +104,16 @@ func (e *DiedError) Error() string {
 		what = "did not start"
 	}
 	msg := fmt.Sprintf("agent: the root agent on %s %s", e.Host, what)
-	if e.Err != nil {
+	// Its own long command line says nothing to a person: how it ended does.
+	var exit *remote.ExitError
+	switch {
+	case errors.As(e.Err, &exit) && exit.Code < 0:
+		msg += " (killed)"
+	case errors.As(e.Err, &exit):
+		msg += fmt.Sprintf(" (exit status %d)", exit.Code)
+	case errors.Is(e.Err, remote.ErrClosed):
+		msg += ": the connection to the Server closed"
+	case e.Err != nil:
 		msg += ": " + e.Err.Error()
 	}
 	if e.Stderr != "" {
