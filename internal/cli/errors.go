@@ -138,8 +138,8 @@ func errorWords() []action.Wording[words] {
 		}),
 		action.WhenIs(action.ErrClosed, func(err error) words {
 			said := ""
-			if _, after, ok := strings.Cut(err.Error(), action.ErrClosed.Error()+": "); ok {
-				said = " (ssh said: " + strings.TrimSuffix(after, ".") + ")"
+			if ce := (*action.ClosedError)(nil); errors.As(err, &ce) {
+				said = " (ssh said: " + strings.TrimSuffix(ce.Said, ".") + ")"
 			}
 			return failure("the connection to the Server ended before the command was done%s: the Server went away, the network dropped, or ssh was stopped.\nRun the command again.%s", said, ifChange())
 		}),

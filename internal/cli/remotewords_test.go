@@ -39,7 +39,7 @@ func TestErrorsOverSSHSayWhatHappenedAndTheFix(t *testing.T) {
 			[]string{"launchctl print printed more than 16 MiB on its stdout", "stopped it", "--host", "--root"}},
 		{"connection closed", fmt.Errorf("remote: /bin/sh -s: %w", action.ErrClosed), exitFailure,
 			[]string{"the connection to the Server ended before the command was done:", "Run the command again", "socketbar history"}},
-		{"connection closed, with ssh's words", fmt.Errorf("%w: %s", action.ErrClosed, "Connection to server closed by remote host."), exitFailure,
+		{"connection closed, with ssh's words", &action.ClosedError{Said: "Connection to server closed by remote host."}, exitFailure,
 			[]string{"(ssh said: Connection to server closed by remote host)"}},
 		{"a closed connection that ssh explained", fmt.Errorf("%w: %w", action.ErrClosed, &action.DialError{Host: remote.Host{Name: "server"}, Reason: "Connection refused"}), exitFailure,
 			[]string{"cannot reach server: Connection refused", "Remote Login"}},

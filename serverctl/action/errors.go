@@ -164,6 +164,9 @@ const (
 // away, or ssh was killed) before the action was done.
 var ErrClosed = remote.ErrClosed
 
+// ClosedError is ErrClosed with ssh's last words about why.
+type ClosedError = remote.ClosedError
+
 // IsLoadLimit reports whether err is a config larger than Socketbar reads
 // (too many files, lines, bytes, levels or too much macro text), rather
 // than a mistake in it.
@@ -300,7 +303,7 @@ func Kinds() []error {
 		// As package remote returns it: the command that was running, or
 		// what ssh said when the connection ended.
 		fmt.Errorf("remote: %s: %w", "/bin/sh -s", ErrClosed),
-		fmt.Errorf("%w: %s", ErrClosed, "Connection to server closed by remote host."),
+		&ClosedError{Said: "Connection to server closed by remote host."},
 		&ForwardError{Addr: "127.0.0.1:443", Reason: "connect failed: Connection refused"},
 	}
 	for _, f := range Fields() {

@@ -547,10 +547,20 @@ func (c *Conn) Err() error {
 		return fmt.Errorf("%w: %w", ErrClosed, typed)
 	}
 	if s := tail(stderr, 2000); s != "" {
-		return fmt.Errorf("%w: %s", ErrClosed, s)
+		return &ClosedError{Said: s}
 	}
 	return ErrClosed
 }
+
+// ClosedError is a connection that ended (it is ErrClosed), with ssh's
+// last words about why, for a front end to quote.
+type ClosedError struct {
+	// Said is the end of what ssh printed.
+	Said string
+}
+
+func (e *ClosedError) Error() string   { return ErrClosed.Error() + ": " + e.Said }
+func (e *ClosedError) Is(t error) bool { return t == ErrClosed }
 
 // Close ends the connection: it asks the master to exit (ssh -O exit),
 // which closes every channel still open, waits for it, and removes the
