@@ -24,34 +24,21 @@ func testContext(t testing.TB) context.Context {
 	return ctx
 }
 
-// serve copies the stored Server tree of version ("" for an empty tree)
-// into a new folder that any account may read (the benchmark logs in as
-// another one), adds servertest.FakeHTTPD as its /usr/sbin/httpd, and
-// returns the folder: the remote root the tests' sshd serves.
+// serve is the stored Server tree of version served as servertest.ServeTree
+// serves it, or for "" an empty tree with only FakeHTTPD: the remote root
+// the tests' sshd serves.
 func serve(t testing.TB, version string) string {
 	t.Helper()
+	if version != "" {
+		return servertest.ServeTree(t, version)
+	}
 	root, err := os.MkdirTemp("", "mirror-served-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(root) })
-	if err := os.Chmod(root, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if version != "" {
-		if err := os.CopyFS(root, os.DirFS(servertest.Dir(t, version))); err != nil {
-			t.Fatal(err)
-		}
-	}
 	put(t, root, "/usr/sbin/httpd", servertest.FakeHTTPD, 0o755)
-	// CopyFS makes files 0644 and folders 0777 less the umask: make them
-	// readable by all, as a Server's are.
-	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			os.Chmod(p, 0o755)
-		}
-		return nil
-	})
+	servertest.Readable(t, root)
 	return root
 }
 
